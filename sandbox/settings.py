@@ -1,0 +1,206 @@
+"""Django settings for Sandpit.
+
+Everything a deployment changes is read from the environment through ``sandbox.env``.
+``SANDPIT_ENV=production`` turns on the strict checks: no DEBUG, a real secret key,
+a real encryption key, HTTPS-only cookies and HSTS.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from sandbox import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+ENVIRONMENT = env.string("SANDPIT_ENV", "development")
+if ENVIRONMENT not in {"development", "production"}:
+    raise env.ImproperlyConfiguredEnv(
+        f"SANDPIT_ENV={ENVIRONMENT!r} must be 'development' or 'production'."
+    )
+PRODUCTION = ENVIRONMENT == "production"
+
+_DEV_SECRET_KEY = "dev-insecure-only-for-your-own-machine"  # noqa: S105
+SECRET_KEY = env.string("DJANGO_SECRET_KEY", None if PRODUCTION else _DEV_SECRET_KEY)
+DEBUG = env.boolean("DJANGO_DEBUG", not PRODUCTION)
+if PRODUCTION and (DEBUG or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
+    raise env.ImproperlyConfiguredEnv(
+        "Production refuses to start with DEBUG on or without a long, random DJANGO_SECRET_KEY."
+    )
+
+ALLOWED_HOSTS = env.csv("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env.csv("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "sandbox.apps.SandboxConfig",
+    "coaching.apps.CoachingConfig",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "sandbox.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "sandbox.urls"
+WSGI_APPLICATION = "sandbox.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "sandbox.context_processors.roles",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env.string("DATABASE_URL", f"sqlite:///{VAR_DIR / 'sandpit.sqlite3'}"),
+        conn_max_age=env.integer("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default runs web, worker and beat against one file: WAL lets readers
+    # carry on during a write, and IMMEDIATE takes the write lock up front so two
+    # writers queue politely instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+EMBEDDED_REDIS_PORT = env.integer("SANDPIT_EMBEDDED_REDIS_PORT", 6390)
+REDIS_URL = env.string("REDIS_URL", f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0")
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "sandpit",
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# Security headers. The Content-Security-Policy is set by sandbox.middleware.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.boolean("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.integer("DJANGO_SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# Tokens for connected accounts are encrypted with this key (see sandbox.crypto).
+# Production must supply its own; development derives one from the dev secret key.
+ENCRYPTION_KEY = env.string("SANDPIT_ENCRYPTION_KEY", None if PRODUCTION else "")
+
+# Celery: acks_late + reject_on_worker_lost mean a worker that dies mid-task hands
+# the message back to Redis. The publish task is idempotent (claim by conditional
+# update), so redelivery can never post twice.
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.integer("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "publication-sweep": {
+        "task": "coaching.tasks.sweep_publications",
+        "schedule": env.integer("SANDPIT_SWEEP_SECONDS", 30),
+    },
+}
+
+# Publishing. X_API_BASE_URL points the X publisher anywhere: the real API in
+# production, the X API double (python manage.py xdouble) everywhere else.
+XDOUBLE_PORT = env.integer("SANDPIT_XDOUBLE_PORT", 8025)
+X_API_BASE_URL = env.string(
+    "X_API_BASE_URL", "https://api.x.com" if PRODUCTION else f"http://127.0.0.1:{XDOUBLE_PORT}"
+)
+PUBLISH_CONNECT_TIMEOUT = 5.0
+PUBLISH_READ_TIMEOUT = float(env.integer("SANDPIT_PUBLISH_READ_TIMEOUT", 15))
+# A queued publication whose task message was lost is re-sent after this long.
+PUBLICATION_REQUEUE_AFTER_SECONDS = env.integer("SANDPIT_REQUEUE_AFTER_SECONDS", 60)
+
+EMAIL_BACKEND = env.string(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env.string("DJANGO_DEFAULT_FROM_EMAIL", "sandpit@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.string("SANDPIT_LOG_LEVEL", "INFO")},
+}
