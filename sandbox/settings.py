@@ -185,6 +185,11 @@ XDOUBLE_PORT = env.integer("SANDPIT_XDOUBLE_PORT", 8025)
 X_API_BASE_URL = env.string(
     "X_API_BASE_URL", "https://api.x.com" if PRODUCTION else f"http://127.0.0.1:{XDOUBLE_PORT}"
 )
+# Where a published post's public link points: x.com for real, the double otherwise.
+X_PUBLIC_BASE_URL = env.string(
+    "X_PUBLIC_BASE_URL", "https://x.com" if PRODUCTION else X_API_BASE_URL
+)
+XDOUBLE_DEMO_TOKEN = env.string("SANDPIT_XDOUBLE_DEMO_TOKEN", "sandpit-demo-x-token")
 PUBLISH_CONNECT_TIMEOUT = 5.0
 PUBLISH_READ_TIMEOUT = float(env.integer("SANDPIT_PUBLISH_READ_TIMEOUT", 15))
 # A queued publication whose task message was lost is re-sent after this long.

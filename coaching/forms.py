@@ -1,0 +1,33 @@
+from django import forms
+
+from coaching.models import NOTE_MAX_LENGTH, Review
+from sandbox.errors import InvalidInput
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=Review.Decision.choices,
+        error_messages={"required": "Choose approve, request changes or reject."},
+    )
+    note = forms.CharField(
+        label="Feedback for the trainee",
+        required=False,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "nhsuk-textarea"}),
+        # A little slack over the limit so the service, not the form, words the message.
+        max_length=NOTE_MAX_LENGTH * 10,
+    )
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    publish_at = forms.DateTimeField(
+        label="Publish at (optional)",
+        required=False,
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "class": "nhsuk-input nhsuk-input--width-20"},
+            format="%Y-%m-%dT%H:%M",
+        ),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={"invalid": "Enter a date and time, like 2026-12-01 09:30."},
+    )
+
+    def add_domain_error(self, error: InvalidInput) -> None:
+        self.add_error(error.field if error.field in self.fields else None, error.message)

@@ -1,0 +1,18 @@
+"""Celery tasks: another way in to the services. They take ids, re-read state and call
+one service; all the rules live in coaching.services."""
+
+from celery import shared_task
+
+from coaching import services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def publish(publication_id: int) -> None:
+    # Idempotent: the service claims the row with a conditional update, so a message
+    # redelivered after a worker crash does nothing if the post was already handled.
+    services.publication_send(publication_id=publication_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_publications() -> dict[str, int]:
+    return services.publication_sweep()

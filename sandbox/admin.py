@@ -1,0 +1,87 @@
+from django import forms
+from django.contrib import admin
+
+from sandbox.models import Draft, DraftRevision, Membership, Organisation, WorkplaceAccount
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organisation", "role"]
+    list_filter = ["role", "organisation"]
+    search_fields = ["user__username", "user__email", "organisation__name"]
+    autocomplete_fields = ["user", "organisation"]
+
+
+class WorkplaceAccountForm(forms.ModelForm):
+    # The saved token is never shown back; leaving the box empty keeps it.
+    access_token = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the current token. Stored encrypted.",
+    )
+
+    class Meta:
+        model = WorkplaceAccount
+        fields = [
+            "organisation",
+            "platform",
+            "handle",
+            "display_name",
+            "remote_user_id",
+            "access_token",
+            "status",
+            "status_detail",
+        ]
+
+    def clean_access_token(self) -> str:
+        token = self.cleaned_data.get("access_token") or ""
+        return token or (self.instance.access_token if self.instance.pk else "")
+
+
+@admin.register(WorkplaceAccount)
+class WorkplaceAccountAdmin(admin.ModelAdmin):
+    form = WorkplaceAccountForm
+    list_display = ["handle", "platform", "organisation", "status"]
+    list_filter = ["platform", "status", "organisation"]
+    search_fields = ["handle", "display_name"]
+
+
+class RevisionInline(admin.TabularInline):
+    model = DraftRevision
+    extra = 0
+    can_delete = False
+    fields = ["number", "text", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Draft)
+class DraftAdmin(admin.ModelAdmin):
+    """Read-only: a draft's status changes only through the services, never by hand."""
+
+    list_display = ["pk", "author", "account", "status", "submitted_at", "updated_at"]
+    list_filter = ["status", "account"]
+    search_fields = ["author__username", "current_revision__text"]
+    inlines = [RevisionInline]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

@@ -1,0 +1,42 @@
+from django import forms
+from django.db.models import QuerySet
+
+from sandbox.errors import InvalidInput
+from sandbox.models import WorkplaceAccount
+
+# Far beyond any post, small enough that a runaway paste cannot fill the database.
+# The real limit (280 weighted characters) is the service's rule and message.
+TEXT_HARD_CAP = 25_000
+
+
+class DraftForm(forms.Form):
+    text = forms.CharField(
+        label="What do you want to post?",
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 5, "data-composer": "", "class": "nhsuk-textarea"}),
+        max_length=TEXT_HARD_CAP,
+        error_messages={
+            "required": "Write something before you save: the post is empty.",
+            "max_length": "That is far too long for a post (over 25,000 characters). "
+            "Keep the part you need and try again.",
+        },
+    )
+    account = forms.ModelChoiceField(
+        label="Post as",
+        queryset=WorkplaceAccount.objects.none(),
+        empty_label=None,
+        widget=forms.Select(attrs={"class": "nhsuk-select"}),
+    )
+
+    def __init__(self, *args: object, accounts: QuerySet[WorkplaceAccount], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
+
+    def add_domain_error(self, error: InvalidInput) -> None:
+        self.add_error(error.field if error.field in self.fields else None, error.message)
+
+
+class EditForm(forms.Form):
+    text = DraftForm.base_fields["text"]
+
+    add_domain_error = DraftForm.add_domain_error

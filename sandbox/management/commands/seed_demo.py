@@ -1,0 +1,62 @@
+"""Create (or refresh) the demo organisation. Safe to run any number of times."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from sandbox.models import Membership, Organisation, WorkplaceAccount
+
+DEMO_USERS = [
+    # username, full name, role, password
+    ("admin", "Amira", "Admin", Membership.Role.ADMIN, "sandpit-admin"),
+    ("coach", "Chris", "Coach", Membership.Role.COACH, "sandpit-coach"),
+    ("trainee", "Taylor", "Trainee", Membership.Role.TRAINEE, "sandpit-trainee"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo organisation, its X account (pointed at the X API double) and demo users."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with SANDPIT_ENV=production."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION and not options["force"]:
+            raise CommandError(
+                "seed_demo creates users with published passwords; it will not run in "
+                "production without --force."
+            )
+        with transaction.atomic():
+            organisation, _ = Organisation.objects.update_or_create(
+                slug="nhs-demo-board", defaults={"name": "NHS Demo Board"}
+            )
+            account, created = WorkplaceAccount.objects.get_or_create(
+                platform=WorkplaceAccount.Platform.X,
+                handle="NHSDemoBoard",
+                defaults={"organisation": organisation, "display_name": "NHS Demo Board"},
+            )
+            if created or not account.access_token:
+                account.access_token = settings.XDOUBLE_DEMO_TOKEN
+                account.status = WorkplaceAccount.Status.ACTIVE
+                account.status_detail = ""
+                account.save()
+            User = get_user_model()
+            for username, first, last, role, password in DEMO_USERS:
+                user, _ = User.objects.get_or_create(username=username)
+                user.first_name, user.last_name = first, last
+                user.email = f"{username}@demo.sandpit.invalid"
+                user.is_staff = user.is_superuser = role == Membership.Role.ADMIN
+                user.set_password(password)
+                user.save()
+                Membership.objects.update_or_create(
+                    user=user, organisation=organisation, defaults={"role": role}
+                )
+        self.stdout.write(self.style.SUCCESS("Demo organisation ready: NHS Demo Board, @NHSDemoBoard on X (the X API double)."))
+        self.stdout.write("Sign in as:")
+        for username, _first, _last, role, password in DEMO_USERS:
+            self.stdout.write(f"  {username:<8} password {password:<16} ({role})")

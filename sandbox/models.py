@@ -1,0 +1,178 @@
+import hashlib
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from sandbox.crypto import EncryptedTextField
+
+if TYPE_CHECKING:
+    from coaching.models import Publication
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        TRAINEE = "trainee", "Trainee"
+        COACH = "coach", "Coach"
+        ADMIN = "admin", "Admin"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.TRAINEE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="one_role_per_organisation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.organisation}"
+
+
+class WorkplaceAccount(models.Model):
+    """The organisation's real account on a platform, where approved posts go."""
+
+    class Platform(models.TextChoices):
+        X = "x", "X"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Connected"
+        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnecting"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="accounts"
+    )
+    platform = models.CharField(max_length=16, choices=Platform.choices, default=Platform.X)
+    handle = models.CharField(max_length=50, help_text="Without the @, e.g. NHSDemoBoard.")
+    display_name = models.CharField(max_length=100)
+    remote_user_id = models.CharField(max_length=64, blank=True)
+    access_token = EncryptedTextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    status_detail = models.TextField(blank=True)
+    rate_limited_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__name", "handle"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "handle"], name="one_account_per_handle")
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.handle} ({self.get_platform_display()})"
+
+
+class Draft(models.Model):
+    """A post a trainee is working on. Its text lives in revisions; status moves only
+    through sandbox.services (authoring) and coaching.services (everything after)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Waiting for review"
+        IN_REVIEW = "in_review", "In review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    # Once finished with (rejected, withdrawn) a draft takes no more revisions.
+    EDITABLE_STATUSES = frozenset(
+        {
+            Status.DRAFT,
+            Status.SUBMITTED,
+            Status.IN_REVIEW,
+            Status.CHANGES_REQUESTED,
+            Status.APPROVED,
+        }
+    )
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts"
+    )
+    account = models.ForeignKey(WorkplaceAccount, on_delete=models.PROTECT, related_name="drafts")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    # Denormalised pointer so lists can show the latest text with one join, not N queries.
+    current_revision = models.ForeignKey(
+        "DraftRevision", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="claimed_drafts",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"], name="draft_queue_idx"),
+            models.Index(fields=["author", "-created_at"], name="draft_author_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft {self.pk} by {self.author}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("draft_detail", args=[self.pk])
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE_STATUSES
+
+    @property
+    def text(self) -> str:
+        return self.current_revision.text if self.current_revision else ""
+
+    @property
+    def latest_publication(self) -> "Publication | None":
+        """Needs the ``publication_list`` prefetch from sandbox.selectors."""
+        publications = getattr(self, "publication_list", None)
+        if publications is None:
+            publications = list(self.publications.order_by("-created_at")[:1])
+        return publications[0] if publications else None
+
+
+class DraftRevision(models.Model):
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+    content_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["draft", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["draft", "number"], name="revision_numbers_unique"),
+            models.CheckConstraint(condition=~Q(text=""), name="revision_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Revision {self.number} of draft {self.draft_id}"
+
+    @staticmethod
+    def hash_text(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,0 +1,96 @@
+"""Reads. Every query that decides what a user may see lives here, so a permission
+rule is written once and the views only ask."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, Q, QuerySet
+
+from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
+
+Role = Membership.Role
+REVIEWER_ROLES = (Role.COACH, Role.ADMIN)
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def role_in(user: User, organisation_id: int) -> str | None:
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.filter(user=user, organisation_id=organisation_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def roles_of(user: User) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return set(Membership.objects.filter(user=user).values_list("role", flat=True))
+
+
+def reviewer_organisation_ids(user: User) -> list[int]:
+    if not user.is_authenticated:
+        return []
+    return list(
+        Membership.objects.filter(user=user, role__in=REVIEWER_ROLES).values_list(
+            "organisation_id", flat=True
+        )
+    )
+
+
+def accounts_for_author(user: User) -> QuerySet[WorkplaceAccount]:
+    """The workplace accounts a user may draft for: those of their organisations."""
+    if not user.is_authenticated:
+        return WorkplaceAccount.objects.none()
+    return WorkplaceAccount.objects.filter(organisation__memberships__user=user).select_related(
+        "organisation"
+    )
+
+
+def _with_display_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
+    # Imported here: coaching depends on sandbox, not the other way round.
+    from coaching.models import Publication
+
+    return drafts.select_related("current_revision", "account", "author").prefetch_related(
+        Prefetch(
+            "publications",
+            queryset=Publication.objects.order_by("-created_at"),
+            to_attr="publication_list",
+        )
+    )
+
+
+def draft_for_display(pk: int) -> Draft:
+    return _with_display_data(Draft.objects.filter(pk=pk)).get()
+
+
+def timeline_for(user: User) -> QuerySet[Draft]:
+    """One trainee's private timeline: their own drafts, newest first."""
+    if not user.is_authenticated:
+        return Draft.objects.none()
+    return _with_display_data(
+        Draft.objects.filter(author=user).exclude(status=Draft.Status.WITHDRAWN)
+    ).order_by("-updated_at")
+
+
+def draft_visible_to(user: User, pk: int) -> Draft | None:
+    """A draft its author can see, and so can the coaches and admins of its organisation."""
+    if not user.is_authenticated:
+        return None
+    visible = Draft.objects.filter(
+        Q(author=user) | Q(account__organisation_id__in=reviewer_organisation_ids(user)), pk=pk
+    )
+    return _with_display_data(visible).first()
+
+
+def revisions_with_feedback(draft: Draft) -> QuerySet[DraftRevision]:
+    from coaching.models import FeedbackNote, Review
+
+    return draft.revisions.order_by("-number").prefetch_related(
+        Prefetch(
+            "reviews",
+            queryset=Review.objects.select_related("reviewer").prefetch_related(
+                Prefetch("notes", queryset=FeedbackNote.objects.select_related("author"))
+            ),
+        )
+    )

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from sandbox import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("timeline/", views.timeline, name="timeline"),
+    path("drafts/<int:pk>/", views.draft_detail, name="draft_detail"),
+    path("drafts/<int:pk>/edit/", views.draft_edit, name="draft_edit"),
+    path("drafts/<int:pk>/submit/", views.draft_submit, name="draft_submit"),
+    path("drafts/<int:pk>/withdraw/", views.draft_withdraw, name="draft_withdraw"),
+    path("", include("coaching.urls")),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "Sandpit administration"
+admin.site.site_title = "Sandpit admin"

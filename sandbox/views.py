@@ -1,0 +1,132 @@
+"""The trainee's pages. Thin: find what the user may see, parse the form, call one
+service, render or redirect. Rules live in the services and selectors."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from coaching import services as coaching_services
+from sandbox import selectors, services
+from sandbox.errors import DomainError, InvalidInput
+from sandbox.forms import DraftForm, EditForm
+from sandbox.http import refused
+from sandbox.models import Draft
+
+
+def _get_draft_for_author(request: HttpRequest, pk: int) -> Draft:
+    draft = selectors.draft_visible_to(request.user, pk)
+    if draft is None or draft.author_id != request.user.pk:
+        raise Http404("No such draft.")
+    return draft
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    roles = selectors.roles_of(request.user)
+    if roles & set(selectors.REVIEWER_ROLES):
+        return redirect("queue")
+    return redirect("timeline")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def timeline(request: HttpRequest) -> HttpResponse:
+    """The private timeline, with the composer on top (GET), which it also saves (POST)."""
+    accounts = selectors.accounts_for_author(request.user)
+    form = DraftForm(request.POST or None, accounts=accounts, initial={"account": accounts.first()})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                draft = services.draft_create(
+                    author=request.user,
+                    account=form.cleaned_data["account"],
+                    text=form.cleaned_data["text"],
+                )
+                if "submit" in request.POST:
+                    coaching_services.draft_submit(draft=draft, by=request.user)
+            except InvalidInput as error:
+                form.add_domain_error(error)
+            except DomainError as error:
+                return refused(request, error, back_to=reverse("timeline"))
+            else:
+                submitted = draft.status == Draft.Status.SUBMITTED
+                messages.success(
+                    request,
+                    "Sent to your coach for review." if submitted else "Saved to your timeline.",
+                )
+                return redirect(draft)
+        status = 422
+    context = {
+        "form": form,
+        "drafts": selectors.timeline_for(request.user),
+        "has_accounts": accounts.exists(),
+    }
+    return render(request, "sandbox/timeline.html", context, status=status)
+
+
+@require_GET
+@login_required
+def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The draft page; with htmx, just its publication panel (polled while in flight)."""
+    draft = _get_draft_for_author(request, pk)
+    if request.htmx:
+        return render(request, "sandbox/draft_detail.html#publication", {"draft": draft})
+    context = {
+        "draft": draft,
+        "revisions": selectors.revisions_with_feedback(draft),
+        "form": EditForm(initial={"text": draft.text}),
+    }
+    return render(request, "sandbox/draft_detail.html", context)
+
+
+@require_POST
+@login_required
+def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = _get_draft_for_author(request, pk)
+    form = EditForm(request.POST)
+    if form.is_valid():
+        try:
+            services.draft_edit(draft=draft, by=request.user, text=form.cleaned_data["text"])
+        except InvalidInput as error:
+            form.add_domain_error(error)
+        except DomainError as error:
+            # Keep what they typed: the page re-renders with it instead of redirecting.
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Saved as a new revision.")
+            return redirect(draft)
+    context = {
+        "draft": draft,
+        "revisions": selectors.revisions_with_feedback(draft),
+        "form": form,
+    }
+    return render(request, "sandbox/draft_detail.html", context, status=422)
+
+
+@require_POST
+@login_required
+def draft_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = _get_draft_for_author(request, pk)
+    try:
+        coaching_services.draft_submit(draft=draft, by=request.user)
+    except DomainError as error:
+        return refused(request, error, back_to=draft.get_absolute_url())
+    messages.success(request, "Sent to your coach for review.")
+    return redirect(draft)
+
+
+@require_POST
+@login_required
+def draft_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = _get_draft_for_author(request, pk)
+    try:
+        coaching_services.draft_withdraw(draft=draft, by=request.user)
+    except DomainError as error:
+        return refused(request, error, back_to=draft.get_absolute_url())
+    messages.success(request, "Draft withdrawn. It will not be reviewed or published.")
+    return redirect("timeline")

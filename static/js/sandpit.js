@@ -1,0 +1,45 @@
+// Sandpit's page behaviour. Progressive enhancement only: every page works without it.
+(function () {
+  "use strict";
+
+  var LIMIT = 280;
+  var announceTimers = new WeakMap();
+
+  function describe(result) {
+    var remaining = LIMIT - result.weightedLength;
+    if (remaining >= 0) {
+      return result.weightedLength + " of " + LIMIT + " characters (" + remaining + " left)";
+    }
+    return "You are " + -remaining + " character" + (remaining === -1 ? "" : "s") + " over the limit of " + LIMIT;
+  }
+
+  function updateCount(textarea) {
+    var counter = document.querySelector('[data-count-for="' + textarea.id + '"]');
+    if (!counter || !window.SandpitTweetText) return;
+    var result = window.SandpitTweetText.parseTweet(textarea.value);
+    var text = counter.querySelector("[data-count-text]") || counter;
+    text.textContent = describe(result);
+    counter.classList.toggle("sp-count--warn", result.valid && result.weightedLength > LIMIT - 20);
+    counter.classList.toggle("sp-count--over", !result.valid && result.weightedLength > LIMIT);
+    // Screen readers hear the count when typing pauses, not on every keystroke.
+    var announcer = document.querySelector('[data-count-announce-for="' + textarea.id + '"]');
+    if (announcer) {
+      clearTimeout(announceTimers.get(textarea));
+      announceTimers.set(textarea, setTimeout(function () {
+        announcer.textContent = describe(result);
+      }, 1200));
+    }
+  }
+
+  function bind(root) {
+    root.querySelectorAll("textarea[data-composer]").forEach(function (textarea) {
+      if (textarea.dataset.composerBound) return;
+      textarea.dataset.composerBound = "1";
+      textarea.addEventListener("input", function () { updateCount(textarea); });
+      updateCount(textarea);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { bind(document); });
+  document.addEventListener("htmx:load", function (event) { bind(event.target); });
+})();

@@ -1,0 +1,130 @@
+"""Shared fixtures: named people (so permission tests read like sentences), the X API
+double, and a real Celery worker on Redis.
+
+The tests need the real PostgreSQL and Redis. If either is down the run stops at once
+with the command that starts it, rather than skipping anything.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+
+from coaching.publishing.x_double import XDouble
+from tests import factories
+
+START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+START_REDIS = (
+    'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" '
+    "--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log"
+)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    import psycopg
+    import redis
+
+    db = settings.DATABASES["default"]
+    try:
+        psycopg.connect(
+            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres",
+            connect_timeout=3,
+        ).close()
+    except psycopg.OperationalError as exc:
+        pytest.exit(f"PostgreSQL is not reachable ({exc}). Start it with:\n  {START_POSTGRES}", 1)
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.exit(f"Redis is not reachable ({exc}). Start it with:\n  {START_REDIS}", 1)
+
+
+# People ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def organisation(db):  # type: ignore[no-untyped-def]
+    return factories.OrganisationFactory(name="Test Health Board")
+
+
+@pytest.fixture
+def other_organisation(db):  # type: ignore[no-untyped-def]
+    return factories.OrganisationFactory(name="Elsewhere Council")
+
+
+@pytest.fixture
+def account(organisation):  # type: ignore[no-untyped-def]
+    return factories.AccountFactory(organisation=organisation, handle="TestBoard")
+
+
+@pytest.fixture
+def other_account(other_organisation):  # type: ignore[no-untyped-def]
+    return factories.AccountFactory(organisation=other_organisation, handle="ElsewhereCouncil")
+
+
+@pytest.fixture
+def trainee(organisation):  # type: ignore[no-untyped-def]
+    return factories.member(organisation, "trainee", username="tara")
+
+
+@pytest.fixture
+def other_trainee(organisation):  # type: ignore[no-untyped-def]
+    return factories.member(organisation, "trainee", username="otto")
+
+
+@pytest.fixture
+def coach(organisation):  # type: ignore[no-untyped-def]
+    return factories.member(organisation, "coach", username="cora")
+
+
+@pytest.fixture
+def second_coach(organisation):  # type: ignore[no-untyped-def]
+    return factories.member(organisation, "coach", username="colin")
+
+
+@pytest.fixture
+def outside_coach(other_organisation):  # type: ignore[no-untyped-def]
+    return factories.member(other_organisation, "coach", username="olga")
+
+
+@pytest.fixture
+def admin(organisation):  # type: ignore[no-untyped-def]
+    return factories.member(organisation, "admin", username="ada", is_staff=True)
+
+
+# The X API double ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def x_double_server() -> Iterator[XDouble]:
+    double = XDouble(hang_seconds=6).start()
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def x_double(x_double_server: XDouble, settings, account) -> XDouble:  # type: ignore[no-untyped-def]
+    """A clean double that knows the test account, with the publisher pointed at it."""
+    x_double_server.reset()
+    x_double_server.add_user(account.handle, name=account.display_name, token=factories.X_TOKEN)
+    settings.X_API_BASE_URL = x_double_server.base_url
+    settings.X_PUBLIC_BASE_URL = x_double_server.base_url
+    return x_double_server
+
+
+# A real Celery worker --------------------------------------------------------------------
+
+
+@pytest.fixture
+def celery_worker(transactional_db) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A real Celery worker consuming from the real Redis, in a thread of this process
+    (so it shares the test database settings). Old messages are purged first."""
+    from celery.contrib.testing.worker import start_worker
+
+    from sandbox.celery import app
+
+    app.control.purge()
+    with start_worker(
+        app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
+        shutdown_timeout=15,
+    ) as worker:
+        yield worker

@@ -1,0 +1,43 @@
+import factory
+from django.contrib.auth import get_user_model
+
+from sandbox.models import Membership, Organisation, WorkplaceAccount
+
+X_TOKEN = "test-x-access-token"  # noqa: S105
+PASSWORD = "correct horse battery staple"  # noqa: S105
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.LazyAttribute(lambda u: u.username.title())
+    password = factory.django.Password(PASSWORD)
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkplaceAccount
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    handle = factory.Sequence(lambda n: f"Account{n}")
+    display_name = factory.LazyAttribute(lambda a: f"{a.organisation.name}")
+    access_token = X_TOKEN
+
+
+def member(organisation: Organisation, role: str, **user_fields: object):  # type: ignore[no-untyped-def]
+    user = UserFactory(**user_fields)
+    Membership.objects.create(user=user, organisation=organisation, role=role)
+    return user

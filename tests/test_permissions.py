@@ -1,0 +1,107 @@
+"""Who may open what. Every view, for every role: anonymous, the trainee who wrote the
+draft, another trainee, their coach, a coach of another organisation, and an admin."""
+
+import pytest
+from django.urls import reverse
+
+from coaching import services as coaching
+from sandbox import services
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = ["anonymous", "trainee", "other_trainee", "coach", "outside_coach", "admin"]
+
+
+@pytest.fixture
+def draft(trainee, account):  # type: ignore[no-untyped-def]
+    draft = services.draft_create(author=trainee, account=account, text="Clinic open 9-5")
+    return coaching.draft_submit(draft=draft, by=trainee)
+
+
+def client_for(request, client, who):  # type: ignore[no-untyped-def]
+    if who != "anonymous":
+        user = request.getfixturevalue(who)
+        assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+# GET pages: expected status per person (302 = sent to sign in).
+PAGES = {
+    "draft_detail": dict(zip(PEOPLE, [302, 200, 404, 404, 404, 404], strict=True)),
+    "review": dict(zip(PEOPLE, [302, 403, 403, 200, 404, 200], strict=True)),
+    "queue": dict(zip(PEOPLE, [302, 403, 403, 200, 200, 200], strict=True)),
+    "timeline": dict(zip(PEOPLE, [302, 200, 200, 200, 200, 200], strict=True)),
+}
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("page", PAGES)
+def test_who_can_open_each_page(request, client, draft, who, page):
+    args = [draft.pk] if page in {"draft_detail", "review"} else []
+    response = client_for(request, client, who).get(reverse(page, args=args))
+    assert response.status_code == PAGES[page][who]
+    if response.status_code == 302:
+        assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("page", ["draft_detail", "review", "queue"])
+def test_htmx_fragments_follow_the_same_rules(request, client, draft, who, page):
+    args = [draft.pk] if page in {"draft_detail", "review"} else []
+    client = client_for(request, client, who)
+    response = client.get(reverse(page, args=args), headers={"HX-Request": "true"})
+    assert response.status_code == PAGES[page][who]
+
+
+# POST actions: who may act on the trainee's submitted draft.
+ACTIONS = {
+    "draft_submit": ({}, dict(zip(PEOPLE, [302, 303, 404, 404, 404, 404], strict=True))),
+    "draft_edit": ({"text": "Changed"}, dict(zip(PEOPLE, [302, 302, 404, 404, 404, 404], strict=True))),
+    "draft_withdraw": ({}, dict(zip(PEOPLE, [302, 302, 404, 404, 404, 404], strict=True))),
+    "review_claim": ({}, dict(zip(PEOPLE, [302, 403, 403, 302, 404, 302], strict=True))),
+    "review_decide": (
+        {"decision": "approve", "note": ""},
+        dict(zip(PEOPLE, [302, 403, 403, 302, 404, 302], strict=True)),
+    ),
+}
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("action", ACTIONS)
+def test_who_can_act(request, client, draft, who, action):
+    data, expected = ACTIONS[action]
+    if action == "review_decide":
+        data = {**data, "revision": draft.current_revision_id}
+    response = client_for(request, client, who).post(reverse(action, args=[draft.pk]), data)
+    assert response.status_code == expected[who]
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_actions_refuse_get(client, trainee, draft, action):
+    client.login(username=trainee.username, password=PASSWORD)
+    assert client.get(reverse(action, args=[draft.pk])).status_code == 405
+
+
+@pytest.mark.parametrize("page", ["draft_detail", "review", "queue"])
+def test_pages_refuse_other_methods(client, coach, trainee, draft, page):
+    client.login(username=coach.username, password=PASSWORD)
+    args = [draft.pk] if page != "queue" else []
+    assert client.put(reverse(page, args=args)).status_code == 405
+
+
+def test_the_queue_never_shows_another_organisations_drafts(client, draft, outside_coach):
+    client.login(username=outside_coach.username, password=PASSWORD)
+    assert b"Clinic open 9-5" not in client.get(reverse("queue")).content
+
+
+def test_the_timeline_shows_only_your_own_drafts(client, draft, other_trainee):
+    client.login(username=other_trainee.username, password=PASSWORD)
+    assert b"Clinic open 9-5" not in client.get(reverse("timeline")).content
+
+
+def test_the_django_admin_is_for_admins_only(client, coach, admin):
+    client.login(username=coach.username, password=PASSWORD)
+    assert client.get("/admin/").status_code == 302
+    client.login(username=admin.username, password=PASSWORD)
+    assert client.get("/admin/").status_code == 200
