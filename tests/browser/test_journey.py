@@ -1,0 +1,70 @@
+"""The whole coached loop in Chromium: the trainee drafts and submits, the coach asks
+for changes, the trainee revises, the coach approves, a real Celery worker publishes,
+and the post is live on the X API double's public page."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+
+
+def sign_in(page: Page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_the_whole_coached_loop(browser, live_server, celery_worker, x_double, trainee, coach, account):
+    trainee_page = browser.new_context().new_page()
+    coach_page = browser.new_context().new_page()
+    for page in (trainee_page, coach_page):
+        page.set_default_timeout(15_000)
+
+    # The trainee drafts; the count updates as they type, with no round trip.
+    sign_in(trainee_page, live_server.url, trainee.username)
+    expect(trainee_page.get_by_role("heading", name="My timeline")).to_be_visible()
+    box = trainee_page.get_by_label("What do you want to post?")
+    box.fill("Flu clinic opens Monday https://example.org/flu")
+    expect(trainee_page.locator("[data-count-text]").first).to_contain_text("47 of 280")
+    trainee_page.get_by_role("button", name="Send to my coach").click()
+    expect(trainee_page.get_by_text("Waiting for review").first).to_be_visible()
+    draft_url = trainee_page.url
+
+    # The coach asks for changes from the queue.
+    sign_in(coach_page, live_server.url, coach.username)
+    expect(coach_page.get_by_role("heading", name="Approval queue")).to_be_visible()
+    coach_page.get_by_role("link", name="Flu clinic opens Monday").click()
+    coach_page.get_by_label("Feedback for the trainee").fill("Say which ward, please.")
+    coach_page.get_by_role("button", name="Request changes").click()
+    expect(coach_page.get_by_text("Sent back to the trainee with your feedback.")).to_be_visible()
+
+    # The trainee sees the note against their revision, revises and resubmits.
+    trainee_page.goto(draft_url)
+    expect(trainee_page.get_by_text("Say which ward, please.")).to_be_visible()
+    edit_box = trainee_page.get_by_label("What do you want to post?")
+    edit_box.fill("Flu clinic on Ward 4 opens Monday https://example.org/flu")
+    trainee_page.get_by_role("button", name="Save changes").click()
+    expect(trainee_page.get_by_text("Saved as a new revision.")).to_be_visible()
+    trainee_page.get_by_role("button", name="Send to my coach").click()
+    expect(trainee_page.get_by_text("Sent to your coach for review.")).to_be_visible()
+
+    # The coach approves; the page follows the publication until it is live.
+    coach_page.goto(f"{live_server.url}/queue/")
+    coach_page.get_by_role("link", name="Flu clinic on Ward 4").click()
+    coach_page.get_by_role("button", name="Approve").click()
+    expect(coach_page.get_by_text("Approved. The post is queued for publication.")).to_be_visible()
+    live_link = coach_page.get_by_role("link", name="See the live post")
+    expect(live_link).to_be_visible(timeout=30_000)
+
+    # The trainee sees it live too.
+    trainee_page.goto(draft_url)
+    expect(trainee_page.get_by_text("Live").first).to_be_visible()
+
+    # And it is on the account's public page at the double.
+    live_link.click()
+    expect(coach_page.get_by_text("Flu clinic on Ward 4 opens Monday")).to_be_visible()
+    [post] = x_double.posts_for(account.handle)
+    assert post.text == "Flu clinic on Ward 4 opens Monday https://example.org/flu"
