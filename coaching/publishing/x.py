@@ -1,0 +1,215 @@
+"""The X (Twitter) publisher: X API v2 over httpx, with every response mapped onto base.py.
+
+A pure HTTP client: no Django here, so the caller passes settings (base URL, timeouts)
+in, and it works the same against https://api.x.com and the X API double.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from coaching.publishing.base import (
+    AuthFailed,
+    NotSent,
+    OutcomeUnknown,
+    PublishedPost,
+    PublishError,
+    RateLimited,
+    Rejected,
+    RemotePost,
+)
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+USER_AGENT = "Sandpit/0.1"
+_PAGE_MAX = 100  # X's max_results ceiling for user posts
+_PAGE_MIN = 5  # and its floor
+
+# Failures where the request surely never left this machine, so no byte of it was written:
+# the URL scheme is unusable, the name did not resolve, the TCP (or TLS) handshake failed
+# or timed out, or no connection in the pool became free.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class XPublisher:
+    """Publishes as one X account, authenticated by an OAuth 2.0 user access token."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        access_token: str,
+        username: str,
+        user_id: str | None = None,
+        public_base_url: str = "https://x.com",
+        timeout: httpx.Timeout | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.public_base_url = public_base_url.rstrip("/")
+        self.username = username
+        self.user_id = user_id
+        self.timeout = timeout or DEFAULT_TIMEOUT
+        # No keep-alive: every request opens a fresh connection. Reusing a pooled one that
+        # X has silently closed fails mid-send, turning a surely-not-sent into an unknown.
+        self._client = httpx.Client(
+            timeout=self.timeout,
+            headers={"Authorization": f"Bearer {access_token}", "User-Agent": USER_AGENT},
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> XPublisher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def publish(
+        self, *, text: str, idempotency_key: str, reply_to: str | None = None
+    ) -> PublishedPost:
+        # X has no idempotency key, so idempotency_key goes nowhere: never sending twice
+        # is the caller's job (no re-send after OutcomeUnknown; reconcile via recent_posts).
+        body: dict[str, Any] = {"text": text}
+        if reply_to:
+            body["reply"] = {"in_reply_to_tweet_id": reply_to}
+        response = self._request("POST", "/2/tweets", changes_state=True, json=body)
+        try:
+            remote_id = str(response.json()["data"]["id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            # X said yes but we cannot tell which post it made: only reconciling can.
+            raise OutcomeUnknown(
+                f"X accepted the post but its answer could not be read: {exc}",
+                status_code=response.status_code,
+                body=response.text,
+            ) from exc
+        return PublishedPost(
+            remote_id=remote_id,
+            remote_url=self.post_url(remote_id),
+            status_code=response.status_code,
+        )
+
+    def recent_posts(self, *, limit: int = 100) -> list[RemotePost]:
+        user_id = self.user_id or self._resolve_user_id()
+        posts: list[RemotePost] = []
+        params: dict[str, str | int] = {}
+        while len(posts) < limit:
+            params["max_results"] = min(max(limit - len(posts), _PAGE_MIN), _PAGE_MAX)
+            response = self._request("GET", f"/2/users/{quote(user_id)}/tweets", params=params)
+            payload = _json_object(response)
+            if "data" not in payload and payload.get("errors"):
+                raise PublishError(
+                    _platform_words(response), status_code=response.status_code, body=response.text
+                )
+            posts.extend(
+                RemotePost(remote_id=p["id"], text=p["text"], remote_url=self.post_url(p["id"]))
+                for p in payload.get("data", [])
+            )
+            next_token = payload.get("meta", {}).get("next_token")
+            if not next_token:
+                break
+            params["pagination_token"] = next_token
+        return posts[:limit]
+
+    def delete(self, *, remote_id: str) -> None:
+        # X answers {"deleted": false} when there was nothing to delete; either way the
+        # post is not on X afterwards, which is all the caller asked for.
+        self._request("DELETE", f"/2/tweets/{quote(remote_id)}", changes_state=True)
+
+    def post_url(self, remote_id: str) -> str:
+        return f"{self.public_base_url}/{quote(self.username)}/status/{quote(remote_id)}"
+
+    def _resolve_user_id(self) -> str:
+        response = self._request("GET", "/2/users/me")
+        try:
+            self.user_id = str(_json_object(response)["data"]["id"])
+        except (KeyError, TypeError) as exc:
+            raise PublishError(
+                f"X's users/me answer has no user id: {exc}",
+                status_code=response.status_code,
+                body=response.text,
+            ) from exc
+        return self.user_id
+
+    def _request(
+        self, method: str, path: str, *, changes_state: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """Send one request and return a 2xx response, or raise the matching PublishError.
+
+        ``changes_state`` marks requests that may have taken effect when no clear answer
+        came back (create, delete): those raise OutcomeUnknown; reads raise PublishError.
+        """
+        unclear = OutcomeUnknown if changes_state else PublishError
+        try:
+            response = self._client.request(method, f"{self.base_url}{path}", **kwargs)
+        except _NOT_SENT as exc:
+            raise NotSent(f"Could not reach X: {exc or type(exc).__name__}") from exc
+        except httpx.TransportError as exc:
+            # Connected, and the request was (at least partly) written: ReadTimeout,
+            # WriteTimeout, a reset or a dropped connection all leave open whether X acted
+            # on it. ConnectTimeout is different (handled above): no connection, no request.
+            raise unclear(
+                f"No answer from X ({type(exc).__name__}: {exc}); it may have been accepted."
+            ) from exc
+        return _check(response, unclear)
+
+
+def _check(response: httpx.Response, unclear: type[PublishError]) -> httpx.Response:
+    status = response.status_code
+    if 200 <= status < 300:
+        return response
+    words = _platform_words(response)
+    kwargs: dict[str, Any] = {"status_code": status, "body": response.text}
+    if status == 429:
+        raise RateLimited(words, reset_at=_reset_at(response), **kwargs)
+    if status == 401:
+        raise AuthFailed(words, **kwargs)
+    if 400 <= status < 500:
+        raise Rejected(words, **kwargs)
+    # 5xx (and anything unexpected): X may have done it before failing to say so.
+    raise unclear(words, **kwargs)
+
+
+def _platform_words(response: httpx.Response) -> str:
+    """X's own explanation, for the trainee and coach to read."""
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        errors = payload.get("errors")
+        # X's invalid-request problem has a generic detail ("One or more parameters ...")
+        # and the real reason in errors[0].message, so the specific message wins.
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            if first.get("message") or first.get("detail"):
+                return str(first.get("message") or first.get("detail"))
+        for key in ("detail", "title", "error_description"):
+            if payload.get(key):
+                return str(payload[key])
+    return response.text.strip()[:500] or f"HTTP {response.status_code} {response.reason_phrase}"
+
+
+def _reset_at(response: httpx.Response) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromtimestamp(int(response.headers["x-rate-limit-reset"]), tz=dt.UTC)
+    except (KeyError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        payload = response.json()
+    except ValueError as exc:
+        raise PublishError(
+            f"X's answer is not JSON: {exc}", status_code=response.status_code, body=response.text
+        ) from exc
+    if not isinstance(payload, dict):
+        raise PublishError(
+            "X's answer is not a JSON object", status_code=response.status_code, body=response.text
+        )
+    return payload

@@ -1,0 +1,967 @@
+"""A stand-in for the X API v2: a real HTTP server speaking the subset Sandpit uses.
+
+It follows X's documented contract (paths, response shapes, status codes, problem
+bodies, rate-limit headers) so the X publisher can be exercised end to end without
+credentials, and it can be told to misbehave in the ways X really does (see ``FAULTS``).
+Pure standard library: nothing here needs Django, so tests and benchmarks can run it
+in-process (``XDouble(...).start()``) and ``manage.py xdouble`` can run it standalone.
+
+Endpoints (API responses always carry ``x-rate-limit-*`` headers):
+    POST   /2/tweets                create a post (bearer token)
+    DELETE /2/tweets/<id>           delete one of your posts
+    GET    /2/users/me              the token's user
+    GET    /2/users/<id>/tweets     a user's posts, newest first (max_results, pagination_token)
+    POST   /2/oauth2/token          authorization_code (PKCE) and rotating refresh_token grants
+Human pages: ``/`` (users), ``/<username>`` (profile), ``/<username>/status/<id>`` (one post).
+Control, for other processes: ``POST|GET|DELETE /_double/faults``, ``GET /_double/state``,
+``POST /_double/reset``, ``POST /_double/users``, ``POST /_double/authorization-codes``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import os
+import random
+import re
+import secrets
+import socket
+import struct
+import threading
+import time
+import unicodedata
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+# Faults that answer instead of X: the post is NOT stored.
+PRE_FAULTS = ("429", "401", "403-duplicate", "5xx-before")
+# Faults that strike after the post is stored, so the client cannot know it was accepted.
+POST_FAULTS = ("5xx-after", "hang-after", "reset")
+FAULTS = PRE_FAULTS + POST_FAULTS
+
+MAX_WEIGHTED_LENGTH = 280
+ACCESS_TOKEN_SECONDS = 7200
+AUTHORIZATION_CODE_SECONDS = 30
+DEFAULT_SCOPE = "tweet.read tweet.write users.read offline.access"
+
+DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
+TOO_LONG_DETAIL = (
+    "Your Tweet text is too long. For more information on how Twitter determines "
+    "text length see https://github.com/twitter/twitter-text."
+)
+INVALID_REQUEST_TYPE = "https://api.twitter.com/2/problems/invalid-request"
+INVALID_REQUEST_DETAIL = "One or more parameters to your request was invalid."
+
+# Per user and 15-minute window, from X's documented user-context limits.
+RATE_LIMITS = {"create": 200, "delete": 50, "me": 75, "timeline": 900, "token": 300, "other": 300}
+
+_TWITTER_EPOCH_MS = 1288834974657
+_USERNAME = r"[A-Za-z0-9_]{1,15}"
+# twitter-text v3: these code point ranges weigh 1, everything else 2; any URL weighs 23.
+_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+_URL_WEIGHT = 23
+
+
+def weighted_length(text: str) -> int:
+    """X's weighted length, close enough for the double.
+
+    Bare domains ("example.com") and multi-code-point emoji are counted as plain
+    characters, so the double may reject a few posts near the limit that X would take.
+    """
+    text = unicodedata.normalize("NFC", text)
+    urls = _URL.findall(text)
+    rest = _URL.sub("", text)
+    light = sum(any(lo <= ord(ch) <= hi for lo, hi in _LIGHT_RANGES) for ch in rest)
+    return _URL_WEIGHT * len(urls) + light + 2 * (len(rest) - light)
+
+
+@dataclass(frozen=True)
+class DoubleUser:
+    id: str
+    username: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DoublePost:
+    id: str
+    author_id: str
+    text: str
+    created_at: str
+    in_reply_to_tweet_id: str | None = None
+
+
+@dataclass(frozen=True)
+class _Grant:
+    user_id: str
+    scope: str
+    client_id: str
+    expires_at: float | None = None
+    code_challenge: str = ""
+    code_challenge_method: str = "S256"
+    redirect_uri: str = ""
+
+
+@dataclass
+class _Bucket:
+    limit: int
+    remaining: int
+    reset_at: int
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+    def form(self) -> dict[str, str]:
+        if not self.header("Content-Type").startswith("application/x-www-form-urlencoded"):
+            return {}
+        return {k: v[0] for k, v in parse_qs(self.body.decode(errors="replace")).items()}
+
+    def bearer_token(self) -> str | None:
+        scheme, _, token = self.header("Authorization").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    # A post-fault to act out instead of answering at once ("hang-after" or "reset").
+    then: str | None = None
+
+
+def _json(status: int, payload: object, content_type: str = "application/json") -> _Reply:
+    return _Reply(status, json.dumps(payload).encode(), f"{content_type}; charset=utf-8")
+
+
+def _problem(status: int, title: str, detail: str, type_: str = "about:blank") -> _Reply:
+    payload = {"title": title, "type": type_, "status": status, "detail": detail}
+    return _json(status, payload, "application/problem+json")
+
+
+def _invalid_request(message: str, parameters: Mapping[str, list[str]] | None = None) -> _Reply:
+    payload = {
+        "errors": [{"parameters": dict(parameters or {}), "message": message}],
+        "title": "Invalid Request",
+        "detail": INVALID_REQUEST_DETAIL,
+        "type": INVALID_REQUEST_TYPE,
+    }
+    return _json(400, payload, "application/problem+json")
+
+
+def _unauthorized() -> _Reply:
+    return _problem(401, "Unauthorized", "Unauthorized")
+
+
+def _too_many_requests() -> _Reply:
+    return _problem(429, "Too Many Requests", "Too Many Requests")
+
+
+def _service_unavailable() -> _Reply:
+    return _problem(503, "Service Unavailable", "Service Unavailable")
+
+
+_FAULT_REPLIES: dict[str | None, Callable[[], _Reply]] = {
+    "401": _unauthorized,
+    "403-duplicate": lambda: _problem(403, "Forbidden", DUPLICATE_DETAIL),
+    "5xx-before": _service_unavailable,
+}
+
+
+def _oauth_error(description: str, error: str = "invalid_request") -> _Reply:
+    return _json(400, {"error": error, "error_description": description})
+
+
+def _user_id_for(username: str) -> str:
+    # Derived from the name so the demo user keeps its id across restarts without a state file.
+    digest = hashlib.sha256(username.lower().encode()).digest()
+    return str(10**15 + int.from_bytes(digest[:6], "big"))
+
+
+def _pkce_matches(verifier: str, challenge: str, method: str) -> bool:
+    if method == "plain":
+        return secrets.compare_digest(verifier, challenge)
+    derived = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return secrets.compare_digest(derived.rstrip(b"=").decode(), challenge)
+
+
+class XDouble:
+    """The X API double. Start it, point ``XPublisher`` at ``base_url``, inspect what arrived.
+
+    All state sits behind one lock because every request runs on its own thread.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        state_file: str | Path | None = None,
+        hang_seconds: float = 30.0,
+        rate_limit_reset_seconds: int = 60,
+        rate_limit_window_seconds: int = 900,
+        verbose: bool = False,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.state_file = Path(state_file) if state_file else None
+        # How long "hang-after" holds the response: set it past the client's read timeout.
+        self.hang_seconds = hang_seconds
+        # When a "429" fault says the limit resets, counted from the faulted request.
+        self.rate_limit_reset_seconds = rate_limit_reset_seconds
+        self.rate_limit_window_seconds = rate_limit_window_seconds
+        self.verbose = verbose
+        self._lock = threading.RLock()
+        self._users: dict[str, DoubleUser] = {}
+        self._tokens: dict[str, _Grant] = {}
+        self._refresh_tokens: dict[str, _Grant] = {}
+        self._codes: dict[str, _Grant] = {}
+        self._posts: dict[str, DoublePost] = {}
+        self._last_post_id = 0
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._fault_queue: deque[str] = deque()
+        self._probabilities: dict[str, float] = {}
+        self._rng = random.Random()  # noqa: S311 - chaos, not security
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        if self.state_file and self.state_file.exists():
+            self._load()
+
+    # Lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> XDouble:
+        self._stopping.clear()
+        self._server = _Server((self.host, self.port), self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # how soon stop() takes effect
+            name=f"xdouble-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        # Wake any "hang-after" responses so their threads end with the server.
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> XDouble:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def profile_url(self, username: str) -> str:
+        return f"{self.base_url}/{quote(username)}"
+
+    # Python API for tests and the management command ---------------------------------
+
+    def add_user(
+        self,
+        username: str,
+        *,
+        name: str | None = None,
+        token: str | None = None,
+        user_id: str | None = None,
+    ) -> str:
+        """Create (or update) a user with a bearer token that never expires; return its id."""
+        if not re.fullmatch(_USERNAME, username):
+            raise ValueError(f"{username!r} is not a valid X username")
+        with self._lock:
+            existing = self._user_by_username(username)
+            if existing is not None:
+                uid, name = existing.id, name or existing.name
+            else:
+                uid = user_id or _user_id_for(username)
+            self._users[uid] = DoubleUser(uid, username, name or username)
+            self._tokens[token or secrets.token_urlsafe(24)] = _Grant(uid, DEFAULT_SCOPE, "")
+            self._save()
+            return uid
+
+    def token_for(self, username: str) -> str:
+        """A non-expiring bearer token of the user (the one given to ``add_user``)."""
+        with self._lock:
+            user = self._user_by_username(username)
+            for token, grant in self._tokens.items():
+                if user and grant.user_id == user.id and grant.expires_at is None:
+                    return token
+        raise KeyError(username)
+
+    def users(self) -> list[DoubleUser]:
+        with self._lock:
+            return list(self._users.values())
+
+    def posts_for(self, username: str) -> list[DoublePost]:
+        """The user's stored posts, newest first."""
+        with self._lock:
+            user = self._user_by_username(username)
+            if user is None:
+                raise KeyError(username)
+            return self._posts_of(user.id)
+
+    def issue_authorization_code(
+        self,
+        username: str,
+        *,
+        code_challenge: str,
+        code_challenge_method: str = "S256",
+        redirect_uri: str = "",
+        client_id: str = "",
+        scope: str = DEFAULT_SCOPE,
+    ) -> str:
+        """What X's consent screen would hand back to the redirect URI, for the token grant."""
+        if code_challenge_method not in {"S256", "plain"}:
+            raise ValueError("code_challenge_method must be 'S256' or 'plain'")
+        with self._lock:
+            user = self._user_by_username(username)
+            if user is None:
+                raise KeyError(username)
+            code = secrets.token_urlsafe(24)
+            self._codes[code] = _Grant(
+                user.id,
+                scope,
+                client_id,
+                time.time() + AUTHORIZATION_CODE_SECONDS,
+                code_challenge,
+                code_challenge_method,
+                redirect_uri,
+            )
+            return code
+
+    def inject(self, *faults: str) -> None:
+        """Queue faults; each create request takes the next one, in order."""
+        _check_faults(faults)
+        with self._lock:
+            self._fault_queue.extend(faults)
+
+    def set_probabilities(
+        self, probabilities: Mapping[str, float], *, seed: int | None = None
+    ) -> None:
+        """When the queue is empty, each create request draws a fault with these odds."""
+        _check_faults(probabilities)
+        if any(not 0 <= p <= 1 for p in probabilities.values()) or sum(probabilities.values()) > 1:
+            raise ValueError("probabilities must each be in [0, 1] and sum to at most 1")
+        with self._lock:
+            self._probabilities = dict(probabilities)
+            if seed is not None:
+                self._rng.seed(seed)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._fault_queue.clear()
+            self._probabilities = {}
+
+    def faults(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "queue": list(self._fault_queue),
+                "probabilities": dict(self._probabilities),
+                "hang_seconds": self.hang_seconds,
+                "rate_limit_reset_seconds": self.rate_limit_reset_seconds,
+            }
+
+    def reset(self) -> None:
+        """Forget posts, faults, rate-limit counts and pending codes; keep users and tokens."""
+        with self._lock:
+            self._posts.clear()
+            self._buckets.clear()
+            self._codes.clear()
+            self.clear_faults()
+            self._save()
+
+    def state(self) -> dict[str, Any]:
+        """Users and posts (creation order), as ``GET /_double/state`` shows them."""
+        with self._lock:
+            names = {u.id: u.username for u in self._users.values()}
+            return {
+                "users": [asdict(u) for u in self._users.values()],
+                "posts": [
+                    asdict(p) | {"username": names.get(p.author_id)} for p in self._posts.values()
+                ],
+                "faults": self.faults(),
+            }
+
+    # Request handling (called from server threads) -----------------------------------
+
+    def handle(self, request: _Request) -> _Reply:
+        if request.path.startswith("/2/"):
+            return self._api(request)
+        if request.path.startswith("/_double/"):
+            return self._control(request)
+        if request.method == "GET":
+            return self._page(request.path)
+        return _problem(405, "Method Not Allowed", "Method Not Allowed")
+
+    def wait_for_hang(self) -> None:
+        self._stopping.wait(self.hang_seconds)
+
+    def _api(self, request: _Request) -> _Reply:
+        method, path = request.method, request.path
+        endpoint, arg = "other", ""
+        if method == "POST" and path == "/2/oauth2/token":
+            endpoint = "token"
+        elif method == "POST" and path == "/2/tweets":
+            endpoint = "create"
+        elif method == "GET" and path == "/2/users/me":
+            endpoint = "me"
+        elif method == "DELETE" and (m := re.fullmatch(r"/2/tweets/(\d+)", path)):
+            endpoint, arg = "delete", m[1]
+        elif method == "GET" and (m := re.fullmatch(r"/2/users/(\d+)/tweets", path)):
+            endpoint, arg = "timeline", m[1]
+        # Taken before anything else, so each create request consumes exactly one fault.
+        fault = self._next_fault() if endpoint == "create" else None
+        if fault == "429":
+            reset_at = int(time.time()) + self.rate_limit_reset_seconds
+            reply = _too_many_requests()
+            reply.headers = _rate_headers(RATE_LIMITS["create"], 0, reset_at)
+            return reply
+        user = self._authenticate(request)
+        if endpoint == "token":
+            identity = request.form().get("client_id") or "app"
+        else:
+            identity = user.id if user else "anonymous"
+        allowed, headers = self._consume(endpoint, identity)
+        if fault in PRE_FAULTS:
+            reply = _FAULT_REPLIES[fault]()
+        elif endpoint == "token":
+            reply = self._token(request) if allowed else _too_many_requests()
+        elif endpoint == "other":
+            reply = _json(
+                404, {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
+            )
+        elif user is None:
+            reply = _unauthorized()
+        elif not allowed:
+            reply = _too_many_requests()
+        elif endpoint == "create":
+            reply = self._create(request, user, fault)
+        elif endpoint == "me":
+            reply = _json(200, {"data": asdict(user)})
+        elif endpoint == "delete":
+            reply = self._delete(user, arg)
+        else:
+            reply = self._timeline(request, arg)
+        reply.headers = headers | reply.headers
+        return reply
+
+    def _consume(self, endpoint: str, identity: str) -> tuple[bool, dict[str, str]]:
+        """Count one request against its 15-minute window; say if it was within the limit."""
+        with self._lock:
+            now = int(time.time())
+            bucket = self._buckets.get((identity, endpoint))
+            if bucket is None or bucket.reset_at <= now:
+                limit = RATE_LIMITS[endpoint]
+                bucket = _Bucket(limit, limit, now + self.rate_limit_window_seconds)
+                self._buckets[(identity, endpoint)] = bucket
+            allowed = bucket.remaining > 0
+            bucket.remaining = max(bucket.remaining - 1, 0)
+            return allowed, _rate_headers(bucket.limit, bucket.remaining, bucket.reset_at)
+
+    def _next_fault(self) -> str | None:
+        with self._lock:
+            if self._fault_queue:
+                return self._fault_queue.popleft()
+            if not self._probabilities:
+                return None
+            draw = self._rng.random()
+            for fault, probability in self._probabilities.items():
+                if draw < probability:
+                    return fault
+                draw -= probability
+            return None
+
+    def _authenticate(self, request: _Request) -> DoubleUser | None:
+        token = request.bearer_token()
+        with self._lock:
+            grant = self._tokens.get(token) if token else None
+            if grant is None or (grant.expires_at is not None and grant.expires_at < time.time()):
+                return None
+            return self._users.get(grant.user_id)
+
+    def _create(self, request: _Request, user: DoubleUser, fault: str | None) -> _Reply:
+        if not request.header("Content-Type").startswith("application/json"):
+            return _invalid_request(
+                "Requests with bodies must have content-type of application/json."
+            )
+        try:
+            payload = json.loads(request.body)
+        except ValueError:
+            return _invalid_request("Request body is not valid JSON.")
+        if not isinstance(payload, dict) or not isinstance(payload.get("reply", {}), dict):
+            return _invalid_request("Request body must be a JSON object.")
+        text = payload.get("text")
+        reply_to = payload.get("reply", {}).get("in_reply_to_tweet_id")
+        if not isinstance(text, str) or not text.strip():
+            return _invalid_request(
+                "Post text is required when no media, poll or quote is attached.",
+                {"text": [text if isinstance(text, str) else ""]},
+            )
+        if weighted_length(text) > MAX_WEIGHTED_LENGTH:
+            return _problem(400, "Bad Request", TOO_LONG_DETAIL)
+        with self._lock:
+            if reply_to is not None and str(reply_to) not in self._posts:
+                return _problem(
+                    403,
+                    "Forbidden",
+                    "You attempted to reply to a Tweet that is deleted or not visible to you.",
+                )
+            if any(p.text == text for p in self._posts_of(user.id)):
+                return _problem(403, "Forbidden", DUPLICATE_DETAIL)
+            post = DoublePost(
+                self._new_post_id(),
+                user.id,
+                text,
+                datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                str(reply_to) if reply_to is not None else None,
+            )
+            self._posts[post.id] = post
+            self._save()
+        if fault == "5xx-after":
+            return _service_unavailable()
+        data = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
+        reply = _json(201, {"data": data})
+        reply.then = fault  # "hang-after", "reset" or None
+        return reply
+
+    def _delete(self, user: DoubleUser, post_id: str) -> _Reply:
+        with self._lock:
+            post = self._posts.get(post_id)
+            if post is None:
+                # Unverified against X: nothing to delete is reported as not deleted.
+                return _json(200, {"data": {"deleted": False}})
+            if post.author_id != user.id:
+                return _problem(
+                    403,
+                    "Forbidden",
+                    "You are not allowed to delete a Tweet that you did not create.",
+                )
+            del self._posts[post_id]
+            self._save()
+        return _json(200, {"data": {"deleted": True}})
+
+    def _timeline(self, request: _Request, user_id: str) -> _Reply:
+        raw = request.param("max_results") or "10"
+        if not raw.isdigit() or not 5 <= int(raw) <= 100:
+            return _invalid_request(
+                f"The `max_results` query parameter value [{raw}] is not between 5 and 100",
+                {"max_results": [raw]},
+            )
+        fields = set((request.param("tweet.fields") or "").split(","))
+        with self._lock:
+            if user_id not in self._users:
+                detail = f"Could not find user with id: [{user_id}]."
+                error = {
+                    "value": user_id,
+                    "detail": detail,
+                    "title": "Not Found Error",
+                    "resource_type": "user",
+                    "parameter": "id",
+                    "resource_id": user_id,
+                    "type": "https://api.twitter.com/2/problems/resource-not-found",
+                }
+                return _json(200, {"errors": [error]})
+            posts = self._posts_of(user_id)
+        # The pagination token is opaque to clients; here it is the id to continue below.
+        before = request.param("pagination_token")
+        if before:
+            posts = [p for p in posts if int(p.id) < int(before)] if before.isdigit() else []
+        page, more = posts[: int(raw)], posts[int(raw) :]
+        if not page:
+            return _json(200, {"meta": {"result_count": 0}})
+        data = []
+        for post in page:
+            item: dict[str, Any] = {
+                "id": post.id,
+                "text": post.text,
+                "edit_history_tweet_ids": [post.id],
+            }
+            if "created_at" in fields:
+                item["created_at"] = post.created_at
+            if "author_id" in fields:
+                item["author_id"] = post.author_id
+            data.append(item)
+        meta: dict[str, Any] = {
+            "result_count": len(page),
+            "newest_id": page[0].id,
+            "oldest_id": page[-1].id,
+        }
+        if more:
+            meta["next_token"] = page[-1].id
+        return _json(200, {"data": data, "meta": meta})
+
+    def _token(self, request: _Request) -> _Reply:
+        form = request.form()
+        if not form:
+            return _oauth_error("Missing required parameter [grant_type].")
+        # Public clients send client_id in the form; confidential ones use Basic auth.
+        client_id = form.get("client_id") or _basic_auth_user(request.header("Authorization"))
+        grant_type = form.get("grant_type")
+        with self._lock:
+            if grant_type == "authorization_code":
+                grant = self._codes.pop(form.get("code", ""), None)
+                if (
+                    grant is None
+                    or (grant.expires_at or 0) < time.time()
+                    or (grant.client_id and grant.client_id != client_id)
+                    or (grant.redirect_uri and grant.redirect_uri != form.get("redirect_uri"))
+                    or not _pkce_matches(
+                        form.get("code_verifier", ""),
+                        grant.code_challenge,
+                        grant.code_challenge_method,
+                    )
+                ):
+                    return _oauth_error("Value passed for the authorization code was invalid.")
+            elif grant_type == "refresh_token":
+                # Rotating: a refresh token works once; the response carries its successor.
+                grant = self._refresh_tokens.pop(form.get("refresh_token", ""), None)
+                if grant is None or (grant.client_id and grant.client_id != client_id):
+                    return _oauth_error("Value passed for the token was invalid.")
+            else:
+                return _oauth_error(f"Value passed for the grant_type [{grant_type}] was invalid.")
+            access_token = secrets.token_urlsafe(32)
+            self._tokens[access_token] = _Grant(
+                grant.user_id, grant.scope, grant.client_id, time.time() + ACCESS_TOKEN_SECONDS
+            )
+            body: dict[str, Any] = {
+                "token_type": "bearer",
+                "expires_in": ACCESS_TOKEN_SECONDS,
+                "access_token": access_token,
+                "scope": grant.scope,
+            }
+            if "offline.access" in grant.scope.split():
+                refresh_token = secrets.token_urlsafe(32)
+                self._refresh_tokens[refresh_token] = _Grant(
+                    grant.user_id, grant.scope, grant.client_id
+                )
+                body["refresh_token"] = refresh_token
+            self._save()
+        return _json(200, body)
+
+    def _control(self, request: _Request) -> _Reply:
+        method, path = request.method, request.path
+        try:
+            payload = json.loads(request.body) if request.body else {}
+            if method == "GET" and path == "/_double/state":
+                return _json(200, self.state())
+            if method == "POST" and path == "/_double/reset":
+                self.reset()
+                return _json(200, self.state())
+            if path == "/_double/faults" and method in {"GET", "POST", "DELETE"}:
+                if method == "DELETE":
+                    self.clear_faults()
+                if method == "POST":
+                    self._configure_faults(payload)
+                return _json(200, self.faults())
+            if method == "POST" and path == "/_double/users":
+                token = payload.get("token") or secrets.token_urlsafe(24)
+                uid = self.add_user(payload["username"], name=payload.get("name"), token=token)
+                return _json(201, {"id": uid, "username": payload["username"], "token": token})
+            if method == "POST" and path == "/_double/authorization-codes":
+                code = self.issue_authorization_code(
+                    payload["username"],
+                    code_challenge=payload["code_challenge"],
+                    code_challenge_method=payload.get("code_challenge_method", "S256"),
+                    redirect_uri=payload.get("redirect_uri", ""),
+                    client_id=payload.get("client_id", ""),
+                    scope=payload.get("scope", DEFAULT_SCOPE),
+                )
+                return _json(201, {"code": code})
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return _json(400, {"error": f"{type(exc).__name__}: {exc}"})
+        return _json(404, {"error": f"no control endpoint {method} {path}"})
+
+    def _configure_faults(self, payload: Mapping[str, Any]) -> None:
+        """Keys present replace what is set; absent keys are left alone."""
+        if "queue" in payload:
+            _check_faults(payload["queue"])
+            with self._lock:
+                self._fault_queue = deque(payload["queue"])
+        if "probabilities" in payload or "seed" in payload:
+            current = self.faults()["probabilities"]
+            self.set_probabilities(payload.get("probabilities", current), seed=payload.get("seed"))
+        if "hang_seconds" in payload:
+            self.hang_seconds = float(payload["hang_seconds"])
+        if "rate_limit_reset_seconds" in payload:
+            self.rate_limit_reset_seconds = int(payload["rate_limit_reset_seconds"])
+
+    # Public pages -------------------------------------------------------------------
+
+    def _page(self, path: str) -> _Reply:
+        parts = [p for p in path.split("/") if p]
+        with self._lock:
+            if not parts:
+                return _html_page("Accounts", _users_html(list(self._users.values())))
+            user = self._user_by_username(parts[0]) if re.fullmatch(_USERNAME, parts[0]) else None
+            if user is not None and len(parts) == 1:
+                title = f"{user.name} (@{user.username})"
+                return _html_page(title, _profile_html(user, self._posts_of(user.id)))
+            if user is not None and len(parts) == 3 and parts[1] == "status":
+                post = self._posts.get(parts[2])
+                if post is not None and post.author_id == user.id:
+                    return _html_page(
+                        f"Post {post.id} by @{user.username}", _status_html(user, post)
+                    )
+        return _html_page(
+            "Not found", "<h1>Not found</h1>\n<p>Nothing is at this address.</p>", 404
+        )
+
+    # State helpers (call with the lock held) -----------------------------------------
+
+    def _user_by_username(self, username: str) -> DoubleUser | None:
+        # X usernames are case-insensitive.
+        return next(
+            (u for u in self._users.values() if u.username.lower() == username.lower()), None
+        )
+
+    def _posts_of(self, user_id: str) -> list[DoublePost]:
+        return sorted(
+            (p for p in self._posts.values() if p.author_id == user_id),
+            key=lambda p: int(p.id),
+            reverse=True,
+        )
+
+    def _new_post_id(self) -> str:
+        # Snowflake-shaped (milliseconds since X's epoch << 22), and strictly increasing
+        # even within one millisecond, so newest-first is ordering by id as on X.
+        snowflake = (int(time.time() * 1000) - _TWITTER_EPOCH_MS) << 22
+        self._last_post_id = max(snowflake, self._last_post_id + 1)
+        return str(self._last_post_id)
+
+    def _save(self) -> None:
+        if self.state_file is None:
+            return
+        state = {
+            "users": [asdict(u) for u in self._users.values()],
+            "tokens": {t: asdict(g) for t, g in self._tokens.items()},
+            "refresh_tokens": {t: asdict(g) for t, g in self._refresh_tokens.items()},
+            "posts": [asdict(p) for p in self._posts.values()],
+            "last_post_id": self._last_post_id,
+        }
+        # Write then rename, so a crash mid-write never leaves a half file to load.
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_name(self.state_file.name + ".tmp")
+        tmp.write_text(json.dumps(state, indent=1))
+        os.replace(tmp, self.state_file)
+
+    def _load(self) -> None:
+        assert self.state_file is not None
+        state = json.loads(self.state_file.read_text())
+        self._users = {u["id"]: DoubleUser(**u) for u in state.get("users", [])}
+        self._tokens = {t: _Grant(**g) for t, g in state.get("tokens", {}).items()}
+        self._refresh_tokens = {t: _Grant(**g) for t, g in state.get("refresh_tokens", {}).items()}
+        self._posts = {p["id"]: DoublePost(**p) for p in state.get("posts", [])}
+        self._last_post_id = int(state.get("last_post_id", 0))
+
+
+def _check_faults(faults: Iterable[str]) -> None:
+    unknown = sorted(set(faults) - set(FAULTS))
+    if unknown:
+        raise ValueError(f"unknown faults {unknown}; choose from {list(FAULTS)}")
+
+
+def _rate_headers(limit: int, remaining: int, reset_at: int) -> dict[str, str]:
+    return {
+        "x-rate-limit-limit": str(limit),
+        "x-rate-limit-remaining": str(remaining),
+        "x-rate-limit-reset": str(reset_at),
+    }
+
+
+def _basic_auth_user(header: str) -> str:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        return base64.b64decode(encoded).decode().partition(":")[0]
+    except ValueError:
+        return ""
+
+
+# HTML: plain, accessible, no scripts or styles, so a strict CSP costs nothing. ----------
+
+
+def _html_page(title: str, main: str, status: int = 200) -> _Reply:
+    document = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} · X API double</title>
+</head>
+<body>
+<header>
+<p><a href="/">X API double</a>: a stand-in for X used by Sandpit. Nothing here is public.</p>
+</header>
+<main>
+{main}
+</main>
+</body>
+</html>
+"""
+    headers = {"Content-Security-Policy": "default-src 'none'", "X-Content-Type-Options": "nosniff"}
+    return _Reply(status, document.encode(), "text/html; charset=utf-8", headers)
+
+
+def _users_html(users: list[DoubleUser]) -> str:
+    if not users:
+        return "<h1>Accounts</h1>\n<p>No accounts yet.</p>"
+    items = "\n".join(
+        f'<li><a href="/{quote(u.username)}">{html.escape(f"{u.name} (@{u.username})")}</a></li>'
+        for u in users
+    )
+    return f"<h1>Accounts</h1>\n<ul>\n{items}\n</ul>"
+
+
+def _text_html(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>\n")
+
+
+def _post_link(user: DoubleUser, post: DoublePost) -> str:
+    return f'<a href="/{quote(user.username)}/status/{post.id}">Post {post.id}</a>'
+
+
+def _profile_html(user: DoubleUser, posts: list[DoublePost]) -> str:
+    heading = f"<h1>{html.escape(user.name)} (@{html.escape(user.username)})</h1>\n<h2>Posts</h2>"
+    if not posts:
+        return f"{heading}\n<p>No posts yet.</p>"
+    items = "\n".join(
+        f"<li><article>\n<p>{_text_html(p.text)}</p>\n"
+        f'<p>{_post_link(user, p)}, <time datetime="{p.created_at}">{p.created_at}</time></p>\n'
+        "</article></li>"
+        for p in posts
+    )
+    return f"{heading}\n<ol>\n{items}\n</ol>"
+
+
+def _status_html(user: DoubleUser, post: DoublePost) -> str:
+    reply = (
+        f"<p>Replying to post {post.in_reply_to_tweet_id}.</p>\n"
+        if post.in_reply_to_tweet_id
+        else ""
+    )
+    return (
+        f"<h1>Post {post.id} by {html.escape(user.name)} (@{html.escape(user.username)})</h1>\n"
+        f"<article>\n{reply}<p>{_text_html(post.text)}</p>\n"
+        f'<p><time datetime="{post.created_at}">{post.created_at}</time></p>\n</article>\n'
+        f'<p><a href="/{quote(user.username)}">All posts by @{html.escape(user.username)}</a></p>'
+    )
+
+
+# The server -------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], double: XDouble) -> None:
+        self.double = double
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # HTTP/1.1 keeps connections alive, as X does; every reply carries Content-Length.
+    protocol_version = "HTTP/1.1"
+    server_version = "XDouble/1"
+    server: _Server
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without this, Nagle's algorithm and
+        # the client's delayed ACK add ~40 ms to every keep-alive response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        request = _Request(
+            method=self.command,
+            path=url.path,
+            query=parse_qs(url.query),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=self.rfile.read(length) if length else b"",
+        )
+        double = self.server.double
+        try:
+            reply = double.handle(request)
+        except Exception:
+            # A bug in the double must look like X having one, not like a dropped connection.
+            self.log_error("double failed on %s %s", self.command, self.path)
+            reply = _problem(500, "Internal Server Error", "Internal Server Error")
+        if reply.then == "reset":
+            self._reset_connection()
+            return
+        if reply.then == "hang-after":
+            double.wait_for_hang()
+        self._send(reply)
+
+    def _send(self, reply: _Reply) -> None:
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (e.g. its read timeout during "hang-after"); nobody to tell.
+            self.close_connection = True
+
+    def _reset_connection(self) -> None:
+        # SO_LINGER with a zero timeout makes close() send a TCP RST instead of a FIN:
+        # the client sees "connection reset" with no response, as when a proxy drops it.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.double.verbose:
+            super().log_message(format, *args)
