@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from coaching.models import Publication, PublishAttempt, Review
 
@@ -6,13 +8,13 @@ from coaching.models import Publication, PublishAttempt, Review
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Reviews and publications are records: changed only by services, never by hand."""
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -26,10 +28,17 @@ class AttemptInline(admin.TabularInline):
     model = PublishAttempt
     extra = 0
     can_delete = False
-    fields = ["started_at", "request", "outcome", "status_code", "duration_ms", "error_body"]
+    fields = (
+        "started_at",
+        "request",
+        "outcome",
+        "status_code",
+        "duration_ms",
+        "error_body",
+    )
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

@@ -1,10 +1,10 @@
 from django import forms
 
 from coaching.models import NOTE_MAX_LENGTH, Review
-from sandbox.errors import InvalidInput
+from sandbox.forms import DomainErrorsMixin
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(DomainErrorsMixin, forms.Form):
     decision = forms.ChoiceField(
         choices=Review.Decision.choices,
         error_messages={"required": "Choose approve, request changes or reject."},
@@ -28,6 +28,3 @@ class ReviewForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         error_messages={"invalid": "Enter a date and time, like 2026-12-01 09:30."},
     )
-
-    def add_domain_error(self, error: InvalidInput) -> None:
-        self.add_error(error.field if error.field in self.fields else None, error.message)

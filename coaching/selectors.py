@@ -1,4 +1,4 @@
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from sandbox.models import Draft
@@ -7,7 +7,7 @@ from sandbox.selectors import reviewer_organisation_ids
 WAITING = (Draft.Status.SUBMITTED, Draft.Status.IN_REVIEW)
 
 
-def queue_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Draft]:
+def queue_for(user: User) -> QuerySet[Draft]:
     """Drafts waiting for a coach's decision, oldest first. Excludes the coach's own."""
     return (
         Draft.objects.filter(

@@ -14,7 +14,7 @@ import random
 import time
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -91,12 +91,12 @@ def _move(draft: Draft, action: str, *, revision_id: int | None = None, **fields
         setattr(draft, name, value)
 
 
-def _require_author(draft: Draft, by: AbstractBaseUser) -> None:
+def _require_author(draft: Draft, by: User) -> None:
     if draft.author_id != by.pk:
         raise NotAllowed("Only the author of a draft can do that.")
 
 
-def _require_reviewer(draft: Draft, by: AbstractBaseUser) -> None:
+def _require_reviewer(draft: Draft, by: User) -> None:
     if role_in(by, draft.account.organisation_id) not in REVIEWER_ROLES:
         raise NotAllowed("Only a coach of this organisation can review its drafts.")
     if draft.author_id == by.pk:
@@ -106,13 +106,13 @@ def _require_reviewer(draft: Draft, by: AbstractBaseUser) -> None:
 # Authoring-side moves -------------------------------------------------------------------
 
 
-def draft_submit(*, draft: Draft, by: AbstractBaseUser) -> Draft:
+def draft_submit(*, draft: Draft, by: User) -> Draft:
     _require_author(draft, by)
     _move(draft, "submit", submitted_at=timezone.now(), claimed_by=None, claimed_at=None)
     return draft
 
 
-def draft_withdraw(*, draft: Draft, by: AbstractBaseUser) -> Draft:
+def draft_withdraw(*, draft: Draft, by: User) -> Draft:
     """The trainee abandons the draft. A queued publication is cancelled with it."""
     _require_author(draft, by)
     with transaction.atomic():
@@ -158,7 +158,7 @@ def _cancel_queued_publication(draft: Draft, *, reason: str) -> None:
 # Review -----------------------------------------------------------------------------------
 
 
-def review_claim(*, draft: Draft, by: AbstractBaseUser) -> Draft:
+def review_claim(*, draft: Draft, by: User) -> Draft:
     _require_reviewer(draft, by)
     _move(draft, "claim", claimed_by=by, claimed_at=timezone.now())
     return draft
@@ -181,7 +181,7 @@ def _clean_note(note: str, *, required: bool) -> str:
 def _decide(
     *,
     draft: Draft,
-    by: AbstractBaseUser,
+    by: User,
     action: str,
     decision: str,
     note: str,
@@ -207,7 +207,7 @@ def _decide(
 def review_approve(
     *,
     draft: Draft,
-    by: AbstractBaseUser,
+    by: User,
     note: str = "",
     publish_at: dt.datetime | None = None,
     revision: DraftRevision | None = None,
@@ -246,7 +246,7 @@ def review_approve(
 
 
 def review_request_changes(
-    *, draft: Draft, by: AbstractBaseUser, note: str, revision: DraftRevision | None = None
+    *, draft: Draft, by: User, note: str, revision: DraftRevision | None = None
 ) -> Review:
     note = _clean_note(note, required=True)
     with transaction.atomic():
@@ -261,7 +261,7 @@ def review_request_changes(
 
 
 def review_reject(
-    *, draft: Draft, by: AbstractBaseUser, note: str, revision: DraftRevision | None = None
+    *, draft: Draft, by: User, note: str, revision: DraftRevision | None = None
 ) -> Review:
     note = _clean_note(note, required=True)
     with transaction.atomic():
@@ -288,7 +288,7 @@ def _enqueue(publication: Publication, *, countdown: float | None = None) -> Non
     # robust=True: if the broker is down the approval still stands (it is committed);
     # the beat sweep re-sends the message once Redis is back.
     transaction.on_commit(
-        lambda: tasks.publish.apply_async(args=[publication.pk], countdown=countdown),
+        lambda: tasks.publish.apply_async((publication.pk,), countdown=countdown or 0),
         robust=True,
     )
 
@@ -515,4 +515,3 @@ def _settle_stuck(now: dt.datetime) -> dict[str, int]:
         ):
             unconfirmed += 1
     return {"requeued": requeued, "unconfirmed": unconfirmed}
-

@@ -1,9 +1,11 @@
 """The coach's pages: the queue and the review. Thin, like the trainee's."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -13,13 +15,13 @@ from coaching.forms import ReviewForm
 from coaching.models import Review
 from sandbox import selectors as sandbox_selectors
 from sandbox.errors import DomainError, InvalidInput, NotAllowed
-from sandbox.http import refused
+from sandbox.http import AuthenticatedRequest, refused
 from sandbox.models import Draft, DraftRevision
 
 QUEUE_CHANGED = "queueChanged"
 
 
-def _get_draft_for_coach(request: HttpRequest, pk: int) -> Draft:
+def _get_draft_for_coach(request: AuthenticatedRequest, pk: int) -> Draft:
     """404 unless the draft is in one of the user's organisations; 403 unless they may
     review there."""
     draft = (
@@ -37,7 +39,7 @@ def _get_draft_for_coach(request: HttpRequest, pk: int) -> Draft:
 
 @require_GET
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedRequest) -> HttpResponse:
     if not sandbox_selectors.reviewer_organisation_ids(request.user):
         raise PermissionDenied("The approval queue is for coaches.")
     context = {"drafts": selectors.queue_for(request.user)}
@@ -57,7 +59,7 @@ def _review_context(draft: Draft, form: ReviewForm | None = None) -> dict[str, o
 
 @require_GET
 @login_required
-def review(request: HttpRequest, pk: int) -> HttpResponse:
+def review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_coach(request, pk)
     if request.htmx:
         return render(
@@ -70,7 +72,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def review_claim(request: HttpRequest, pk: int) -> HttpResponse:
+def review_claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_coach(request, pk)
     try:
         services.review_claim(draft=draft, by=request.user)
@@ -79,7 +81,7 @@ def review_claim(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("review", pk=pk)
 
 
-_DECISIONS = {
+_DECISIONS: dict[str, Callable[..., Review]] = {
     Review.Decision.APPROVE: services.review_approve,
     Review.Decision.REQUEST_CHANGES: services.review_request_changes,
     Review.Decision.REJECT: services.review_reject,
@@ -94,7 +96,7 @@ _CONFIRMATIONS = {
 
 @require_POST
 @login_required
-def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_coach(request, pk)
     form = ReviewForm(request.POST)
     if form.is_valid():

@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from sandbox.models import Draft, DraftRevision, Membership, Organisation, WorkplaceAccount
 
@@ -64,10 +66,14 @@ class RevisionInline(admin.TabularInline):
     model = DraftRevision
     extra = 0
     can_delete = False
-    fields = ["number", "text", "created_at"]
+    fields = (
+        "number",
+        "text",
+        "created_at",
+    )
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -80,8 +86,8 @@ class DraftAdmin(admin.ModelAdmin):
     search_fields = ["author__username", "current_revision__text"]
     inlines = [RevisionInline]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -51,7 +51,9 @@ class EncryptedTextField(models.TextField):
 
     def get_prep_value(self, value: object) -> object:
         value = super().get_prep_value(value)
-        return encrypt(value) if value else value
+        return encrypt(str(value)) if value else value
 
-    def from_db_value(self, value: str | None, expression: object, connection: object) -> str | None:
+    def from_db_value(
+        self, value: str | None, expression: object, connection: object
+    ) -> str | None:
         return decrypt(value) if value else value

@@ -9,7 +9,14 @@ from sandbox.models import WorkplaceAccount
 TEXT_HARD_CAP = 25_000
 
 
-class DraftForm(forms.Form):
+class DomainErrorsMixin:
+    """Shows a service's InvalidInput on the field it names (or on the whole form)."""
+
+    def add_domain_error(self: forms.Form, error: InvalidInput) -> None:  # type: ignore[misc]
+        self.add_error(error.field if error.field in self.fields else None, error.message)
+
+
+class DraftForm(DomainErrorsMixin, forms.Form):
     text = forms.CharField(
         label="What do you want to post?",
         strip=False,
@@ -32,11 +39,6 @@ class DraftForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
 
-    def add_domain_error(self, error: InvalidInput) -> None:
-        self.add_error(error.field if error.field in self.fields else None, error.message)
 
-
-class EditForm(forms.Form):
+class EditForm(DomainErrorsMixin, forms.Form):
     text = DraftForm.base_fields["text"]
-
-    add_domain_error = DraftForm.add_domain_error

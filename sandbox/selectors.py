@@ -1,7 +1,7 @@
 """Reads. Every query that decides what a user may see lives here, so a permission
 rule is written once and the views only ask."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q, QuerySet
 
 from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
@@ -9,12 +9,8 @@ from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
 Role = Membership.Role
 REVIEWER_ROLES = (Role.COACH, Role.ADMIN)
 
-User = AbstractBaseUser | AnonymousUser
-
 
 def role_in(user: User, organisation_id: int) -> str | None:
-    if not user.is_authenticated:
-        return None
     return (
         Membership.objects.filter(user=user, organisation_id=organisation_id)
         .values_list("role", flat=True)
@@ -23,14 +19,10 @@ def role_in(user: User, organisation_id: int) -> str | None:
 
 
 def roles_of(user: User) -> set[str]:
-    if not user.is_authenticated:
-        return set()
     return set(Membership.objects.filter(user=user).values_list("role", flat=True))
 
 
 def reviewer_organisation_ids(user: User) -> list[int]:
-    if not user.is_authenticated:
-        return []
     return list(
         Membership.objects.filter(user=user, role__in=REVIEWER_ROLES).values_list(
             "organisation_id", flat=True
@@ -40,8 +32,6 @@ def reviewer_organisation_ids(user: User) -> list[int]:
 
 def accounts_for_author(user: User) -> QuerySet[WorkplaceAccount]:
     """The workplace accounts a user may draft for: those of their organisations."""
-    if not user.is_authenticated:
-        return WorkplaceAccount.objects.none()
     return WorkplaceAccount.objects.filter(organisation__memberships__user=user).select_related(
         "organisation"
     )
@@ -66,8 +56,6 @@ def draft_for_display(pk: int) -> Draft:
 
 def timeline_for(user: User) -> QuerySet[Draft]:
     """One trainee's private timeline: their own drafts, newest first."""
-    if not user.is_authenticated:
-        return Draft.objects.none()
     return _with_display_data(
         Draft.objects.filter(author=user).exclude(status=Draft.Status.WITHDRAWN)
     ).order_by("-updated_at")
@@ -75,8 +63,6 @@ def timeline_for(user: User) -> QuerySet[Draft]:
 
 def draft_visible_to(user: User, pk: int) -> Draft | None:
     """A draft its author can see, and so can the coaches and admins of its organisation."""
-    if not user.is_authenticated:
-        return None
     visible = Draft.objects.filter(
         Q(author=user) | Q(account__organisation_id__in=reviewer_organisation_ids(user)), pk=pk
     )

@@ -4,7 +4,7 @@ Status changes after authoring belong to coaching.services, which holds the one
 state machine; draft_edit asks it to move the draft when an edit must change state.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 
@@ -12,6 +12,7 @@ from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Draft, DraftRevision, WorkplaceAccount
 from sandbox.selectors import role_in
 from sandbox.tweet_text import parse_tweet
+
 
 def validate_post_text(text: str) -> str:
     """The one rule for what may be saved as a post's text."""
@@ -28,7 +29,7 @@ def validate_post_text(text: str) -> str:
     return text
 
 
-def draft_create(*, author: AbstractBaseUser, account: WorkplaceAccount, text: str) -> Draft:
+def draft_create(*, author: User, account: WorkplaceAccount, text: str) -> Draft:
     if role_in(author, account.organisation_id) is None:
         raise NotAllowed("You can only write drafts for your own organisation's accounts.")
     validate_post_text(text)
@@ -42,7 +43,7 @@ def draft_create(*, author: AbstractBaseUser, account: WorkplaceAccount, text: s
     return draft
 
 
-def draft_edit(*, draft: Draft, by: AbstractBaseUser, text: str) -> Draft:
+def draft_edit(*, draft: Draft, by: User, text: str) -> Draft:
     """Add a revision. Editing after changes were requested returns the draft to the
     trainee's desk; editing after approval voids the approval (coaching.services)."""
     from coaching import services as coaching_services

@@ -3,7 +3,7 @@ service, render or redirect. Rules live in the services and selectors."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,11 +12,11 @@ from coaching import services as coaching_services
 from sandbox import selectors, services
 from sandbox.errors import DomainError, InvalidInput
 from sandbox.forms import DraftForm, EditForm
-from sandbox.http import refused
+from sandbox.http import AuthenticatedRequest, refused
 from sandbox.models import Draft
 
 
-def _get_draft_for_author(request: HttpRequest, pk: int) -> Draft:
+def _get_draft_for_author(request: AuthenticatedRequest, pk: int) -> Draft:
     draft = selectors.draft_visible_to(request.user, pk)
     if draft is None or draft.author_id != request.user.pk:
         raise Http404("No such draft.")
@@ -25,7 +25,7 @@ def _get_draft_for_author(request: HttpRequest, pk: int) -> Draft:
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     roles = selectors.roles_of(request.user)
     if roles & set(selectors.REVIEWER_ROLES):
         return redirect("queue")
@@ -34,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def timeline(request: HttpRequest) -> HttpResponse:
+def timeline(request: AuthenticatedRequest) -> HttpResponse:
     """The private timeline, with the composer on top (GET), which it also saves (POST)."""
     accounts = selectors.accounts_for_author(request.user)
     form = DraftForm(request.POST or None, accounts=accounts, initial={"account": accounts.first()})
@@ -71,7 +71,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The draft page; with htmx, just its publication panel (polled while in flight)."""
     draft = _get_draft_for_author(request, pk)
     if request.htmx:
@@ -86,7 +86,7 @@ def draft_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_author(request, pk)
     form = EditForm(request.POST)
     if form.is_valid():
@@ -110,7 +110,7 @@ def draft_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def draft_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_author(request, pk)
     try:
         coaching_services.draft_submit(draft=draft, by=request.user)
@@ -122,7 +122,7 @@ def draft_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def draft_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def draft_withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_author(request, pk)
     try:
         coaching_services.draft_withdraw(draft=draft, by=request.user)

@@ -27,7 +27,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     db = settings.DATABASES["default"]
     try:
         psycopg.connect(
-            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres",
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            user=db["USER"],
+            dbname="postgres",
             connect_timeout=3,
         ).close()
     except psycopg.OperationalError as exc:
@@ -124,7 +127,11 @@ def celery_worker(transactional_db) -> Iterator[object]:  # type: ignore[no-unty
 
     app.control.purge()
     with start_worker(
-        app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
+        app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        loglevel="WARNING",
         shutdown_timeout=15,
     ) as worker:
         yield worker

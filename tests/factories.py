@@ -3,8 +3,8 @@ from django.contrib.auth import get_user_model
 
 from sandbox.models import Membership, Organisation, WorkplaceAccount
 
-X_TOKEN = "test-x-access-token"  # noqa: S105
-PASSWORD = "correct horse battery staple"  # noqa: S105
+X_TOKEN = "test-x-access-token"
+PASSWORD = "correct horse battery staple"
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):

@@ -9,7 +9,7 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sandpit")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
-from sandbox.settings import *  # noqa: E402, F403
+from sandbox.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests start their own X API double on a free port and point the publisher at it.

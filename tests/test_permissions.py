@@ -57,7 +57,10 @@ def test_htmx_fragments_follow_the_same_rules(request, client, draft, who, page)
 # POST actions: who may act on the trainee's submitted draft.
 ACTIONS = {
     "draft_submit": ({}, dict(zip(PEOPLE, [302, 303, 404, 404, 404, 404], strict=True))),
-    "draft_edit": ({"text": "Changed"}, dict(zip(PEOPLE, [302, 302, 404, 404, 404, 404], strict=True))),
+    "draft_edit": (
+        {"text": "Changed"},
+        dict(zip(PEOPLE, [302, 302, 404, 404, 404, 404], strict=True)),
+    ),
     "draft_withdraw": ({}, dict(zip(PEOPLE, [302, 302, 404, 404, 404, 404], strict=True))),
     "review_claim": ({}, dict(zip(PEOPLE, [302, 403, 403, 302, 404, 302], strict=True))),
     "review_decide": (

@@ -17,7 +17,9 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_the_whole_coached_loop(browser, live_server, celery_worker, x_double, trainee, coach, account):
+def test_the_whole_coached_loop(
+    browser, live_server, celery_worker, x_double, trainee, coach, account
+):
     trainee_page = browser.new_context().new_page()
     coach_page = browser.new_context().new_page()
     for page in (trainee_page, coach_page):

@@ -27,7 +27,9 @@ def wait_for(predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
 def test_an_approved_post_arrives_at_the_double_through_the_worker(
     celery_worker, x_double, trainee, coach, account
 ):
-    draft = services.draft_create(author=trainee, account=account, text="Walk-in vaccinations today")
+    draft = services.draft_create(
+        author=trainee, account=account, text="Walk-in vaccinations today"
+    )
     coaching.draft_submit(draft=draft, by=trainee)
     coaching.review_approve(draft=draft, by=coach)
 

@@ -92,7 +92,9 @@ def test_an_unreachable_platform_is_retried_later(publication, settings):
     assert publication.attempts.get().outcome == PublishAttempt.Outcome.NOT_SENT
 
 
-def test_a_rate_limit_waits_for_the_reset_time_stored_on_the_account(publication, x_double, account):
+def test_a_rate_limit_waits_for_the_reset_time_stored_on_the_account(
+    publication, x_double, account
+):
     x_double.inject("429")
     publication = send(publication)
     account.refresh_from_db()
@@ -132,7 +134,9 @@ def test_tokens_are_encrypted_at_rest(account):
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT access_token FROM sandbox_workplaceaccount WHERE id = %s", [account.pk])
+        cursor.execute(
+            "SELECT access_token FROM sandbox_workplaceaccount WHERE id = %s", [account.pk]
+        )
         stored = cursor.fetchone()[0]
     assert stored and "test-x-access-token" not in stored
     assert WorkplaceAccount.objects.get(pk=account.pk).access_token == "test-x-access-token"

@@ -163,7 +163,9 @@ def test_approval_enqueues_only_after_commit(submitted, coach, django_capture_on
     assert len(callbacks) == 1
 
 
-def test_a_scheduled_approval_is_not_enqueued_now(submitted, coach, django_capture_on_commit_callbacks):
+def test_a_scheduled_approval_is_not_enqueued_now(
+    submitted, coach, django_capture_on_commit_callbacks
+):
     import datetime as dt
 
     from django.utils import timezone

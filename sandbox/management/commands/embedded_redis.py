@@ -22,6 +22,19 @@ class Command(BaseCommand):
         # exec: the Redis process replaces this one, so signals from honcho reach it directly.
         os.execv(  # noqa: S606
             executable,
-            [executable, "--bind", "127.0.0.1", "--port", port, "--dir", str(data_dir),
-             "--save", "60 1", "--appendonly", "no", "--protected-mode", "yes"],
+            [
+                executable,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                port,
+                "--dir",
+                str(data_dir),
+                "--save",
+                "60 1",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
         )

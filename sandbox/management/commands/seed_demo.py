@@ -18,7 +18,9 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo organisation, its X account (pointed at the X API double) and demo users."
+    help = (
+        "Create the demo organisation, its X account (pointed at the X API double) and demo users."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -56,7 +58,11 @@ class Command(BaseCommand):
                 Membership.objects.update_or_create(
                     user=user, organisation=organisation, defaults={"role": role}
                 )
-        self.stdout.write(self.style.SUCCESS("Demo organisation ready: NHS Demo Board, @NHSDemoBoard on X (the X API double)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo organisation ready: NHS Demo Board, @NHSDemoBoard on X (the X API double)."
+            )
+        )
         self.stdout.write("Sign in as:")
         for username, _first, _last, role, password in DEMO_USERS:
             self.stdout.write(f"  {username:<8} password {password:<16} ({role})")
