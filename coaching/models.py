@@ -61,6 +61,7 @@ class Publication(models.Model):
         FAILED = "failed", "Failed"
         UNCONFIRMED = "unconfirmed", "Not confirmed"
         CANCELLED = "cancelled", "Cancelled"
+        RETRACTED = "retracted", "Retracted"
 
     ACTIVE_STATUSES = (Status.QUEUED, Status.SENDING, Status.UNCONFIRMED, Status.PUBLISHED)
 
@@ -72,15 +73,20 @@ class Publication(models.Model):
     account = models.ForeignKey(
         WorkplaceAccount, on_delete=models.PROTECT, related_name="publications"
     )
+    # The first post's text; ``parts`` holds every post of a thread (one for a single post)
+    # as {"text", "remote_id", "remote_url"}. A part with a remote_id is live and is never
+    # sent again, which is what lets a half-published thread resume where it stopped.
     text = models.TextField()
+    parts = models.JSONField(default=list)
     content_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     publish_at = models.DateTimeField(null=True, blank=True)
     # Earliest time the next try may start (backoff after a failure, or a rate-limit reset).
     not_before = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
-    remote_id = models.CharField(max_length=64, blank=True)
-    remote_url = models.URLField(blank=True)
+    # The first post's id and public link (the head of a thread).
+    remote_id = models.CharField(max_length=300, blank=True)
+    remote_url = models.URLField(max_length=500, blank=True)
     error = models.TextField(blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -102,6 +108,18 @@ class Publication(models.Model):
     def __str__(self) -> str:
         return f"Publication {self.pk} ({self.status})"
 
+    @property
+    def live_parts(self) -> int:
+        return sum(1 for part in self.parts if part.get("remote_id"))
+
+    @property
+    def next_part(self) -> int | None:
+        """The index of the first post of the thread not yet live, or None when all are."""
+        for index, part in enumerate(self.parts):
+            if not part.get("remote_id"):
+                return index
+        return None
+
 
 class PublishAttempt(models.Model):
     """One try at the network. Written before the request leaves, finished after, so
@@ -117,6 +135,7 @@ class PublishAttempt(models.Model):
         UNKNOWN = "unknown", "Outcome unknown"
 
     publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="attempts")
+    part = models.PositiveSmallIntegerField(default=0)
     request = models.CharField(max_length=200)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.PENDING)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -130,3 +149,87 @@ class PublishAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Attempt on publication {self.publication_id}: {self.outcome}"
+
+
+class PublishingStop(models.Model):
+    """An emergency stop: while it stands, nothing publishes to the account (or to every
+    account of the organisation when ``account`` is empty). Queued posts wait."""
+
+    organisation = models.ForeignKey(
+        "sandbox.Organisation", on_delete=models.CASCADE, related_name="publishing_stops"
+    )
+    account = models.ForeignKey(
+        WorkplaceAccount,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="publishing_stops",
+    )
+    reason = models.CharField(max_length=500)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # One standing stop per scope, so "resume" has exactly one thing to end.
+            models.UniqueConstraint(
+                fields=["organisation", "account"],
+                condition=Q(ended_at__isnull=True),
+                name="one_standing_stop_per_scope",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        scope = f"@{self.account.handle}" if self.account else "all accounts"
+        return f"Publishing stopped for {scope}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of actions that matter afterwards: who, when, what, on which
+    revision. Written only by services; never changed or deleted."""
+
+    class Action(models.TextChoices):
+        PUBLISHING_STOPPED = "publishing_stopped", "Publishing stopped"
+        PUBLISHING_RESUMED = "publishing_resumed", "Publishing resumed"
+        PUBLICATION_RETRACTED = "publication_retracted", "Post retracted"
+        PUBLICATION_RECONCILED = "publication_reconciled", "Publication reconciled"
+        PUBLICATION_FORCED = "publication_forced", "Published anyway"
+        PUBLICATION_RESUMED = "publication_resumed", "Thread resumed"
+        ACCOUNT_CONNECTED = "account_connected", "Account connected"
+        ACCOUNT_NEEDS_RECONNECT = "account_needs_reconnect", "Account needs reconnecting"
+
+    organisation = models.ForeignKey(
+        "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40, choices=Action.choices)
+    account = models.ForeignKey(
+        WorkplaceAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    draft = models.ForeignKey(
+        Draft, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revision = models.ForeignKey(
+        DraftRevision, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    publication = models.ForeignKey(
+        Publication, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} at {self.created_at:%Y-%m-%d %H:%M}"

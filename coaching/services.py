@@ -9,28 +9,43 @@ update matches and the other gets a clear message instead of a double effect.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import random
+import re
 import time
+
+import httpx
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import Q
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from coaching.models import NOTE_MAX_LENGTH, FeedbackNote, Publication, PublishAttempt, Review
-from coaching.publishing import publisher_for
+from coaching.models import (
+    NOTE_MAX_LENGTH,
+    AuditEvent,
+    FeedbackNote,
+    Publication,
+    PublishAttempt,
+    PublishingStop,
+    Review,
+)
+from coaching.publishing import publisher_for, x_oauth
 from coaching.publishing.base import (
     AuthFailed,
     NotSent,
     OutcomeUnknown,
+    Publisher,
     PublishError,
     RateLimited,
     Rejected,
 )
+from sandbox import crypto
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
-from sandbox.models import Draft, DraftRevision, WorkplaceAccount
+from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
 from sandbox.selectors import REVIEWER_ROLES, role_in
 
 logger = logging.getLogger(__name__)
@@ -235,6 +250,9 @@ def review_approve(
             approval=review,
             account=draft.account,
             text=review.revision.text,
+            parts=[
+                {"text": text, "remote_id": "", "remote_url": ""} for text in review.revision.posts
+            ],
             content_hash=review.content_hash,
             publish_at=publish_at,
         )
@@ -276,9 +294,17 @@ def review_reject(
 
 
 # Publication --------------------------------------------------------------------------------
+#
+# queued --claim--> sending --> published | failed | unconfirmed | queued (wait or retry)
+# unconfirmed --reconcile--> published | failed | queued (rest of a thread)
+# failed | unconfirmed --retry (a coach)--> queued;  published --retract--> retracted
 
 MAX_NOT_SENT_TRIES = 8
 STUCK_SENDING_AFTER = dt.timedelta(minutes=2)
+# How long an unknown outcome may stay invisible on the account before we call it failed.
+RECONCILE_GRACE = dt.timedelta(minutes=2)
+RECONCILE_EVERY = dt.timedelta(seconds=30)
+TOKEN_REFRESH_MARGIN = dt.timedelta(minutes=5)
 
 
 def _enqueue(publication: Publication, *, countdown: float | None = None) -> None:
@@ -300,11 +326,58 @@ def _due(now: dt.datetime) -> Q:
 
 
 def _set_publication(publication: Publication, *, expected: str, **fields: object) -> bool:
+    """Move a publication on, only if it is still in ``expected`` (the claim pattern)."""
     fields.setdefault("updated_at", timezone.now())
     updated = Publication.objects.filter(pk=publication.pk, status=expected).update(**fields)
     for name, value in fields.items():
         setattr(publication, name, value)
     return updated == 1
+
+
+def _audit(
+    action: str,
+    *,
+    organisation_id: int,
+    actor: User | None = None,
+    account: WorkplaceAccount | None = None,
+    publication: Publication | None = None,
+    detail: str = "",
+) -> None:
+    AuditEvent.objects.create(
+        organisation_id=organisation_id,
+        actor=actor,
+        action=action,
+        account=account or (publication.account if publication else None),
+        draft_id=publication.draft_id if publication else None,
+        revision_id=publication.revision_id if publication else None,
+        publication=publication,
+        detail=detail,
+    )
+
+
+def standing_stop(account: WorkplaceAccount) -> PublishingStop | None:
+    return (
+        PublishingStop.objects.filter(
+            organisation_id=account.organisation_id, ended_at__isnull=True
+        )
+        .filter(Q(account__isnull=True) | Q(account=account))
+        .select_related("started_by", "account")
+        .first()
+    )
+
+
+def _publishable(now: dt.datetime) -> Q:
+    """Accounts we may send to now: connected, not rate limited, not stopped."""
+    stopped = PublishingStop.objects.filter(
+        Q(account__isnull=True, organisation_id=OuterRef("account__organisation_id"))
+        | Q(account_id=OuterRef("account_id")),
+        ended_at__isnull=True,
+    )
+    return (
+        Q(account__status=WorkplaceAccount.Status.ACTIVE)
+        & (Q(account__rate_limited_until__isnull=True) | Q(account__rate_limited_until__lte=now))
+        & ~Exists(stopped)
+    )
 
 
 def publication_send(*, publication_id: int) -> None:
@@ -330,40 +403,135 @@ def publication_send(*, publication_id: int) -> None:
             error="The draft changed after approval, so nothing was published.",
         )
         return
-    if account.status != WorkplaceAccount.Status.ACTIVE or not account.access_token:
+    stop = standing_stop(account)
+    if stop is not None:
+        _release(publication, _stop_reason(stop))
+        return
+    if account.rate_limited_until and account.rate_limited_until > now:
+        _release(
+            publication,
+            "The platform's rate limit was reached. Waiting until "
+            f"{timezone.localtime(account.rate_limited_until):%H:%M} to try again.",
+            not_before=account.rate_limited_until,
+        )
+        return
+    if account.status != WorkplaceAccount.Status.ACTIVE or not account.has_credentials:
         _wait_for_account(publication, account)
         return
-
-    attempt = PublishAttempt.objects.create(
-        publication=publication, request=f"POST {account.get_platform_display()} create post"
-    )
-    started = time.monotonic()
-    # The network call happens outside any transaction: the claim above and the attempt
-    # row are committed, so a crash here leaves a visible "pending" attempt behind.
     try:
-        post = publisher_for(account).publish(
-            text=publication.text, idempotency_key=f"sandpit-publication-{publication.pk}"
-        )
+        publisher = _publisher_with_fresh_credentials(account)
     except PublishError as error:
-        _finish_attempt(attempt, started, error=error)
         _handle_failure(publication, error)
-    except Exception as error:
-        # A bug or an unexpected library error mid-request: the post may have gone out.
-        logger.exception("Unexpected error publishing %s", publication.pk)
-        unknown = OutcomeUnknown(f"Unexpected error while publishing: {error}")
-        _finish_attempt(attempt, started, error=unknown)
-        _handle_failure(publication, unknown)
-    else:
+        return
+    _send_parts(publication, publisher)
+
+
+def _send_parts(publication: Publication, publisher: Publisher) -> None:
+    """Publish each post not yet live, in order, as a reply chain. Each success is saved
+    before the next post goes, so a failure part-way resumes from the post that failed."""
+    parts = [dict(part) for part in publication.parts]
+    start = publication.next_part or 0
+    for index in range(start, len(parts)):
+        attempt = PublishAttempt.objects.create(
+            publication=publication,
+            part=index,
+            request=f"{publication.account.get_platform_display()}: create post {index + 1} "
+            f"of {len(parts)}",
+        )
+        started = time.monotonic()
+        # Outside any transaction: the claim and the attempt row are committed, so a crash
+        # here leaves a visible "pending" attempt that the sweep turns into "unconfirmed".
+        try:
+            post = publisher.publish(
+                text=parts[index]["text"],
+                idempotency_key=f"sandpit-publication-{publication.pk}-{index}",
+                reply_to=parts[index - 1]["remote_id"] if index else None,
+            )
+        except PublishError as error:
+            _finish_attempt(attempt, started, error=error)
+            _handle_failure(publication, error)
+            return
+        except Exception as error:
+            # A bug or an unexpected library error mid-request: the post may have gone out.
+            logger.exception("Unexpected error publishing %s", publication.pk)
+            unknown = OutcomeUnknown(f"Unexpected error while publishing: {error}")
+            _finish_attempt(attempt, started, error=unknown)
+            _handle_failure(publication, unknown)
+            return
+        finally:
+            _save_session(publication.account, publisher)
         _finish_attempt(attempt, started, status_code=post.status_code)
+        parts[index].update(remote_id=post.remote_id, remote_url=post.remote_url)
         _set_publication(
             publication,
             expected=P.SENDING,
-            status=P.PUBLISHED,
-            remote_id=post.remote_id,
-            remote_url=post.remote_url,
-            published_at=timezone.now(),
-            error="",
+            parts=parts,
+            remote_id=parts[0]["remote_id"],
+            remote_url=parts[0]["remote_url"],
         )
+    _set_publication(
+        publication,
+        expected=P.SENDING,
+        status=P.PUBLISHED,
+        published_at=timezone.now(),
+        not_before=None,
+        error="",
+    )
+
+
+def _release(
+    publication: Publication, reason: str, *, not_before: dt.datetime | None = None
+) -> None:
+    """Hand a claimed publication back to the queue without touching the network."""
+    _set_publication(
+        publication, expected=P.SENDING, status=P.QUEUED, error=reason, not_before=not_before
+    )
+
+
+def _stop_reason(stop: PublishingStop) -> str:
+    who = stop.started_by.get_full_name() or stop.started_by.username
+    scope = f"@{stop.account.handle}" if stop.account else "every account of the organisation"
+    return f"Waiting: {who} paused publishing to {scope}: {stop.reason}"
+
+
+def _publisher_with_fresh_credentials(account: WorkplaceAccount) -> Publisher:
+    """X access tokens last two hours: refresh a little before expiry. The refresh token
+    rotates, so the new pair is saved only if nobody else refreshed first."""
+    expires = account.token_expires_at
+    if (
+        account.platform == WorkplaceAccount.Platform.X
+        and account.refresh_token
+        and expires is not None
+        and expires - timezone.now() < TOKEN_REFRESH_MARGIN
+    ):
+        tokens = x_oauth.refresh(
+            base_url=account.api_base_url or settings.X_API_BASE_URL,
+            client_id=settings.X_CLIENT_ID,
+            client_secret=settings.X_CLIENT_SECRET,
+            refresh_token=account.refresh_token,
+            timeout=_timeout(),
+        )
+        saved = WorkplaceAccount.objects.filter(
+            pk=account.pk, token_expires_at=account.token_expires_at
+        ).update(
+            access_token=crypto.encrypt(tokens.access_token),
+            refresh_token=crypto.encrypt(tokens.refresh_token) if tokens.refresh_token else "",
+            token_expires_at=tokens.expires_at,
+        )
+        account.refresh_from_db()
+        if not saved:
+            logger.info("Another worker refreshed @%s first; using its token", account.handle)
+    return publisher_for(account)
+
+
+def _save_session(account: WorkplaceAccount, publisher: Publisher) -> None:
+    # Bluesky hands back a session we reuse, so we do not log in for every post.
+    session = getattr(publisher, "session", None)
+    if session and session != account.platform_session:
+        WorkplaceAccount.objects.filter(pk=account.pk).update(
+            platform_session=crypto.encrypt(session)
+        )
+        account.platform_session = session
 
 
 _OUTCOMES: dict[type[PublishError], str] = {
@@ -396,7 +564,14 @@ def _finish_attempt(
 
 def _backoff_seconds(tries: int) -> float:
     # Exponential with full jitter, so many posts failing together do not retry in step.
-    return random.uniform(0, min(300.0, 5.0 * 2**tries))  # noqa: S311
+    return random.uniform(1.0, min(300.0, 5.0 * 2**tries))  # noqa: S311
+
+
+def _progress(publication: Publication) -> str:
+    live, total = publication.live_parts, len(publication.parts)
+    if total > 1 and live:
+        return f" Posts 1 to {live} of the thread are live; it will carry on from post {live + 1}."
+    return ""
 
 
 def _handle_failure(publication: Publication, error: PublishError) -> None:
@@ -408,16 +583,15 @@ def _handle_failure(publication: Publication, error: PublishError) -> None:
                 publication,
                 expected=P.SENDING,
                 status=P.FAILED,
-                error=f"Could not reach the platform after {tries} tries: {error}",
+                error=f"Could not reach the platform after {tries} tries: {error}"
+                + _progress(publication),
             )
             return
         delay = _backoff_seconds(tries)
-        _set_publication(
+        _release(
             publication,
-            expected=P.SENDING,
-            status=P.QUEUED,
+            f"Could not reach the platform ({error}). Trying again shortly.",
             not_before=now + dt.timedelta(seconds=delay),
-            error=f"Could not reach the platform ({error}). Trying again shortly.",
         )
         _enqueue(publication, countdown=delay)
     elif isinstance(error, RateLimited):
@@ -425,70 +599,330 @@ def _handle_failure(publication: Publication, error: PublishError) -> None:
         WorkplaceAccount.objects.filter(pk=publication.account_id).update(
             rate_limited_until=reset_at
         )
+        _release(
+            publication,
+            "The platform's rate limit was reached. Waiting until "
+            f"{timezone.localtime(reset_at):%H:%M} to try again.",
+            not_before=reset_at,
+        )
+        # Never a countdown beyond Redis's visibility timeout (it would be redelivered
+        # early); the sweep picks up anything further away.
+        wait = (reset_at - now).total_seconds()
+        if wait < settings.CELERY_BROKER_VISIBILITY_TIMEOUT / 2:
+            _enqueue(publication, countdown=max(wait, 0) + 1)
+    elif isinstance(error, AuthFailed):
+        account_needs_reconnect(
+            account=publication.account, reason=f"The platform refused the saved token: {error}"
+        )
+        _wait_for_account(publication, publication.account)
+    elif isinstance(error, Rejected):
         _set_publication(
             publication,
             expected=P.SENDING,
-            status=P.QUEUED,
-            not_before=reset_at,
-            error="The platform's rate limit was reached. Waiting until "
-            f"{timezone.localtime(reset_at):%H:%M} to try again.",
-        )
-        wait = (reset_at - now).total_seconds()
-        if wait < settings.CELERY_BROKER_VISIBILITY_TIMEOUT / 2:
-            _enqueue(publication, countdown=max(wait, 0))
-    elif isinstance(error, AuthFailed):
-        WorkplaceAccount.objects.filter(pk=publication.account_id).update(
-            status=WorkplaceAccount.Status.NEEDS_RECONNECT,
-            status_detail=f"The platform refused the saved token: {error}",
-        )
-        publication.account.refresh_from_db()
-        _wait_for_account(publication, publication.account, expected=P.SENDING)
-    elif isinstance(error, Rejected):
-        _set_publication(
-            publication, expected=P.SENDING, status=P.FAILED, error=f"The platform said: {error}"
+            status=P.FAILED,
+            error=f"The platform said: {error}" + _progress(publication),
         )
     else:
         _set_publication(
             publication,
             expected=P.SENDING,
             status=P.UNCONFIRMED,
+            not_before=now + RECONCILE_EVERY,
             error="We sent the post but did not hear back, so we cannot tell whether it is "
-            f"live. It will not be sent again automatically. Detail: {error}",
+            "live. It will not be sent again automatically; Sandpit is checking the account. "
+            f"Detail: {error}",
         )
 
 
-def _wait_for_account(
-    publication: Publication, account: WorkplaceAccount, *, expected: str = P.SENDING
-) -> None:
-    reason = account.status_detail or f"@{account.handle} has no connected credentials."
-    _set_publication(
-        publication,
-        expected=expected,
-        status=P.QUEUED,
-        error=f"Waiting: {reason} An admin needs to reconnect the account.",
-    )
+def _wait_for_account(publication: Publication, account: WorkplaceAccount) -> None:
     if account.status == WorkplaceAccount.Status.ACTIVE:
-        WorkplaceAccount.objects.filter(pk=account.pk).update(
-            status=WorkplaceAccount.Status.NEEDS_RECONNECT, status_detail=reason
+        account_needs_reconnect(
+            account=account, reason=f"@{account.handle} has no connected credentials."
+        )
+    _release(
+        publication,
+        f"Waiting: @{account.handle} needs reconnecting ({account.status_detail}) "
+        "An admin can reconnect it on the Accounts page.",
+    )
+
+
+def account_needs_reconnect(*, account: WorkplaceAccount, reason: str) -> None:
+    """Pause the account's queue and tell its admins, once."""
+    changed = WorkplaceAccount.objects.filter(
+        pk=account.pk, status=WorkplaceAccount.Status.ACTIVE
+    ).update(status=WorkplaceAccount.Status.NEEDS_RECONNECT, status_detail=reason)
+    account.status, account.status_detail = WorkplaceAccount.Status.NEEDS_RECONNECT, reason
+    if not changed:
+        return
+    _audit(
+        AuditEvent.Action.ACCOUNT_NEEDS_RECONNECT,
+        organisation_id=account.organisation_id,
+        account=account,
+        detail=reason,
+    )
+    admins = list(
+        Membership.objects.filter(
+            organisation_id=account.organisation_id, role=Membership.Role.ADMIN
+        )
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if admins:
+        send_mail(
+            subject=f"Sandpit: reconnect @{account.handle}",
+            message=(
+                f"Sandpit has stopped publishing to @{account.handle} on "
+                f"{account.get_platform_display()}.\n\n{reason}\n\n"
+                "Posts for this account are waiting, not lost. Reconnect the account on "
+                "Sandpit's Accounts page and they will go out."
+            ),
+            from_email=None,
+            recipient_list=admins,
+            fail_silently=True,
         )
 
 
-def publication_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Run by beat. Re-sends task messages that were lost, starts scheduled posts when
-    due, and settles posts whose worker died while sending."""
+def _same_text(ours: str, theirs: str) -> bool:
+    # Platforms rewrite links (X's t.co) and escape HTML, so compare text with the links
+    # taken out and white space folded.
+    def fold(text: str) -> str:
+        text = html.unescape(text)
+        text = re.sub(r"https?://\S+", "", text)
+        return " ".join(text.split())
+
+    return fold(ours) == fold(theirs)
+
+
+def publication_reconcile(*, publication: Publication, by: User | None = None) -> str:
+    """Settle an unconfirmed publication by looking at the account's recent posts.
+
+    Found: it is live (a thread carries on with its next post). Not found once the grace
+    period has passed: it failed. Otherwise it stays unconfirmed and we look again later.
+    Returns the new status.
+    """
+    if by is not None:
+        _require_reviewer(publication.draft, by)
+    publication.refresh_from_db()
+    if publication.status != P.UNCONFIRMED:
+        raise InvalidState(
+            f"Only a post that is not confirmed can be checked; this one is "
+            f"{publication.get_status_display().lower()}."
+        )
+    index = publication.next_part
+    if index is None:
+        _set_publication(publication, expected=P.UNCONFIRMED, status=P.PUBLISHED, error="")
+        return publication.status
+    try:
+        recent = _publisher_with_fresh_credentials(publication.account).recent_posts(limit=100)
+    except PublishError as error:
+        _set_publication(
+            publication, expected=P.UNCONFIRMED, not_before=timezone.now() + RECONCILE_EVERY
+        )
+        raise InvalidState(f"Could not look at the account just now: {error}") from error
+    parts = [dict(part) for part in publication.parts]
+    match = next((post for post in recent if _same_text(parts[index]["text"], post.text)), None)
+    now = timezone.now()
+    last_try = publication.attempts.filter(part=index).order_by("-started_at").first()
+    if match is not None:
+        parts[index].update(remote_id=match.remote_id, remote_url=match.remote_url)
+        more = index + 1 < len(parts)
+        _set_publication(
+            publication,
+            expected=P.UNCONFIRMED,
+            status=P.QUEUED if more else P.PUBLISHED,
+            parts=parts,
+            remote_id=parts[0]["remote_id"],
+            remote_url=parts[0]["remote_url"],
+            published_at=None if more else now,
+            not_before=None,
+            error="" if not more else "Checked: the post is live; the rest of the thread follows.",
+        )
+        if more:
+            _enqueue(publication)
+        detail = "Found on the account: it is live."
+    elif last_try is None or now - last_try.started_at >= RECONCILE_GRACE:
+        _set_publication(
+            publication,
+            expected=P.UNCONFIRMED,
+            status=P.FAILED,
+            not_before=None,
+            error="Checked the account: the post is not there, so it did not go out. "
+            "A coach can publish it again." + _progress(publication),
+        )
+        detail = "Not on the account: marked as failed."
+    else:
+        _set_publication(publication, expected=P.UNCONFIRMED, not_before=now + RECONCILE_EVERY)
+        return publication.status
+    _audit(
+        AuditEvent.Action.PUBLICATION_RECONCILED,
+        organisation_id=publication.account.organisation_id,
+        actor=by,
+        publication=publication,
+        detail=detail,
+    )
+    return publication.status
+
+
+def publication_retry(*, publication: Publication, by: User) -> Publication:
+    """A coach sends a failed or unconfirmed publication again. For an unconfirmed one
+    that risks a duplicate, which the coach accepts (it is audited). A thread resumes
+    from the first post that is not live."""
+    _require_reviewer(publication.draft, by)
+    publication.refresh_from_db()
+    if publication.draft.status != S.APPROVED or (
+        publication.draft.current_revision_id != publication.revision_id
+    ):
+        raise InvalidState("The draft has changed since it was approved: approve it again.")
+    action = (
+        AuditEvent.Action.PUBLICATION_FORCED
+        if publication.status == P.UNCONFIRMED
+        else AuditEvent.Action.PUBLICATION_RESUMED
+    )
+    previous = publication.status
+    moved = Publication.objects.filter(
+        pk=publication.pk, status__in=[P.FAILED, P.UNCONFIRMED]
+    ).update(status=P.QUEUED, not_before=None, error="", updated_at=timezone.now())
+    if not moved:
+        raise InvalidState(
+            "Only a failed or unconfirmed post can be sent again; this one is "
+            f"{publication.get_status_display().lower()}."
+        )
+    publication.status = P.QUEUED
+    with transaction.atomic():
+        _audit(
+            action,
+            organisation_id=publication.account.organisation_id,
+            actor=by,
+            publication=publication,
+            detail=f"Sent again from {previous}.",
+        )
+        _enqueue(publication)
+    return publication
+
+
+def publication_retract(*, publication: Publication, by: User, reason: str) -> Publication:
+    """Delete a live post (every live post of a thread) from the real account."""
+    _require_reviewer(publication.draft, by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            "Say why you are taking the post down; it goes in the audit log.", field="reason"
+        )
+    publication.refresh_from_db()
+    if (
+        publication.status not in (P.PUBLISHED, P.FAILED, P.UNCONFIRMED)
+        or not publication.live_parts
+    ):
+        raise InvalidState("Only a post that is live can be retracted.")
+    publisher = _publisher_with_fresh_credentials(publication.account)
+    parts = [dict(part) for part in publication.parts]
+    # Last post first, so a half-done retraction never leaves replies to a deleted post.
+    for part in reversed(parts):
+        if not part.get("remote_id"):
+            continue
+        try:
+            publisher.delete(remote_id=part["remote_id"])
+        except PublishError as error:
+            raise InvalidState(
+                f"Could not take the post down: {error}. Nothing else was changed; try again."
+            ) from error
+    Publication.objects.filter(pk=publication.pk).update(
+        status=P.RETRACTED,
+        error=f"Retracted by {by.get_full_name() or by.username}: {reason}",
+        updated_at=timezone.now(),
+    )
+    publication.refresh_from_db()
+    _audit(
+        AuditEvent.Action.PUBLICATION_RETRACTED,
+        organisation_id=publication.account.organisation_id,
+        actor=by,
+        publication=publication,
+        detail=reason,
+    )
+    return publication
+
+
+# Emergency stop ------------------------------------------------------------------------------
+
+
+def publishing_stop(
+    *, by: User, organisation_id: int, account: WorkplaceAccount | None = None, reason: str
+) -> PublishingStop:
+    if role_in(by, organisation_id) not in REVIEWER_ROLES:
+        raise NotAllowed("Only coaches and admins can stop publishing.")
+    if account is not None and account.organisation_id != organisation_id:
+        raise NotAllowed("That account belongs to another organisation.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            "Say why you are stopping publishing; everyone will see it.", field="reason"
+        )
+    if len(reason) > 500:
+        raise InvalidInput("Keep the reason under 500 characters.", field="reason")
+    try:
+        with transaction.atomic():
+            stop = PublishingStop.objects.create(
+                organisation_id=organisation_id, account=account, reason=reason, started_by=by
+            )
+            _audit(
+                AuditEvent.Action.PUBLISHING_STOPPED,
+                organisation_id=organisation_id,
+                actor=by,
+                account=account,
+                detail=reason,
+            )
+    except IntegrityError as exc:
+        raise InvalidState("Publishing is already stopped there.") from exc
+    return stop
+
+
+def publishing_resume(*, by: User, stop: PublishingStop) -> None:
+    if role_in(by, stop.organisation_id) not in REVIEWER_ROLES:
+        raise NotAllowed("Only coaches and admins can resume publishing.")
+    with transaction.atomic():
+        ended = PublishingStop.objects.filter(pk=stop.pk, ended_at__isnull=True).update(
+            ended_at=timezone.now(), ended_by=by
+        )
+        if not ended:
+            raise InvalidState("Publishing has already been resumed.")
+        _audit(
+            AuditEvent.Action.PUBLISHING_RESUMED,
+            organisation_id=stop.organisation_id,
+            actor=by,
+            account=stop.account,
+            detail=f"Stopped because: {stop.reason}",
+        )
+    # Waiting posts go out now rather than at the next sweep.
+    publication_sweep(force=True)
+
+
+# The sweep (beat) -----------------------------------------------------------------------------
+
+
+def publication_sweep(*, now: dt.datetime | None = None, force: bool = False) -> dict[str, int]:
+    """Run by beat. Re-sends task messages that were lost, starts scheduled posts when due,
+    settles posts whose worker died while sending, and schedules reconcile checks."""
+    from coaching import tasks
+
     now = now or timezone.now()
     requeue_before = now - dt.timedelta(seconds=settings.PUBLICATION_REQUEUE_AFTER_SECONDS)
-    due = (
-        Publication.objects.filter(status=P.QUEUED, account__status=WorkplaceAccount.Status.ACTIVE)
-        .filter(_due(now))
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=requeue_before))
-        .order_by("created_at")
-    )
+    due = Publication.objects.filter(status=P.QUEUED).filter(_due(now)).filter(_publishable(now))
+    if not force:
+        due = due.filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=requeue_before))
     enqueued = 0
-    for publication in due[:500]:
+    for publication in due.order_by("created_at")[:500]:
         _enqueue(publication)
         enqueued += 1
-    return {"enqueued": enqueued, **_settle_stuck(now)}
+    to_check = Publication.objects.filter(
+        status=P.UNCONFIRMED, account__status=WorkplaceAccount.Status.ACTIVE
+    ).filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+    reconciling = 0
+    for publication in to_check[:100]:
+        # Push the next look out first, so overlapping sweeps do not pile up checks.
+        Publication.objects.filter(pk=publication.pk).update(not_before=now + RECONCILE_EVERY)
+        transaction.on_commit(lambda pk=publication.pk: tasks.reconcile.delay(pk), robust=True)
+        reconciling += 1
+    return {"enqueued": enqueued, "reconciling": reconciling, **_settle_stuck(now)}
 
 
 def _settle_stuck(now: dt.datetime) -> dict[str, int]:
@@ -510,8 +944,13 @@ def _settle_stuck(now: dt.datetime) -> dict[str, int]:
             publication,
             expected=P.SENDING,
             status=P.UNCONFIRMED,
+            not_before=now,
             error="The worker stopped while publishing, so we cannot tell whether the post "
-            "is live. It will not be sent again automatically.",
+            "is live. It will not be sent again automatically; Sandpit is checking the account.",
         ):
             unconfirmed += 1
     return {"requeued": requeued, "unconfirmed": unconfirmed}
+
+
+def _timeout() -> httpx.Timeout:
+    return httpx.Timeout(settings.PUBLISH_READ_TIMEOUT, connect=settings.PUBLISH_CONNECT_TIMEOUT)

@@ -4,6 +4,8 @@ one service; all the rules live in coaching.services."""
 from celery import shared_task
 
 from coaching import services
+from coaching.models import Publication
+from sandbox.errors import DomainError
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -13,6 +15,23 @@ def publish(publication_id: int) -> None:
     services.publication_send(publication_id=publication_id)
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def reconcile(publication_id: int) -> None:
+    publication = Publication.objects.filter(pk=publication_id).first()
+    if publication is None or publication.status != Publication.Status.UNCONFIRMED:
+        return
+    try:
+        services.publication_reconcile(publication=publication)
+    except DomainError:
+        pass  # Could not look this time; the sweep schedules another look.
+
+
 @shared_task(ignore_result=True)
 def sweep_publications() -> dict[str, int]:
     return services.publication_sweep()
+
+
+@shared_task
+def heartbeat() -> str:
+    """Answered by a worker to prove it is consuming (see the /health/ view)."""
+    return "ok"

@@ -55,6 +55,8 @@ class WorkplaceAccount(models.Model):
 
     class Platform(models.TextChoices):
         X = "x", "X"
+        MASTODON = "mastodon", "Mastodon"
+        BLUESKY = "bluesky", "Bluesky"
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Connected"
@@ -67,7 +69,25 @@ class WorkplaceAccount(models.Model):
     handle = models.CharField(max_length=50, help_text="Without the @, e.g. NHSDemoBoard.")
     display_name = models.CharField(max_length=100)
     remote_user_id = models.CharField(max_length=64, blank=True)
+    # Empty means the platform's usual server (X_API_BASE_URL for X). Mastodon needs
+    # the instance, e.g. https://mastodon.social; Bluesky its PDS, e.g. https://bsky.social.
+    api_base_url = models.URLField(blank=True)
+    # Credentials, all encrypted at rest. X and Mastodon use an OAuth access token (X's
+    # expires and is refreshed with a rotating refresh token); Bluesky an app password,
+    # with the session the SDK hands back kept so we do not log in for every post.
     access_token = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    app_password = EncryptedTextField(blank=True)
+    platform_session = EncryptedTextField(blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    connected_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     status_detail = models.TextField(blank=True)
     rate_limited_until = models.DateTimeField(null=True, blank=True)
@@ -81,6 +101,12 @@ class WorkplaceAccount(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.handle} ({self.get_platform_display()})"
+
+    @property
+    def has_credentials(self) -> bool:
+        if self.platform == self.Platform.BLUESKY:
+            return bool(self.app_password)
+        return bool(self.access_token)
 
 
 class Draft(models.Model):
@@ -161,7 +187,9 @@ class Draft(models.Model):
 class DraftRevision(models.Model):
     draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
+    # The first post. A thread's further posts, in order, are in ``thread``.
     text = models.TextField()
+    thread = models.JSONField(default=list, blank=True)
     content_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -175,6 +203,16 @@ class DraftRevision(models.Model):
     def __str__(self) -> str:
         return f"Revision {self.number} of draft {self.draft_id}"
 
+    @property
+    def posts(self) -> list[str]:
+        return [self.text, *self.thread]
+
     @staticmethod
-    def hash_text(text: str) -> str:
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    def hash_posts(posts: list[str]) -> str:
+        # The record separator cannot be typed into a post, so no two threads share a hash.
+        joined = "\x1e".join(posts)
+        return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @classmethod
+    def hash_text(cls, text: str) -> str:
+        return cls.hash_posts([text])

@@ -189,6 +189,13 @@ X_API_BASE_URL = env.string(
 X_PUBLIC_BASE_URL = env.string(
     "X_PUBLIC_BASE_URL", "https://x.com" if PRODUCTION else X_API_BASE_URL
 )
+# The X app's OAuth 2.0 client (developer portal). The double accepts any client id.
+X_CLIENT_ID = env.string("X_CLIENT_ID", "" if PRODUCTION else "sandpit-dev-client")
+X_CLIENT_SECRET = env.string("X_CLIENT_SECRET", "")
+X_AUTHORIZE_URL = env.string(
+    "X_AUTHORIZE_URL",
+    "https://x.com/i/oauth2/authorize" if PRODUCTION else f"{X_API_BASE_URL}/i/oauth2/authorize",
+)
 XDOUBLE_DEMO_TOKEN = env.string("SANDPIT_XDOUBLE_DEMO_TOKEN", "sandpit-demo-x-token")
 PUBLISH_CONNECT_TIMEOUT = 5.0
 PUBLISH_READ_TIMEOUT = float(env.integer("SANDPIT_PUBLISH_READ_TIMEOUT", 15))
