@@ -16,7 +16,6 @@ import re
 import time
 
 import httpx
-
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail

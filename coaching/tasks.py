@@ -1,6 +1,8 @@
 """Celery tasks: another way in to the services. They take ids, re-read state and call
 one service; all the rules live in coaching.services."""
 
+import contextlib
+
 from celery import shared_task
 
 from coaching import services
@@ -20,10 +22,9 @@ def reconcile(publication_id: int) -> None:
     publication = Publication.objects.filter(pk=publication_id).first()
     if publication is None or publication.status != Publication.Status.UNCONFIRMED:
         return
-    try:
+    # If the account cannot be read this time, the sweep schedules another look.
+    with contextlib.suppress(DomainError):
         services.publication_reconcile(publication=publication)
-    except DomainError:
-        pass  # Could not look this time; the sweep schedules another look.
 
 
 @shared_task(ignore_result=True)

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-
 from django_htmx.middleware import HtmxDetails
 
 from sandbox.errors import DomainError, NotAllowed
