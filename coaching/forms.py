@@ -28,3 +28,16 @@ class ReviewForm(DomainErrorsMixin, forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         error_messages={"invalid": "Enter a date and time, like 2026-12-01 09:30."},
     )
+
+
+class ReasonForm(DomainErrorsMixin, forms.Form):
+    """A reason that goes in the audit log and on the banner (stop, retract)."""
+
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "nhsuk-input"}),
+        error_messages={"required": "Say why; everyone in the organisation will see it."},
+    )
+    organisation = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    account = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -1,8 +1,14 @@
+import datetime as dt
+
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from sandbox.models import Draft
+from coaching.models import Publication, PublishingStop
+from sandbox.models import Draft, WorkplaceAccount
 from sandbox.selectors import reviewer_organisation_ids
+
+STUCK_WARNING_AFTER = dt.timedelta(minutes=1)
 
 WAITING = (Draft.Status.SUBMITTED, Draft.Status.IN_REVIEW)
 
@@ -18,3 +24,39 @@ def queue_for(user: User) -> QuerySet[Draft]:
         .select_related("current_revision", "author", "account", "claimed_by")
         .order_by("submitted_at", "pk")
     )
+
+
+def publications_for(user: User, *, limit: int = 50) -> QuerySet[Publication]:
+    return (
+        Publication.objects.filter(account__organisation_id__in=reviewer_organisation_ids(user))
+        .select_related("account", "draft__author")
+        .order_by("-updated_at")[:limit]
+    )
+
+
+def stuck_publications(user: User) -> QuerySet[Publication]:
+    """Posts in flight for longer than a publish can take: shown to coaches as a warning."""
+    return Publication.objects.filter(
+        account__organisation_id__in=reviewer_organisation_ids(user),
+        status=Publication.Status.SENDING,
+        updated_at__lte=timezone.now() - STUCK_WARNING_AFTER,
+    ).select_related("account")
+
+
+def stuck_publication_count() -> int:
+    return Publication.objects.filter(
+        status=Publication.Status.SENDING,
+        updated_at__lte=timezone.now() - STUCK_WARNING_AFTER,
+    ).count()
+
+
+def standing_stops_for(user: User) -> QuerySet[PublishingStop]:
+    return PublishingStop.objects.filter(
+        organisation__memberships__user=user, ended_at__isnull=True
+    ).select_related("account", "started_by", "organisation")
+
+
+def accounts_for_reviewer(user: User) -> QuerySet[WorkplaceAccount]:
+    return WorkplaceAccount.objects.filter(
+        organisation_id__in=reviewer_organisation_ids(user)
+    ).select_related("organisation")

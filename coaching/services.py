@@ -13,7 +13,9 @@ import html
 import logging
 import random
 import re
+import secrets
 import time
+from functools import partial
 
 import httpx
 from django.conf import settings
@@ -42,7 +44,6 @@ from coaching.publishing.base import (
     RateLimited,
     Rejected,
 )
-from sandbox import crypto
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
 from sandbox.selectors import REVIEWER_ROLES, role_in
@@ -372,10 +373,10 @@ def _publishable(now: dt.datetime) -> Q:
         | Q(account_id=OuterRef("account_id")),
         ended_at__isnull=True,
     )
-    return (
-        Q(account__status=WorkplaceAccount.Status.ACTIVE)
-        & (Q(account__rate_limited_until__isnull=True) | Q(account__rate_limited_until__lte=now))
-        & ~Exists(stopped)
+    return Q(
+        Q(account__status=WorkplaceAccount.Status.ACTIVE),
+        Q(account__rate_limited_until__isnull=True) | Q(account__rate_limited_until__lte=now),
+        ~Exists(stopped),
     )
 
 
@@ -513,8 +514,9 @@ def _publisher_with_fresh_credentials(account: WorkplaceAccount) -> Publisher:
         saved = WorkplaceAccount.objects.filter(
             pk=account.pk, token_expires_at=account.token_expires_at
         ).update(
-            access_token=crypto.encrypt(tokens.access_token),
-            refresh_token=crypto.encrypt(tokens.refresh_token) if tokens.refresh_token else "",
+            # update() encrypts through the field, as save() does.
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
             token_expires_at=tokens.expires_at,
         )
         account.refresh_from_db()
@@ -527,9 +529,7 @@ def _save_session(account: WorkplaceAccount, publisher: Publisher) -> None:
     # Bluesky hands back a session we reuse, so we do not log in for every post.
     session = getattr(publisher, "session", None)
     if session and session != account.platform_session:
-        WorkplaceAccount.objects.filter(pk=account.pk).update(
-            platform_session=crypto.encrypt(session)
-        )
+        WorkplaceAccount.objects.filter(pk=account.pk).update(platform_session=session)
         account.platform_session = session
 
 
@@ -916,10 +916,10 @@ def publication_sweep(*, now: dt.datetime | None = None, force: bool = False) ->
         status=P.UNCONFIRMED, account__status=WorkplaceAccount.Status.ACTIVE
     ).filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
     reconciling = 0
-    for publication in to_check[:100]:
+    for pk in to_check.values_list("pk", flat=True)[:100]:
         # Push the next look out first, so overlapping sweeps do not pile up checks.
-        Publication.objects.filter(pk=publication.pk).update(not_before=now + RECONCILE_EVERY)
-        transaction.on_commit(lambda pk=publication.pk: tasks.reconcile.delay(pk), robust=True)
+        Publication.objects.filter(pk=pk).update(not_before=now + RECONCILE_EVERY)
+        transaction.on_commit(partial(tasks.reconcile.delay, pk), robust=True)
         reconciling += 1
     return {"enqueued": enqueued, "reconciling": reconciling, **_settle_stuck(now)}
 
@@ -953,3 +953,98 @@ def _settle_stuck(now: dt.datetime) -> dict[str, int]:
 
 def _timeout() -> httpx.Timeout:
     return httpx.Timeout(settings.PUBLISH_READ_TIMEOUT, connect=settings.PUBLISH_CONNECT_TIMEOUT)
+
+
+# Connecting accounts (admins) ------------------------------------------------------------------
+
+
+def _require_admin(by: User, organisation_id: int) -> None:
+    if role_in(by, organisation_id) != Membership.Role.ADMIN:
+        raise NotAllowed("Only an admin of the organisation can connect its accounts.")
+
+
+def x_connect_start(*, by: User, organisation_id: int, redirect_uri: str) -> tuple[str, str, str]:
+    """Begin X's OAuth 2.0 PKCE flow. Returns (authorize URL, state, verifier); the caller
+    keeps state and verifier in the session until X sends the browser back."""
+    _require_admin(by, organisation_id)
+    if not settings.X_CLIENT_ID:
+        raise InvalidState("X_CLIENT_ID is not set, so Sandpit cannot ask X for access.")
+    state, verifier = secrets.token_urlsafe(32), x_oauth.new_pkce_verifier()
+    url = x_oauth.authorization_url(
+        authorize_url=settings.X_AUTHORIZE_URL,
+        client_id=settings.X_CLIENT_ID,
+        redirect_uri=redirect_uri,
+        state=state,
+        verifier=verifier,
+    )
+    return url, state, verifier
+
+
+def x_connect_finish(
+    *, by: User, organisation_id: int, code: str, verifier: str, redirect_uri: str
+) -> WorkplaceAccount:
+    """Swap X's code for tokens, find out which account granted them, and save it."""
+    _require_admin(by, organisation_id)
+    base_url = settings.X_API_BASE_URL
+    try:
+        tokens = x_oauth.exchange_code(
+            base_url=base_url,
+            client_id=settings.X_CLIENT_ID,
+            client_secret=settings.X_CLIENT_SECRET,
+            code=code,
+            verifier=verifier,
+            redirect_uri=redirect_uri,
+            timeout=_timeout(),
+        )
+        identity = x_oauth.who_am_i(
+            base_url=base_url, access_token=tokens.access_token, timeout=_timeout()
+        )
+    except PublishError as error:
+        raise InvalidState(
+            f"X did not complete the connection: {error} Please try again."
+        ) from error
+    return _save_connection(
+        by=by,
+        organisation_id=organisation_id,
+        platform=WorkplaceAccount.Platform.X,
+        handle=identity.username,
+        display_name=identity.name or identity.username,
+        remote_user_id=identity.user_id,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        token_expires_at=tokens.expires_at,
+    )
+
+
+def _save_connection(
+    *, by: User, organisation_id: int, platform: str, handle: str, **fields: object
+) -> WorkplaceAccount:
+    """Create or update the account with fresh credentials, and re-open its queue."""
+    with transaction.atomic():
+        account = (
+            WorkplaceAccount.objects.select_for_update()
+            .filter(platform=platform, handle__iexact=handle)
+            .first()
+        )
+        if account is not None and account.organisation_id != organisation_id:
+            raise NotAllowed(f"@{handle} is already connected to another organisation.")
+        if account is None:
+            account = WorkplaceAccount(organisation_id=organisation_id, platform=platform)
+        account.handle = handle
+        for name, value in fields.items():
+            setattr(account, name, value)
+        account.status = WorkplaceAccount.Status.ACTIVE
+        account.status_detail = ""
+        account.connected_by = by
+        account.connected_at = timezone.now()
+        account.save()
+        _audit(
+            AuditEvent.Action.ACCOUNT_CONNECTED,
+            organisation_id=organisation_id,
+            actor=by,
+            account=account,
+            detail=f"@{handle} on {account.get_platform_display()}",
+        )
+    # Posts that waited for this account can go now.
+    publication_sweep(force=True)
+    return account

@@ -7,4 +7,21 @@ urlpatterns = [
     path("review/<int:pk>/", views.review, name="review"),
     path("review/<int:pk>/claim/", views.review_claim, name="review_claim"),
     path("review/<int:pk>/decide/", views.review_decide, name="review_decide"),
+    path("publishing/", views.publishing, name="publishing"),
+    path("publishing/stop/", views.publishing_stop, name="publishing_stop"),
+    path("publishing/resume/<int:pk>/", views.publishing_resume, name="publishing_resume"),
+    path(
+        "publications/<int:pk>/reconcile/",
+        views.publication_reconcile,
+        name="publication_reconcile",
+    ),
+    path("publications/<int:pk>/retry/", views.publication_retry, name="publication_retry"),
+    path("publications/<int:pk>/retract/", views.publication_retract, name="publication_retract"),
+    path("connected-accounts/", views.accounts, name="accounts"),
+    path("connected-accounts/x/connect/", views.account_connect_x, name="account_connect_x"),
+    path(
+        "connected-accounts/x/callback/",
+        views.account_connect_x_callback,
+        name="account_connect_x_callback",
+    ),
 ]

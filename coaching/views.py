@@ -6,17 +6,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_POST
 
 from coaching import selectors, services
-from coaching.forms import ReviewForm
-from coaching.models import Review
+from coaching.forms import ReasonForm, ReviewForm
+from coaching.models import Publication, PublishingStop, Review
 from sandbox import selectors as sandbox_selectors
 from sandbox.errors import DomainError, InvalidInput, NotAllowed
 from sandbox.http import AuthenticatedRequest, refused
-from sandbox.models import Draft, DraftRevision
+from sandbox.models import Draft, DraftRevision, Organisation, WorkplaceAccount
 
 QUEUE_CHANGED = "queueChanged"
 
@@ -128,3 +129,223 @@ def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             return response
     draft.refresh_from_db()
     return render(request, "coaching/review.html", _review_context(draft, form), status=422)
+
+
+# Publishing: emergency stops and what happened to each post ----------------------------------
+
+
+def _require_reviewer_somewhere(request: AuthenticatedRequest) -> None:
+    if not sandbox_selectors.reviewer_organisation_ids(request.user):
+        raise PermissionDenied("Publishing controls are for coaches and admins.")
+
+
+@require_GET
+@login_required
+def publishing(request: AuthenticatedRequest) -> HttpResponse:
+    """Every account's state, the standing stops, and recent publications (polled)."""
+    _require_reviewer_somewhere(request)
+    context = {
+        "accounts": selectors.accounts_for_reviewer(request.user),
+        "organisation_ids": sandbox_selectors.reviewer_organisation_ids(request.user),
+        "publications": selectors.publications_for(request.user),
+        "stuck": selectors.stuck_publications(request.user),
+    }
+    template = (
+        "coaching/publishing.html#publications" if request.htmx else "coaching/publishing.html"
+    )
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def publishing_stop(request: AuthenticatedRequest) -> HttpResponse:
+    _require_reviewer_somewhere(request)
+    form = ReasonForm(request.POST)
+    back = reverse("publishing")
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(back)
+    account = None
+    organisation_id = form.cleaned_data["organisation"]
+    if form.cleaned_data["account"]:
+        account = get_object_or_404(
+            selectors.accounts_for_reviewer(request.user), pk=form.cleaned_data["account"]
+        )
+        organisation_id = account.organisation_id
+    if organisation_id not in sandbox_selectors.reviewer_organisation_ids(request.user):
+        raise Http404("No such organisation.")
+    try:
+        services.publishing_stop(
+            by=request.user,
+            organisation_id=organisation_id,
+            account=account,
+            reason=form.cleaned_data["reason"],
+        )
+    except DomainError as error:
+        return refused(request, error, back_to=back)
+    messages.success(request, "Publishing is stopped. Queued posts will wait until you resume.")
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def publishing_resume(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    _require_reviewer_somewhere(request)
+    stop = get_object_or_404(
+        PublishingStop,
+        pk=pk,
+        organisation_id__in=sandbox_selectors.reviewer_organisation_ids(request.user),
+    )
+    try:
+        services.publishing_resume(by=request.user, stop=stop)
+    except DomainError as error:
+        return refused(request, error, back_to=reverse("publishing"))
+    messages.success(request, "Publishing resumed. Waiting posts are going out now.")
+    return redirect("publishing")
+
+
+def _get_publication_for_coach(request: AuthenticatedRequest, pk: int) -> Publication:
+    publication = get_object_or_404(
+        Publication.objects.select_related("draft", "account"),
+        pk=pk,
+        account__organisation__memberships__user=request.user,
+    )
+    _get_draft_for_coach(request, publication.draft_id)  # 403 unless a coach there
+    return publication
+
+
+@require_POST
+@login_required
+def publication_reconcile(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    publication = _get_publication_for_coach(request, pk)
+    back = reverse("review", args=[publication.draft_id])
+    try:
+        status = services.publication_reconcile(publication=publication, by=request.user)
+    except DomainError as error:
+        return refused(request, error, back_to=back)
+    messages.success(request, _RECONCILED[status])
+    return redirect(back)
+
+
+_RECONCILED: dict[str, str] = {
+    Publication.Status.PUBLISHED: "Checked the account: the post is live.",
+    Publication.Status.QUEUED: "Checked the account: that post is live; "
+    "the rest of the thread follows.",
+    Publication.Status.FAILED: "Checked the account: the post is not there, so it did not go out.",
+    Publication.Status.UNCONFIRMED: "Not on the account yet. It can take a minute to appear; "
+    "Sandpit keeps checking.",
+}
+
+
+@require_POST
+@login_required
+def publication_retry(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    publication = _get_publication_for_coach(request, pk)
+    back = reverse("review", args=[publication.draft_id])
+    try:
+        services.publication_retry(publication=publication, by=request.user)
+    except DomainError as error:
+        return refused(request, error, back_to=back)
+    messages.success(request, "Sending again.")
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def publication_retract(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    publication = _get_publication_for_coach(request, pk)
+    back = reverse("review", args=[publication.draft_id])
+    try:
+        services.publication_retract(
+            publication=publication, by=request.user, reason=request.POST.get("reason", "")
+        )
+    except DomainError as error:
+        return refused(request, error, back_to=back)
+    messages.success(request, "The post has been taken down from the account.")
+    return redirect(back)
+
+
+# Connected accounts (admins) ------------------------------------------------------------------
+
+X_OAUTH_SESSION_KEY = "x_oauth_pending"
+
+
+def _admin_organisation_id(request: AuthenticatedRequest, raw: str | None) -> int:
+    admin_of = sandbox_selectors.admin_organisation_ids(request.user)
+    if not admin_of:
+        raise PermissionDenied("Connecting accounts is for admins.")
+    try:
+        organisation_id = int(raw) if raw else admin_of[0]
+    except ValueError as exc:
+        raise Http404("No such organisation.") from exc
+    if organisation_id not in admin_of:
+        raise Http404("No such organisation.")
+    return organisation_id
+
+
+@require_GET
+@login_required
+def accounts(request: AuthenticatedRequest) -> HttpResponse:
+    admin_of = sandbox_selectors.admin_organisation_ids(request.user)
+    if not admin_of:
+        raise PermissionDenied("Connecting accounts is for admins.")
+    context = {
+        "accounts": WorkplaceAccount.objects.filter(organisation_id__in=admin_of).select_related(
+            "organisation", "connected_by"
+        ),
+        "organisations": Organisation.objects.filter(pk__in=admin_of),
+    }
+    return render(request, "coaching/accounts.html", context)
+
+
+@require_POST
+@login_required
+def account_connect_x(request: AuthenticatedRequest) -> HttpResponse:
+    organisation_id = _admin_organisation_id(request, request.POST.get("organisation"))
+    redirect_uri = request.build_absolute_uri(reverse("account_connect_x_callback"))
+    try:
+        url, state, verifier = services.x_connect_start(
+            by=request.user, organisation_id=organisation_id, redirect_uri=redirect_uri
+        )
+    except DomainError as error:
+        return refused(request, error, back_to=reverse("accounts"))
+    request.session[X_OAUTH_SESSION_KEY] = {
+        "state": state,
+        "verifier": verifier,
+        "organisation": organisation_id,
+        "redirect_uri": redirect_uri,
+    }
+    return redirect(url)
+
+
+@require_GET
+@login_required
+def account_connect_x_callback(request: AuthenticatedRequest) -> HttpResponse:
+    # One use only: a replayed or forged callback finds nothing to match.
+    pending = request.session.pop(X_OAUTH_SESSION_KEY, None)
+    state = request.GET.get("state", "")
+    if pending is None or not constant_time_compare(state, pending["state"]):
+        messages.error(
+            request,
+            "This connection does not match one you started here (it may have expired, or "
+            "the link was changed). Nothing was changed: start again from this page.",
+        )
+        return redirect("accounts")
+    if request.GET.get("error") or not request.GET.get("code"):
+        messages.error(
+            request, "X did not grant access, so nothing was changed. You can try again."
+        )
+        return redirect("accounts")
+    organisation_id = _admin_organisation_id(request, str(pending["organisation"]))
+    try:
+        account = services.x_connect_finish(
+            by=request.user,
+            organisation_id=organisation_id,
+            code=request.GET["code"],
+            verifier=pending["verifier"],
+            redirect_uri=pending["redirect_uri"],
+        )
+    except DomainError as error:
+        return refused(request, error, back_to=reverse("accounts"))
+    messages.success(request, f"Connected @{account.handle} on X. Waiting posts will go out now.")
+    return redirect("accounts")

@@ -3,11 +3,18 @@ from django.http import HttpRequest
 from sandbox.selectors import REVIEWER_ROLES, roles_of
 
 
-def roles(request: HttpRequest) -> dict[str, bool]:
-    """What the navigation offers. Decorative only: every view checks access itself."""
+def roles(request: HttpRequest) -> dict[str, object]:
+    """What the navigation and banners show. Decorative only: every view checks access."""
+    from coaching.selectors import standing_stops_for
+
     user = getattr(request, "user", None)
-    user_roles = roles_of(user) if user is not None and user.is_authenticated else set()
+    if user is None or not user.is_authenticated:
+        return {}
+    user_roles = roles_of(user)
     return {
         "is_reviewer": bool(user_roles & set(REVIEWER_ROLES)),
+        "is_admin": "admin" in user_roles,
         "is_member": bool(user_roles),
+        # Everyone in the organisation sees an emergency stop, trainees included.
+        "standing_stops": list(standing_stops_for(user)),
     }

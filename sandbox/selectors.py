@@ -80,3 +80,11 @@ def revisions_with_feedback(draft: Draft) -> QuerySet[DraftRevision]:
             ),
         )
     )
+
+
+def admin_organisation_ids(user: User) -> list[int]:
+    return list(
+        Membership.objects.filter(user=user, role=Role.ADMIN).values_list(
+            "organisation_id", flat=True
+        )
+    )

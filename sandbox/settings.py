@@ -199,6 +199,8 @@ X_AUTHORIZE_URL = env.string(
 XDOUBLE_DEMO_TOKEN = env.string("SANDPIT_XDOUBLE_DEMO_TOKEN", "sandpit-demo-x-token")
 PUBLISH_CONNECT_TIMEOUT = 5.0
 PUBLISH_READ_TIMEOUT = float(env.integer("SANDPIT_PUBLISH_READ_TIMEOUT", 15))
+# /health/ waits this long for a worker to answer its heartbeat.
+HEALTH_WORKER_TIMEOUT = env.integer("SANDPIT_HEALTH_WORKER_TIMEOUT", 5)
 # A queued publication whose task message was lost is re-sent after this long.
 PUBLICATION_REQUEUE_AFTER_SECONDS = env.integer("SANDPIT_REQUEUE_AFTER_SECONDS", 60)
 

@@ -1,9 +1,14 @@
 """The trainee's pages. Thin: find what the user may see, parse the form, call one
 service, render or redirect. Rules live in the services and selectors."""
 
+import time
+
+from celery.exceptions import TimeoutError as CeleryTimeoutError
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.db import DatabaseError, connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -130,3 +135,36 @@ def draft_withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return refused(request, error, back_to=draft.get_absolute_url())
     messages.success(request, "Draft withdrawn. It will not be reviewed or published.")
     return redirect("timeline")
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """For load balancers and monitoring: 200 only if the database answers, Redis answers
+    and a Celery worker takes a heartbeat task off the queue and answers it in time."""
+    from coaching import selectors as coaching_selectors
+    from coaching.tasks import heartbeat
+
+    checks: dict[str, object] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except DatabaseError as exc:
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        started = time.monotonic()
+        heartbeat.apply_async(expires=settings.HEALTH_WORKER_TIMEOUT).get(
+            timeout=settings.HEALTH_WORKER_TIMEOUT
+        )
+        checks["worker"] = "ok"
+        checks["worker_round_trip_ms"] = round((time.monotonic() - started) * 1000)
+    except CeleryTimeoutError:
+        checks["worker"] = f"no answer within {settings.HEALTH_WORKER_TIMEOUT} seconds"
+    except Exception as exc:  # the broker itself is down: kombu raises several kinds
+        checks["worker"] = f"error: broker unreachable ({exc.__class__.__name__})"
+    if checks["database"] == "ok":
+        checks["stuck_publishing"] = coaching_selectors.stuck_publication_count()
+    healthy = checks["database"] == "ok" and checks["worker"] == "ok"
+    return JsonResponse(
+        {"status": "ok" if healthy else "failing", **checks}, status=200 if healthy else 503
+    )

@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 # Faults that answer instead of X: the post is NOT stored.
 PRE_FAULTS = ("429", "401", "403-duplicate", "5xx-before")
@@ -424,6 +424,8 @@ class XDouble:
             return self._api(request)
         if request.path.startswith("/_double/"):
             return self._control(request)
+        if request.path == "/i/oauth2/authorize":
+            return self._authorize(request)
         if request.method == "GET":
             return self._page(request.path)
         return _problem(405, "Method Not Allowed", "Method Not Allowed")
@@ -720,6 +722,70 @@ class XDouble:
         if "rate_limit_reset_seconds" in payload:
             self.rate_limit_reset_seconds = int(payload["rate_limit_reset_seconds"])
 
+    # The consent screen ---------------------------------------------------------------
+
+    def _authorize(self, request: _Request) -> _Reply:
+        """X's consent screen, reduced to choosing which account grants access. GET shows
+        it; POST (the button) sends the browser back to the app with a code, or with
+        error=access_denied if the person cancels."""
+        params = (
+            request.form()
+            if request.method == "POST"
+            else {k: v[0] for k, v in request.query.items()}
+        )
+        redirect_uri = params.get("redirect_uri", "")
+        if params.get("response_type") != "code" or not redirect_uri.startswith(
+            ("http://", "https://")
+        ):
+            return _html_page(
+                "Something went wrong",
+                "<h1>Something went wrong</h1>\n<p>This authorization request is not valid: "
+                "it needs response_type=code and a redirect_uri.</p>",
+                400,
+            )
+        state = params.get("state", "")
+        if request.method == "POST":
+            username = params.get("username", "")
+            if params.get("decision") != "allow" or not username:
+                return _redirect(
+                    f"{redirect_uri}?{urlencode({'error': 'access_denied', 'state': state})}"
+                )
+            try:
+                code = self.issue_authorization_code(
+                    username,
+                    code_challenge=params.get("code_challenge", ""),
+                    code_challenge_method=params.get("code_challenge_method", "S256"),
+                    redirect_uri=redirect_uri,
+                    client_id=params.get("client_id", ""),
+                    scope=params.get("scope", DEFAULT_SCOPE),
+                )
+            except (KeyError, ValueError):
+                return _html_page("Not found", "<h1>No such account</h1>", 404)
+            return _redirect(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}")
+        with self._lock:
+            users = list(self._users.values())
+        hidden = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+            for k, v in params.items()
+        )
+        buttons = "".join(
+            f'<form method="post" action="/i/oauth2/authorize">{hidden}'
+            f'<input type="hidden" name="username" value="{html.escape(u.username)}">'
+            f'<button type="submit" name="decision" value="allow">'
+            f"Authorize app as @{html.escape(u.username)}</button></form>"
+            for u in users
+        )
+        cancel = (
+            f'<form method="post" action="/i/oauth2/authorize">{hidden}'
+            '<button type="submit" name="decision" value="deny">Cancel</button></form>'
+        )
+        scopes = html.escape(params.get("scope", DEFAULT_SCOPE))
+        return _html_page(
+            "Authorize access",
+            f"<h1>An app wants to access your X account</h1>\n<p>It asks for: {scopes}</p>\n"
+            f"{buttons or '<p>No accounts exist on this double yet.</p>'}\n{cancel}",
+        )
+
     # Public pages -------------------------------------------------------------------
 
     def _page(self, path: str) -> _Reply:
@@ -814,6 +880,10 @@ def _basic_auth_user(header: str) -> str:
 
 
 # HTML: plain, accessible, no scripts or styles, so a strict CSP costs nothing. ----------
+
+
+def _redirect(location: str) -> _Reply:
+    return _Reply(302, b"", "text/plain; charset=utf-8", {"Location": location})
 
 
 def _html_page(title: str, main: str, status: int = 200) -> _Reply:

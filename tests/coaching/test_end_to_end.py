@@ -75,3 +75,17 @@ def test_two_coaches_approving_at_once_make_one_approval_and_one_post(
     wait_for(lambda: Publication.objects.filter(draft=draft, status="published").exists())
     time.sleep(1)  # give a wrongly duplicated task time to land, if there were one
     assert len(x_double.posts_for(account.handle)) == 1
+
+
+def test_health_is_ok_only_when_a_worker_answers(celery_worker, client):
+    response = client.get("/health/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["worker"] == "ok" and body["database"] == "ok"
+
+
+def test_health_fails_clearly_with_no_worker(transactional_db, client, settings):
+    settings.HEALTH_WORKER_TIMEOUT = 1
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json()["worker"] == "no answer within 1 seconds"
