@@ -300,11 +300,11 @@ def review_reject(
 # failed | unconfirmed --retry (a coach)--> queued;  published --retract--> retracted
 
 MAX_NOT_SENT_TRIES = 8
-STUCK_SENDING_AFTER = dt.timedelta(minutes=2)
-# How long an unknown outcome may stay invisible on the account before we call it failed.
-RECONCILE_GRACE = dt.timedelta(minutes=2)
-RECONCILE_EVERY = dt.timedelta(seconds=30)
 TOKEN_REFRESH_MARGIN = dt.timedelta(minutes=5)
+
+
+def _seconds(value: int) -> dt.timedelta:
+    return dt.timedelta(seconds=value)
 
 
 def _enqueue(publication: Publication, *, countdown: float | None = None) -> None:
@@ -626,7 +626,7 @@ def _handle_failure(publication: Publication, error: PublishError) -> None:
             publication,
             expected=P.SENDING,
             status=P.UNCONFIRMED,
-            not_before=now + RECONCILE_EVERY,
+            not_before=now + _seconds(settings.RECONCILE_EVERY_SECONDS),
             error="We sent the post but did not hear back, so we cannot tell whether it is "
             "live. It will not be sent again automatically; Sandpit is checking the account. "
             f"Detail: {error}",
@@ -715,7 +715,9 @@ def publication_reconcile(*, publication: Publication, by: User | None = None) -
         recent = _publisher_with_fresh_credentials(publication.account).recent_posts(limit=100)
     except PublishError as error:
         _set_publication(
-            publication, expected=P.UNCONFIRMED, not_before=timezone.now() + RECONCILE_EVERY
+            publication,
+            expected=P.UNCONFIRMED,
+            not_before=timezone.now() + _seconds(settings.RECONCILE_EVERY_SECONDS),
         )
         raise InvalidState(f"Could not look at the account just now: {error}") from error
     parts = [dict(part) for part in publication.parts]
@@ -739,7 +741,9 @@ def publication_reconcile(*, publication: Publication, by: User | None = None) -
         if more:
             _enqueue(publication)
         detail = "Found on the account: it is live."
-    elif last_try is None or now - last_try.started_at >= RECONCILE_GRACE:
+    elif last_try is None or now - last_try.started_at >= _seconds(
+        settings.RECONCILE_GRACE_SECONDS
+    ):
         _set_publication(
             publication,
             expected=P.UNCONFIRMED,
@@ -750,7 +754,11 @@ def publication_reconcile(*, publication: Publication, by: User | None = None) -
         )
         detail = "Not on the account: marked as failed."
     else:
-        _set_publication(publication, expected=P.UNCONFIRMED, not_before=now + RECONCILE_EVERY)
+        _set_publication(
+            publication,
+            expected=P.UNCONFIRMED,
+            not_before=now + _seconds(settings.RECONCILE_EVERY_SECONDS),
+        )
         return publication.status
     _audit(
         AuditEvent.Action.PUBLICATION_RECONCILED,
@@ -918,7 +926,9 @@ def publication_sweep(*, now: dt.datetime | None = None, force: bool = False) ->
     reconciling = 0
     for pk in to_check.values_list("pk", flat=True)[:100]:
         # Push the next look out first, so overlapping sweeps do not pile up checks.
-        Publication.objects.filter(pk=pk).update(not_before=now + RECONCILE_EVERY)
+        Publication.objects.filter(pk=pk).update(
+            not_before=now + _seconds(settings.RECONCILE_EVERY_SECONDS)
+        )
         transaction.on_commit(partial(tasks.reconcile.delay, pk), robust=True)
         reconciling += 1
     return {"enqueued": enqueued, "reconciling": reconciling, **_settle_stuck(now)}
@@ -926,7 +936,9 @@ def publication_sweep(*, now: dt.datetime | None = None, force: bool = False) ->
 
 def _settle_stuck(now: dt.datetime) -> dict[str, int]:
     requeued = unconfirmed = 0
-    stuck = Publication.objects.filter(status=P.SENDING, updated_at__lte=now - STUCK_SENDING_AFTER)
+    stuck = Publication.objects.filter(
+        status=P.SENDING, updated_at__lte=now - _seconds(settings.STUCK_SENDING_SECONDS)
+    )
     for publication in stuck:
         pending = publication.attempts.filter(outcome=PublishAttempt.Outcome.PENDING)
         if not pending.exists():

@@ -199,6 +199,12 @@ X_AUTHORIZE_URL = env.string(
 XDOUBLE_DEMO_TOKEN = env.string("SANDPIT_XDOUBLE_DEMO_TOKEN", "sandpit-demo-x-token")
 PUBLISH_CONNECT_TIMEOUT = 5.0
 PUBLISH_READ_TIMEOUT = float(env.integer("SANDPIT_PUBLISH_READ_TIMEOUT", 15))
+# Recovery timings. A post "sending" for longer than SANDPIT_STUCK_SENDING_SECONDS (which
+# must exceed the publish timeouts) had its worker die; an unconfirmed post not found on
+# the account after SANDPIT_RECONCILE_GRACE_SECONDS is marked failed.
+STUCK_SENDING_SECONDS = env.integer("SANDPIT_STUCK_SENDING_SECONDS", 120)
+RECONCILE_GRACE_SECONDS = env.integer("SANDPIT_RECONCILE_GRACE_SECONDS", 120)
+RECONCILE_EVERY_SECONDS = env.integer("SANDPIT_RECONCILE_EVERY_SECONDS", 30)
 # /health/ waits this long for a worker to answer its heartbeat.
 HEALTH_WORKER_TIMEOUT = env.integer("SANDPIT_HEALTH_WORKER_TIMEOUT", 5)
 # A queued publication whose task message was lost is re-sent after this long.
