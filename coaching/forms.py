@@ -17,6 +17,12 @@ class ReviewForm(DomainErrorsMixin, forms.Form):
         # A little slack over the limit so the service, not the form, words the message.
         max_length=NOTE_MAX_LENGTH * 10,
     )
+    override_reason = forms.CharField(
+        label="Reason for overriding",
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"class": "nhsuk-input"}),
+    )
     revision = forms.IntegerField(widget=forms.HiddenInput)
     publish_at = forms.DateTimeField(
         label="Publish at (optional)",

@@ -205,6 +205,7 @@ class AuditEvent(models.Model):
         PUBLICATION_RESUMED = "publication_resumed", "Thread resumed"
         ACCOUNT_CONNECTED = "account_connected", "Account connected"
         ACCOUNT_NEEDS_RECONNECT = "account_needs_reconnect", "Account needs reconnecting"
+        CHECK_OVERRIDDEN = "check_overridden", "Risk check overridden"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"
@@ -233,3 +234,21 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CheckOverride(models.Model):
+    """A coach lets a revision through despite a blocking risk finding, and says why."""
+
+    revision = models.ForeignKey(
+        DraftRevision, on_delete=models.CASCADE, related_name="check_overrides"
+    )
+    coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    codes = models.JSONField(help_text="The blocking check codes this override covers.")
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Override of {', '.join(self.codes)} on revision {self.revision_id}"

@@ -5,8 +5,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from coaching.models import Publication, PublishingStop
-from sandbox.models import Draft, WorkplaceAccount
-from sandbox.selectors import reviewer_organisation_ids
+from sandbox.checks import CHECKS
+from sandbox.models import Draft, DraftRevision, WorkplaceAccount
+from sandbox.selectors import check_context, findings_for_posts, reviewer_organisation_ids
 
 STUCK_WARNING_AFTER = dt.timedelta(minutes=1)
 
@@ -60,3 +61,24 @@ def accounts_for_reviewer(user: User) -> QuerySet[WorkplaceAccount]:
     return WorkplaceAccount.objects.filter(
         organisation_id__in=reviewer_organisation_ids(user)
     ).select_related("organisation")
+
+
+def blocking_codes(revision: DraftRevision) -> list[str]:
+    """Block-severity check codes found in any post of the revision that no coach has
+    overridden for this revision. Empty means it may be submitted and approved."""
+    context = check_context(revision.draft.account.organisation_id)
+    found = {
+        finding.code
+        for findings in findings_for_posts(revision.posts, context)
+        for finding in findings
+        if finding.severity == "block"
+    }
+    for codes in revision.check_overrides.values_list("codes", flat=True):
+        found -= set(codes)
+    return sorted(found)
+
+
+def check_titles(codes: list[str]) -> str:
+    titles = {check.code: check.title.lower() for check in CHECKS}
+    names = [titles.get(code, code) for code in codes]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

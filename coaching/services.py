@@ -28,6 +28,7 @@ from django.utils import timezone
 from coaching.models import (
     NOTE_MAX_LENGTH,
     AuditEvent,
+    CheckOverride,
     FeedbackNote,
     Publication,
     PublishAttempt,
@@ -35,6 +36,7 @@ from coaching.models import (
     Review,
 )
 from coaching.publishing import publisher_for, x_oauth
+from coaching.selectors import blocking_codes, check_titles
 from coaching.publishing.base import (
     AuthFailed,
     NotSent,
@@ -123,7 +125,26 @@ def _require_reviewer(draft: Draft, by: User) -> None:
 
 def draft_submit(*, draft: Draft, by: User) -> Draft:
     _require_author(draft, by)
-    _move(draft, "submit", submitted_at=timezone.now(), claimed_by=None, claimed_at=None)
+    # Check the revision in the database, not the caller's copy, and submit only if it is
+    # still the current one: an edit in another tab cannot slip past the checks.
+    draft.refresh_from_db(fields=["current_revision"])
+    revision = draft.current_revision
+    assert revision is not None
+    blocked = blocking_codes(revision)
+    if blocked:
+        raise InvalidState(
+            f"This post cannot go for review yet: it has a {check_titles(blocked)}. "
+            "Fix it (the highlights show where), or ask your coach to let it through "
+            "with a reason."
+        )
+    _move(
+        draft,
+        "submit",
+        revision_id=revision.pk,
+        submitted_at=timezone.now(),
+        claimed_by=None,
+        claimed_at=None,
+    )
     return draft
 
 
@@ -226,9 +247,19 @@ def review_approve(
     note: str = "",
     publish_at: dt.datetime | None = None,
     revision: DraftRevision | None = None,
+    override_reason: str = "",
 ) -> Review:
-    """Approve one exact revision and put it in the outbox, in one transaction."""
+    """Approve one exact revision and put it in the outbox, in one transaction. A revision
+    with blocking risk findings needs the coach's reason for overriding them."""
     note = _clean_note(note, required=False)
+    override_reason = override_reason.strip()
+    blocked = blocking_codes(revision or draft.current_revision)  # type: ignore[arg-type]
+    if blocked and not override_reason:
+        raise InvalidInput(
+            f"This post has a {check_titles(blocked)}, which blocks it. To approve it anyway, "
+            "say why it is safe in 'Reason for overriding'.",
+            field="override_reason",
+        )
     now = timezone.now()
     if publish_at is not None and publish_at <= now:
         raise InvalidInput(
@@ -244,6 +275,8 @@ def review_approve(
             note=note,
             revision=revision,
         )
+        if blocked:
+            _record_override(review.revision, by=by, codes=blocked, reason=override_reason)
         publication = Publication.objects.create(
             draft=draft,
             revision=review.revision,
@@ -261,6 +294,42 @@ def review_approve(
         # A scheduled post is started by the sweep when it falls due: no long countdowns,
         # which Redis would redeliver after its visibility timeout.
     return review
+
+
+def check_override(*, draft: Draft, by: User, reason: str) -> CheckOverride:
+    """A coach lets the current revision through its blocking findings (the trainee asked,
+    say, because the "NHS number" is a published helpline). The trainee can then submit."""
+    _require_reviewer(draft, by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            "Say why this is safe to post; it goes in the audit log.", field="reason"
+        )
+    revision = draft.current_revision
+    assert revision is not None
+    blocked = blocking_codes(revision)
+    if not blocked:
+        raise InvalidState("Nothing in this revision is blocked.")
+    with transaction.atomic():
+        return _record_override(revision, by=by, codes=blocked, reason=reason)
+
+
+def _record_override(
+    revision: DraftRevision, *, by: User, codes: list[str], reason: str
+) -> CheckOverride:
+    if len(reason) > 500:
+        raise InvalidInput("Keep the reason under 500 characters.", field="override_reason")
+    override = CheckOverride.objects.create(revision=revision, coach=by, codes=codes, reason=reason)
+    AuditEvent.objects.create(
+        organisation_id=revision.draft.account.organisation_id,
+        actor=by,
+        action=AuditEvent.Action.CHECK_OVERRIDDEN,
+        account=revision.draft.account,
+        draft=revision.draft,
+        revision=revision,
+        detail=f"{check_titles(codes)}: {reason}",
+    )
+    return override
 
 
 def review_request_changes(

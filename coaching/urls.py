@@ -7,6 +7,7 @@ urlpatterns = [
     path("review/<int:pk>/", views.review, name="review"),
     path("review/<int:pk>/claim/", views.review_claim, name="review_claim"),
     path("review/<int:pk>/decide/", views.review_decide, name="review_decide"),
+    path("review/<int:pk>/override/", views.check_override, name="check_override"),
     path("publishing/", views.publishing, name="publishing"),
     path("publishing/stop/", views.publishing_stop, name="publishing_stop"),
     path("publishing/resume/<int:pk>/", views.publishing_resume, name="publishing_resume"),

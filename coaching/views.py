@@ -50,8 +50,18 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
 
 def _review_context(draft: Draft, form: ReviewForm | None = None) -> dict[str, object]:
     draft = sandbox_selectors.draft_for_display(draft.pk)
+    revision = draft.current_revision
+    assert revision is not None
+    context = sandbox_selectors.check_context(draft.account.organisation_id)
     return {
         "draft": draft,
+        "post_findings": zip(
+            revision.posts,
+            sandbox_selectors.findings_for_posts(revision.posts, context),
+            strict=True,
+        ),
+        "blocked": selectors.blocking_codes(revision),
+        "overrides": revision.check_overrides.select_related("coach"),
         "revisions": sandbox_selectors.revisions_with_feedback(draft),
         "form": form or ReviewForm(initial={"revision": draft.current_revision_id}),
         "decidable": draft.status in selectors.WAITING,
@@ -69,6 +79,18 @@ def review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             {"draft": sandbox_selectors.draft_for_display(draft.pk)},
         )
     return render(request, "coaching/review.html", _review_context(draft))
+
+
+@require_POST
+@login_required
+def check_override(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    draft = _get_draft_for_coach(request, pk)
+    try:
+        services.check_override(draft=draft, by=request.user, reason=request.POST.get("reason", ""))
+    except DomainError as error:
+        return refused(request, error, back_to=reverse("review", args=[pk]))
+    messages.success(request, "Let through. The trainee can now send it for review.")
+    return redirect("review", pk=pk)
 
 
 @require_POST
@@ -109,6 +131,7 @@ def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             kwargs["revision"] = revision
         if decision == Review.Decision.APPROVE:
             kwargs["publish_at"] = data["publish_at"]
+            kwargs["override_reason"] = data["override_reason"]
         try:
             _DECISIONS[decision](**kwargs)
         except InvalidInput as error:

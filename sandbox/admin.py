@@ -3,7 +3,17 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
-from sandbox.models import Draft, DraftRevision, Membership, Organisation, WorkplaceAccount
+from sandbox.models import (
+    CheckSeverity,
+    Draft,
+    DraftRevision,
+    LocalIdentifierPattern,
+    LocalWord,
+    Membership,
+    Organisation,
+    PreElectionPeriod,
+    WorkplaceAccount,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -12,12 +22,51 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class CheckSeverityInline(admin.TabularInline):
+    model = CheckSeverity
+    extra = 0
+    verbose_name = "check severity"
+    verbose_name_plural = "Check severities (leave a check out to keep its default)"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "code":
+            from sandbox.checks import CHECKS
+
+            return forms.ChoiceField(
+                choices=[(check.code, check.title) for check in CHECKS], label="Check"
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class LocalWordInline(admin.TabularInline):
+    model = LocalWord
+    extra = 0
+    verbose_name_plural = "Local words for the profanity check"
+
+
+class LocalIdentifierPatternInline(admin.TabularInline):
+    model = LocalIdentifierPattern
+    extra = 0
+    verbose_name_plural = "Local patient identifiers (e.g. hospital numbers)"
+
+
+class PreElectionPeriodInline(admin.TabularInline):
+    model = PreElectionPeriod
+    extra = 0
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline]
+    inlines = [
+        MembershipInline,
+        CheckSeverityInline,
+        LocalWordInline,
+        LocalIdentifierPatternInline,
+        PreElectionPeriodInline,
+    ]
 
 
 @admin.register(Membership)

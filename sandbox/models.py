@@ -216,3 +216,87 @@ class DraftRevision(models.Model):
     @classmethod
     def hash_text(cls, text: str) -> str:
         return cls.hash_posts([text])
+
+
+# How an organisation tunes the risk checks (sandbox.checks). Edited in the Django admin.
+
+
+class CheckSeverity(models.Model):
+    """An organisation's choice of severity for one check, or "off"."""
+
+    class Level(models.TextChoices):
+        BLOCK = "block", "Block (cannot be submitted without a coach's override)"
+        WARN = "warn", "Warn (shown to the trainee and the coach)"
+        TIP = "tip", "Tip"
+        OFF = "off", "Off"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="check_severities"
+    )
+    code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=8, choices=Level.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "code"], name="one_severity_per_check")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.severity}"
+
+
+class LocalWord(models.Model):
+    """A word the organisation adds to the profanity check."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="local_words"
+    )
+    word = models.CharField(max_length=60)
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class LocalIdentifierPattern(models.Model):
+    """An organisation's own patient identifier, e.g. hospital numbers like RX1234567."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="local_identifier_patterns"
+    )
+    label = models.CharField(max_length=80, help_text="What it is, e.g. 'hospital number'.")
+    pattern = models.CharField(max_length=200, help_text=r"A regular expression, e.g. \bRX\d{7}\b")
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        import re
+
+        from django.core.exceptions import ValidationError
+
+        try:
+            re.compile(self.pattern)
+        except re.error as exc:
+            raise ValidationError({"pattern": f"This is not a valid pattern: {exc}."}) from exc
+
+
+class PreElectionPeriod(models.Model):
+    """Dates when political content is flagged (the pre-election period, or purdah)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="pre_election_periods"
+    )
+    name = models.CharField(max_length=100, help_text="e.g. 'Local elections May 2027'.")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+
+    class Meta:
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="period_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

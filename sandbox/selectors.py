@@ -1,10 +1,23 @@
 """Reads. Every query that decides what a user may see lives here, so a permission
 rule is written once and the views only ask."""
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
+from sandbox.checks import CheckContext, Finding, MediaInfo, run_checks
+from sandbox.models import (
+    CheckSeverity,
+    Draft,
+    DraftRevision,
+    LocalIdentifierPattern,
+    LocalWord,
+    Membership,
+    PreElectionPeriod,
+    WorkplaceAccount,
+)
 
 Role = Membership.Role
 REVIEWER_ROLES = (Role.COACH, Role.ADMIN)
@@ -88,3 +101,34 @@ def admin_organisation_ids(user: User) -> list[int]:
             "organisation_id", flat=True
         )
     )
+
+
+def check_context(organisation_id: int, *, media: Sequence[MediaInfo] = ()) -> CheckContext:
+    """The organisation's tuning of the risk checks, as the pure engine takes it."""
+    return CheckContext(
+        media=tuple(media),
+        severity_overrides=dict(
+            CheckSeverity.objects.filter(organisation_id=organisation_id).values_list(
+                "code", "severity"
+            )
+        ),
+        extra_profanity=tuple(
+            LocalWord.objects.filter(organisation_id=organisation_id).values_list("word", flat=True)
+        ),
+        local_identifier_patterns=tuple(
+            LocalIdentifierPattern.objects.filter(organisation_id=organisation_id).values_list(
+                "label", "pattern"
+            )
+        ),
+        pre_election_periods=tuple(
+            PreElectionPeriod.objects.filter(organisation_id=organisation_id).values_list(
+                "starts_on", "ends_on"
+            )
+        ),
+        today=timezone.localdate(),
+    )
+
+
+def findings_for_posts(posts: Sequence[str], context: CheckContext) -> list[list[Finding]]:
+    """Findings for each post of a thread, in order."""
+    return [run_checks(post, context=context) for post in posts]

@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("timeline/", views.timeline, name="timeline"),
+    path("drafts/check/", views.draft_check, name="draft_check"),
     path("drafts/<int:pk>/", views.draft_detail, name="draft_detail"),
     path("drafts/<int:pk>/edit/", views.draft_edit, name="draft_edit"),
     path("drafts/<int:pk>/submit/", views.draft_submit, name="draft_submit"),

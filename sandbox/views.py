@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coaching import services as coaching_services
 from sandbox import selectors, services
+from sandbox.checks import CheckContext, run_checks
 from sandbox.errors import DomainError, InvalidInput
-from sandbox.forms import DraftForm, EditForm
+from sandbox.forms import TEXT_HARD_CAP, DraftForm, EditForm
 from sandbox.http import AuthenticatedRequest, refused
 from sandbox.models import Draft
 
@@ -168,3 +169,16 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "failing", **checks}, status=200 if healthy else 503
     )
+
+
+@require_POST
+@login_required
+def draft_check(request: AuthenticatedRequest) -> HttpResponse:
+    """Live risk hints for the composer, asked for by htmx as the trainee pauses typing.
+    Nothing is saved; the organisation's own check settings apply."""
+    text = request.POST.get("text", "")[:TEXT_HARD_CAP]
+    accounts = selectors.accounts_for_author(request.user)
+    account = accounts.filter(pk=request.POST.get("account") or 0).first() or accounts.first()
+    context = selectors.check_context(account.organisation_id) if account else CheckContext()
+    findings = run_checks(text, context=context)
+    return render(request, "sandbox/_findings.html", {"text": text, "findings": findings})

@@ -1,9 +1,12 @@
 """Template filters that draw posts the way X draws them."""
 
+import itertools
+
 from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from sandbox.checks import CHECKS, Finding
 from sandbox.tweet_text import extract_entities, parse_tweet
 
 register = template.Library()
@@ -56,3 +59,43 @@ def initials(name: str) -> str:
 @register.filter
 def weighted_length(text: str | None) -> int:
     return parse_tweet(text or "").weighted_length
+
+
+_RANK = {"block": 3, "warn": 2, "tip": 1}
+
+
+@register.filter
+def highlight_findings(text: str, findings: list[Finding]) -> SafeString:
+    """The text, escaped, with each finding's span marked; where findings overlap the
+    most severe one wins, so a block is never hidden under a tip."""
+    cuts = sorted({0, len(text), *(f.start for f in findings), *(f.end for f in findings)})
+    pieces: list[str] = []
+    for start, end in itertools.pairwise(cuts):
+        covering = [f for f in findings if f.start <= start and end <= f.end]
+        chunk = text[start:end]
+        if not covering:
+            pieces.append(escape(chunk))
+            continue
+        worst = max(covering, key=lambda f: _RANK.get(f.severity, 0))
+        pieces.append(
+            format_html(
+                '<mark class="sp-finding sp-finding--{}" title="{}">{}</mark>',
+                worst.severity,
+                worst.message,
+                chunk,
+            )
+        )
+    return mark_safe("".join(pieces))  # noqa: S308  (every piece above is escaped)
+
+
+@register.filter
+def check_title(code: str) -> str:
+    return next((check.title for check in CHECKS if check.code == code), code)
+
+
+@register.filter
+def span_of(text: str, finding: Finding) -> str:
+    """The words a finding is about; empty for findings about the whole post."""
+    if finding.start == 0 and finding.end >= len(text):
+        return ""
+    return text[finding.start : finding.end]
