@@ -192,7 +192,10 @@ def test_an_htmx_decision_swaps_the_page_and_refreshes_the_queue(as_coach, submi
     )
     assert response.status_code == 200
     assert response["HX-Trigger"] == "queueChanged"
-    assert "Approved. The post is queued for publication." in response.content.decode()
+    body = response.content.decode()
+    assert "Approved. The post is queued for publication." in body
+    # The swapped-in page keeps polling its own URL, not the POST-only decision URL.
+    assert f'hx-get="{reverse("review", args=[submitted.pk])}"' in body
 
 
 def test_the_queue_is_oldest_first_with_waiting_time(as_coach, trainee, account):
