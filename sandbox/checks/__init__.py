@@ -1,0 +1,180 @@
+"""Content risk and accessibility checks for a draft post: pure functions, no Django, no I/O.
+
+    from sandbox.checks import CheckContext, run_checks
+    for finding in run_checks(text, context=CheckContext(today=date.today())):
+        print(finding.code, finding.severity, text[finding.start : finding.end], finding.message)
+
+Every check is registered here, once, in CHECKS: its stable code, a title and description for
+settings pages, its default severity, and the function that finds it. A check function takes the
+post and the context and yields Hits; run_checks turns them into Findings with the check's code
+and the severity the organisation chose ("off" skips the check).
+
+Severities: "block" cannot be submitted until fixed (or a coach overrides it with a reason),
+"warn" is shown to the coach, "tip" is advice. A few checks raise some findings above their
+default (a mobile phone number or a strong swear word blocks); an override applies to them all.
+
+Findings about the post as a whole or its media span the whole text. run_checks does not catch
+errors from a check: a check that failed silently would let a patient's NHS number through.
+The tests hold every check to never raising on any text.
+"""
+
+from __future__ import annotations
+
+from sandbox.checks import (
+    accessibility,
+    election,
+    emoji,
+    hashtags,
+    identifiers,
+    language,
+    links,
+    pledges,
+)
+from sandbox.checks.base import (
+    OFF,
+    SEVERITIES,
+    Check,
+    CheckContext,
+    Finding,
+    MediaInfo,
+    Post,
+    Severity,
+)
+
+__all__ = [
+    "CHECKS",
+    "CODES",
+    "Check",
+    "CheckContext",
+    "Finding",
+    "MediaInfo",
+    "Severity",
+    "run_checks",
+]
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "patient-identifier",
+        "Patient identifier",
+        "block",
+        "NHS and CHI numbers, and your organisation's own patient numbers.",
+        identifiers.patient_identifiers,
+    ),
+    Check(
+        "phone-number",
+        "Phone number",
+        "warn",
+        "Mobile and landline numbers that may reach one person (mobiles block).",
+        identifiers.phone_numbers,
+    ),
+    Check(
+        "email-address",
+        "Email address",
+        "warn",
+        "Email addresses, which may be one person's.",
+        identifiers.email_addresses,
+    ),
+    Check(
+        "postcode",
+        "Full postcode",
+        "warn",
+        "Full UK postcodes, which can point to someone's home.",
+        identifiers.postcodes,
+    ),
+    Check(
+        "date-of-birth",
+        "Date of birth",
+        "block",
+        "A date given as someone's date of birth.",
+        identifiers.dates_of_birth,
+    ),
+    Check(
+        "engagement-pledge",
+        "Engagement pledge",
+        "block",
+        'Promises triggered by likes, reposts or shares ("£1 for every retweet").',
+        pledges.engagement_pledges,
+    ),
+    Check(
+        "profanity",
+        "Swearing",
+        "block",
+        "Swear words, including disguised ones; mild ones only warn.",
+        language.profanity,
+    ),
+    Check(
+        "hashtag-case",
+        "Hashtag not in CamelCase",
+        "warn",
+        "Hashtags of several words in lower case, which screen readers garble.",
+        hashtags.hashtag_case,
+    ),
+    Check(
+        "too-many-hashtags",
+        "Too many hashtags",
+        "warn",
+        "More than two hashtags.",
+        hashtags.too_many_hashtags,
+    ),
+    Check(
+        "emoji-overuse",
+        "Too many emoji",
+        "warn",
+        "More than three emoji, or the same one repeated.",
+        emoji.emoji_overuse,
+    ),
+    Check(
+        "all-caps",
+        "Shouting",
+        "warn",
+        "Several words in capitals in a row, or a post mostly in capitals.",
+        accessibility.all_caps,
+    ),
+    Check(
+        "reading-age",
+        "Reading age",
+        "tip",
+        "A reading age above the NHS target of 9 to 11.",
+        accessibility.reading_age,
+    ),
+    Check(
+        "missing-alt-text",
+        "Image without alt text",
+        "block",
+        "An image or video with no description for screen-reader users.",
+        accessibility.missing_alt_text,
+    ),
+    Check(
+        "link-count",
+        "Several links",
+        "tip",
+        "More than one link.",
+        links.link_count,
+    ),
+    Check(
+        "pre-election-period",
+        "Pre-election period",
+        "warn",
+        "Political words during one of your organisation's pre-election periods.",
+        election.pre_election_period,
+    ),
+)
+CODES: tuple[str, ...] = tuple(check.code for check in CHECKS)
+
+_DEFAULT_CONTEXT = CheckContext()
+
+
+def run_checks(text: str, *, context: CheckContext = _DEFAULT_CONTEXT) -> list[Finding]:
+    """Everything the checks find in the text, sorted by where it starts."""
+    post = Post(text)
+    findings: list[Finding] = []
+    for check in CHECKS:
+        override = context.severity_overrides.get(check.code)
+        if override == OFF:
+            continue
+        forced = SEVERITIES.get(override) if override is not None else None
+        for hit in check.run(post, context):
+            severity = forced or hit.severity or check.severity
+            findings.append(Finding(check.code, severity, hit.start, hit.end, hit.message))
+    findings.sort(key=lambda f: (f.start, f.end, f.code))
+    return findings

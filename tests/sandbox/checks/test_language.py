@@ -1,0 +1,85 @@
+"""Swearing: whole words, disguised words and the organisation's own list, not place names."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.sandbox.checks.helpers import codes, findings, spans
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "severity"),
+    [
+        ("This bloody car park is a disgrace", "bloody", "warn"),
+        ("What a load of crap", "crap", "warn"),
+        ("Sod off, winter", "Sod off", "warn"),
+        ("Oh shit, the lift is broken", "shit", "block"),
+        ("SHIT!", "SHIT", "block"),
+        ("fucking brilliant team", "fucking", "block"),
+        ("#bollocks to that", "bollocks", "block"),
+        ("fuckin' brilliant", "fuckin", "block"),
+    ],
+)
+def test_swear_words_are_found_with_their_strength(text: str, word: str, severity: str) -> None:
+    found = findings(text, "profanity")
+    assert [text[f.start : f.end] for f in found] == [word]
+    assert found[0].severity == severity
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("what the f*ck", "f*ck"),
+        ("f**k me", "f**k"),
+        ("oh sh1t", "sh1t"),
+        ("oh sh!t", "sh!t"),
+        ("5hit happens", "5hit"),
+        ("you b@stard", "b@stard"),
+        ("what an a$$hole", "a$$hole"),
+        ("b0ll0cks!", "b0ll0cks"),
+    ],
+)
+def test_disguised_swear_words_are_found(text: str, word: str) -> None:
+    assert spans(text, "profanity") == [word]
+
+
+def test_a_starred_word_takes_the_strongest_word_it_could_be() -> None:
+    # "f*ck" could be "feck" (mild) or "fuck" (strong).
+    assert findings("f*ck", "profanity")[0].severity == "block"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Scunthorpe General Hospital opens its new day surgery unit",
+        "Essex and Middlesex staff join our cocktail party fundraiser",
+        "Penistone and Cockermouth community hospitals",
+        "Shitterton and Twatt are real places",
+        "Your assessment is booked for the afternoon class",
+        "Our therapist brought grapes",
+        "A quick finger-prick test at the pharmacy",
+        "Turn off the stopcock before the plumber comes",
+        "Blue tits are nesting by the ward",
+        "The mayor cut the first sod for the new hospital",
+        "Arsenal fans raised £500; thanks Hancock Ward and Dickens Ward",
+        "Read the *important* notice",
+        "Sussex, passage, analysis, scrap",
+    ],
+)
+def test_innocent_words_and_places_pass(text: str) -> None:
+    assert "profanity" not in codes(text)
+
+
+def test_organisation_words_are_added() -> None:
+    extra = ("numpty", "  ", "wee scunner")
+    assert spans("Don't be a numpty", "profanity", extra_profanity=extra) == ["numpty"]
+    assert spans("what a wee  scunner", "profanity", extra_profanity=extra) == ["wee  scunner"]
+    assert "profanity" not in codes("Don't be a numpty")
+    assert "profanity" not in codes("numptyville", extra_profanity=extra)
+
+
+def test_organisation_words_with_regex_characters_are_taken_literally() -> None:
+    assert spans("a (c) b", "profanity", extra_profanity=("(c)",)) == ["(c)"]
+    assert spans("x c++ y [z]", "profanity", extra_profanity=("c++", "[")) == ["c++"]
+    assert spans("say d.o.h now", "profanity", extra_profanity=("d.o.h",)) == ["d.o.h"]
+    assert spans("say dxoxh now", "profanity", extra_profanity=("d.o.h",)) == []
