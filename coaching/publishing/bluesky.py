@@ -1,0 +1,395 @@
+"""The Bluesky publisher: the unmodified atproto SDK, logged in with an app password, with
+every outcome mapped onto base.py.
+
+No Django here: the caller passes the PDS address, credentials and the saved session in,
+reads ``publisher.session`` back out to store it, and it works the same against
+https://bsky.social and the Bluesky double.
+
+A post's ``remote_id`` is its at:// URI (``at://<did>/app.bsky.feed.post/<rkey>``): it
+names the record exactly, which replying and deleting need, and it is what reconcile sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from atproto_client import Client, Session, models
+from atproto_client.exceptions import (
+    LoginRequiredError,
+    RateLimitExceededError,
+    RequestErrorBase,
+)
+from atproto_client.models.common import XrpcError
+from atproto_client.request import Request
+from atproto_client.utils import facet_detection
+from atproto_core.exceptions import AtProtocolError, InvalidAtUriError
+from atproto_core.uri import AtUri
+
+from coaching.publishing.base import (
+    AuthFailed,
+    NotSent,
+    OutcomeUnknown,
+    PublishedPost,
+    PublishError,
+    RateLimited,
+    Rejected,
+    RemotePost,
+)
+
+T = TypeVar("T")
+
+POST_COLLECTION = "app.bsky.feed.post"
+_FEED_MAX = 100  # getAuthorFeed's limit ceiling
+_CONNECT_TIMEOUT = 5.0
+
+# Failures where the request surely never left this machine (as in x.py). The SDK raises
+# them as NetworkError or InvokeTimeoutError "from" httpx's exception, or passes them on.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# The PDS refused the session itself, before doing anything: logging in again may cure it.
+_STALE_SESSION = frozenset({"ExpiredToken", "InvalidToken"})
+# XRPC errors about the account or its credentials, whatever the status code.
+_AUTH_ERRORS = _STALE_SESSION | {"AuthenticationRequired", "AccountTakedown"}
+
+# Record keys derived from idempotency keys are TIDs dated within 2023 (see record_key_for).
+_RKEY_FIRST_MICROS = 1_672_531_200 * 1_000_000  # 2023-01-01T00:00:00Z
+_RKEY_SPAN_MICROS = 365 * 24 * 3600 * 1_000_000
+_S32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, the TID alphabet
+
+
+class BlueskyPublisher:
+    """Publishes as one Bluesky account, logged in with an app password."""
+
+    def __init__(
+        self,
+        *,
+        service_url: str,
+        handle: str,
+        app_password: str,
+        session: str | None = None,
+        public_base_url: str = "https://bsky.app",
+        timeout: float = 15.0,
+    ) -> None:
+        self.service_url = service_url.rstrip("/")
+        self.handle = handle.removeprefix("@").lower()
+        self.public_base_url = public_base_url.rstrip("/")
+        self.timeout = timeout
+        self._app_password = app_password
+        self._saved_session = session
+        self._client: Client | None = None
+        # Whether the client's session came from the app password during this publisher's
+        # life: if the PDS refuses a fresh session, logging in again will not help.
+        self._fresh_login = False
+
+    @property
+    def session(self) -> str | None:
+        """The SDK's session string, to store (encrypted) and pass in next time.
+
+        Logging in on every publish would soon hit createSession's limit (30 per 5 minutes
+        per account), so the caller keeps this. It changes whenever the SDK refreshes the
+        session (the PDS rotates refresh tokens) or the publisher logs in again: read it
+        after every use, whether the call succeeded or not.
+        """
+        if self._client is not None:
+            return str(self._client.export_session_string())
+        return self._saved_session
+
+    def publish(
+        self, *, text: str, idempotency_key: str, reply_to: str | None = None
+    ) -> PublishedPost:
+        rkey = record_key_for(idempotency_key)
+        # Until createRecord is sent, nothing can have been posted: failures up to then
+        # (logging in, the look-ups) are NotSent unless they say something more specific.
+        # Look before creating: an earlier attempt of this publication whose answer was
+        # lost left its record under this very key, so hand back that one, not a second.
+        # Two attempts racing past the look-up cannot both post either: the PDS refuses
+        # a key in use (with a bare 500, so the loser gets OutcomeUnknown, and reconciles).
+        existing = self._as_account(functools.partial(self._find_post, rkey=rkey), NotSent)
+        if existing is not None:
+            return existing
+        reply = (
+            self._as_account(functools.partial(self._reply_ref, parent_uri=reply_to), NotSent)
+            if reply_to
+            else None
+        )
+        record = models.AppBskyFeedPost.Record(
+            text=text,
+            created_at=_now(),
+            reply=reply,
+            # Links and hashtags are plain text on Bluesky unless marked up as facets.
+            # Mentions are left plain: marking them needs a handle look-up per mention.
+            facets=facet_detection.detect_facets(text) or None,
+        )
+        created = self._as_account(
+            functools.partial(self._create_post, rkey=rkey, record=record), OutcomeUnknown
+        )
+        remote_id = str(created.uri)
+        return PublishedPost(
+            remote_id=remote_id, remote_url=self.post_url(remote_id), status_code=200
+        )
+
+    def recent_posts(self, *, limit: int = 100) -> list[RemotePost]:
+        posts: list[RemotePost] = []
+        cursor: str | None = None
+        while len(posts) < limit:
+            page_size = min(limit - len(posts), _FEED_MAX)
+            read = functools.partial(self._feed_page, cursor=cursor, limit=page_size)
+            page = self._as_account(read, PublishError)
+            did = self._did()
+            # The author feed also carries the account's reposts of others' posts; reconcile
+            # wants only what the account itself posted.
+            posts.extend(
+                RemotePost(
+                    remote_id=str(item.post.uri),
+                    text=str(getattr(item.post.record, "text", "")),
+                    remote_url=self.post_url(str(item.post.uri)),
+                )
+                for item in page.feed
+                if item.reason is None and item.post.author.did == did
+            )
+            cursor = page.cursor
+            if not cursor or not page.feed:
+                break
+        return posts[:limit]
+
+    def delete(self, *, remote_id: str) -> None:
+        uri = _at_uri(remote_id)
+        # deleteRecord succeeds when the record is already gone, which is all we ask.
+        self._as_account(functools.partial(self._delete_record, uri=uri), OutcomeUnknown)
+
+    def post_url(self, remote_id: str) -> str:
+        rkey = remote_id.rsplit("/", 1)[-1]
+        return f"{self.public_base_url}/profile/{quote(self.handle)}/post/{quote(rkey)}"
+
+    # SDK calls, each run through _as_account ------------------------------------------------
+
+    def _find_post(self, client: Client, *, rkey: str) -> PublishedPost | None:
+        params = models.ComAtprotoRepoGetRecord.Params(
+            repo=self._did(), collection=POST_COLLECTION, rkey=rkey
+        )
+        try:
+            found = client.com.atproto.repo.get_record(params)
+        except RequestErrorBase as exc:
+            if _error_name(exc) == "RecordNotFound":
+                return None
+            raise
+        return PublishedPost(
+            remote_id=str(found.uri), remote_url=self.post_url(str(found.uri)), status_code=200
+        )
+
+    def _reply_ref(self, client: Client, *, parent_uri: str) -> Any:
+        # A Bluesky reply names its parent and its thread's root, each by URI and CID.
+        uri = _at_uri(parent_uri)
+        parent = client.com.atproto.repo.get_record(
+            models.ComAtprotoRepoGetRecord.Params(
+                repo=uri.hostname, collection=uri.collection, rkey=uri.rkey
+            )
+        )
+        parent_ref = models.create_strong_ref(parent)
+        parent_reply = getattr(parent.value, "reply", None)
+        root = parent_reply.root if parent_reply is not None else parent_ref
+        return models.AppBskyFeedPost.ReplyRef(parent=parent_ref, root=root)
+
+    def _create_post(self, client: Client, *, rkey: str, record: Any) -> Any:
+        data = models.ComAtprotoRepoCreateRecord.Data(
+            repo=self._did(), collection=POST_COLLECTION, rkey=rkey, record=record
+        )
+        return client.com.atproto.repo.create_record(data)
+
+    def _feed_page(self, client: Client, *, cursor: str | None, limit: int) -> Any:
+        params = models.AppBskyFeedGetAuthorFeed.Params(
+            actor=self._did(), cursor=cursor, limit=limit
+        )
+        return client.app.bsky.feed.get_author_feed(params)
+
+    def _delete_record(self, client: Client, *, uri: AtUri) -> None:
+        data = models.ComAtprotoRepoDeleteRecord.Data(
+            repo=uri.hostname, collection=uri.collection, rkey=uri.rkey
+        )
+        client.com.atproto.repo.delete_record(data)
+
+    # Sessions ---------------------------------------------------------------------------
+
+    def _as_account(self, action: Callable[[Client], T], unclear: type[PublishError]) -> T:
+        """Run one SDK call as the account, mapping its failures onto base.py.
+
+        ``unclear`` is what a failure without a clear answer becomes: OutcomeUnknown for
+        calls that change something, NotSent for look-ups before a create, PublishError
+        for other reads. Logging in never posts anything, so its failures are NotSent.
+        """
+        with _mapped(NotSent):
+            client = self._logged_in()
+        with _mapped(unclear):
+            try:
+                return action(client)
+            except (RequestErrorBase, LoginRequiredError) as exc:
+                if self._fresh_login or not _stale_session(exc):
+                    raise
+        # The saved session was refused (its refresh token expired or was revoked, or the
+        # PDS no longer takes its access token) before the PDS did anything, so it is
+        # safe to log in with the app password and try once more.
+        with _mapped(NotSent):
+            client = self._log_in_with_password()
+        with _mapped(unclear):
+            return action(client)
+
+    def _logged_in(self) -> Client:
+        if self._client is not None:
+            return self._client
+        saved = _decoded(self._saved_session)
+        if saved is None or saved.handle.lower() != self.handle:
+            return self._log_in_with_password()
+        client = self._new_client()
+        # No request: the SDK refreshes the session on first use if its access token has
+        # less than 15 minutes left (it reads the JWT's exp).
+        client.login(session_string=self._saved_session, fetch_bsky_profile=False)
+        self._client = client
+        return client
+
+    def _log_in_with_password(self) -> Client:
+        client = self._new_client()
+        # fetch_bsky_profile=False: login would also GET app.bsky.actor.getProfile, and
+        # all we need from the account is its DID, which the session carries.
+        client.login(self.handle, self._app_password, fetch_bsky_profile=False)
+        self._client = client
+        self._fresh_login = True
+        return client
+
+    def _new_client(self) -> Client:
+        timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, _CONNECT_TIMEOUT))
+        # No keep-alive, as in x.py: a pooled connection the server has silently closed
+        # fails mid-send, turning a surely-not-sent into an unknown.
+        request = Request(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0))
+        return Client(base_url=self.service_url, request=request)
+
+    def _did(self) -> str:
+        session = _decoded(self.session)
+        if session is None:
+            raise LoginRequiredError
+        return str(session.did)
+
+
+def record_key_for(idempotency_key: str) -> str:
+    """The record key a publication gets: a TID derived from its idempotency key.
+
+    Bluesky has no idempotency header, but createRecord takes a client-chosen key and the
+    PDS will not store a second record under a key already in use. So a retry of the same
+    publication either finds its record (publish looks first) or is refused.
+
+    A TID because the post lexicon says post keys are TIDs (posts under other keys have
+    been reported missing from bsky.app). Its timestamp part comes from the hash, kept
+    within 2023 so it is never in the future; Bluesky dates and orders posts by their
+    ``createdAt`` and by when it indexed them, not by the key.
+    """
+    number = int.from_bytes(hashlib.sha256(idempotency_key.encode()).digest()[:8], "big")
+    micros = _RKEY_FIRST_MICROS + (number >> 10) % _RKEY_SPAN_MICROS
+    value = (micros << 10) | (number & 0x3FF)  # 10 bits of "clock id" from the hash too
+    return "".join(_S32[(value >> shift) & 31] for shift in range(60, -1, -5))
+
+
+@contextmanager
+def _mapped(unclear: type[PublishError]) -> Iterator[None]:
+    try:
+        yield
+    except PublishError:
+        raise
+    except RateLimitExceededError as exc:
+        raise RateLimited(_words(exc), reset_at=exc.reset_at, **_details(exc)) from exc
+    except RequestErrorBase as exc:
+        if exc.response is None:
+            raise _transport_failure(exc.__cause__ or exc, unclear) from exc
+        # Look at the status before the class: the SDK raises a 502 (and 409, 413) as
+        # NetworkError, the same class as a refused connection.
+        status = exc.response.status_code
+        if status in {401, 403} or _error_name(exc) in _AUTH_ERRORS:
+            raise AuthFailed(_words(exc), **_details(exc)) from exc
+        if 400 <= status < 500:
+            raise Rejected(_words(exc), **_details(exc)) from exc
+        # 5xx: the PDS may have stored the record before failing to say so.
+        raise unclear(_words(exc), **_details(exc)) from exc
+    except httpx.TransportError as exc:
+        # The SDK wraps only httpx's timeouts and network errors; the rest (a server that
+        # hung up without answering, an unusable URL) come through as they are.
+        raise _transport_failure(exc, unclear) from exc
+    except LoginRequiredError as exc:
+        raise AuthFailed(f"Not logged in to Bluesky: {exc}") from exc
+    except AtProtocolError as exc:
+        # A 2xx whose body the SDK could not read, or another SDK failure after sending.
+        raise unclear(f"Bluesky's answer could not be read: {exc}") from exc
+
+
+def _transport_failure(exc: BaseException, unclear: type[PublishError]) -> PublishError:
+    if isinstance(exc, _NOT_SENT):
+        return NotSent(f"Could not reach Bluesky: {exc or type(exc).__name__}")
+    # Connected, and the request was (at least partly) written: a read timeout, a reset or
+    # a dropped connection all leave open whether the PDS acted on it.
+    return unclear(
+        f"No answer from Bluesky ({type(exc).__name__}: {exc}); it may have been accepted."
+    )
+
+
+def _stale_session(exc: Exception) -> bool:
+    return isinstance(exc, LoginRequiredError) or _error_name(exc) in _STALE_SESSION
+
+
+def _error_name(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    content = getattr(response, "content", None)
+    return str(content.error) if isinstance(content, XrpcError) else ""
+
+
+def _words(exc: RequestErrorBase) -> str:
+    """The PDS's own explanation (its ``message``, else its ``error``), for trainee and coach."""
+    content = exc.response.content if exc.response is not None else None
+    if isinstance(content, XrpcError):
+        return str(content.message or content.error)
+    return str(exc)
+
+
+def _details(exc: RequestErrorBase) -> dict[str, Any]:
+    if exc.response is None:
+        return {"status_code": None, "body": ""}
+    content = exc.response.content
+    if isinstance(content, XrpcError):
+        body = json.dumps({"error": content.error, "message": content.message})
+    elif isinstance(content, bytes):
+        body = content.decode(errors="replace")
+    else:
+        body = json.dumps(content)
+    return {"status_code": exc.response.status_code, "body": body}
+
+
+def _at_uri(value: str) -> AtUri:
+    try:
+        uri = AtUri.from_str(value)
+    except InvalidAtUriError as exc:
+        raise Rejected(f"Not the at:// URI of a Bluesky post: {value!r}") from exc
+    if uri.collection != POST_COLLECTION or not uri.rkey:
+        raise Rejected(f"Not the at:// URI of a Bluesky post: {value!r}")
+    return uri
+
+
+def _now() -> str:
+    # The form Bluesky's own app writes: UTC, milliseconds, "Z".
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _decoded(session: str | None) -> Session | None:
+    """The session in a session string, or None when it is of no use."""
+    if not session:
+        return None
+    try:
+        decoded = Session.decode(session)
+        # The SDK reads the access token's expiry before every call and fails without it.
+        if decoded.access_jwt_payload.exp is None:
+            return None
+    except (ValueError, AtProtocolError):
+        return None
+    return decoded

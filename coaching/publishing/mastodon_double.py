@@ -1,0 +1,1058 @@
+"""A stand-in for a Mastodon server: a real HTTP server speaking the part of the Mastodon
+REST API that Sandpit uses, closely enough that the unmodified Mastodon.py library runs
+against it.
+
+It follows Mastodon's documented contract (paths, form or JSON parameters, entity shapes,
+``{"error": ...}`` bodies, ``X-RateLimit-*`` headers with an ISO 8601 reset, the
+``Idempotency-Key`` header) and can be told to misbehave (see ``FAULTS``). Pure standard
+library, like the X double, so tests can run it in-process (``MastodonDouble().start()``).
+
+Endpoints (every API response carries ``X-RateLimit-*`` headers):
+    GET    /api/v1/instance, /api/v2/instance     what Mastodon.py reads to learn the version
+    GET    /api/v1/apps/verify_credentials        the token's application
+    GET    /api/v1/accounts/verify_credentials    the token's account (with ``source``)
+    GET    /api/v1/accounts/<id>                  an account
+    GET    /api/v1/accounts/<id>/statuses         its statuses, newest first (limit, max_id, ...)
+    POST   /api/v1/statuses                       create (form or JSON; Idempotency-Key)
+    GET    /api/v1/statuses/<id>                  one status
+    DELETE /api/v1/statuses/<id>                  delete one of your statuses
+Human pages: ``/`` (accounts), ``/@<username>`` (profile), ``/@<username>/<id>`` (one post).
+Control: ``POST|GET|DELETE /_double/faults``, ``GET /_double/state``, ``POST /_double/reset``,
+``POST /_double/accounts``.
+
+The HTTP plumbing at the top (``HttpRequest``, ``Reply``, ``HttpDouble``) is shared with
+the Bluesky double.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+import re
+import secrets
+import socket
+import struct
+import threading
+import time
+import unicodedata
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+# Faults that answer instead of Mastodon: the status is NOT stored.
+PRE_FAULTS = ("429", "401", "422", "5xx-before")
+# Faults that strike after the status is stored, so the client cannot know it was accepted.
+POST_FAULTS = ("5xx-after", "hang-after", "reset")
+FAULTS = PRE_FAULTS + POST_FAULTS
+
+VERSION = "4.3.0"
+API_VERSION = 2  # what Mastodon 4.3 reports in /api/v2/instance "api_versions"
+MAX_CHARACTERS = 500
+CHARACTERS_PER_URL = 23
+IDEMPOTENCY_SECONDS = 3600  # Mastodon keeps idempotency keys in Redis for one hour
+PAGE_DEFAULT, PAGE_MAX = 20, 40  # account statuses: Mastodon's default and ceiling
+VISIBILITIES = ("public", "unlisted", "private", "direct")
+
+INVALID_TOKEN = "The access token is invalid"  # noqa: S105 - an error message
+BLANK_TEXT = "Validation failed: Text can't be blank"
+TOO_LONG = f"Validation failed: Text character limit of {MAX_CHARACTERS} exceeded"
+TOO_MANY_REQUESTS = "Too many requests"
+RECORD_NOT_FOUND = "Record not found"
+REPLY_NOT_FOUND = "The post you are trying to reply to does not appear to exist."
+TEMPORARY_FAILURE = "There was a temporary problem serving your request, please try again"
+
+# (limit, period in seconds) per account, from Mastodon's documented limits: all API calls,
+# posting statuses, and deleting them.
+RATE_LIMITS = {"api": (300, 300), "statuses": (300, 3 * 3600), "delete": (30, 1800)}
+
+_USERNAME = r"[A-Za-z0-9_]{1,30}"
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+_REMOTE_MENTION = re.compile(r"(@[A-Za-z0-9_]+)@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def grapheme_count(text: str) -> int:
+    """User-perceived characters, close enough for a double (not full UAX #29).
+
+    Combining marks, variation selectors, emoji modifiers and tags extend the character
+    before them; a zero-width joiner glues the next one on; flags are pairs.
+    """
+    count = 0
+    joined = False
+    half_flag = False
+    for char in unicodedata.normalize("NFC", text):
+        point = ord(char)
+        if joined:
+            joined = False
+            continue
+        if point == 0x200D:
+            joined = True
+            continue
+        if (
+            unicodedata.category(char) in {"Mn", "Mc", "Me"}
+            or 0xFE00 <= point <= 0xFE0F
+            or 0x1F3FB <= point <= 0x1F3FF
+            or 0xE0020 <= point <= 0xE007F
+        ):
+            continue
+        if 0x1F1E6 <= point <= 0x1F1FF:
+            half_flag = not half_flag
+            if not half_flag:
+                continue
+        count += 1
+    return count
+
+
+def status_length(text: str) -> int:
+    """Mastodon's count: graphemes, any URL as 23, a remote mention as its local part."""
+    countable = _URL.sub("x" * CHARACTERS_PER_URL, text)
+    return grapheme_count(_REMOTE_MENTION.sub(r"\1", countable))
+
+
+def status_content(text: str) -> str:
+    """The HTML Mastodon serves for a plain-text status: escaped, paragraphs, line breaks.
+
+    Mastodon also turns URLs, mentions and hashtags into links; the double does not, so a
+    client that strips tags gets the same text back either way.
+    """
+    if not text.strip():
+        return ""
+    paragraphs = re.split(r"\n{2,}", text.replace("\r\n", "\n").strip("\n"))
+    return "".join(f"<p>{_escape(p).replace(chr(10), '<br />')}</p>" for p in paragraphs)
+
+
+def iso_time(epoch: float, timespec: str = "milliseconds") -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
+
+
+def _escape(text: str) -> str:
+    # Rails' html_escape, which Mastodon's formatter uses: ' becomes &#39;.
+    return html.escape(text).replace("&#x27;", "&#39;")
+
+
+# HTTP plumbing shared with the Bluesky double ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+    def bearer_token(self) -> str | None:
+        scheme, _, token = self.header("Authorization").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def form(self) -> dict[str, str]:
+        if not self.header("Content-Type").startswith("application/x-www-form-urlencoded"):
+            return {}
+        return {k: v[0] for k, v in parse_qs(self.body.decode(errors="replace")).items()}
+
+    def json_object(self) -> dict[str, Any] | None:
+        """The body as a JSON object, or None when it is not one."""
+        try:
+            payload = json.loads(self.body)
+        except ValueError:
+            return None
+        return payload if isinstance(payload, dict) else None
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    # A post-fault to act out instead of answering at once ("hang-after" or "reset").
+    then: str | None = None
+
+
+def json_reply(status: int, payload: object) -> Reply:
+    return Reply(status, json.dumps(payload).encode())
+
+
+def html_reply(site: str, title: str, main: str, status: int = 200) -> Reply:
+    """A plain, accessible page with no scripts or styles, so a strict CSP costs nothing."""
+    document = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} · {html.escape(site)}</title>
+</head>
+<body>
+<header>
+<p><a href="/">{html.escape(site)}</a>: a stand-in used by Sandpit. Nothing here is public.</p>
+</header>
+<main>
+{main}
+</main>
+</body>
+</html>
+"""
+    headers = {"Content-Security-Policy": "default-src 'none'", "X-Content-Type-Options": "nosniff"}
+    return Reply(status, document.encode(), "text/html; charset=utf-8", headers)
+
+
+def text_html(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>\n")
+
+
+@dataclass
+class _Window:
+    reset_at: int  # epoch seconds when the count starts again
+    used: int = 0
+
+
+class HttpDouble:
+    """What every platform double shares: a threaded HTTP server on 127.0.0.1, a queue of
+    faults (one taken per create request) with seeded odds behind it, and call counts.
+
+    All state sits behind one lock because every request runs on its own thread.
+    """
+
+    server_name = "HttpDouble/1"
+    fault_names: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        hang_seconds: float = 30.0,
+        rate_limit_reset_seconds: int = 60,
+        verbose: bool = False,
+    ) -> None:
+        self.host = host
+        self.port = port
+        # How long "hang-after" holds the response: set it past the client's read timeout.
+        self.hang_seconds = hang_seconds
+        # When a "429" fault says the limit resets, counted from the faulted request.
+        self.rate_limit_reset_seconds = rate_limit_reset_seconds
+        self.verbose = verbose
+        self._lock = threading.RLock()
+        self._fault_queue: deque[str] = deque()
+        self._probabilities: dict[str, float] = {}
+        self._rng = random.Random()  # noqa: S311 - chaos, not security
+        self._calls: Counter[str] = Counter()
+        self._windows: dict[tuple[str, str], _Window] = {}
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def handle(self, request: HttpRequest) -> Reply:
+        raise NotImplementedError
+
+    # Lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> Self:
+        self._stopping.clear()
+        self._server = _Server((self.host, self.port), self)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # how soon stop() takes effect
+            name=f"{self.server_name}-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        # Wake any "hang-after" responses so their threads end with the server.
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def wait_for_hang(self) -> None:
+        self._stopping.wait(self.hang_seconds)
+
+    # Faults -------------------------------------------------------------------------
+
+    def inject(self, *faults: str) -> None:
+        """Queue faults; each create request takes the next one, in order."""
+        self._check_faults(faults)
+        with self._lock:
+            self._fault_queue.extend(faults)
+
+    def set_probabilities(
+        self, probabilities: Mapping[str, float], *, seed: int | None = None
+    ) -> None:
+        """When the queue is empty, each create request draws a fault with these odds."""
+        self._check_faults(probabilities)
+        if any(not 0 <= p <= 1 for p in probabilities.values()) or sum(probabilities.values()) > 1:
+            raise ValueError("probabilities must each be in [0, 1] and sum to at most 1")
+        with self._lock:
+            self._probabilities = dict(probabilities)
+            if seed is not None:
+                self._rng.seed(seed)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._fault_queue.clear()
+            self._probabilities = {}
+
+    def faults(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "queue": list(self._fault_queue),
+                "probabilities": dict(self._probabilities),
+                "hang_seconds": self.hang_seconds,
+                "rate_limit_reset_seconds": self.rate_limit_reset_seconds,
+            }
+
+    def configure_faults(self, payload: Mapping[str, Any]) -> None:
+        """Keys present replace what is set; absent keys are left alone."""
+        if "queue" in payload:
+            self._check_faults(payload["queue"])
+            with self._lock:
+                self._fault_queue = deque(payload["queue"])
+        if "probabilities" in payload or "seed" in payload:
+            current = self.faults()["probabilities"]
+            self.set_probabilities(payload.get("probabilities", current), seed=payload.get("seed"))
+        if "hang_seconds" in payload:
+            self.hang_seconds = float(payload["hang_seconds"])
+        if "rate_limit_reset_seconds" in payload:
+            self.rate_limit_reset_seconds = int(payload["rate_limit_reset_seconds"])
+
+    def next_fault(self) -> str | None:
+        with self._lock:
+            if self._fault_queue:
+                return self._fault_queue.popleft()
+            draw = self._rng.random() if self._probabilities else 1.0
+            for fault, probability in self._probabilities.items():
+                if draw < probability:
+                    return fault
+                draw -= probability
+            return None
+
+    def _check_faults(self, faults: Iterable[str]) -> None:
+        unknown = sorted(set(faults) - set(self.fault_names))
+        if unknown:
+            raise ValueError(f"unknown faults {unknown}; choose from {list(self.fault_names)}")
+
+    # Rate limits --------------------------------------------------------------------
+
+    def spend(
+        self, key: tuple[str, str], limit: int, period: int, cost: int = 1
+    ) -> tuple[bool, int, int]:
+        """Count ``cost`` against a fixed window of ``period`` seconds that starts with
+        the key's first request: (within the limit, remaining, reset epoch).
+
+        Mastodon aligns its windows to the clock instead; that differs only in where a
+        window starts, and starting at the first request keeps tests off the boundary.
+        """
+        now = int(time.time())
+        with self._lock:
+            window = self._windows.get(key)
+            if window is None or window.reset_at <= now:
+                window = self._windows[key] = _Window(now + period)
+            allowed = window.used + cost <= limit
+            if allowed:
+                window.used += cost
+            return allowed, max(limit - window.used, 0), window.reset_at
+
+    # Call counts --------------------------------------------------------------------
+
+    def calls(self) -> dict[str, int]:
+        """How many requests each endpoint has had, e.g. what a client calls on startup."""
+        with self._lock:
+            return dict(self._calls)
+
+    def count_call(self, endpoint: str) -> None:
+        with self._lock:
+            self._calls[endpoint] += 1
+
+    def control(
+        self, request: HttpRequest, extra: Callable[[str, str, dict[str, Any]], Reply | None]
+    ) -> Reply:
+        """The ``/_double/`` endpoints every double has; ``extra`` answers the rest or None."""
+        method, path = request.method, request.path
+        try:
+            payload = json.loads(request.body) if request.body else {}
+            if path == "/_double/faults" and method in {"GET", "POST", "DELETE"}:
+                if method == "DELETE":
+                    self.clear_faults()
+                if method == "POST":
+                    self.configure_faults(payload)
+                return json_reply(200, self.faults())
+            reply = extra(method, path, payload)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return json_reply(400, {"error": f"{type(exc).__name__}: {exc}"})
+        return reply or json_reply(404, {"error": f"no control endpoint {method} {path}"})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], double: HttpDouble) -> None:
+        self.double = double
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # HTTP/1.1 keeps connections alive, as real servers do; every reply has Content-Length.
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def version_string(self) -> str:
+        return self.server.double.server_name
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without this, Nagle's algorithm and
+        # the client's delayed ACK add ~40 ms to every keep-alive response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        request = HttpRequest(
+            method=self.command,
+            path=url.path,
+            query=parse_qs(url.query),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=self.rfile.read(length) if length else b"",
+        )
+        double = self.server.double
+        try:
+            reply = double.handle(request)
+        except Exception:
+            # A bug in the double must look like the platform having one, not a dropped line.
+            self.log_error("double failed on %s %s", self.command, self.path)
+            reply = json_reply(500, {"error": "Internal Server Error"})
+        if reply.then == "reset":
+            self._reset_connection()
+            return
+        if reply.then == "hang-after":
+            double.wait_for_hang()
+        self._send(reply)
+
+    def _send(self, reply: Reply) -> None:
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            if self.close_connection:
+                # The client asked to close: say so, as real servers do, or it may put the
+                # connection back in its pool and send the next request into a closed socket.
+                self.send_header("Connection", "close")
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (e.g. its read timeout during "hang-after"); nobody to tell.
+            self.close_connection = True
+
+    def _reset_connection(self) -> None:
+        # SO_LINGER with a zero timeout makes close() send a TCP RST instead of a FIN:
+        # the client sees "connection reset" with no response, as when a proxy drops it.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.double.verbose:
+            super().log_message(format, *args)
+
+
+# The Mastodon double ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MastodonAccount:
+    id: str
+    username: str
+    display_name: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class MastodonStatus:
+    id: str
+    account_id: str
+    text: str
+    created_at: str
+    in_reply_to_id: str | None = None
+    in_reply_to_account_id: str | None = None
+    visibility: str = "public"
+    language: str | None = None
+    spoiler_text: str = ""
+
+
+def _error(status: int, message: str) -> Reply:
+    return json_reply(status, {"error": message})
+
+
+def _unauthorized() -> Reply:
+    reply = _error(401, INVALID_TOKEN)
+    reply.headers["WWW-Authenticate"] = (
+        f'Bearer realm="Doorkeeper", error="invalid_token", error_description="{INVALID_TOKEN}"'
+    )
+    return reply
+
+
+_FAULT_REPLIES: dict[str, Callable[[], Reply]] = {
+    "401": _unauthorized,
+    "422": lambda: _error(422, TOO_LONG),
+    "5xx-before": lambda: _error(503, TEMPORARY_FAILURE),
+}
+
+
+class MastodonDouble(HttpDouble):
+    """The Mastodon double. Start it, point ``MastodonPublisher`` at ``base_url``, look."""
+
+    server_name = "MastodonDouble/1"
+    fault_names = FAULTS
+    site_name = "Mastodon double"
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        hang_seconds: float = 30.0,
+        rate_limit_reset_seconds: int = 60,
+        verbose: bool = False,
+    ) -> None:
+        super().__init__(
+            host,
+            port,
+            hang_seconds=hang_seconds,
+            rate_limit_reset_seconds=rate_limit_reset_seconds,
+            verbose=verbose,
+        )
+        self._accounts: dict[str, MastodonAccount] = {}
+        self._tokens: dict[str, str] = {}  # access token -> account id
+        self._statuses: dict[str, MastodonStatus] = {}
+        self._source: dict[str, str] = {}  # status id -> text as typed
+        self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
+        self._last_id = 0
+
+    # Python API for tests --------------------------------------------------------------
+
+    def add_account(
+        self, username: str, *, token: str | None = None, display_name: str | None = None
+    ) -> str:
+        """Create an account with a never-expiring access token; return the account id."""
+        if not re.fullmatch(_USERNAME, username):
+            raise ValueError(f"{username!r} is not a valid Mastodon username")
+        with self._lock:
+            account = self._account_by_username(username)
+            if account is None:
+                account = MastodonAccount(
+                    self._new_id(), username, display_name or username, iso_time(time.time())
+                )
+                self._accounts[account.id] = account
+            self._tokens[token or secrets.token_urlsafe(32)] = account.id
+            return account.id
+
+    def accounts(self) -> list[MastodonAccount]:
+        with self._lock:
+            return list(self._accounts.values())
+
+    def statuses_for(self, username: str) -> list[MastodonStatus]:
+        """The account's stored statuses, newest first."""
+        with self._lock:
+            account = self._account_by_username(username)
+            if account is None:
+                raise KeyError(username)
+            return self._statuses_of(account.id)
+
+    def profile_url(self, username: str) -> str:
+        return f"{self.base_url}/@{quote(username)}"
+
+    def reset(self) -> None:
+        """Forget statuses, idempotency keys, rate-limit counts, call counts and faults."""
+        with self._lock:
+            self._statuses.clear()
+            self._source.clear()
+            self._idempotency.clear()
+            self._windows.clear()
+            self._calls.clear()
+            self.clear_faults()
+
+    def state(self) -> dict[str, Any]:
+        """Accounts, statuses (creation order), call counts and faults."""
+        with self._lock:
+            names = {a.id: a.username for a in self._accounts.values()}
+            return {
+                "accounts": [asdict(a) for a in self._accounts.values()],
+                "statuses": [
+                    asdict(s) | {"username": names.get(s.account_id)}
+                    for s in self._statuses.values()
+                ],
+                "calls": self.calls(),
+                "faults": self.faults(),
+            }
+
+    # Requests ---------------------------------------------------------------------------
+
+    def handle(self, request: HttpRequest) -> Reply:
+        if request.path.startswith("/api/"):
+            return self._api(request)
+        if request.path.startswith("/_double/"):
+            return self.control(request, self._control)
+        if request.method == "GET":
+            return self._page(request.path)
+        return _error(405, "Method Not Allowed")
+
+    def _api(self, request: HttpRequest) -> Reply:
+        route, arg, template = _route(request.method, request.path)
+        self.count_call(f"{request.method} {template}")
+        # Taken before anything else, so each create request consumes exactly one fault.
+        fault = self.next_fault() if route == "create" else None
+        account = self._authenticate(request)
+        family = {"create": "statuses", "delete": "delete"}.get(route, "api")
+        if fault == "429":
+            reply = _error(429, TOO_MANY_REQUESTS)
+            limit = RATE_LIMITS[family][0]
+            reply.headers = _rate_headers(limit, 0, time.time() + self.rate_limit_reset_seconds)
+            return reply
+        allowed, headers = self._consume(account.id if account else "anonymous", family)
+        if fault is not None and fault in _FAULT_REPLIES:
+            reply = _FAULT_REPLIES[fault]()
+        elif route in _NEEDS_USER and account is None:
+            reply = _unauthorized()
+        elif not allowed:
+            reply = _error(429, TOO_MANY_REQUESTS)
+        elif route == "create":
+            assert account is not None
+            reply = self._create(request, account, fault)
+        else:
+            reply = self._read_or_delete(route, arg, request, account)
+        reply.headers = headers | reply.headers
+        return reply
+
+    def _read_or_delete(
+        self, route: str, arg: str, request: HttpRequest, account: MastodonAccount | None
+    ) -> Reply:
+        with self._lock:
+            if route == "instance_v1":
+                return json_reply(200, self._instance_v1())
+            if route == "instance_v2":
+                return json_reply(200, self._instance_v2())
+            if route == "app":
+                return json_reply(
+                    200,
+                    {
+                        "name": "Sandpit",
+                        "website": None,
+                        "scopes": ["read", "write"],
+                        "redirect_uri": "urn:ietf:wg:oauth:2.0:oob",
+                        "redirect_uris": ["urn:ietf:wg:oauth:2.0:oob"],
+                    },
+                )
+            if route == "me":
+                assert account is not None
+                return json_reply(200, self._account_json(account, with_source=True))
+            if route == "account" and arg in self._accounts:
+                return json_reply(200, self._account_json(self._accounts[arg]))
+            if route == "account_statuses" and arg in self._accounts:
+                return self._account_statuses(request, arg)
+            if route == "status" and arg in self._statuses:
+                return json_reply(200, self._status_json(self._statuses[arg]))
+            if route == "delete":
+                assert account is not None
+                return self._delete(account, arg)
+        return _error(404, RECORD_NOT_FOUND)
+
+    def _consume(self, identity: str, family: str) -> tuple[bool, dict[str, str]]:
+        limit, period = RATE_LIMITS[family]
+        allowed, remaining, reset_at = self.spend((identity, family), limit, period)
+        return allowed, _rate_headers(limit, remaining, reset_at)
+
+    def _authenticate(self, request: HttpRequest) -> MastodonAccount | None:
+        token = request.bearer_token()
+        with self._lock:
+            account_id = self._tokens.get(token) if token else None
+            return self._accounts.get(account_id) if account_id else None
+
+    def _create(self, request: HttpRequest, account: MastodonAccount, fault: str | None) -> Reply:
+        if request.header("Content-Type").startswith("application/json"):
+            params: Mapping[str, Any] = request.json_object() or {}
+        else:
+            params = request.form()
+        text = params.get("status")
+        text = text if isinstance(text, str) else ""
+        reply_to = str(params["in_reply_to_id"]) if params.get("in_reply_to_id") else None
+        visibility = str(params.get("visibility") or "public")
+        key = request.header("Idempotency-Key")
+        with self._lock:
+            # Mastodon looks up the parent first (in the controller), then the service
+            # returns the earlier status for a repeated key before validating anything.
+            parent = self._statuses.get(reply_to) if reply_to else None
+            if reply_to and parent is None:
+                return _error(404, REPLY_NOT_FOUND)
+            earlier = self._idempotency.get((account.id, key)) if key else None
+            if earlier and earlier[1] > time.time() - IDEMPOTENCY_SECONDS:
+                status = self._statuses.get(earlier[0])
+                if status is None:  # deleted since: Mastodon's find raises, answering 404
+                    return _error(404, RECORD_NOT_FOUND)
+                return self._created(status, fault)
+            if not text.strip():
+                return _error(422, BLANK_TEXT)
+            if status_length(text) > MAX_CHARACTERS:
+                return _error(422, TOO_LONG)
+            if visibility not in VISIBILITIES:
+                return _error(422, f"'{visibility}' is not a valid visibility")
+            status = MastodonStatus(
+                id=self._new_id(),
+                account_id=account.id,
+                text=text,
+                created_at=iso_time(time.time()),
+                in_reply_to_id=parent.id if parent else None,
+                in_reply_to_account_id=parent.account_id if parent else None,
+                visibility=visibility,
+                language=str(params["language"]) if params.get("language") else None,
+                spoiler_text=str(params.get("spoiler_text") or ""),
+            )
+            self._statuses[status.id] = status
+            self._source[status.id] = text
+            if key:
+                self._idempotency[(account.id, key)] = (status.id, time.time())
+            return self._created(status, fault)
+
+    def _created(self, status: MastodonStatus, fault: str | None) -> Reply:
+        if fault == "5xx-after":
+            return _error(503, TEMPORARY_FAILURE)
+        reply = json_reply(200, self._status_json(status))  # Mastodon answers 200, not 201
+        reply.then = fault  # "hang-after", "reset" or None
+        return reply
+
+    def _delete(self, account: MastodonAccount, status_id: str) -> Reply:
+        status = self._statuses.get(status_id)
+        # Mastodon finds the status among the caller's own, so others' are "not found" too.
+        if status is None or status.account_id != account.id:
+            return _error(404, RECORD_NOT_FOUND)
+        del self._statuses[status_id]
+        text = self._source.pop(status_id, status.text)
+        return json_reply(200, self._status_json(status) | {"text": text})
+
+    def _account_statuses(self, request: HttpRequest, account_id: str) -> Reply:
+        raw = request.param("limit") or str(PAGE_DEFAULT)
+        limit = min(int(raw), PAGE_MAX) if raw.isdigit() and int(raw) > 0 else PAGE_DEFAULT
+        statuses = self._statuses_of(account_id)
+        if _truthy(request.param("exclude_replies")):
+            statuses = [s for s in statuses if s.in_reply_to_id is None]
+        max_id, since_id, min_id = (request.param(n) for n in ("max_id", "since_id", "min_id"))
+        if max_id:
+            statuses = [s for s in statuses if _id_below(s.id, max_id)]
+        if since_id:
+            statuses = [s for s in statuses if _id_below(since_id, s.id)]
+        if min_id:
+            # The statuses just after min_id (oldest first), still served newest first.
+            statuses = [s for s in statuses if _id_below(min_id, s.id)][-limit:]
+        page = statuses[:limit]
+        reply = json_reply(200, [self._status_json(s) for s in page])
+        if page:
+            url = f"{self.base_url}/api/v1/accounts/{account_id}/statuses"
+            next_url = f"{url}?{urlencode({'limit': limit, 'max_id': page[-1].id})}"
+            prev_url = f"{url}?{urlencode({'limit': limit, 'min_id': page[0].id})}"
+            reply.headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'
+        return reply
+
+    def _control(self, method: str, path: str, payload: dict[str, Any]) -> Reply | None:
+        if method == "GET" and path == "/_double/state":
+            return json_reply(200, self.state())
+        if method == "POST" and path == "/_double/reset":
+            self.reset()
+            return json_reply(200, self.state())
+        if method == "POST" and path == "/_double/accounts":
+            token = payload.get("token") or secrets.token_urlsafe(32)
+            account_id = self.add_account(
+                payload["username"], token=token, display_name=payload.get("display_name")
+            )
+            return json_reply(
+                201, {"id": account_id, "username": payload["username"], "token": token}
+            )
+        return None
+
+    # Entities (call with the lock held) ------------------------------------------------
+
+    def _account_json(
+        self, account: MastodonAccount, *, with_source: bool = False
+    ) -> dict[str, Any]:
+        statuses = self._statuses_of(account.id)
+        body: dict[str, Any] = {
+            "id": account.id,
+            "username": account.username,
+            "acct": account.username,
+            "display_name": account.display_name,
+            "locked": False,
+            "bot": False,
+            "discoverable": True,
+            "group": False,
+            "created_at": account.created_at,
+            "note": "",
+            "url": f"{self.base_url}/@{account.username}",
+            "uri": f"{self.base_url}/users/{account.username}",
+            "avatar": f"{self.base_url}/avatars/original/missing.png",
+            "avatar_static": f"{self.base_url}/avatars/original/missing.png",
+            "header": f"{self.base_url}/headers/original/missing.png",
+            "header_static": f"{self.base_url}/headers/original/missing.png",
+            "followers_count": 0,
+            "following_count": 0,
+            "statuses_count": len(statuses),
+            "last_status_at": statuses[0].created_at[:10] if statuses else None,
+            "emojis": [],
+            "fields": [],
+        }
+        if with_source:
+            body["source"] = {
+                "privacy": "public",
+                "sensitive": False,
+                "language": "en",
+                "note": "",
+                "fields": [],
+                "follow_requests_count": 0,
+            }
+        return body
+
+    def _status_json(self, status: MastodonStatus) -> dict[str, Any]:
+        account = self._accounts[status.account_id]
+        return {
+            "id": status.id,
+            "created_at": status.created_at,
+            "in_reply_to_id": status.in_reply_to_id,
+            "in_reply_to_account_id": status.in_reply_to_account_id,
+            "sensitive": False,
+            "spoiler_text": status.spoiler_text,
+            "visibility": status.visibility,
+            "language": status.language,
+            "uri": f"{self.base_url}/users/{account.username}/statuses/{status.id}",
+            "url": f"{self.base_url}/@{account.username}/{status.id}",
+            "replies_count": sum(s.in_reply_to_id == status.id for s in self._statuses.values()),
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "edited_at": None,
+            "favourited": False,
+            "reblogged": False,
+            "muted": False,
+            "bookmarked": False,
+            "pinned": False,
+            "content": status_content(status.text),
+            "filtered": [],
+            "reblog": None,
+            "application": {"name": "Sandpit", "website": None},
+            "account": self._account_json(account),
+            "media_attachments": [],
+            "mentions": [],
+            "tags": [],
+            "emojis": [],
+            "card": None,
+            "poll": None,
+        }
+
+    def _instance_v1(self) -> dict[str, Any]:
+        return {
+            "uri": f"{self.host}:{self.port}",
+            "title": self.site_name,
+            "short_description": "A stand-in for Mastodon used by Sandpit.",
+            "description": "A stand-in for Mastodon used by Sandpit.",
+            "email": "",
+            "version": VERSION,
+            "urls": {"streaming_api": f"ws://{self.host}:{self.port}"},
+            "stats": {
+                "user_count": len(self._accounts),
+                "status_count": len(self._statuses),
+                "domain_count": 1,
+            },
+            "thumbnail": None,
+            "languages": ["en"],
+            "registrations": False,
+            "approval_required": False,
+            "invites_enabled": False,
+            "configuration": self._configuration(),
+            "contact_account": None,
+            "rules": [],
+        }
+
+    def _instance_v2(self) -> dict[str, Any]:
+        return {
+            "domain": f"{self.host}:{self.port}",
+            "title": self.site_name,
+            "version": VERSION,
+            "source_url": "https://github.com/mastodon/mastodon",
+            "description": "A stand-in for Mastodon used by Sandpit.",
+            "usage": {"users": {"active_month": len(self._accounts)}},
+            "thumbnail": {"url": f"{self.base_url}/packs/media/images/preview.png"},
+            "languages": ["en"],
+            "configuration": self._configuration()
+            | {"urls": {"streaming": f"ws://{self.host}:{self.port}"}},
+            "registrations": {"enabled": False, "approval_required": False, "message": None},
+            "contact": {"email": "", "account": None},
+            "rules": [],
+            "api_versions": {"mastodon": API_VERSION},
+        }
+
+    @staticmethod
+    def _configuration() -> dict[str, Any]:
+        return {
+            "statuses": {
+                "max_characters": MAX_CHARACTERS,
+                "max_media_attachments": 4,
+                "characters_reserved_per_url": CHARACTERS_PER_URL,
+            },
+            "media_attachments": {"supported_mime_types": [], "image_size_limit": 16777216},
+            "polls": {"max_options": 4, "max_characters_per_option": 50},
+        }
+
+    # Public pages -----------------------------------------------------------------------
+
+    def _page(self, path: str) -> Reply:
+        parts = [p for p in path.split("/") if p]
+        with self._lock:
+            if not parts:
+                return html_reply(self.site_name, "Accounts", self._accounts_html())
+            account = (
+                self._account_by_username(parts[0][1:])
+                if parts[0].startswith("@") and len(parts) <= 2
+                else None
+            )
+            if account is not None and len(parts) == 1:
+                title = f"{account.display_name} (@{account.username})"
+                return html_reply(self.site_name, title, self._profile_html(account))
+            status = self._statuses.get(parts[1]) if account and len(parts) == 2 else None
+            if account is not None and status is not None and status.account_id == account.id:
+                title = f"Post {status.id} by @{account.username}"
+                return html_reply(self.site_name, title, self._status_page_html(account, status))
+        main = "<h1>Not found</h1>\n<p>Nothing is at this address.</p>"
+        return html_reply(self.site_name, "Not found", main, 404)
+
+    def _accounts_html(self) -> str:
+        if not self._accounts:
+            return "<h1>Accounts</h1>\n<p>No accounts yet.</p>"
+        items = "\n".join(
+            f'<li><a href="/@{quote(a.username)}">'
+            f"{html.escape(f'{a.display_name} (@{a.username})')}</a></li>"
+            for a in self._accounts.values()
+        )
+        return f"<h1>Accounts</h1>\n<ul>\n{items}\n</ul>"
+
+    def _profile_html(self, account: MastodonAccount) -> str:
+        name = f"{html.escape(account.display_name)} (@{html.escape(account.username)})"
+        heading = f"<h1>{name}</h1>\n<h2>Posts</h2>"
+        statuses = self._statuses_of(account.id)
+        if not statuses:
+            return f"{heading}\n<p>No posts yet.</p>"
+        items = "\n".join(
+            f"<li><article>\n<p>{text_html(s.text)}</p>\n"
+            f'<p><a href="/@{quote(account.username)}/{s.id}">Post {s.id}</a>, '
+            f'<time datetime="{s.created_at}">{s.created_at}</time></p>\n</article></li>'
+            for s in statuses
+        )
+        return f"{heading}\n<ol>\n{items}\n</ol>"
+
+    def _status_page_html(self, account: MastodonAccount, status: MastodonStatus) -> str:
+        reply = (
+            f"<p>Replying to post {status.in_reply_to_id}.</p>\n" if status.in_reply_to_id else ""
+        )
+        username = html.escape(account.username)
+        return (
+            f"<h1>Post {status.id} by {html.escape(account.display_name)} (@{username})</h1>\n"
+            f"<article>\n{reply}<p>{text_html(status.text)}</p>\n"
+            f'<p><time datetime="{status.created_at}">{status.created_at}</time></p>\n'
+            f'</article>\n<p><a href="/@{quote(account.username)}">All posts by @{username}</a></p>'
+        )
+
+    # State helpers (call with the lock held) ----------------------------------------------
+
+    def _account_by_username(self, username: str) -> MastodonAccount | None:
+        # Mastodon usernames are case-insensitive.
+        return next(
+            (a for a in self._accounts.values() if a.username.lower() == username.lower()), None
+        )
+
+    def _statuses_of(self, account_id: str) -> list[MastodonStatus]:
+        return sorted(
+            (s for s in self._statuses.values() if s.account_id == account_id),
+            key=lambda s: int(s.id),
+            reverse=True,
+        )
+
+    def _new_id(self) -> str:
+        # Mastodon's ids: milliseconds since 1970 shifted left 16 bits plus a sequence,
+        # strictly increasing here even within one millisecond, so newest-first is by id.
+        self._last_id = max(int(time.time() * 1000) << 16, self._last_id + 1)
+        return str(self._last_id)
+
+
+# Routes whose answer depends on who is asking; the rest are public, as on Mastodon.
+_NEEDS_USER = frozenset({"create", "delete", "me", "app"})
+_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("GET", r"/api/v1/instance", "instance_v1"),
+    ("GET", r"/api/v2/instance", "instance_v2"),
+    ("GET", r"/api/v1/apps/verify_credentials", "app"),
+    ("GET", r"/api/v1/accounts/verify_credentials", "me"),
+    ("GET", r"/api/v1/accounts/(\d+)/statuses", "account_statuses"),
+    ("GET", r"/api/v1/accounts/(\d+)", "account"),
+    ("POST", r"/api/v1/statuses", "create"),
+    ("GET", r"/api/v1/statuses/(\d+)", "status"),
+    ("DELETE", r"/api/v1/statuses/(\d+)", "delete"),
+)
+
+
+def _route(method: str, path: str) -> tuple[str, str, str]:
+    """(route name, path argument, path template for call counts)."""
+    # Rails ignores a trailing slash, and Mastodon.py asks for /api/v1/instance/.
+    path = path.rstrip("/")
+    for route_method, pattern, name in _ROUTES:
+        if method == route_method and (m := re.fullmatch(pattern, path)):
+            arg = m.group(1) if m.groups() else ""
+            return name, arg, pattern.replace(r"(\d+)", ":id")
+    return "unknown", "", path
+
+
+def _rate_headers(limit: int, remaining: int, reset_at: float) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": iso_time(reset_at, "microseconds"),
+    }
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").lower() in {"1", "true", "t", "on"}
+
+
+def _id_below(lower: str, upper: str) -> bool:
+    return lower.isdigit() and upper.isdigit() and int(lower) < int(upper)

@@ -1,0 +1,1152 @@
+"""The Bluesky double keeps the PDS's XRPC contract over real HTTP, its faults do what they
+say, and the Bluesky publisher, driving the real atproto SDK against it, maps every outcome
+and keeps its session."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from atproto_client import Client
+
+from coaching.publishing import bluesky as bluesky_module
+from coaching.publishing import bluesky_double
+from coaching.publishing.base import (
+    AuthFailed,
+    NotSent,
+    OutcomeUnknown,
+    PublishError,
+    RateLimited,
+    Rejected,
+)
+from coaching.publishing.bluesky import BlueskyPublisher, record_key_for
+from coaching.publishing.bluesky_double import (
+    INVALID_CREDENTIALS,
+    TOO_LONG,
+    BlueskyDouble,
+    tid,
+)
+
+HANDLE = "nhs-demo.bsky.social"
+PASSWORD = "abcd-efgh-ijkl-mnop"
+OTHER_HANDLE = "other-board.bsky.social"
+OTHER_PASSWORD = "qrst-uvwx-yz23-4567"
+RATE_HEADERS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "ratelimit-policy")
+CREATE_SESSION = "com.atproto.server.createSession"
+REFRESH_SESSION = "com.atproto.server.refreshSession"
+_TID_CHARS = set("234567abcdefghijklmnopqrstuvwxyz")
+# One client for the whole module: building one per request (httpx.request) loads the CA
+# bundle every time, which made this file several times slower.
+HTTP = httpx.Client(timeout=5)
+
+
+@pytest.fixture
+def double() -> Iterator[BlueskyDouble]:
+    double = BlueskyDouble(hang_seconds=1.0).start()
+    double.add_account(HANDLE, app_password=PASSWORD, display_name="NHS Demo Board")
+    double.add_account(OTHER_HANDLE, app_password=OTHER_PASSWORD)
+    yield double
+    double.stop()
+
+
+def xrpc(double: BlueskyDouble, nsid: str, *, token: str | None = None, **kwargs: Any) -> Any:
+    method = "POST" if "json" in kwargs else "GET"
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return HTTP.request(method, f"{double.base_url}/xrpc/{nsid}", headers=headers, **kwargs)
+
+
+def log_in(double: BlueskyDouble, handle: str = HANDLE, password: str = PASSWORD) -> dict:
+    response = xrpc(double, CREATE_SESSION, json={"identifier": handle, "password": password})
+    assert response.status_code == 200, response.text
+    session: dict = response.json()
+    return session
+
+
+@pytest.fixture
+def session(double: BlueskyDouble) -> dict:
+    return log_in(double)
+
+
+def create(double: BlueskyDouble, session: dict, text: str, **extra: Any) -> httpx.Response:
+    record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": now_iso()} | extra.pop(
+        "record", {}
+    )
+    body = {"repo": session["did"], "collection": "app.bsky.feed.post", "record": record} | extra
+    return xrpc(double, "com.atproto.repo.createRecord", token=session["accessJwt"], json=body)
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def jwt_parts(token: str) -> tuple[dict, dict]:
+    header, payload, _ = token.split(".")
+    return b64_json(header), b64_json(payload)
+
+
+def b64_json(part: str) -> dict:
+    decoded: dict = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return decoded
+
+
+def stored_texts(double: BlueskyDouble) -> list[str]:
+    return [post.text for post in double.posts_for(HANDLE)]
+
+
+def make_publisher(
+    double: BlueskyDouble,
+    *,
+    password: str = PASSWORD,
+    session: str | None = None,
+    timeout: float = 5.0,
+) -> BlueskyPublisher:
+    return BlueskyPublisher(
+        service_url=double.base_url,
+        handle=HANDLE,
+        app_password=password,
+        session=session,
+        public_base_url=double.base_url,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def publisher(double: BlueskyDouble) -> BlueskyPublisher:
+    return make_publisher(double)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# The double: sessions ---------------------------------------------------------------------
+
+
+def test_create_session_gives_jwts_the_sdk_can_read(double: BlueskyDouble) -> None:
+    session = log_in(double)
+
+    assert session["handle"] == HANDLE
+    assert session["did"].startswith("did:plc:")
+    access_header, access = jwt_parts(session["accessJwt"])
+    refresh_header, refresh = jwt_parts(session["refreshJwt"])
+    assert (access_header["typ"], access_header["alg"]) == ("at+jwt", "HS256")
+    assert access["sub"] == session["did"]
+    assert access["scope"] == "com.atproto.appPass"
+    assert access["exp"] - time.time() == pytest.approx(2 * 3600, abs=5)
+    assert refresh_header["typ"] == "refresh+jwt"
+    assert refresh["scope"] == "com.atproto.refresh"
+    [service] = session["didDoc"]["service"]
+    assert service == {
+        "id": "#atproto_pds",
+        "type": "AtprotoPersonalDataServer",
+        "serviceEndpoint": double.base_url,
+    }
+
+
+def test_create_session_by_did_and_case_insensitive_handle(double: BlueskyDouble) -> None:
+    did = log_in(double)["did"]
+
+    assert log_in(double, did)["did"] == did
+    assert log_in(double, HANDLE.upper())["did"] == did
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"identifier": HANDLE, "password": "wrong-pass-word-here"},
+        {"identifier": "nobody.bsky.social", "password": PASSWORD},
+        {"identifier": HANDLE, "password": OTHER_PASSWORD},
+    ],
+)
+def test_wrong_credentials_are_401(double: BlueskyDouble, body: dict[str, str]) -> None:
+    response = xrpc(double, CREATE_SESSION, json=body)
+
+    assert response.status_code == 401
+    assert response.json() == {"error": "AuthenticationRequired", "message": INVALID_CREDENTIALS}
+
+
+def test_create_session_needs_both_properties(double: BlueskyDouble) -> None:
+    response = xrpc(double, CREATE_SESSION, json={"identifier": HANDLE})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "InvalidRequest",
+        "message": 'Input must have the property "password"',
+    }
+
+
+def test_get_session(double: BlueskyDouble, session: dict) -> None:
+    response = xrpc(double, "com.atproto.server.getSession", token=session["accessJwt"])
+
+    assert response.status_code == 200
+    assert (response.json()["did"], response.json()["handle"]) == (session["did"], HANDLE)
+
+
+def test_refresh_rotates_and_a_spent_refresh_token_is_revoked(
+    double: BlueskyDouble, session: dict
+) -> None:
+    refreshed = xrpc(double, REFRESH_SESSION, token=session["refreshJwt"], json={})
+    replayed = xrpc(double, REFRESH_SESSION, token=session["refreshJwt"], json={})
+
+    assert refreshed.status_code == 200
+    assert refreshed.json()["refreshJwt"] != session["refreshJwt"]
+    assert refreshed.json()["did"] == session["did"]
+    assert replayed.status_code == 400
+    assert replayed.json() == {"error": "ExpiredToken", "message": "Token has been revoked"}
+    again = xrpc(double, REFRESH_SESSION, token=refreshed.json()["refreshJwt"], json={})
+    assert again.status_code == 200
+
+
+def test_tokens_are_checked(double: BlueskyDouble, session: dict) -> None:
+    get_session = "com.atproto.server.getSession"
+    tampered = session["accessJwt"][:-4] + "AAAA"
+
+    missing = xrpc(double, get_session)
+    forged = xrpc(double, get_session, token=tampered)
+    refresh_as_access = xrpc(double, get_session, token=session["refreshJwt"])
+    access_as_refresh = xrpc(double, REFRESH_SESSION, token=session["accessJwt"], json={})
+
+    assert (missing.status_code, missing.json()["error"]) == (401, "AuthenticationRequired")
+    assert (forged.status_code, forged.json()["error"]) == (400, "InvalidToken")
+    assert (refresh_as_access.status_code, refresh_as_access.json()["error"]) == (
+        400,
+        "InvalidToken",
+    )
+    assert access_as_refresh.json()["error"] == "InvalidToken"
+
+
+def test_an_expired_access_token_is_400_expired_token(double: BlueskyDouble) -> None:
+    double.access_seconds = -1
+    session = log_in(double)
+
+    response = xrpc(double, "com.atproto.server.getSession", token=session["accessJwt"])
+
+    assert response.status_code == 400
+    assert response.json() == {"error": "ExpiredToken", "message": "Token has expired"}
+
+
+def test_revoking_sessions_kills_refresh_tokens(double: BlueskyDouble, session: dict) -> None:
+    double.revoke_sessions(HANDLE)
+
+    response = xrpc(double, REFRESH_SESSION, token=session["refreshJwt"], json={})
+
+    assert response.json()["error"] == "ExpiredToken"
+
+
+# The double: records ----------------------------------------------------------------------
+
+
+def test_create_record_answers_with_uri_and_cid(double: BlueskyDouble, session: dict) -> None:
+    response = create(double, session, "Flu jabs at all sites this week.")
+
+    assert response.status_code == 200
+    body = response.json()
+    prefix = f"at://{session['did']}/app.bsky.feed.post/"
+    assert body["uri"].startswith(prefix)
+    rkey = body["uri"].removeprefix(prefix)
+    assert len(rkey) == 13 and set(rkey) <= _TID_CHARS
+    assert body["cid"].startswith("bafyrei")
+    assert body["validationStatus"] == "valid"
+    assert set(body["commit"]) == {"cid", "rev"}
+    assert stored_texts(double) == ["Flu jabs at all sites this week."]
+
+
+def test_record_keys_the_pds_picks_increase(double: BlueskyDouble, session: dict) -> None:
+    keys = [create(double, session, f"post {n}").json()["uri"][-13:] for n in range(5)]
+
+    assert keys == sorted(keys)
+    assert len(set(keys)) == 5
+
+
+def test_a_client_chosen_record_key_is_kept(double: BlueskyDouble, session: dict) -> None:
+    rkey = tid(1_700_000_000_000_000, 7)
+
+    response = create(double, session, "Chosen key", rkey=rkey)
+
+    assert response.json()["uri"].endswith(f"/app.bsky.feed.post/{rkey}")
+
+
+def test_a_record_key_in_use_is_refused_as_the_pds_does(
+    double: BlueskyDouble, session: dict
+) -> None:
+    rkey = tid(1_700_000_000_000_000, 7)
+    create(double, session, "First", rkey=rkey)
+
+    response = create(double, session, "Second", rkey=rkey)
+
+    assert response.status_code == 500
+    assert response.json() == {"error": "InternalServerError", "message": "Internal Server Error"}
+    assert stored_texts(double) == ["First"]
+
+
+@pytest.mark.parametrize("rkey", ["not-a-tid", "3jzfcijpj2z2aa", "k"])
+def test_post_record_keys_must_be_tids(double: BlueskyDouble, session: dict, rkey: str) -> None:
+    response = create(double, session, "Hello", rkey=rkey)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "InvalidRequest"
+    assert stored_texts(double) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [
+        ("a" * 300, True),
+        ("a" * 301, False),
+        ("👍🏽" * 300, True),  # a thumb with a skin tone is one grapheme
+        ("👨‍👩‍👧" * 150, True),  # so is a family joined by zero-width joiners (18 bytes)
+        ("🇬🇧" * 301, False),  # a flag is a pair of regional indicators
+        ("", True),  # the lexicon allows empty text (posts with only an image)
+    ],
+)
+def test_text_is_limited_to_300_graphemes(
+    double: BlueskyDouble, session: dict, text: str, accepted: bool
+) -> None:
+    response = create(double, session, text)
+
+    if accepted:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 400
+        assert response.json() == {"error": "InvalidRequest", "message": TOO_LONG}
+
+
+def test_text_is_limited_to_3000_bytes(double: BlueskyDouble, session: dict) -> None:
+    # Each "a" with five accents is one grapheme of 11 bytes: 300 graphemes, 3300 bytes.
+    response = create(double, session, "a\u0301\u0302\u0303\u0304\u0305" * 300)
+
+    assert response.status_code == 400
+    assert "3000" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("record", "words"),
+    [
+        ({"text": 7}, 'must have the property "text"'),
+        ({"createdAt": "yesterday"}, "valid atproto datetime"),
+        ({"$type": "app.bsky.feed.like"}, "Invalid $type"),
+        ({"reply": {"root": {"uri": "at://x"}}}, 'Record/reply/root must have the property "cid"'),
+    ],
+)
+def test_invalid_records_are_400(
+    double: BlueskyDouble, session: dict, record: dict, words: str
+) -> None:
+    response = create(double, session, "Hello", record=record)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "InvalidRequest"
+    assert words in response.json()["message"]
+
+
+def test_writing_to_someone_elses_repo_is_401(double: BlueskyDouble, session: dict) -> None:
+    other_did = log_in(double, OTHER_HANDLE, OTHER_PASSWORD)["did"]
+
+    response = create(double, session, "Not yours", repo=other_did)
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "AuthenticationRequired"
+
+
+def test_create_without_a_token_is_401(double: BlueskyDouble, session: dict) -> None:
+    response = create(double, session | {"accessJwt": None}, "Hello")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": "AuthenticationRequired",
+        "message": "Authentication Required",
+    }
+    assert stored_texts(double) == []
+
+
+def test_get_record_has_the_value_and_cid(double: BlueskyDouble, session: dict) -> None:
+    created = create(double, session, "Look me up").json()
+    rkey = created["uri"].rsplit("/", 1)[1]
+    params = {"repo": HANDLE, "collection": "app.bsky.feed.post", "rkey": rkey}
+
+    response = xrpc(double, "com.atproto.repo.getRecord", params=params)
+
+    assert response.status_code == 200
+    assert response.json()["uri"] == created["uri"]
+    assert response.json()["cid"] == created["cid"]
+    assert response.json()["value"]["text"] == "Look me up"
+
+
+def test_get_record_of_a_missing_record_is_400_record_not_found(
+    double: BlueskyDouble, session: dict
+) -> None:
+    params = {"repo": session["did"], "collection": "app.bsky.feed.post", "rkey": "3jzfcijpj2z2a"}
+    uri = f"at://{session['did']}/app.bsky.feed.post/3jzfcijpj2z2a"
+
+    response = xrpc(double, "com.atproto.repo.getRecord", params=params)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "RecordNotFound",
+        "message": f"Could not locate record: {uri}",
+    }
+
+
+def test_delete_record_removes_it_and_a_missing_one_is_fine(
+    double: BlueskyDouble, session: dict
+) -> None:
+    rkey = create(double, session, "Oops").json()["uri"].rsplit("/", 1)[1]
+    body = {"repo": session["did"], "collection": "app.bsky.feed.post", "rkey": rkey}
+
+    deleted = xrpc(double, "com.atproto.repo.deleteRecord", token=session["accessJwt"], json=body)
+    again = xrpc(double, "com.atproto.repo.deleteRecord", token=session["accessJwt"], json=body)
+
+    assert deleted.status_code == 200
+    assert "commit" in deleted.json()
+    assert (again.status_code, again.json()) == (200, {})
+    assert stored_texts(double) == []
+
+
+def test_author_feed_is_newest_first_and_pages_with_a_cursor(
+    double: BlueskyDouble, session: dict
+) -> None:
+    uris = [create(double, session, f"post {n}").json()["uri"] for n in range(5)]
+    feed = "app.bsky.feed.getAuthorFeed"
+
+    first = xrpc(double, feed, params={"actor": HANDLE, "limit": 3}).json()
+    rest = xrpc(double, feed, params={"actor": HANDLE, "limit": 3, "cursor": first["cursor"]})
+
+    assert [item["post"]["uri"] for item in first["feed"]] == uris[::-1][:3]
+    assert first["feed"][0]["post"]["record"]["text"] == "post 4"
+    assert first["feed"][0]["post"]["author"]["handle"] == HANDLE
+    assert [item["post"]["uri"] for item in rest.json()["feed"]] == [uris[1], uris[0]]
+    assert "cursor" not in rest.json()
+
+
+def test_author_feed_shows_reply_refs_and_can_leave_replies_out(
+    double: BlueskyDouble, session: dict
+) -> None:
+    parent = create(double, session, "Parent").json()
+    ref = {"uri": parent["uri"], "cid": parent["cid"]}
+    create(double, session, "Child", record={"reply": {"root": ref, "parent": ref}})
+    feed = "app.bsky.feed.getAuthorFeed"
+
+    everything = xrpc(double, feed, params={"actor": session["did"]}).json()["feed"]
+    no_replies = xrpc(
+        double, feed, params={"actor": session["did"], "filter": "posts_no_replies"}
+    ).json()["feed"]
+
+    assert everything[0]["reply"]["parent"]["uri"] == parent["uri"]
+    assert everything[0]["reply"]["root"]["$type"] == "app.bsky.feed.defs#postView"
+    assert [item["post"]["record"]["text"] for item in no_replies] == ["Parent"]
+
+
+@pytest.mark.parametrize(
+    "params", [{"actor": HANDLE, "limit": 101}, {"actor": "nobody.bsky.social"}, {}]
+)
+def test_bad_author_feed_requests_are_400(double: BlueskyDouble, params: dict) -> None:
+    response = xrpc(double, "app.bsky.feed.getAuthorFeed", params=params)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "InvalidRequest"
+
+
+def test_get_profile(double: BlueskyDouble) -> None:
+    profile = xrpc(double, "app.bsky.actor.getProfile", params={"actor": HANDLE}).json()
+
+    assert (profile["handle"], profile["displayName"]) == (HANDLE, "NHS Demo Board")
+
+
+def test_unknown_method_is_501_and_a_wrong_http_method_is_400(double: BlueskyDouble) -> None:
+    unknown = xrpc(double, "app.bsky.feed.getTimeline")
+    wrong = xrpc(double, "com.atproto.repo.createRecord")
+
+    assert unknown.status_code == 501
+    assert unknown.json()["error"] == "MethodNotImplemented"
+    assert wrong.status_code == 400
+    assert "expected POST" in wrong.json()["message"]
+
+
+# The double: rate limits ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("nsid", "authorized", "body"),
+    [
+        (CREATE_SESSION, False, {"identifier": HANDLE, "password": PASSWORD}),
+        (CREATE_SESSION, False, {"identifier": HANDLE, "password": "wrong"}),
+        ("com.atproto.repo.createRecord", True, {}),
+        ("com.atproto.repo.createRecord", False, {}),
+        ("com.atproto.repo.getRecord", False, None),
+        ("app.bsky.feed.getAuthorFeed", False, None),
+        ("com.atproto.server.getSession", True, None),
+        ("app.bsky.feed.getTimeline", False, None),
+    ],
+)
+def test_every_xrpc_response_has_rate_limit_headers(
+    double: BlueskyDouble, session: dict, nsid: str, authorized: bool, body: dict | None
+) -> None:
+    token = session["accessJwt"] if authorized else None
+    kwargs: dict[str, Any] = {"json": body} if body is not None else {}
+
+    response = xrpc(double, nsid, token=token, **kwargs)
+
+    assert all(name in response.headers for name in RATE_HEADERS), response.headers
+    assert int(response.headers["ratelimit-reset"]) > time.time()
+    assert ";w=" in response.headers["ratelimit-policy"]
+
+
+def test_create_session_is_limited_per_account(
+    monkeypatch: pytest.MonkeyPatch, double: BlueskyDouble
+) -> None:
+    monkeypatch.setitem(bluesky_double.RATE_LIMITS, "session", (2, 300))
+    body = {"identifier": HANDLE, "password": PASSWORD}
+
+    responses = [xrpc(double, CREATE_SESSION, json=body) for _ in range(3)]
+    other = xrpc(
+        double, CREATE_SESSION, json={"identifier": OTHER_HANDLE, "password": OTHER_PASSWORD}
+    )
+
+    assert [r.status_code for r in responses] == [200, 200, 429]
+    assert [r.headers["ratelimit-remaining"] for r in responses] == ["1", "0", "0"]
+    assert responses[2].headers["ratelimit-policy"] == "2;w=300"
+    assert responses[2].json() == {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}
+    assert other.status_code == 200
+
+
+def test_writes_cost_points(
+    monkeypatch: pytest.MonkeyPatch, double: BlueskyDouble, session: dict
+) -> None:
+    monkeypatch.setitem(bluesky_double.RATE_LIMITS, "write", (7, 3600))
+
+    responses = [create(double, session, f"post {n}") for n in range(3)]
+
+    assert [r.status_code for r in responses] == [200, 200, 429]
+    assert [r.headers["ratelimit-remaining"] for r in responses] == ["4", "1", "1"]
+
+
+# The double: faults -----------------------------------------------------------------------
+
+
+def test_fault_429_says_when_to_come_back_and_stores_nothing(
+    double: BlueskyDouble, session: dict
+) -> None:
+    double.inject("429")
+
+    response = create(double, session, "Hello")
+
+    assert response.status_code == 429
+    assert response.json()["error"] == "RateLimitExceeded"
+    assert response.headers["ratelimit-remaining"] == "0"
+    assert abs(int(response.headers["ratelimit-reset"]) - (time.time() + 60)) < 5
+    assert stored_texts(double) == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "error"),
+    [
+        ("401", 401, "AuthenticationRequired"),
+        ("400", 400, "InvalidRequest"),
+        ("5xx-before", 500, "InternalServerError"),
+    ],
+)
+def test_faults_before_storing(
+    double: BlueskyDouble, session: dict, fault: str, status: int, error: str
+) -> None:
+    double.inject(fault)
+
+    response = create(double, session, "Hello")
+
+    assert (response.status_code, response.json()["error"]) == (status, error)
+    assert stored_texts(double) == []
+
+
+def test_fault_5xx_after_stores_then_fails(double: BlueskyDouble, session: dict) -> None:
+    double.inject("5xx-after")
+
+    response = create(double, session, "Hello")
+
+    assert response.status_code == 500
+    assert all(name in response.headers for name in RATE_HEADERS)
+    assert stored_texts(double) == ["Hello"]
+
+
+def test_the_5xx_status_can_be_chosen(double: BlueskyDouble, session: dict) -> None:
+    httpx.post(f"{double.base_url}/_double/faults", json={"server_error_status": 502})
+    double.inject("5xx-before")
+
+    response = create(double, session, "Hello")
+
+    assert response.status_code == 502
+    assert response.json()["error"] == "UpstreamFailure"
+
+
+def test_fault_hang_after_stores_and_outlasts_the_client_timeout(
+    double: BlueskyDouble, session: dict
+) -> None:
+    double.inject("hang-after")
+
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{double.base_url}/xrpc/com.atproto.repo.createRecord",
+            headers={"Authorization": f"Bearer {session['accessJwt']}"},
+            json={
+                "repo": session["did"],
+                "collection": "app.bsky.feed.post",
+                "record": {"text": "Hello", "createdAt": now_iso()},
+            },
+            timeout=0.2,
+        )
+
+    assert stored_texts(double) == ["Hello"]
+
+
+def test_fault_reset_closes_the_socket_after_storing(double: BlueskyDouble, session: dict) -> None:
+    double.inject("reset")
+
+    with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+        create(double, session, "Hello")
+
+    assert stored_texts(double) == ["Hello"]
+    assert create(double, session, "Still up").status_code == 200
+
+
+def test_queued_faults_are_taken_one_per_create_in_order(
+    double: BlueskyDouble, session: dict
+) -> None:
+    double.inject("5xx-before", "400")
+
+    xrpc(double, "app.bsky.feed.getAuthorFeed", params={"actor": HANDLE})  # takes no fault
+    statuses = [create(double, session, f"post {n}").status_code for n in range(3)]
+
+    assert statuses == [500, 400, 200]
+    assert double.faults()["queue"] == []
+
+
+def test_probabilities_are_reproducible_with_a_seed(double: BlueskyDouble, session: dict) -> None:
+    def run() -> list[int]:
+        double.reset()
+        double.set_probabilities({"5xx-before": 0.3, "429": 0.2}, seed=7)
+        return [create(double, session, f"post {n}").status_code for n in range(30)]
+
+    first = run()
+
+    assert first == run()
+    assert {500, 429, 200} <= set(first)
+
+
+def test_unknown_fault_is_refused(double: BlueskyDouble) -> None:
+    with pytest.raises(ValueError, match="unknown faults"):
+        double.inject("422")
+
+
+# The double: control and pages ------------------------------------------------------------
+
+
+def test_state_counts_calls_and_reset_keeps_accounts(double: BlueskyDouble, session: dict) -> None:
+    create(double, session, "Hello")
+
+    state = httpx.get(f"{double.base_url}/_double/state").json()
+
+    assert [(p["did"], p["text"]) for p in state["posts"]] == [(session["did"], "Hello")]
+    assert state["calls"] == {CREATE_SESSION: 1, "com.atproto.repo.createRecord": 1}
+    after = httpx.post(f"{double.base_url}/_double/reset").json()
+    assert after["posts"] == []
+    assert len(after["accounts"]) == 2
+    log_in(double)
+
+
+def test_accounts_can_be_added_over_http(double: BlueskyDouble) -> None:
+    response = httpx.post(
+        f"{double.base_url}/_double/accounts", json={"handle": "new-trust.bsky.social"}
+    )
+
+    assert response.status_code == 201
+    password = response.json()["app_password"]
+    assert len(password) == 19
+    assert log_in(double, "new-trust.bsky.social", password)["did"] == response.json()["did"]
+
+
+def test_profile_page_lists_posts_newest_first_with_text_escaped(
+    double: BlueskyDouble, session: dict
+) -> None:
+    first = create(double, session, "First post").json()["uri"].rsplit("/", 1)[1]
+    second = create(double, session, 'Hi <script>alert("x")</script> & bye').json()["uri"]
+
+    response = httpx.get(double.profile_url(HANDLE))
+
+    assert response.status_code == 200
+    assert response.headers["content-security-policy"] == "default-src 'none'"
+    page = response.text
+    assert "<h1>NHS Demo Board (@nhs-demo.bsky.social)</h1>" in page
+    assert "Hi &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; bye" in page
+    assert "<script" not in page
+    assert "style" not in page
+    assert page.index(second.rsplit("/", 1)[1]) < page.index(first)
+    assert f'href="/profile/{HANDLE}/post/{first}"' in page
+
+
+@pytest.mark.parametrize(
+    "path", ["/profile/nobody.bsky.social", f"/profile/{HANDLE}/post/3jzfcijpj2z2a", "/a/b/c"]
+)
+def test_missing_pages_are_404(double: BlueskyDouble, path: str) -> None:
+    response = httpx.get(double.base_url + path)
+
+    assert response.status_code == 404
+    assert '<html lang="en">' in response.text
+
+
+# The SDK against the double ---------------------------------------------------------------
+
+
+def test_the_sdks_own_login_and_send_post_work(double: BlueskyDouble) -> None:
+    client = Client(base_url=double.base_url)
+
+    profile = client.login(HANDLE, PASSWORD)
+    sent = client.send_post("Sent the SDK's way")
+
+    assert profile is not None
+    assert profile.handle == HANDLE
+    assert double.calls() == {
+        CREATE_SESSION: 1,
+        "app.bsky.actor.getProfile": 1,  # what login asks after logging in
+        "com.atproto.repo.createRecord": 1,
+    }
+    assert sent.uri.startswith(f"at://{profile.did}/app.bsky.feed.post/")
+    assert stored_texts(double) == ["Sent the SDK's way"]
+
+
+def test_the_sdk_refreshes_a_session_near_expiry(double: BlueskyDouble) -> None:
+    double.access_seconds = 60  # under the SDK's 15-minute margin
+    client = Client(base_url=double.base_url)
+    client.login(HANDLE, PASSWORD, fetch_bsky_profile=False)
+    before = client.export_session_string()
+
+    client.com.atproto.server.get_session()
+
+    assert double.calls()[REFRESH_SESSION] == 1
+    assert client.export_session_string() != before
+
+
+# The publisher: publishing ----------------------------------------------------------------
+
+
+def test_publish_returns_the_at_uri_and_public_url(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    published = publisher.publish(text="Clinics open as usual today.", idempotency_key="k1")
+
+    [post] = double.posts_for(HANDLE)
+    assert published.remote_id == post.uri
+    assert published.remote_url == f"{double.base_url}/profile/{HANDLE}/post/{post.rkey}"
+    assert published.status_code == 200
+    assert post.text == "Clinics open as usual today."
+    assert post.record["$type"] == "app.bsky.feed.post"
+    assert dt.datetime.fromisoformat(post.record["createdAt"]).tzinfo is not None
+    page = httpx.get(published.remote_url)
+    assert page.status_code == 200
+    assert "Clinics open as usual today." in page.text
+
+
+def test_public_url_defaults_to_bsky_app(double: BlueskyDouble) -> None:
+    publisher = BlueskyPublisher(service_url=double.base_url, handle=HANDLE, app_password=PASSWORD)
+
+    published = publisher.publish(text="Hello", idempotency_key="k1")
+
+    rkey = published.remote_id.rsplit("/", 1)[1]
+    assert published.remote_url == f"https://bsky.app/profile/{HANDLE}/post/{rkey}"
+
+
+def test_links_and_hashtags_become_facets(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    publisher.publish(text="Book at https://example.org/flu #FluJab", idempotency_key="k1")
+
+    facets = double.posts_for(HANDLE)[0].record["facets"]
+    features = {(f["$type"], f.get("uri") or f.get("tag")) for x in facets for f in x["features"]}
+    assert features == {
+        ("app.bsky.richtext.facet#link", "https://example.org/flu"),
+        ("app.bsky.richtext.facet#tag", "FluJab"),
+    }
+
+
+def test_publish_a_reply_chain(double: BlueskyDouble, publisher: BlueskyPublisher) -> None:
+    first = publisher.publish(text="Thread 1/3", idempotency_key="k1")
+    second = publisher.publish(text="Thread 2/3", idempotency_key="k2", reply_to=first.remote_id)
+    third = publisher.publish(text="Thread 3/3", idempotency_key="k3", reply_to=second.remote_id)
+
+    posts = {p.uri: p for p in double.posts_for(HANDLE)}
+    assert "reply" not in posts[first.remote_id].record
+    second_reply = posts[second.remote_id].record["reply"]
+    third_reply = posts[third.remote_id].record["reply"]
+    first_ref = {"uri": first.remote_id, "cid": posts[first.remote_id].cid}
+    second_ref = {"uri": second.remote_id, "cid": posts[second.remote_id].cid}
+    assert {k: second_reply["root"][k] for k in ("uri", "cid")} == first_ref
+    assert {k: second_reply["parent"][k] for k in ("uri", "cid")} == first_ref
+    assert {k: third_reply["root"][k] for k in ("uri", "cid")} == first_ref
+    assert {k: third_reply["parent"][k] for k in ("uri", "cid")} == second_ref
+
+
+def test_same_idempotency_key_twice_makes_one_post(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    first = publisher.publish(text="Only once", idempotency_key="sandpit-publication-7")
+
+    again = make_publisher(double).publish(
+        text="Only once", idempotency_key="sandpit-publication-7"
+    )
+
+    assert again.remote_id == first.remote_id
+    assert first.remote_id.endswith("/" + record_key_for("sandpit-publication-7"))
+    assert stored_texts(double) == ["Only once"]
+
+
+def test_after_a_lost_answer_the_same_key_finds_the_post(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    double.inject("5xx-after")
+    with pytest.raises(OutcomeUnknown):
+        publisher.publish(text="Did it go?", idempotency_key="sandpit-publication-8")
+
+    published = publisher.publish(text="Did it go?", idempotency_key="sandpit-publication-8")
+
+    assert [p.uri for p in double.posts_for(HANDLE)] == [published.remote_id]
+
+
+def test_record_keys_are_valid_tids_from_2023() -> None:
+    keys = {record_key_for(f"sandpit-publication-{n}") for n in range(200)}
+
+    assert len(keys) == 200
+    assert record_key_for("sandpit-publication-1") == record_key_for("sandpit-publication-1")
+    for key in keys:
+        assert len(key) == 13 and set(key) <= _TID_CHARS and key[0] in "234567abcdefghij"
+        value = 0
+        for char in key:
+            value = value * 32 + "234567abcdefghijklmnopqrstuvwxyz".index(char)
+        written = dt.datetime.fromtimestamp((value >> 10) / 1_000_000, dt.UTC)
+        assert written.year == 2023
+
+
+# The publisher: sessions ------------------------------------------------------------------
+
+
+def test_a_saved_session_is_reused_without_logging_in(double: BlueskyDouble) -> None:
+    first = make_publisher(double)
+    assert first.session is None
+    first.publish(text="First", idempotency_key="k1")
+    saved = first.session
+    assert saved is not None
+
+    second = make_publisher(double, session=saved, password="not-needed")
+    second.publish(text="Second", idempotency_key="k2")
+
+    assert double.calls()[CREATE_SESSION] == 1
+    assert stored_texts(double) == ["Second", "First"]
+    assert second.session == saved  # nothing was refreshed
+
+
+def test_a_session_near_expiry_is_refreshed_and_the_new_one_exposed(
+    double: BlueskyDouble,
+) -> None:
+    double.access_seconds = 60
+    first = make_publisher(double)
+    first.publish(text="First", idempotency_key="k1")
+    saved = first.session
+
+    second = make_publisher(double, session=saved)
+    second.publish(text="Second", idempotency_key="k2")
+
+    assert double.calls()[CREATE_SESSION] == 1
+    assert double.calls()[REFRESH_SESSION] >= 1
+    assert second.session != saved
+    # The rotated session is the one that works now; the saved one's refresh token is spent.
+    third = make_publisher(double, session=second.session)
+    third.publish(text="Third", idempotency_key="k3")
+    assert double.calls()[CREATE_SESSION] == 1
+
+
+def test_a_revoked_session_falls_back_to_the_app_password(double: BlueskyDouble) -> None:
+    double.access_seconds = 60  # so the SDK must refresh, and the refresh is refused
+    first = make_publisher(double)
+    first.publish(text="First", idempotency_key="k1")
+    saved = first.session
+    double.revoke_sessions(HANDLE)
+
+    second = make_publisher(double, session=saved)
+    second.publish(text="Second", idempotency_key="k2")
+
+    assert double.calls()[CREATE_SESSION] == 2
+    assert second.session != saved
+    assert stored_texts(double) == ["Second", "First"]
+
+
+def test_a_revoked_session_and_a_wrong_password_is_auth_failed(double: BlueskyDouble) -> None:
+    double.access_seconds = 60
+    first = make_publisher(double)
+    first.publish(text="First", idempotency_key="k1")
+    double.revoke_sessions(HANDLE)
+
+    second = make_publisher(double, session=first.session, password="revoked-app-pass")
+    with pytest.raises(AuthFailed, match=INVALID_CREDENTIALS):
+        second.publish(text="Second", idempotency_key="k2")
+
+    assert stored_texts(double) == ["First"]
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        "garbage",
+        f"{HANDLE}:::did:plc:x:::not-a-jwt:::nor-this:::http://127.0.0.1:9",
+        "other.bsky.social:::did:plc:x:::a:::b:::http://x",
+    ],
+)
+def test_an_unusable_or_someone_elses_session_is_ignored(double: BlueskyDouble, saved: str) -> None:
+    publisher = make_publisher(double, session=saved)
+
+    publisher.publish(text="Hello", idempotency_key="k1")
+
+    assert double.calls()[CREATE_SESSION] == 1
+    assert publisher.session != saved
+
+
+# The publisher: surely not sent -----------------------------------------------------------
+
+
+def test_nothing_listening_is_not_sent() -> None:
+    publisher = BlueskyPublisher(
+        service_url=f"http://127.0.0.1:{closed_port()}", handle=HANDLE, app_password=PASSWORD
+    )
+
+    with pytest.raises(NotSent, match="Could not reach Bluesky"):
+        publisher.publish(text="Hello", idempotency_key="k1")
+
+
+def test_unresolvable_host_is_not_sent() -> None:
+    publisher = BlueskyPublisher(
+        service_url="http://no-such-host.invalid", handle=HANDLE, app_password=PASSWORD
+    )
+
+    with pytest.raises(NotSent):
+        publisher.publish(text="Hello", idempotency_key="k1")
+
+
+def test_a_refused_look_up_stops_before_the_create(
+    monkeypatch: pytest.MonkeyPatch, double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    publisher.publish(text="Logged in", idempotency_key="k0")
+    monkeypatch.setitem(bluesky_double.RATE_LIMITS, "global", (0, 300))
+
+    with pytest.raises(RateLimited):  # the look-up for the key is refused
+        publisher.publish(text="Hello", idempotency_key="k1")
+
+    assert double.calls()["com.atproto.repo.createRecord"] == 1
+
+
+# The publisher: the platform said no ------------------------------------------------------
+
+
+def test_rate_limit_carries_reset_at(double: BlueskyDouble, publisher: BlueskyPublisher) -> None:
+    double.inject("429")
+    before = dt.datetime.now(dt.UTC)
+
+    with pytest.raises(RateLimited) as caught:
+        publisher.publish(text="Hello", idempotency_key="k1")
+
+    reset_at = caught.value.reset_at
+    assert reset_at is not None
+    assert dt.timedelta(seconds=55) < reset_at - before < dt.timedelta(seconds=65)
+    assert caught.value.status_code == 429
+    assert str(caught.value) == "Rate Limit Exceeded"
+    assert stored_texts(double) == []
+
+
+def test_rate_limited_login_is_rate_limited(
+    monkeypatch: pytest.MonkeyPatch, double: BlueskyDouble
+) -> None:
+    monkeypatch.setitem(bluesky_double.RATE_LIMITS, "session", (0, 300))
+
+    with pytest.raises(RateLimited) as caught:
+        make_publisher(double).publish(text="Hello", idempotency_key="k1")
+
+    assert caught.value.reset_at is not None
+
+
+def test_wrong_app_password_is_auth_failed_in_the_pds_words(double: BlueskyDouble) -> None:
+    with pytest.raises(AuthFailed) as caught:
+        make_publisher(double, password="wrong").publish(text="Hello", idempotency_key="k1")
+
+    assert str(caught.value) == INVALID_CREDENTIALS
+    assert caught.value.status_code == 401
+    assert "AuthenticationRequired" in caught.value.body
+
+
+def test_fault_401_is_auth_failed(double: BlueskyDouble, publisher: BlueskyPublisher) -> None:
+    double.inject("401")
+
+    with pytest.raises(AuthFailed):
+        publisher.publish(text="Hello", idempotency_key="k1")
+
+    assert double.calls()[CREATE_SESSION] == 1  # a fresh login is not retried
+
+
+def test_too_long_is_rejected_in_the_pds_words(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    with pytest.raises(Rejected) as caught:
+        publisher.publish(text="a" * 301, idempotency_key="k1")
+
+    assert str(caught.value) == TOO_LONG
+    assert caught.value.status_code == 400
+    assert stored_texts(double) == []
+
+
+def test_fault_400_is_rejected(double: BlueskyDouble, publisher: BlueskyPublisher) -> None:
+    double.inject("400")
+
+    with pytest.raises(Rejected, match="300 graphemes"):
+        publisher.publish(text="Hello", idempotency_key="k1")
+
+
+def test_reply_to_a_missing_post_is_rejected(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    did = log_in(double)["did"]
+    missing = f"at://{did}/app.bsky.feed.post/3jzfcijpj2z2a"
+
+    with pytest.raises(Rejected, match="Could not locate record"):
+        publisher.publish(text="Child", idempotency_key="k1", reply_to=missing)
+
+
+def test_reply_to_something_that_is_not_a_post_uri_is_rejected(
+    publisher: BlueskyPublisher,
+) -> None:
+    with pytest.raises(Rejected, match="Not the at:// URI"):
+        publisher.publish(text="Child", idempotency_key="k1", reply_to="12345")
+
+
+# The publisher: outcome unknown, never re-send --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "stored"),
+    [("5xx-before", 500, False), ("5xx-after", 500, True), ("5xx-after", 502, True)],
+)
+def test_5xx_on_create_is_outcome_unknown(
+    double: BlueskyDouble, publisher: BlueskyPublisher, fault: str, status: int, stored: bool
+) -> None:
+    # 502 matters: the SDK raises it as NetworkError, the class of a refused connection.
+    double.configure_faults({"server_error_status": status, "queue": [fault]})
+
+    with pytest.raises(OutcomeUnknown) as caught:
+        publisher.publish(text="Hello", idempotency_key="k1")
+
+    assert caught.value.status_code == status
+    assert stored_texts(double) == (["Hello"] if stored else [])
+
+
+def test_hang_after_is_outcome_unknown(double: BlueskyDouble) -> None:
+    publisher = make_publisher(double, timeout=0.3)
+    double.inject("hang-after")
+
+    with pytest.raises(OutcomeUnknown, match="ReadTimeout"):
+        publisher.publish(text="Hello", idempotency_key="k1")
+
+    assert stored_texts(double) == ["Hello"]
+
+
+def test_connection_reset_is_outcome_unknown(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    double.inject("reset")
+
+    with pytest.raises(OutcomeUnknown):
+        publisher.publish(text="Hello", idempotency_key="k1")
+
+    assert stored_texts(double) == ["Hello"]
+
+
+def test_every_failure_is_a_publish_error(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    for fault in ("429", "401", "400", "5xx-before", "5xx-after", "reset"):
+        double.inject(fault)
+        with pytest.raises(PublishError):
+            publisher.publish(text=f"Hello {fault}", idempotency_key=fault)
+
+
+# The publisher: reading back and deleting -------------------------------------------------
+
+
+def test_recent_posts_finds_created_posts(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    older = publisher.publish(text="Older", idempotency_key="k1")
+    newer = publisher.publish(text="Newer\nwith <b>two</b> lines", idempotency_key="k2")
+
+    posts = publisher.recent_posts()
+
+    assert [(p.remote_id, p.text) for p in posts] == [
+        (newer.remote_id, "Newer\nwith <b>two</b> lines"),
+        (older.remote_id, "Older"),
+    ]
+    assert posts[0].remote_url == newer.remote_url
+
+
+def test_recent_posts_finds_a_post_whose_answer_was_lost(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    double.inject("hang-after")
+    with pytest.raises(OutcomeUnknown):
+        make_publisher(double, timeout=0.3).publish(text="Did it go?", idempotency_key="k1")
+
+    assert [p.text for p in publisher.recent_posts()] == ["Did it go?"]
+
+
+def test_recent_posts_pages_up_to_the_limit(
+    monkeypatch: pytest.MonkeyPatch, double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    monkeypatch.setattr(bluesky_module, "_FEED_MAX", 5)
+    for n in range(12):
+        publisher.publish(text=f"post {n}", idempotency_key=str(n))
+
+    assert [p.text for p in publisher.recent_posts(limit=3)] == ["post 11", "post 10", "post 9"]
+    assert len(publisher.recent_posts(limit=11)) == 11
+    assert len(publisher.recent_posts(limit=50)) == 12
+
+
+def test_recent_posts_with_a_wrong_password_is_auth_failed(double: BlueskyDouble) -> None:
+    with pytest.raises(AuthFailed):
+        make_publisher(double, password="wrong").recent_posts()
+
+
+def test_delete_removes_the_post(double: BlueskyDouble, publisher: BlueskyPublisher) -> None:
+    published = publisher.publish(text="Withdrawn", idempotency_key="k1")
+
+    publisher.delete(remote_id=published.remote_id)
+
+    assert stored_texts(double) == []
+    assert publisher.recent_posts() == []
+
+
+def test_delete_of_a_post_already_gone_is_fine(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    published = publisher.publish(text="Withdrawn", idempotency_key="k1")
+    publisher.delete(remote_id=published.remote_id)
+
+    publisher.delete(remote_id=published.remote_id)
+
+
+def test_delete_with_a_wrong_password_is_auth_failed(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    published = publisher.publish(text="Stays", idempotency_key="k1")
+
+    with pytest.raises(AuthFailed):
+        make_publisher(double, password="wrong").delete(remote_id=published.remote_id)
+
+    assert stored_texts(double) == ["Stays"]
