@@ -117,7 +117,8 @@ def test_the_publication_panel_is_its_own_htmx_fragment(as_trainee, submitted, c
         reverse("draft_detail", args=[submitted.pk]), headers={"HX-Request": "true"}
     )
     body = response.content.decode()
-    assert body.lstrip().startswith('<section id="publication"')
+    assert body.lstrip().startswith('<div id="publication"')
+    assert "sp-post" in body  # the card's badge updates with the panel
     assert "Approved, queued" in body
     assert 'hx-trigger="every 2s"' in body  # keeps polling while in flight
 

@@ -1,10 +1,13 @@
 """Template filters that draw posts the way X draws them."""
 
+import datetime as dt
 import itertools
 
 from django import template
+from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 
 from sandbox.checks import CHECKS, Finding
 from sandbox.tweet_text import extract_entities, parse_tweet
@@ -99,3 +102,13 @@ def span_of(text: str, finding: Finding) -> str:
     if finding.start == 0 and finding.end >= len(text):
         return ""
     return text[finding.start : finding.end]
+
+
+@register.filter
+def ago(moment: dt.datetime | None) -> str:
+    """Relative time in plain words: "just now", "5 minutes ago"."""
+    if moment is None:
+        return ""
+    if timezone.now() - moment < dt.timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"
