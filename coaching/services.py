@@ -20,7 +20,9 @@ from functools import partial
 import httpx
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -1129,3 +1131,79 @@ def _save_connection(
     # Posts that waited for this account can go now.
     publication_sweep(force=True)
     return account
+
+
+def _platform_url(url: str) -> str:
+    url = (url or "").strip().rstrip("/")
+    try:
+        URLValidator(schemes=["https"] if settings.PRODUCTION else ["https", "http"])(url)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "Enter the server's full address, like https://mastodon.social.", field="server"
+        ) from exc
+    return url
+
+
+def mastodon_connect(
+    *, by: User, organisation_id: int, server: str, access_token: str
+) -> WorkplaceAccount:
+    """Connect a Mastodon account with an access token made in the instance's
+    Preferences > Development (scopes read and write:statuses)."""
+    from coaching.publishing.mastodon import MastodonPublisher
+
+    _require_admin(by, organisation_id)
+    server = _platform_url(server)
+    access_token = (access_token or "").strip()
+    if not access_token:
+        raise InvalidInput("Paste the account's access token.", field="secret")
+    try:
+        remote_id, username, name = MastodonPublisher(
+            api_base_url=server, access_token=access_token, timeout=settings.PUBLISH_READ_TIMEOUT
+        ).identity()
+    except PublishError as error:
+        raise InvalidState(f"Mastodon did not accept that: {error}") from error
+    return _save_connection(
+        by=by,
+        organisation_id=organisation_id,
+        platform=WorkplaceAccount.Platform.MASTODON,
+        handle=username,
+        display_name=name or username,
+        remote_user_id=remote_id,
+        api_base_url=server,
+        access_token=access_token,
+    )
+
+
+def bluesky_connect(
+    *, by: User, organisation_id: int, server: str, handle: str, app_password: str
+) -> WorkplaceAccount:
+    """Connect a Bluesky account with an app password (Settings > App passwords), never
+    the account's real password."""
+    from coaching.publishing.bluesky import BlueskyPublisher
+
+    _require_admin(by, organisation_id)
+    server = _platform_url(server or "https://bsky.social")
+    handle = (handle or "").strip().removeprefix("@")
+    if not handle or not app_password:
+        raise InvalidInput("Enter the account's handle and an app password.", field="secret")
+    publisher = BlueskyPublisher(
+        service_url=server,
+        handle=handle,
+        app_password=app_password.strip(),
+        public_base_url=settings.BLUESKY_PUBLIC_BASE_URL,
+        timeout=settings.PUBLISH_READ_TIMEOUT,
+    )
+    try:
+        publisher.recent_posts(limit=1)  # logs in: proves the app password works
+    except PublishError as error:
+        raise InvalidState(f"Bluesky did not accept that: {error}") from error
+    return _save_connection(
+        by=by,
+        organisation_id=organisation_id,
+        platform=WorkplaceAccount.Platform.BLUESKY,
+        handle=handle,
+        display_name=handle,
+        api_base_url=server,
+        app_password=app_password.strip(),
+        platform_session=publisher.session or "",
+    )

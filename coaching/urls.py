@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from coaching import views
 
@@ -20,6 +20,11 @@ urlpatterns = [
     path("publications/<int:pk>/retract/", views.publication_retract, name="publication_retract"),
     path("connected-accounts/", views.accounts, name="accounts"),
     path("connected-accounts/x/connect/", views.account_connect_x, name="account_connect_x"),
+    re_path(
+        r"^connected-accounts/(?P<platform>mastodon|bluesky)/connect/$",
+        views.account_connect_other,
+        name="account_connect_other",
+    ),
     path(
         "connected-accounts/x/callback/",
         views.account_connect_x_callback,

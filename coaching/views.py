@@ -372,3 +372,31 @@ def account_connect_x_callback(request: AuthenticatedRequest) -> HttpResponse:
         return refused(request, error, back_to=reverse("accounts"))
     messages.success(request, f"Connected @{account.handle} on X. Waiting posts will go out now.")
     return redirect("accounts")
+
+
+@require_POST
+@login_required
+def account_connect_other(request: AuthenticatedRequest, platform: str) -> HttpResponse:
+    """Mastodon (server + access token) and Bluesky (server + handle + app password)."""
+    organisation_id = _admin_organisation_id(request, request.POST.get("organisation"))
+    data = request.POST
+    try:
+        if platform == "mastodon":
+            account = services.mastodon_connect(
+                by=request.user,
+                organisation_id=organisation_id,
+                server=data.get("server", ""),
+                access_token=data.get("secret", ""),
+            )
+        else:
+            account = services.bluesky_connect(
+                by=request.user,
+                organisation_id=organisation_id,
+                server=data.get("server", ""),
+                handle=data.get("handle", ""),
+                app_password=data.get("secret", ""),
+            )
+    except DomainError as error:
+        return refused(request, error, back_to=reverse("accounts"))
+    messages.success(request, f"Connected @{account.handle} on {account.get_platform_display()}.")
+    return redirect("accounts")

@@ -196,6 +196,7 @@ X_AUTHORIZE_URL = env.string(
     "X_AUTHORIZE_URL",
     "https://x.com/i/oauth2/authorize" if PRODUCTION else f"{X_API_BASE_URL}/i/oauth2/authorize",
 )
+BLUESKY_PUBLIC_BASE_URL = env.string("BLUESKY_PUBLIC_BASE_URL", "https://bsky.app")
 XDOUBLE_DEMO_TOKEN = env.string("SANDPIT_XDOUBLE_DEMO_TOKEN", "sandpit-demo-x-token")
 PUBLISH_CONNECT_TIMEOUT = 5.0
 PUBLISH_READ_TIMEOUT = float(env.integer("SANDPIT_PUBLISH_READ_TIMEOUT", 15))

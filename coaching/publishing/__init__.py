@@ -6,9 +6,11 @@ from django.conf import settings
 from coaching.publishing.base import Publisher
 from sandbox.models import WorkplaceAccount
 
+BLUESKY_DEFAULT_SERVICE = "https://bsky.social"
+
 
 def publisher_for(account: WorkplaceAccount) -> Publisher:
-    timeout = httpx.Timeout(settings.PUBLISH_READ_TIMEOUT, connect=settings.PUBLISH_CONNECT_TIMEOUT)
+    read_timeout = settings.PUBLISH_READ_TIMEOUT
     if account.platform == WorkplaceAccount.Platform.X:
         from coaching.publishing.x import XPublisher
 
@@ -18,6 +20,25 @@ def publisher_for(account: WorkplaceAccount) -> Publisher:
             access_token=account.access_token,
             user_id=account.remote_user_id or None,
             username=account.handle,
-            timeout=timeout,
+            timeout=httpx.Timeout(read_timeout, connect=settings.PUBLISH_CONNECT_TIMEOUT),
+        )
+    if account.platform == WorkplaceAccount.Platform.MASTODON:
+        from coaching.publishing.mastodon import MastodonPublisher
+
+        return MastodonPublisher(
+            api_base_url=account.api_base_url,
+            access_token=account.access_token,
+            timeout=read_timeout,
+        )
+    if account.platform == WorkplaceAccount.Platform.BLUESKY:
+        from coaching.publishing.bluesky import BlueskyPublisher
+
+        return BlueskyPublisher(
+            service_url=account.api_base_url or BLUESKY_DEFAULT_SERVICE,
+            handle=account.handle,
+            app_password=account.app_password,
+            session=account.platform_session or None,
+            public_base_url=settings.BLUESKY_PUBLIC_BASE_URL,
+            timeout=read_timeout,
         )
     raise ValueError(f"No publisher for platform {account.platform!r}")

@@ -147,6 +147,13 @@ class MastodonPublisher:
                 # which is all the caller asked for.
                 return
 
+    def identity(self) -> tuple[str, str, str]:
+        """(account id, username, display name) of the token's account, checking the token."""
+        with self._mapped(PublishError):
+            account = self._api.account_verify_credentials()
+        self._account_id = str(account["id"])
+        return self._account_id, str(account["username"]), str(account.get("display_name") or "")
+
     def _own_account_id(self) -> str:
         if self._account_id is None:
             with self._mapped(PublishError):

@@ -1,0 +1,126 @@
+"""Mastodon and Bluesky through the whole pipeline: connected by an admin, approved by a
+coach, published by the service with the real client library against each double."""
+
+from collections.abc import Iterator
+
+import pytest
+from django.urls import reverse
+
+from coaching import services as coaching
+from coaching.models import Publication
+from coaching.publishing.bluesky_double import BlueskyDouble
+from coaching.publishing.mastodon_double import MastodonDouble
+from sandbox import services
+from sandbox.errors import InvalidState
+from sandbox.models import WorkplaceAccount
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+P = Publication.Status
+
+
+@pytest.fixture(scope="module")
+def mastodon_double() -> Iterator[MastodonDouble]:
+    double = MastodonDouble(hang_seconds=5).start()
+    double.add_account("nhsboard", token="mastodon-token", display_name="NHS Board")
+    yield double
+    double.stop()
+
+
+@pytest.fixture(scope="module")
+def bluesky_double() -> Iterator[BlueskyDouble]:
+    double = BlueskyDouble(hang_seconds=5).start()
+    double.add_account("nhsboard.test", app_password="abcd-efgh-ijkl-mnop")
+    yield double
+    double.stop()
+
+
+def approved(trainee, coach, account, text, thread=()):  # type: ignore[no-untyped-def]
+    draft = services.draft_create(author=trainee, account=account, text=text, thread=thread)
+    coaching.draft_submit(draft=draft, by=trainee)
+    coaching.review_approve(draft=draft, by=coach)
+    return Publication.objects.get(draft=draft)
+
+
+def send(publication: Publication) -> Publication:
+    coaching.publication_send(publication_id=publication.pk)
+    publication.refresh_from_db()
+    return publication
+
+
+def test_an_admin_connects_mastodon_and_a_thread_goes_out(
+    client, admin, trainee, coach, organisation, mastodon_double
+):
+    client.login(username=admin.username, password=PASSWORD)
+    response = client.post(
+        reverse("account_connect_other", args=["mastodon"]),
+        {"server": mastodon_double.base_url, "secret": "mastodon-token"},
+        follow=True,
+    )
+    assert "Connected @nhsboard on Mastodon" in response.content.decode()
+    account = WorkplaceAccount.objects.get(platform="mastodon")
+    assert account.access_token == "mastodon-token"
+
+    publication = send(approved(trainee, coach, account, "Clinic news 1/2", ["Clinic news 2/2"]))
+    assert publication.status == P.PUBLISHED
+    statuses = {s.text: s for s in mastodon_double.statuses_for("nhsboard")}
+    assert statuses["Clinic news 2/2"].in_reply_to_id == statuses["Clinic news 1/2"].id
+    assert publication.remote_url.startswith(mastodon_double.base_url)
+
+
+def test_a_wrong_mastodon_token_is_refused_clearly(client, admin, mastodon_double):
+    client.login(username=admin.username, password=PASSWORD)
+    response = client.post(
+        reverse("account_connect_other", args=["mastodon"]),
+        {"server": mastodon_double.base_url, "secret": "wrong"},
+        follow=True,
+    )
+    assert "Mastodon did not accept that" in response.content.decode()
+    assert not WorkplaceAccount.objects.filter(platform="mastodon").exists()
+
+
+def test_a_mastodon_server_address_must_be_a_url(admin, organisation):
+    with pytest.raises(Exception, match="full address"):
+        coaching.mastodon_connect(
+            by=admin, organisation_id=organisation.pk, server="not a url", access_token="x"
+        )
+
+
+def test_bluesky_connects_with_an_app_password_and_keeps_its_session(
+    admin, trainee, coach, organisation, bluesky_double
+):
+    account = coaching.bluesky_connect(
+        by=admin,
+        organisation_id=organisation.pk,
+        server=bluesky_double.base_url,
+        handle="nhsboard.test",
+        app_password="abcd-efgh-ijkl-mnop",
+    )
+    assert account.platform_session  # saved, encrypted, so we do not log in every time
+    sessions_before = bluesky_double.state()["calls"]["com.atproto.server.createSession"]
+    assert sessions_before >= 1  # connecting logged in once
+    publication = send(approved(trainee, coach, account, "Bluesky clinic news"))
+    assert publication.status == P.PUBLISHED
+    [post] = bluesky_double.posts_for("nhsboard.test")
+    assert post.text == "Bluesky clinic news"
+    assert publication.remote_id.startswith("at://")
+    sessions_after = bluesky_double.state()["calls"].get("com.atproto.server.createSession", 0)
+    assert sessions_after == sessions_before
+
+
+def test_a_wrong_bluesky_app_password_is_refused(admin, organisation, bluesky_double):
+    with pytest.raises(InvalidState, match="Bluesky did not accept that"):
+        coaching.bluesky_connect(
+            by=admin,
+            organisation_id=organisation.pk,
+            server=bluesky_double.base_url,
+            handle="nhsboard.test",
+            app_password="wrong-wrong-wrong-wrong",
+        )
+
+
+@pytest.mark.parametrize("platform", ["mastodon", "bluesky"])
+def test_only_admins_connect_other_platforms(client, coach, platform):
+    client.login(username=coach.username, password=PASSWORD)
+    response = client.post(reverse("account_connect_other", args=[platform]), {"server": "x"})
+    assert response.status_code == 403
