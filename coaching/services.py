@@ -38,7 +38,6 @@ from coaching.models import (
     Review,
 )
 from coaching.publishing import publisher_for, x_oauth
-from coaching.selectors import blocking_codes, check_titles
 from coaching.publishing.base import (
     AuthFailed,
     NotSent,
@@ -48,6 +47,7 @@ from coaching.publishing.base import (
     RateLimited,
     Rejected,
 )
+from coaching.selectors import blocking_codes, check_titles
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
 from sandbox.selectors import REVIEWER_ROLES, role_in
