@@ -1,0 +1,155 @@
+"""Every class of publishing outcome, for every platform, end to end: approve, Redis, a
+real Celery worker, the platform's real client library, the platform's double."""
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from coaching import services as coaching
+from coaching.models import Publication, PublishAttempt
+from coaching.publishing.bluesky_double import BlueskyDouble
+from coaching.publishing.mastodon_double import MastodonDouble
+from sandbox import services
+from sandbox.models import WorkplaceAccount
+from tests import factories
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+P = Publication.Status
+CLOSED_PORT = "http://127.0.0.1:9"  # the discard port: nothing listens, connect is refused
+
+
+@pytest.fixture(scope="module")
+def mastodon() -> Iterator[MastodonDouble]:
+    double = MastodonDouble(hang_seconds=5).start()
+    double.add_account("board", token="m-token")
+    yield double
+    double.stop()
+
+
+@pytest.fixture(scope="module")
+def bluesky() -> Iterator[BlueskyDouble]:
+    double = BlueskyDouble(hang_seconds=5).start()
+    double.add_account("board.test", app_password="b-pass")
+    yield double
+    double.stop()
+
+
+# platform -> (the fault its double uses for a rejection, how to make its account)
+REJECTION = {"x": "403-duplicate", "mastodon": "422", "bluesky": "400"}
+
+
+@pytest.fixture
+def platform_account(request, organisation, x_double, mastodon, bluesky):  # type: ignore[no-untyped-def]
+    platform = request.param
+    if platform == "x":
+        account = WorkplaceAccount.objects.get(handle="TestBoard")
+        double = x_double
+    elif platform == "mastodon":
+        mastodon.reset()
+        account = factories.AccountFactory(
+            organisation=organisation,
+            platform="mastodon",
+            handle="board",
+            api_base_url=mastodon.base_url,
+            access_token="m-token",
+        )
+        double = mastodon
+    else:
+        bluesky.reset()
+        account = factories.AccountFactory(
+            organisation=organisation,
+            platform="bluesky",
+            handle="board.test",
+            api_base_url=bluesky.base_url,
+            access_token="",
+            app_password="b-pass",
+        )
+        double = bluesky
+    return platform, account, double
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for the worker")
+
+
+def approve_and_wait(
+    trainee, coach, account, settled=lambda p: p.attempts.exclude(outcome="pending").exists()
+):  # type: ignore[no-untyped-def]
+    draft = services.draft_create(author=trainee, account=account, text=f"Update {time.time_ns()}")
+    coaching.draft_submit(draft=draft, by=trainee)
+    coaching.review_approve(draft=draft, by=coach)
+    publication = Publication.objects.get(draft=draft)
+
+    def done() -> Publication | None:
+        publication.refresh_from_db()
+        return publication if settled(publication) else None
+
+    return wait_for(done)
+
+
+ALL = pytest.mark.parametrize("platform_account", ["x", "mastodon", "bluesky"], indirect=True)
+
+
+@ALL
+def test_a_post_goes_live(celery_worker, platform_account, trainee, coach):
+    _, account, _ = platform_account
+    publication = approve_and_wait(trainee, coach, account, lambda p: p.status == P.PUBLISHED)
+    assert publication.remote_id and publication.remote_url
+
+
+@ALL
+def test_surely_not_sent_is_retried_later(celery_worker, platform_account, trainee, coach):
+    _, account, _ = platform_account
+    WorkplaceAccount.objects.filter(pk=account.pk).update(api_base_url=CLOSED_PORT)
+    publication = approve_and_wait(trainee, coach, account)
+    assert publication.status == P.QUEUED and publication.not_before is not None
+    assert publication.attempts.first().outcome == PublishAttempt.Outcome.NOT_SENT
+
+
+@ALL
+def test_a_rate_limit_waits_for_the_reset(celery_worker, platform_account, trainee, coach):
+    _, account, double = platform_account
+    double.inject("429")
+    publication = approve_and_wait(trainee, coach, account)
+    account.refresh_from_db()
+    assert publication.status in (P.QUEUED, P.SENDING, P.PUBLISHED)
+    assert publication.attempts.first().outcome == PublishAttempt.Outcome.RATE_LIMITED
+    assert account.rate_limited_until is not None
+
+
+@ALL
+def test_an_auth_failure_asks_for_reconnection(celery_worker, platform_account, trainee, coach):
+    _, account, double = platform_account
+    double.inject("401")
+    publication = approve_and_wait(trainee, coach, account)
+    account.refresh_from_db()
+    assert publication.status == P.QUEUED
+    assert account.status == WorkplaceAccount.Status.NEEDS_RECONNECT
+
+
+@ALL
+def test_a_rejection_fails_in_the_platforms_words(celery_worker, platform_account, trainee, coach):
+    platform, account, double = platform_account
+    double.inject(REJECTION[platform])
+    publication = approve_and_wait(trainee, coach, account)
+    assert publication.status == P.FAILED
+    assert publication.error.startswith("The platform said: ")
+    assert len(publication.error) > len("The platform said: ") + 5
+
+
+@ALL
+def test_an_unknown_outcome_is_unconfirmed_and_not_resent(
+    celery_worker, platform_account, trainee, coach
+):
+    _, account, double = platform_account
+    double.inject("5xx-after")
+    publication = approve_and_wait(trainee, coach, account)
+    assert publication.status == P.UNCONFIRMED
+    time.sleep(1)
+    assert publication.attempts.count() == 1
