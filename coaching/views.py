@@ -61,6 +61,7 @@ def _review_context(draft: Draft, form: ReviewForm | None = None) -> dict[str, o
             strict=True,
         ),
         "blocked": selectors.blocking_codes(revision),
+        "reviewed": sandbox_selectors.last_reviewed_revision(draft),
         "overrides": revision.check_overrides.select_related("coach"),
         "revisions": sandbox_selectors.revisions_with_feedback(draft),
         "form": form or ReviewForm(initial={"revision": draft.current_revision_id}),

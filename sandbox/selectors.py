@@ -132,3 +132,13 @@ def check_context(organisation_id: int, *, media: Sequence[MediaInfo] = ()) -> C
 def findings_for_posts(posts: Sequence[str], context: CheckContext) -> list[list[Finding]]:
     """Findings for each post of a thread, in order."""
     return [run_checks(post, context=context) for post in posts]
+
+
+def last_reviewed_revision(draft: Draft) -> DraftRevision | None:
+    """The latest earlier revision a coach decided on: what the trainee's changes answer."""
+    return (
+        draft.revisions.filter(reviews__isnull=False)
+        .exclude(pk=draft.current_revision_id)
+        .order_by("-number")
+        .first()
+    )

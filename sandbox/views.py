@@ -85,6 +85,7 @@ def draft_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     context = {
         "draft": draft,
         "revisions": selectors.revisions_with_feedback(draft),
+        "reviewed": selectors.last_reviewed_revision(draft),
         "form": EditForm(initial={"text": draft.text}),
     }
     return render(request, "sandbox/draft_detail.html", context)

@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
 from sandbox.checks import CHECKS, Finding
+from sandbox.diff import word_diff
 from sandbox.tweet_text import extract_entities, parse_tweet
 
 register = template.Library()
@@ -112,3 +113,31 @@ def ago(moment: dt.datetime | None) -> str:
     if timezone.now() - moment < dt.timedelta(minutes=1):
         return "just now"
     return f"{timesince(moment)} ago"
+
+
+@register.simple_tag
+def revision_diff(old: str, new: str) -> SafeString:
+    """<del>/<ins> runs, each labelled for screen readers (they do not announce the tags)."""
+    pieces = []
+    for op, text in word_diff(old, new):
+        if op == "same":
+            pieces.append(escape(text))
+        elif op == "added":
+            pieces.append(
+                format_html(
+                    '<ins><span class="nhsuk-u-visually-hidden">added: </span>{}</ins>', text
+                )
+            )
+        else:
+            pieces.append(
+                format_html(
+                    '<del><span class="nhsuk-u-visually-hidden">removed: </span>{}</del>', text
+                )
+            )
+    return mark_safe("".join(pieces))  # noqa: S308  (every piece above is escaped)
+
+
+@register.filter
+def pair_posts(old: list[str], new: list[str]) -> list[tuple[str, str]]:
+    """Posts of two revisions side by side; a post added or removed pairs with ''."""
+    return list(itertools.zip_longest(old, new, fillvalue=""))
