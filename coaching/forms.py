@@ -47,3 +47,20 @@ class ReasonForm(DomainErrorsMixin, forms.Form):
     )
     organisation = forms.IntegerField(required=False, widget=forms.HiddenInput)
     account = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ScenarioForm(DomainErrorsMixin, forms.Form):
+    title = forms.CharField(
+        label="Title", max_length=120, widget=forms.TextInput(attrs={"class": "nhsuk-input"})
+    )
+    description = forms.CharField(
+        label="What the trainee should practise (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "nhsuk-textarea"}),
+    )
+    script = forms.CharField(
+        label="Timeline items, one a line",
+        widget=forms.Textarea(attrs={"rows": 8, "class": "nhsuk-textarea"}),
+        help_text="minutes | persona | text. Start the text with 'reply:' to reply to the "
+        "scenario's previous post. Example: 2 | dave-hollins | reply: Why was nobody told?",
+    )

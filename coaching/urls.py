@@ -18,6 +18,14 @@ urlpatterns = [
     ),
     path("publications/<int:pk>/retry/", views.publication_retry, name="publication_retry"),
     path("publications/<int:pk>/retract/", views.publication_retract, name="publication_retract"),
+    path("review/<int:pk>/replay/", views.replay, name="replay"),
+    path("scenarios/", views.scenarios, name="scenarios"),
+    path(
+        "scenarios/examples/<slug:slug>/copy/",
+        views.scenario_copy_example,
+        name="scenario_copy_example",
+    ),
+    path("scenarios/<int:pk>/start/", views.scenario_start, name="scenario_start"),
     path("connected-accounts/", views.accounts, name="accounts"),
     path("connected-accounts/x/connect/", views.account_connect_x, name="account_connect_x"),
     re_path(

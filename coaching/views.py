@@ -1,23 +1,35 @@
 """The coach's pages: the queue and the review. Thin, like the trainee's."""
 
+import dataclasses
 from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coaching import selectors, services
-from coaching.forms import ReasonForm, ReviewForm
+from coaching.forms import ReasonForm, ReviewForm, ScenarioForm
 from coaching.models import Publication, PublishingStop, Review
+from sandbox import audience
 from sandbox import selectors as sandbox_selectors
+from sandbox import services as sandbox_services
+from sandbox.checks import run_checks
 from sandbox.errors import DomainError, InvalidInput, NotAllowed
 from sandbox.http import AuthenticatedRequest, refused
-from sandbox.models import Draft, DraftRevision, Organisation, WorkplaceAccount
+from sandbox.models import (
+    Draft,
+    DraftRevision,
+    Membership,
+    Organisation,
+    Scenario,
+    WorkplaceAccount,
+)
 
 QUEUE_CHANGED = "queueChanged"
 
@@ -401,3 +413,119 @@ def account_connect_other(request: AuthenticatedRequest, platform: str) -> HttpR
         return refused(request, error, back_to=reverse("accounts"))
     messages.success(request, f"Connected @{account.handle} on {account.get_platform_display()}.")
     return redirect("accounts")
+
+
+# Scenarios and the "what would happen" replay -------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def scenarios(request: AuthenticatedRequest) -> HttpResponse:
+    """The organisation's scenarios, the shipped examples, and a form to write one."""
+    _require_reviewer_somewhere(request)
+    organisation_id = sandbox_selectors.reviewer_organisation_ids(request.user)[0]
+    form = ScenarioForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                items = sandbox_services.parse_scenario_script(form.cleaned_data["script"])
+                scenario = sandbox_services.scenario_save(
+                    by=request.user,
+                    organisation_id=organisation_id,
+                    title=form.cleaned_data["title"],
+                    description=form.cleaned_data["description"],
+                    items=items,
+                )
+            except InvalidInput as error:
+                form.add_domain_error(error)
+            except DomainError as error:
+                return refused(request, error, back_to=reverse("scenarios"))
+            else:
+                messages.success(
+                    request, f"Saved “{scenario.title}”. Start it for a trainee below."
+                )
+                return redirect("scenarios")
+        status = 422
+    context = {
+        "form": form,
+        "scenarios": Scenario.objects.filter(organisation_id=organisation_id),
+        "examples": audience.SCENARIOS,
+        "personas": audience.PERSONAS,
+        "trainees": sandbox_selectors.members_of(organisation_id, Membership.Role.TRAINEE),
+    }
+    return render(request, "coaching/scenarios.html", context, status=status)
+
+
+@require_POST
+@login_required
+def scenario_copy_example(request: AuthenticatedRequest, slug: str) -> HttpResponse:
+    _require_reviewer_somewhere(request)
+    example = next((s for s in audience.SCENARIOS if s.slug == slug), None)
+    if example is None:
+        raise Http404("No such example.")
+    try:
+        sandbox_services.scenario_save(
+            by=request.user,
+            organisation_id=sandbox_selectors.reviewer_organisation_ids(request.user)[0],
+            title=example.title,
+            description=example.description,
+            items=[dataclasses.asdict(item) for item in example.items],
+        )
+    except DomainError as error:
+        return refused(request, error, back_to=reverse("scenarios"))
+    messages.success(request, f"Added “{example.title}” to your scenarios.")
+    return redirect("scenarios")
+
+
+@require_POST
+@login_required
+def scenario_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    scenario = get_object_or_404(
+        Scenario,
+        pk=pk,
+        organisation_id__in=sandbox_selectors.reviewer_organisation_ids(request.user),
+    )
+    trainee = get_object_or_404(
+        User, pk=request.POST.get("trainee") or 0, memberships__organisation=scenario.organisation
+    )
+    try:
+        sandbox_services.scenario_start(scenario=scenario, trainee=trainee, by=request.user)
+    except DomainError as error:
+        return refused(request, error, back_to=reverse("scenarios"))
+    messages.success(
+        request,
+        f"Started “{scenario.title}” for {trainee.get_full_name() or trainee.username}. "
+        "Its posts arrive in their timeline over the next minutes.",
+    )
+    return redirect("trainee_timeline", user_id=trainee.pk)
+
+
+REPLAY_MINUTES = (1, 5, 15, 30, 60)
+
+
+@require_GET
+@login_required
+def replay(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """What would happen if this draft were posted: the audience rules that fire, and the
+    reactions and counts at a chosen minute. Nothing is posted or saved."""
+    draft = _get_draft_for_coach(request, pk)
+    try:
+        minutes = int(request.GET.get("minutes", "15"))
+    except ValueError:
+        minutes = 15
+    minutes = minutes if minutes in REPLAY_MINUTES else 15
+    text = draft.text
+    context = sandbox_selectors.check_context(draft.account.organisation_id)
+    findings = run_checks(text, context=context)
+    plan = audience.plan(text, seed=draft.pk, findings=findings)
+    seconds = minutes * 60
+    context_data = {
+        "draft": draft,
+        "minutes": minutes,
+        "choices": REPLAY_MINUTES,
+        "rules": audience.explain(text, findings=findings),
+        "counts": audience.counts_at(plan, seconds),
+        "reactions": [r for r in plan.reactions if r.at_seconds <= seconds],
+    }
+    return render(request, "coaching/replay.html", context_data)

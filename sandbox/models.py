@@ -300,3 +300,98 @@ class PreElectionPeriod(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The private simulated timeline ------------------------------------------------------------
+
+
+class Scenario(models.Model):
+    """A scripted exercise a coach or admin writes: timeline items at set offsets (a hostile
+    reply, a misinformation post, an outage). ``items`` is a list of
+    {"offset_seconds", "persona", "kind", "text"}, validated by sandbox.audience."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="scenarios"
+    )
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    items = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ScenarioRun(models.Model):
+    """One trainee working through a scenario, from ``started_at``."""
+
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="runs")
+    trainee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scenario_runs"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    started_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.scenario} for {self.trainee}"
+
+
+class TimelineItem(models.Model):
+    """One post in a trainee's private timeline: their own practice post, a simulated
+    persona's post or reaction, or a scenario's inject. Only the owner and their coaches
+    see it; it never leaves Sandpit. Items whose ``appear_at`` is still in the future
+    have not "arrived" yet."""
+
+    class Kind(models.TextChoices):
+        POST = "post", "Post"
+        REPLY = "reply", "Reply"
+        QUOTE = "quote", "Quote"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="timeline_items"
+    )
+    # A persona's slug (sandbox.audience.PERSONAS); empty for the trainee's own posts,
+    # which show as ``account``.
+    persona = models.CharField(max_length=40, blank=True)
+    account = models.ForeignKey(
+        WorkplaceAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.POST)
+    text = models.TextField()
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    appear_at = models.DateTimeField()
+    # For a practice post: the audience plan (sandbox.audience.AudiencePlan.as_dict()),
+    # stored so that later changes to the rules never rewrite what a trainee saw.
+    audience = models.JSONField(null=True, blank=True)
+    # For a simulated reaction: the audience rule that produced it (shown to coaches).
+    rule = models.CharField(max_length=40, blank=True)
+    scenario_run = models.ForeignKey(
+        ScenarioRun, on_delete=models.CASCADE, null=True, blank=True, related_name="items"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-appear_at"]
+        indexes = [
+            models.Index(fields=["owner", "parent", "-appear_at"], name="timeline_feed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} in {self.owner}'s timeline"
+
+    @property
+    def is_own(self) -> bool:
+        return not self.persona

@@ -1,10 +1,11 @@
 """Reads. Every query that decides what a user may see lives here, so a permission
 rule is written once and the views only ask."""
 
+import datetime as dt
 from collections.abc import Sequence
 
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from sandbox.checks import CheckContext, Finding, MediaInfo, run_checks
@@ -16,6 +17,7 @@ from sandbox.models import (
     LocalWord,
     Membership,
     PreElectionPeriod,
+    TimelineItem,
     WorkplaceAccount,
 )
 
@@ -142,3 +144,66 @@ def last_reviewed_revision(draft: Draft) -> DraftRevision | None:
         .order_by("-number")
         .first()
     )
+
+
+# The private timeline ---------------------------------------------------------------------
+
+FEED_LENGTH = 50
+
+
+def can_see_timeline_of(user: User, owner_id: int) -> bool:
+    """A trainee sees only their own timeline; coaches and admins see their trainees'."""
+    if user.pk == owner_id:
+        return True
+    return Membership.objects.filter(
+        user_id=owner_id, organisation_id__in=reviewer_organisation_ids(user)
+    ).exists()
+
+
+def feed_for(owner_id: int) -> list[Draft | TimelineItem]:
+    """The owner's timeline, newest first: their drafts and the posts that have arrived
+    (practice posts, personas, scenario injects). Two queries and their prefetches,
+    however long the timeline."""
+    now = timezone.now()
+    drafts = list(
+        _with_display_data(
+            Draft.objects.filter(author_id=owner_id).exclude(status=Draft.Status.WITHDRAWN)
+        ).order_by("-updated_at")[:FEED_LENGTH]
+    )
+    items = list(
+        TimelineItem.objects.filter(owner_id=owner_id, parent__isnull=True, appear_at__lte=now)
+        .select_related("account")
+        .annotate(
+            reply_count=Count("children", filter=Q(children__appear_at__lte=now), distinct=True)
+        )
+        .order_by("-appear_at")[:FEED_LENGTH]
+    )
+
+    def moment(entry: Draft | TimelineItem) -> dt.datetime:
+        return entry.updated_at if isinstance(entry, Draft) else entry.appear_at
+
+    return sorted([*drafts, *items], key=moment, reverse=True)[:FEED_LENGTH]
+
+
+def timeline_item_for(user: User, pk: int) -> TimelineItem | None:
+    item = TimelineItem.objects.select_related("account", "owner").filter(pk=pk).first()
+    if item is None or not can_see_timeline_of(user, item.owner_id):
+        return None
+    if item.appear_at > timezone.now():
+        return None  # it has not arrived yet
+    return item
+
+
+def conversation(item: TimelineItem) -> QuerySet[TimelineItem]:
+    """Replies and quotes that have arrived, oldest first, as X shows a thread."""
+    return (
+        item.children.filter(appear_at__lte=timezone.now())
+        .select_related("account")
+        .order_by("appear_at", "pk")
+    )
+
+
+def members_of(organisation_id: int, role: str) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__organisation_id=organisation_id, memberships__role=role
+    ).order_by("first_name", "username")

@@ -4,15 +4,27 @@ Status changes after authoring belong to coaching.services, which holds the one
 state machine; draft_edit asks it to move the draft when an edit must change state.
 """
 
+import datetime as dt
 from collections.abc import Sequence
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
+from sandbox import audience, tasks
+from sandbox.checks import CheckContext, run_checks
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
-from sandbox.models import Draft, DraftRevision, WorkplaceAccount
-from sandbox.selectors import role_in
+from sandbox.models import (
+    Draft,
+    DraftRevision,
+    Scenario,
+    ScenarioRun,
+    TimelineItem,
+    WorkplaceAccount,
+)
+from sandbox.selectors import REVIEWER_ROLES, check_context, role_in
 from sandbox.tweet_text import parse_tweet
 
 # X lets a thread run to 25 posts.
@@ -96,3 +108,147 @@ def draft_edit(*, draft: Draft, by: User, text: str, thread: Sequence[str] = ())
         coaching_services.draft_revised(draft=locked, revision=revision)
     locked.refresh_from_db()
     return locked
+
+
+# The private timeline ---------------------------------------------------------------------
+
+
+def practice_post(
+    *, author: User, account: WorkplaceAccount, text: str, thread: Sequence[str] = ()
+) -> TimelineItem:
+    """Post to the trainee's private timeline only: no coach, nothing leaves Sandpit. Risky
+    posts are allowed on purpose, so the simulated audience can show what would happen."""
+    if role_in(author, account.organisation_id) is None:
+        raise NotAllowed("You can only practise as your own organisation's accounts.")
+    _validate_posts(text, thread)
+    now = timezone.now()
+    with transaction.atomic():
+        head = TimelineItem.objects.create(owner=author, account=account, text=text, appear_at=now)
+        parent = head
+        for post in thread:
+            parent = TimelineItem.objects.create(
+                owner=author,
+                account=account,
+                kind=TimelineItem.Kind.REPLY,
+                text=post,
+                parent=parent,
+                appear_at=now,
+            )
+        transaction.on_commit(partial(tasks.simulate_audience.delay, head.pk), robust=True)
+    return head
+
+
+def audience_simulate(*, item_id: int) -> None:
+    """Plan the audience's reactions to a practice post and put them in the timeline,
+    each arriving at its planned time. Runs once per post (the plan is written with a
+    conditional update), however often the task is delivered."""
+    item = TimelineItem.objects.filter(pk=item_id, audience__isnull=True).first()
+    if item is None:
+        return
+    organisation_id = item.account.organisation_id if item.account else None
+    context = check_context(organisation_id) if organisation_id else CheckContext()
+    plan = audience.plan(item.text, seed=item.pk, findings=run_checks(item.text, context=context))
+    with transaction.atomic():
+        claimed = TimelineItem.objects.filter(pk=item.pk, audience__isnull=True).update(
+            audience=plan.as_dict()
+        )
+        if not claimed:
+            return
+        TimelineItem.objects.bulk_create(
+            TimelineItem(
+                owner_id=item.owner_id,
+                persona=reaction.persona,
+                kind=reaction.kind,
+                text=reaction.text,
+                parent=item,
+                rule=reaction.rule,
+                appear_at=item.appear_at + dt.timedelta(seconds=reaction.at_seconds),
+            )
+            for reaction in plan.reactions
+        )
+
+
+def _require_coach_of(user: User, organisation_id: int) -> None:
+    if role_in(user, organisation_id) not in REVIEWER_ROLES:
+        raise NotAllowed("Only coaches and admins can manage scenarios.")
+
+
+def parse_scenario_script(script: str) -> list[dict[str, object]]:
+    """Coaches write a scenario one item a line: ``minutes | persona | text``, with
+    ``reply:`` before the text for a reply to the scenario's previous post."""
+    items: list[dict[str, object]] = []
+    for number, line in enumerate(script.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|", 2)]
+        if len(parts) != 3:
+            raise InvalidInput(
+                f"Line {number}: write it as 'minutes | persona | text'.", field="script"
+            )
+        minutes, persona, text = parts
+        try:
+            offset = round(float(minutes) * 60)
+        except ValueError as exc:
+            raise InvalidInput(
+                f"Line {number}: '{minutes}' is not a number of minutes.", field="script"
+            ) from exc
+        kind = "post"
+        if text.lower().startswith("reply:"):
+            kind, text = "reply", text[len("reply:") :].strip()
+        items.append({"offset_seconds": offset, "persona": persona, "kind": kind, "text": text})
+    if not items:
+        raise InvalidInput("Write at least one line.", field="script")
+    return items
+
+
+def scenario_save(
+    *,
+    by: User,
+    organisation_id: int,
+    title: str,
+    description: str,
+    items: list[dict[str, object]],
+    scenario: Scenario | None = None,
+) -> Scenario:
+    _require_coach_of(by, organisation_id)
+    title = title.strip()
+    if not title:
+        raise InvalidInput("Give the scenario a title.", field="title")
+    try:
+        # The description is optional here; the shared validator wants one, so lend the title.
+        audience.load_scenario(
+            {"slug": "draft", "title": title, "description": description or title, "items": items}
+        )
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="script") from exc
+    scenario = scenario or Scenario(organisation_id=organisation_id, created_by=by)
+    scenario.title, scenario.description, scenario.items = title, description.strip(), items
+    scenario.save()
+    return scenario
+
+
+def scenario_start(*, scenario: Scenario, trainee: User, by: User) -> ScenarioRun:
+    """Start a scenario in one trainee's timeline: its items arrive at their offsets."""
+    _require_coach_of(by, scenario.organisation_id)
+    if role_in(trainee, scenario.organisation_id) is None:
+        raise NotAllowed("That person is not in this organisation.")
+    now = timezone.now()
+    with transaction.atomic():
+        run = ScenarioRun.objects.create(
+            scenario=scenario, trainee=trainee, started_by=by, started_at=now
+        )
+        last_post: TimelineItem | None = None
+        for entry in sorted(scenario.items, key=lambda e: int(e["offset_seconds"])):
+            is_reply = entry["kind"] == "reply" and last_post is not None
+            item = TimelineItem.objects.create(
+                owner=trainee,
+                persona=str(entry["persona"]),
+                kind=TimelineItem.Kind.REPLY if is_reply else TimelineItem.Kind.POST,
+                text=str(entry["text"]),
+                parent=last_post if is_reply else None,
+                appear_at=now + dt.timedelta(seconds=int(entry["offset_seconds"])),
+                scenario_run=run,
+            )
+            if not is_reply:
+                last_post = item
+    return run

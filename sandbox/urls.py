@@ -14,6 +14,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("timeline/", views.timeline, name="timeline"),
+    path("timeline/<int:pk>/", views.timeline_item, name="timeline_item"),
+    path("trainees/<int:user_id>/timeline/", views.trainee_timeline, name="trainee_timeline"),
     path("drafts/check/", views.draft_check, name="draft_check"),
     path("drafts/<int:pk>/", views.draft_detail, name="draft_detail"),
     path("drafts/<int:pk>/edit/", views.draft_edit, name="draft_edit"),

@@ -7,9 +7,10 @@ from celery.exceptions import TimeoutError as CeleryTimeoutError
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -41,17 +42,31 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def timeline(request: AuthenticatedRequest) -> HttpResponse:
-    """The private timeline, with the composer on top (GET), which it also saves (POST)."""
+    """The private timeline, with the composer on top (GET), which it also saves (POST):
+    as a draft, straight to the coach, or as a practice post the simulated audience sees.
+    With htmx, GET returns just the feed (polled, so new reactions arrive by themselves)."""
+    if request.htmx and request.method == "GET":
+        feed = selectors.feed_for(request.user.pk)
+        return render(request, "sandbox/timeline.html#feed", {"feed": feed})
     accounts = selectors.accounts_for_author(request.user)
     form = DraftForm(request.POST or None, accounts=accounts, initial={"account": accounts.first()})
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            data = form.cleaned_data
             try:
+                if "practise" in request.POST:
+                    services.practice_post(
+                        author=request.user, account=data["account"], text=data["text"]
+                    )
+                    messages.success(
+                        request,
+                        "Posted to your practice timeline. Watch how people react over the "
+                        "next few minutes. Nobody outside Sandpit sees it.",
+                    )
+                    return redirect("timeline")
                 draft = services.draft_create(
-                    author=request.user,
-                    account=form.cleaned_data["account"],
-                    text=form.cleaned_data["text"],
+                    author=request.user, account=data["account"], text=data["text"]
                 )
                 if "submit" in request.POST:
                     coaching_services.draft_submit(draft=draft, by=request.user)
@@ -69,10 +84,40 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
         status = 422
     context = {
         "form": form,
-        "drafts": selectors.timeline_for(request.user),
+        "feed": selectors.feed_for(request.user.pk),
         "has_accounts": accounts.exists(),
     }
     return render(request, "sandbox/timeline.html", context, status=status)
+
+
+@require_GET
+@login_required
+def timeline_item(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """One post and its conversation; with htmx, just the replies (polled)."""
+    item = selectors.timeline_item_for(request.user, pk)
+    if item is None:
+        raise Http404("No such post.")
+    context = {"item": item, "replies": selectors.conversation(item)}
+    template = (
+        "sandbox/timeline_item.html#replies" if request.htmx else "sandbox/timeline_item.html"
+    )
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def trainee_timeline(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
+    """A coach looks at one of their trainees' timelines (read only)."""
+    if user_id == request.user.pk:
+        return redirect("timeline")
+    if not selectors.can_see_timeline_of(request.user, user_id):
+        raise Http404("No such timeline.")
+    owner = get_object_or_404(User, pk=user_id)
+    context = {"owner": owner, "feed": selectors.feed_for(owner.pk)}
+    template = (
+        "sandbox/trainee_timeline.html#feed" if request.htmx else "sandbox/trainee_timeline.html"
+    )
+    return render(request, template, context)
 
 
 @require_GET

@@ -9,8 +9,10 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
+from sandbox import audience
 from sandbox.checks import CHECKS, Finding
 from sandbox.diff import word_diff
+from sandbox.models import TimelineItem
 from sandbox.tweet_text import extract_entities, parse_tweet
 
 register = template.Library()
@@ -141,3 +143,37 @@ def revision_diff(old: str, new: str) -> SafeString:
 def pair_posts(old: list[str], new: list[str]) -> list[tuple[str, str]]:
     """Posts of two revisions side by side; a post added or removed pairs with ''."""
     return list(itertools.zip_longest(old, new, fillvalue=""))
+
+
+@register.filter
+def persona(slug: str) -> audience.Persona | None:
+    """The persona behind a simulated post; None for the trainee's own (or a retired slug)."""
+    try:
+        return audience.persona(slug) if slug else None
+    except KeyError:
+        return None
+
+
+@register.filter
+def audience_counts(item: TimelineItem) -> dict[str, int]:
+    """X-style counts for a practice post, as its simulated audience stands right now."""
+    if not item.audience:
+        return {"replies": 0, "reposts": 0, "likes": 0, "views": 0, "quotes": 0}
+    seconds = max(0, int((timezone.now() - item.appear_at).total_seconds()))
+    return audience.counts_at(audience.AudiencePlan.from_dict(item.audience), seconds)
+
+
+@register.filter
+def compact_number(value: int | None) -> str:
+    """Counts as X shows them: 950, 1.2K, 14.2K, 3.4M."""
+    number = int(value or 0)
+    for size, suffix in ((1_000_000, "M"), (1_000, "K")):
+        if number >= size:
+            shown = f"{number / size:.1f}".rstrip("0").rstrip(".")
+            return f"{shown}{suffix}"
+    return str(number)
+
+
+@register.filter
+def minutes(seconds: int | str | None) -> int:
+    return round(int(seconds or 0) / 60)
