@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.db import DatabaseError, connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,6 +21,44 @@ from sandbox.errors import DomainError, InvalidInput
 from sandbox.forms import TEXT_HARD_CAP, DraftForm, EditForm
 from sandbox.http import AuthenticatedRequest, refused
 from sandbox.models import Draft
+
+
+def _thread_posts(data: QueryDict) -> list[str]:
+    """The second and later posts of a thread, in order, as typed (blank ones too, while
+    the trainee is still adding boxes)."""
+    return [
+        data[f"thread-{n}"][:TEXT_HARD_CAP]
+        for n in range(1, services.MAX_THREAD_POSTS)
+        if f"thread-{n}" in data
+    ]
+
+
+def _edits_thread(request: HttpRequest, thread: list[str]) -> bool:
+    """Handle the add and remove buttons (which work without JavaScript). True if the
+    request only changed the boxes, so the form is shown again and nothing is saved."""
+    if "add_post" in request.POST:
+        if len(thread) + 1 < services.MAX_THREAD_POSTS:
+            thread.append("")
+        return True
+    if "remove_post" in request.POST:
+        index = request.POST["remove_post"]
+        if index.isdigit() and 1 <= int(index) <= len(thread):
+            del thread[int(index) - 1]
+        return True
+    return False
+
+
+def _thread_boxes(thread: list[str]) -> list[dict[str, object]]:
+    return [
+        {
+            "index": n,
+            "box_id": f"id_thread_{n}",
+            "name": f"thread-{n}",
+            "label": f"Post {n + 1} of the thread",
+            "value": text,
+        }
+        for n, text in enumerate(thread, start=1)
+    ]
 
 
 def _get_draft_for_author(request: AuthenticatedRequest, pk: int) -> Draft:
@@ -50,24 +88,24 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
         return render(request, "sandbox/timeline.html#feed", {"feed": feed})
     accounts = selectors.accounts_for_author(request.user)
     form = DraftForm(request.POST or None, accounts=accounts, initial={"account": accounts.first()})
+    thread = _thread_posts(request.POST)
     status = 200
-    if request.method == "POST":
+    if _edits_thread(request, thread):
+        pass  # Added or removed a box: show the form again, saving nothing.
+    elif request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
             try:
+                posts = {"text": data["text"], "thread": [t for t in thread if t.strip()]}
                 if "practise" in request.POST:
-                    services.practice_post(
-                        author=request.user, account=data["account"], text=data["text"]
-                    )
+                    services.practice_post(author=request.user, account=data["account"], **posts)
                     messages.success(
                         request,
                         "Posted to your practice timeline. Watch how people react over the "
                         "next few minutes. Nobody outside Sandpit sees it.",
                     )
                     return redirect("timeline")
-                draft = services.draft_create(
-                    author=request.user, account=data["account"], text=data["text"]
-                )
+                draft = services.draft_create(author=request.user, account=data["account"], **posts)
                 if "submit" in request.POST:
                     coaching_services.draft_submit(draft=draft, by=request.user)
             except InvalidInput as error:
@@ -84,6 +122,7 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
         status = 422
     context = {
         "form": form,
+        "thread_boxes": _thread_boxes(thread),
         "feed": selectors.feed_for(request.user.pk),
         "has_accounts": accounts.exists(),
     }
@@ -127,11 +166,13 @@ def draft_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_author(request, pk)
     if request.htmx:
         return render(request, "sandbox/draft_detail.html#publication", {"draft": draft})
+    revision = draft.current_revision
     context = {
         "draft": draft,
         "revisions": selectors.revisions_with_feedback(draft),
         "reviewed": selectors.last_reviewed_revision(draft),
         "form": EditForm(initial={"text": draft.text}),
+        "thread_boxes": _thread_boxes(revision.thread if revision else []),
     }
     return render(request, "sandbox/draft_detail.html", context)
 
@@ -141,9 +182,17 @@ def draft_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def draft_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_author(request, pk)
     form = EditForm(request.POST)
-    if form.is_valid():
+    thread = _thread_posts(request.POST)
+    if _edits_thread(request, thread):
+        form.errors.clear()  # only added or removed a box: no complaints yet
+    elif form.is_valid():
         try:
-            services.draft_edit(draft=draft, by=request.user, text=form.cleaned_data["text"])
+            services.draft_edit(
+                draft=draft,
+                by=request.user,
+                text=form.cleaned_data["text"],
+                thread=[t for t in thread if t.strip()],
+            )
         except InvalidInput as error:
             form.add_domain_error(error)
         except DomainError as error:
@@ -155,9 +204,12 @@ def draft_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     context = {
         "draft": draft,
         "revisions": selectors.revisions_with_feedback(draft),
+        "reviewed": selectors.last_reviewed_revision(draft),
         "form": form,
+        "thread_boxes": _thread_boxes(thread),
     }
-    return render(request, "sandbox/draft_detail.html", context, status=422)
+    status = 200 if _edits_thread(request, thread) else 422
+    return render(request, "sandbox/draft_detail.html", context, status=status)
 
 
 @require_POST
@@ -222,7 +274,10 @@ def health(request: HttpRequest) -> JsonResponse:
 def draft_check(request: AuthenticatedRequest) -> HttpResponse:
     """Live risk hints for the composer, asked for by htmx as the trainee pauses typing.
     Nothing is saved; the organisation's own check settings apply."""
-    text = request.POST.get("text", "")[:TEXT_HARD_CAP]
+    # "field" names the box that asked (the first post, or thread-2 and so on).
+    field = request.POST.get("field", "text")
+    text = request.POST.get(field if field == "text" or field.startswith("thread-") else "text", "")
+    text = text[:TEXT_HARD_CAP]
     accounts = selectors.accounts_for_author(request.user)
     account = accounts.filter(pk=request.POST.get("account") or 0).first() or accounts.first()
     context = selectors.check_context(account.organisation_id) if account else CheckContext()
