@@ -19,6 +19,25 @@
     var result = window.SandpitTweetText.parseTweet(textarea.value);
     var text = counter.querySelector("[data-count-text]") || counter;
     text.textContent = describe(result);
+    // The ring fills as X's does. A CSS custom property set through the CSSOM is allowed
+    // under our Content-Security-Policy (an inline style attribute would not be).
+    var ring = counter.querySelector("[data-count-ring]");
+    if (ring) {
+      ring.style.setProperty("--progress", Math.min(100, result.permillage / 10) + "%");
+    }
+    // X highlights the part past the limit; show it under the box.
+    var overflow = document.querySelector('[data-overflow-for="' + textarea.id + '"]');
+    if (overflow) {
+      var over = result.valid ? "" : textarea.value.slice(Math.max(0, result.validRangeEnd + 1));
+      overflow.hidden = !over;
+      overflow.textContent = "";
+      if (over) {
+        overflow.append("Past the limit: ");
+        var mark = document.createElement("mark");
+        mark.textContent = over;
+        overflow.append(mark);
+      }
+    }
     counter.classList.toggle("sp-count--warn", result.valid && result.weightedLength > LIMIT - 20);
     counter.classList.toggle("sp-count--over", !result.valid && result.weightedLength > LIMIT);
     // Screen readers hear the count when typing pauses, not on every keystroke.
