@@ -62,7 +62,7 @@ def test_a_bad_boolean_fails_loudly():
 def test_seed_demo_is_idempotent_and_prints_the_logins(db, django_db_blocker):
     from django.core.management import call_command
 
-    from sandbox.models import Membership, Organisation, WorkplaceAccount
+    from sandbox.models import Membership, Organisation, Scenario, WorkplaceAccount
 
     out = []
     for _ in range(2):
@@ -74,5 +74,6 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(db, django_db_blocker):
     assert Organisation.objects.filter(name="NHS Demo Board").count() == 1
     assert WorkplaceAccount.objects.get(handle="NHSDemoBoard").access_token
     assert Membership.objects.count() == 3
+    assert Scenario.objects.count() == 3  # the examples, once
     for login in ("admin", "coach", "trainee"):
         assert f"  {login}" in out[1]

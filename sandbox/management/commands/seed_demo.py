@@ -1,5 +1,6 @@
 """Create (or refresh) the demo organisation. Safe to run any number of times."""
 
+import dataclasses
 from typing import Any
 
 from django.conf import settings
@@ -7,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from sandbox.models import Membership, Organisation, WorkplaceAccount
+from sandbox import audience
+from sandbox.models import Membership, Organisation, Scenario, WorkplaceAccount
 
 DEMO_USERS = [
     # username, full name, role, password
@@ -57,6 +59,16 @@ class Command(BaseCommand):
                 user.save()
                 Membership.objects.update_or_create(
                     user=user, organisation=organisation, defaults={"role": role}
+                )
+            # The example exercises, ready for the coach to start for the trainee.
+            for example in audience.SCENARIOS:
+                Scenario.objects.get_or_create(
+                    organisation=organisation,
+                    title=example.title,
+                    defaults={
+                        "description": example.description,
+                        "items": [dataclasses.asdict(item) for item in example.items],
+                    },
                 )
         self.stdout.write(
             self.style.SUCCESS(
