@@ -1,0 +1,82 @@
+"""axe-core (vendored, static/vendor/axe-core) in Chromium over every main page, for
+each role: no serious or critical WCAG violations.
+
+The test context bypasses our CSP only so axe itself can be injected; the pages are the
+real ones, served by the live server."""
+
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from coaching import services as coaching
+from sandbox import services
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parents[2] / "static/vendor/axe-core/axe-4.14.1.min.js"
+
+
+def violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', "
+        "'wcag21aa', 'wcag22aa', 'best-practice']})"
+    )
+    assert len(result["passes"]) > 10, "axe did not really check the page"
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def signed_in(browser, live_server, user):  # type: ignore[no-untyped-def]
+    page = browser.new_context(bypass_csp=True).new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    return page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_main_pages_have_no_serious_accessibility_problems(
+    browser, live_server, trainee, coach, admin, account
+):
+    draft = services.draft_create(
+        author=trainee, account=account, text="£1 for every retweet! Call 07700 900123 #nhs"
+    )
+    other = services.draft_create(author=trainee, account=account, text="Clinic open 9-5")
+    coaching.draft_submit(draft=other, by=trainee)
+    practice = services.practice_post(author=trainee, account=account, text="Is it open?")
+    services.audience_simulate(item_id=practice.pk)
+
+    pages = {
+        trainee: [
+            reverse("timeline"),
+            reverse("draft_detail", args=[draft.pk]),
+            reverse("timeline_item", args=[practice.pk]),
+        ],
+        coach: [
+            reverse("queue"),
+            reverse("review", args=[other.pk]),
+            reverse("replay", args=[draft.pk]),
+            reverse("publishing"),
+            reverse("scenarios"),
+        ],
+        admin: [reverse("accounts")],
+    }
+    problems = {}
+    login = browser.new_context(bypass_csp=True).new_page()
+    login.goto(f"{live_server.url}/accounts/login/")
+    problems["/accounts/login/"] = violations(login)
+    for person, urls in pages.items():
+        page = signed_in(browser, live_server, person)
+        for url in urls:
+            page.goto(f"{live_server.url}{url}")
+            page.wait_for_load_state("networkidle")
+            problems[url] = violations(page)
+    found = {
+        url: [f"{v['id']}: {v['help']} ({len(v['nodes'])}x)" for v in found]
+        for url, found in problems.items()
+        if found
+    }
+    assert found == {}
