@@ -1,0 +1,285 @@
+"""Publish latency and throughput, against a bare Celery round trip measured in the same run.
+
+One worker subprocess (concurrency 1) on PostgreSQL and a private Redis publishes to an
+X API double with no faults. Figures:
+
+- approve -> live: from the commit of ``review_approve`` to the double storing the post,
+  one post at a time (so nothing queues), median and p99;
+- sustained publications per second: a batch approved in one transaction (all messages
+  leave at its commit), until every publication row is ``published``;
+- the baseline: ``coaching.tasks.heartbeat`` (a no-op) ``.delay().get()`` with the Redis
+  result backend, median and p99, and no-op tasks per second for a batch of the same size;
+- the ratios publish / no-op, i.e. what the pipeline costs over Celery itself.
+
+    .venv/bin/python bench/publish_latency.py [--posts 200] [--batch 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _stack, wherever we run from
+
+import _stack  # after the path is set
+
+# Suffixed with our pid: concurrent runs must not share (or drop) one database.
+DATABASE_PREFIX = "sandpit_latency"
+HANDLE = "LatencyBoard"
+WARM_UP = 10
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=200, help="posts timed one by one (200)")
+    parser.add_argument("--batch", type=int, default=200, help="posts in the throughput batch")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=_stack.RESULTS_DIR / "publish_latency.json",
+        help="where to write the figures",
+    )
+    parser.add_argument("--timeout", type=float, default=120.0, help="per-phase limit (s)")
+    args = parser.parse_args(argv)
+    if args.posts < 1 or args.batch < 1:
+        parser.error("--posts and --batch must be at least 1")
+    return args
+
+
+def wait(predicate: Callable[[], bool], timeout: float, what: str, every: float) -> None:
+    """Poll a database condition. The interval bounds the timing's resolution; polling
+    faster would take CPU from the worker (2 cores), so the intervals are chosen per use."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise _stack.StackError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {
+        "median_ms": round(statistics.median(samples) * 1000, 2),
+        "p99_ms": round(_stack.percentile(samples, 0.99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(samples) * 1000, 2),
+        "min_ms": round(min(samples) * 1000, 2),
+        "max_ms": round(max(samples) * 1000, 2),
+        "samples": len(samples),
+    }
+
+
+def approve_timed(cast: _stack.Cast, draft: Any) -> float:
+    """Approve; return the monotonic time of the commit. Our on_commit hook is registered
+    before review_approve's, so it runs first after COMMIT, before the message is sent."""
+    from django.db import transaction
+
+    committed: list[float] = []
+    with transaction.atomic():
+        transaction.on_commit(lambda: committed.append(time.monotonic()))
+        _stack.approve(cast, draft)
+    return committed[0]
+
+
+def measure_publish_latency(
+    cast: _stack.Cast, double: _stack.CountingXDouble, texts: list[str], timeout: float
+) -> tuple[list[float], list[float]]:
+    """Approve -> stored at the double, and approve -> row published, one post at a time."""
+    from coaching.models import Publication
+
+    drafts = [_stack.write_and_submit(cast, text) for text in texts]
+    to_double: list[float] = []
+    to_row: list[float] = []
+    for draft, text in zip(drafts, texts, strict=True):
+        committed = approve_timed(cast, draft)
+        # Timed by the double itself (its store timestamp), no polling involved.
+        to_double.append(double.wait_for_text(text, timeout) - committed)
+        # The row turns "published" a moment after the double answers; waiting for it
+        # too keeps the next post from overlapping this one's bookkeeping.
+        published = Publication.objects.filter(draft=draft, status=Publication.Status.PUBLISHED)
+        wait(published.exists, timeout, f"publication of {text!r}", every=0.005)
+        to_row.append(time.monotonic() - committed)
+    return to_double, to_row
+
+
+def measure_publish_throughput(
+    cast: _stack.Cast, double: _stack.CountingXDouble, texts: list[str], timeout: float
+) -> dict[str, float]:
+    from django.db import transaction
+
+    from coaching.models import Publication
+
+    drafts = [_stack.write_and_submit(cast, text) for text in texts]
+    committed: list[float] = []
+    # One transaction: every approval commits at once and all the messages leave together
+    # at commit, so the clock measures the pipeline draining, not our approving.
+    with transaction.atomic():
+        transaction.on_commit(lambda: committed.append(time.monotonic()))
+        for draft in drafts:
+            _stack.approve(cast, draft)
+    start = committed[0]
+    ids = [draft.pk for draft in drafts]
+    done = Publication.objects.filter(draft_id__in=ids, status=Publication.Status.PUBLISHED)
+    wait(lambda: done.count() == len(ids), timeout, "the batch to be published", every=0.05)
+    all_published = time.monotonic() - start
+    last_stored = max(double.stored_at[text] for text in texts) - start
+    return {
+        "posts": len(texts),
+        "seconds_to_all_published": round(all_published, 3),
+        "per_second": round(len(texts) / all_published, 1),
+        "seconds_to_all_at_double": round(last_stored, 3),
+        "per_second_at_double": round(len(texts) / last_stored, 1),
+    }
+
+
+def measure_noop_latency(count: int) -> list[float]:
+    from coaching import tasks
+
+    samples = []
+    for _ in range(count):
+        started = time.monotonic()
+        tasks.heartbeat.delay().get(timeout=10)
+        samples.append(time.monotonic() - started)
+    return samples
+
+
+def measure_noop_throughput(count: int, timeout: float) -> dict[str, float]:
+    from coaching import tasks
+
+    started = time.monotonic()
+    results = [tasks.heartbeat.delay() for _ in range(count)]
+    for result in results:
+        result.get(timeout=timeout)
+    elapsed = time.monotonic() - started
+    return {"tasks": count, "seconds": round(elapsed, 3), "per_second": round(count / elapsed, 1)}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    _stack.require_postgres()
+    workdir = Path(tempfile.mkdtemp(prefix="sandpit-latency-"))
+    wall_start = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        redis = _stack.RedisServer(workdir)
+        stack.callback(redis.stop)
+        redis.start()
+        # No faults. X's real create limit (200 per 15 minutes, which the double enforces)
+        # would stop the run half-way; a one-second window keeps it out of the figures.
+        double = _stack.CountingXDouble(rate_limit_window_seconds=1)
+        stack.callback(double.stop)
+        double.start()
+        token = "latency-bench-token"  # noqa: S105 - the double's, not a secret
+        remote_user_id = double.add_user(HANDLE, token=token)
+
+        database = _stack.private_database(DATABASE_PREFIX)
+        stack.callback(_stack.drop_database, database)
+        _stack.recreate_database(database)
+        env = _stack.stack_env(database=database, redis_url=redis.url, x_base_url=double.base_url)
+        _stack.setup_django(env)
+        _stack.migrate()
+        cast = _stack.seed(handle=HANDLE, token=token, remote_user_id=remote_user_id)
+
+        # No beat: nothing here loses messages, and a sweep every 30 s would only add noise.
+        worker = _stack.worker_process(env, workdir, concurrency=1)
+        stack.callback(worker.stop)
+        worker.start()
+        _stack.wait_for_worker(worker, timeout=60)
+
+        # Warm up both paths: the pool child's first task opens its DB connection and
+        # imports lazily; the first publish also builds the HTTP client.
+        measure_noop_latency(WARM_UP)
+        measure_publish_latency(
+            cast, double, [f"Warm-up post {i}" for i in range(WARM_UP)], args.timeout
+        )
+
+        print(f"publish latency, {args.posts} posts one at a time ...")
+        to_double, to_row = measure_publish_latency(
+            cast, double, [f"Latency post {i}: clinic update" for i in range(args.posts)],
+            args.timeout,
+        )  # fmt: skip
+        print(f"no-op round trip, {args.posts} tasks one at a time ...")
+        noop = measure_noop_latency(args.posts)
+        print(f"publish throughput, batch of {args.batch} ...")
+        publish_rate = measure_publish_throughput(
+            cast, double, [f"Batch post {i}: clinic update" for i in range(args.batch)],
+            args.timeout,
+        )  # fmt: skip
+        print(f"no-op throughput, batch of {args.batch} ...")
+        noop_rate = measure_noop_throughput(args.batch, args.timeout)
+
+    publish = summary(to_double)
+    baseline = summary(noop)
+    return {
+        "approve_to_live_at_double": publish,
+        "approve_to_row_published": summary(to_row),
+        "publish_throughput": publish_rate,
+        "noop_round_trip": baseline,
+        "noop_throughput": noop_rate,
+        "ratios": {
+            "latency_median_publish_over_noop": round(
+                publish["median_ms"] / baseline["median_ms"], 2
+            ),
+            "latency_p99_publish_over_noop": round(publish["p99_ms"] / baseline["p99_ms"], 2),
+            "throughput_publish_over_noop": round(
+                publish_rate["per_second"] / noop_rate["per_second"], 3
+            ),
+        },
+        "config": {
+            "worker_concurrency": 1,
+            "database": "PostgreSQL",
+            "broker": "private redis-server",
+            "x_double_faults": "none",
+        },
+        "wall_seconds": round(time.monotonic() - wall_start, 1),
+    }
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    live, row = report["approve_to_live_at_double"], report["approve_to_row_published"]
+    noop, rates = report["noop_round_trip"], report["ratios"]
+    pub, nt = report["publish_throughput"], report["noop_throughput"]
+    print(
+        "\n".join(
+            [
+                "",
+                "== publish_latency (1 worker, concurrency 1) ==",
+                f"approve -> live at double   median {live['median_ms']} ms, "
+                f"p99 {live['p99_ms']} ms  ({live['samples']} posts)",
+                f"approve -> row published    median {row['median_ms']} ms, p99 {row['p99_ms']} ms",
+                f"no-op .delay().get()        median {noop['median_ms']} ms, "
+                f"p99 {noop['p99_ms']} ms",
+                f"publish throughput          {pub['per_second']} posts/s "
+                f"({pub['posts']} in {pub['seconds_to_all_published']} s)",
+                f"no-op throughput            {nt['per_second']} tasks/s "
+                f"({nt['tasks']} in {nt['seconds']} s)",
+                f"ratios                      latency median x{rates['latency_median_publish_over_noop']}, "  # noqa: E501
+                f"p99 x{rates['latency_p99_publish_over_noop']}; "
+                f"throughput x{rates['throughput_publish_over_noop']}",
+                f"wall time                   {report['wall_seconds']} s",
+            ]
+        )
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    _stack.exit_cleanly_on_signals()
+    try:
+        report = run(args)
+    except KeyboardInterrupt:
+        print("interrupted; everything this run started has been stopped", file=sys.stderr)
+        return 130
+    _stack.write_json(args.json, report)
+    print_summary(report)
+    print(f"figures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
