@@ -154,7 +154,9 @@ def draft_withdraw(*, draft: Draft, by: User) -> Draft:
     """The trainee abandons the draft. A queued publication is cancelled with it."""
     _require_author(draft, by)
     with transaction.atomic():
-        if draft.status == S.APPROVED:
+        # Decide from the status now, not the page's: a coach may have approved since.
+        current = Draft.objects.select_for_update().get(pk=draft.pk)
+        if current.status == S.APPROVED:
             _cancel_queued_publication(draft, reason="The trainee withdrew the post.")
         _move(draft, "withdraw", claimed_by=None, claimed_at=None)
     return draft
@@ -183,13 +185,15 @@ def draft_revised(*, draft: Draft, revision: DraftRevision) -> None:
 def _cancel_queued_publication(draft: Draft, *, reason: str) -> None:
     # Races with the worker's claim (queued -> sending): whichever update lands first
     # wins, so either the post is cancelled or it is already on its way and we refuse.
-    Publication.objects.filter(draft=draft, status=P.QUEUED).update(
+    # Only a publication with nothing live yet: parts go out in order, so an empty
+    # remote_id means no post of the thread is on the account.
+    Publication.objects.filter(draft=draft, status=P.QUEUED, remote_id="").update(
         status=P.CANCELLED, error=reason, updated_at=timezone.now()
     )
     if Publication.objects.filter(draft=draft, status__in=Publication.ACTIVE_STATUSES).exists():
         raise InvalidState(
-            "This post is already being published (or is live), so it can no longer be "
-            "changed. Start a new draft instead."
+            "This post is already being published (or part of it is live), so it can no "
+            "longer be changed. Ask your coach to retract it, or start a new draft."
         )
 
 
@@ -371,6 +375,10 @@ def review_reject(
 # failed | unconfirmed --retry (a coach)--> queued;  published --retract--> retracted
 
 MAX_NOT_SENT_TRIES = 8
+# How far back reconcile looks: a short look while a post may still be appearing, a long
+# one before it may conclude that a post never arrived.
+RECONCILE_QUICK_DEPTH = 100
+RECONCILE_SEARCH_DEPTH = 1000
 TOKEN_REFRESH_MARGIN = dt.timedelta(minutes=5)
 
 
@@ -400,8 +408,9 @@ def _set_publication(publication: Publication, *, expected: str, **fields: objec
     """Move a publication on, only if it is still in ``expected`` (the claim pattern)."""
     fields.setdefault("updated_at", timezone.now())
     updated = Publication.objects.filter(pk=publication.pk, status=expected).update(**fields)
-    for name, value in fields.items():
-        setattr(publication, name, value)
+    if updated:
+        for name, value in fields.items():
+            setattr(publication, name, value)
     return updated == 1
 
 
@@ -501,8 +510,12 @@ def _send_parts(publication: Publication, publisher: Publisher) -> None:
     """Publish each post not yet live, in order, as a reply chain. Each success is saved
     before the next post goes, so a failure part-way resumes from the post that failed."""
     parts = [dict(part) for part in publication.parts]
-    start = publication.next_part or 0
-    for index in range(start, len(parts)):
+    start = publication.next_part
+    first = len(parts) if start is None else start  # None: every post is already live
+    for index in range(first, len(parts)):
+        if index > first and (stop := standing_stop(publication.account)) is not None:
+            _release(publication, _stop_reason(stop) + _progress(publication))
+            return
         attempt = PublishAttempt.objects.create(
             publication=publication,
             part=index,
@@ -519,27 +532,30 @@ def _send_parts(publication: Publication, publisher: Publisher) -> None:
                 reply_to=parts[index - 1]["remote_id"] if index else None,
             )
         except PublishError as error:
-            _finish_attempt(attempt, started, error=error)
-            _handle_failure(publication, error)
+            _record_failure(publication, attempt, started, error)
             return
         except Exception as error:
             # A bug or an unexpected library error mid-request: the post may have gone out.
             logger.exception("Unexpected error publishing %s", publication.pk)
             unknown = OutcomeUnknown(f"Unexpected error while publishing: {error}")
-            _finish_attempt(attempt, started, error=unknown)
-            _handle_failure(publication, unknown)
+            _record_failure(publication, attempt, started, unknown)
             return
         finally:
             _save_session(publication.account, publisher)
-        _finish_attempt(attempt, started, status_code=post.status_code)
         parts[index].update(remote_id=post.remote_id, remote_url=post.remote_url)
-        _set_publication(
-            publication,
-            expected=P.SENDING,
-            parts=parts,
-            remote_id=parts[0]["remote_id"],
-            remote_url=parts[0]["remote_url"],
-        )
+        # The attempt's success and the live part are saved together: a crash can never
+        # leave a finished attempt beside a row that does not know its post is live.
+        with transaction.atomic():
+            _finish_attempt(attempt, started, status_code=post.status_code)
+            still_ours = _set_publication(
+                publication,
+                expected=P.SENDING,
+                parts=parts,
+                remote_id=parts[0]["remote_id"],
+                remote_url=parts[0]["remote_url"],
+            )
+        if not still_ours:
+            return  # the sweep settled it meanwhile; it is not ours to carry on
     _set_publication(
         publication,
         expected=P.SENDING,
@@ -548,6 +564,14 @@ def _send_parts(publication: Publication, publisher: Publisher) -> None:
         not_before=None,
         error="",
     )
+
+
+def _record_failure(
+    publication: Publication, attempt: PublishAttempt, started: float, error: PublishError
+) -> None:
+    with transaction.atomic():
+        _finish_attempt(attempt, started, error=error)
+        _handle_failure(publication, error)
 
 
 def _release(
@@ -575,13 +599,24 @@ def _publisher_with_fresh_credentials(account: WorkplaceAccount) -> Publisher:
         and expires is not None
         and expires - timezone.now() < TOKEN_REFRESH_MARGIN
     ):
-        tokens = x_oauth.refresh(
-            base_url=account.api_base_url or settings.X_API_BASE_URL,
-            client_id=settings.X_CLIENT_ID,
-            client_secret=settings.X_CLIENT_SECRET,
-            refresh_token=account.refresh_token,
-            timeout=_timeout(),
-        )
+        try:
+            tokens = x_oauth.refresh(
+                base_url=account.api_base_url or settings.X_API_BASE_URL,
+                client_id=settings.X_CLIENT_ID,
+                client_secret=settings.X_CLIENT_SECRET,
+                refresh_token=account.refresh_token,
+                timeout=_timeout(),
+            )
+        except AuthFailed:
+            # Two workers may refresh at once with the same single-use token: if the other
+            # one already saved a new pair, use it rather than asking for a reconnect.
+            fresh = WorkplaceAccount.objects.get(pk=account.pk)
+            if fresh.token_expires_at != account.token_expires_at:
+                return publisher_for(fresh)
+            raise
+        except PublishError as error:
+            # Only the token endpoint was involved: no post went anywhere.
+            raise NotSent(f"Could not refresh the X token: {error}") from error
         saved = WorkplaceAccount.objects.filter(
             pk=account.pk, token_expires_at=account.token_expires_at
         ).update(
@@ -781,24 +816,31 @@ def publication_reconcile(*, publication: Publication, by: User | None = None) -
     index = publication.next_part
     if index is None:
         _set_publication(publication, expected=P.UNCONFIRMED, status=P.PUBLISHED, error="")
+        publication.refresh_from_db()
         return publication.status
+    now = timezone.now()
+    last_try = publication.attempts.filter(part=index).order_by("-started_at").first()
+    concluding = last_try is None or now - last_try.started_at >= _seconds(
+        settings.RECONCILE_GRACE_SECONDS
+    )
+    # A fresh post is near the top, so a short look finds it. To conclude it never
+    # arrived we must look far enough back, however busy the account has been since.
+    depth = RECONCILE_SEARCH_DEPTH if concluding else RECONCILE_QUICK_DEPTH
     try:
-        recent = _publisher_with_fresh_credentials(publication.account).recent_posts(limit=100)
+        recent = _publisher_with_fresh_credentials(publication.account).recent_posts(limit=depth)
     except PublishError as error:
         _set_publication(
             publication,
             expected=P.UNCONFIRMED,
-            not_before=timezone.now() + _seconds(settings.RECONCILE_EVERY_SECONDS),
+            not_before=now + _seconds(settings.RECONCILE_EVERY_SECONDS),
         )
         raise InvalidState(f"Could not look at the account just now: {error}") from error
     parts = [dict(part) for part in publication.parts]
     match = next((post for post in recent if _same_text(parts[index]["text"], post.text)), None)
-    now = timezone.now()
-    last_try = publication.attempts.filter(part=index).order_by("-started_at").first()
     if match is not None:
         parts[index].update(remote_id=match.remote_id, remote_url=match.remote_url)
         more = index + 1 < len(parts)
-        _set_publication(
+        changed = _set_publication(
             publication,
             expected=P.UNCONFIRMED,
             status=P.QUEUED if more else P.PUBLISHED,
@@ -809,13 +851,12 @@ def publication_reconcile(*, publication: Publication, by: User | None = None) -
             not_before=None,
             error="" if not more else "Checked: the post is live; the rest of the thread follows.",
         )
-        if more:
+        if changed and more:
             _enqueue(publication)
         detail = "Found on the account: it is live."
-    elif last_try is None or now - last_try.started_at >= _seconds(
-        settings.RECONCILE_GRACE_SECONDS
-    ):
-        _set_publication(
+    elif concluding and len(recent) < depth:
+        # We saw everything the account has posted: it surely is not there.
+        changed = _set_publication(
             publication,
             expected=P.UNCONFIRMED,
             status=P.FAILED,
@@ -824,6 +865,17 @@ def publication_reconcile(*, publication: Publication, by: User | None = None) -
             "A coach can publish it again." + _progress(publication),
         )
         detail = "Not on the account: marked as failed."
+    elif concluding:
+        # The account has posted more than we can look through: not finding it proves
+        # nothing, and calling it failed could lead a coach to post it twice.
+        changed = _set_publication(
+            publication,
+            expected=P.UNCONFIRMED,
+            not_before=now + dt.timedelta(hours=1),
+            error=f"It is not among the account's latest {depth} posts, which does not prove "
+            "it failed. Look at the account: if the post is not there, choose 'Publish anyway'.",
+        )
+        detail = f"Not among the latest {depth} posts: left for a coach to decide."
     else:
         _set_publication(
             publication,
@@ -831,13 +883,15 @@ def publication_reconcile(*, publication: Publication, by: User | None = None) -
             not_before=now + _seconds(settings.RECONCILE_EVERY_SECONDS),
         )
         return publication.status
-    _audit(
-        AuditEvent.Action.PUBLICATION_RECONCILED,
-        organisation_id=publication.account.organisation_id,
-        actor=by,
-        publication=publication,
-        detail=detail,
-    )
+    if changed:
+        _audit(
+            AuditEvent.Action.PUBLICATION_RECONCILED,
+            organisation_id=publication.account.organisation_id,
+            actor=by,
+            publication=publication,
+            detail=detail,
+        )
+    publication.refresh_from_db()
     return publication.status
 
 
@@ -887,28 +941,39 @@ def publication_retract(*, publication: Publication, by: User, reason: str) -> P
             "Say why you are taking the post down; it goes in the audit log.", field="reason"
         )
     publication.refresh_from_db()
-    if (
-        publication.status not in (P.PUBLISHED, P.FAILED, P.UNCONFIRMED)
-        or not publication.live_parts
-    ):
-        raise InvalidState("Only a post that is live can be retracted.")
-    publisher = _publisher_with_fresh_credentials(publication.account)
+    previous = publication.status
+    # Not from "unconfirmed": a post we are unsure of must be checked first, or we would
+    # call it taken down while it may still be live.
+    if previous not in (P.PUBLISHED, P.FAILED) or not publication.live_parts:
+        raise InvalidState(
+            "Only a post that is live can be retracted. If it is not confirmed yet, "
+            "check the account first."
+        )
     parts = [dict(part) for part in publication.parts]
-    # Last post first, so a half-done retraction never leaves replies to a deleted post.
-    for part in reversed(parts):
-        if not part.get("remote_id"):
-            continue
-        try:
+    try:
+        publisher = _publisher_with_fresh_credentials(publication.account)
+        # Last post first, so a half-done retraction never leaves replies to a deleted
+        # post. Each deletion is saved as it happens, so trying again skips those.
+        for part in reversed(parts):
+            if not part.get("remote_id") or part.get("retracted"):
+                continue
             publisher.delete(remote_id=part["remote_id"])
-        except PublishError as error:
-            raise InvalidState(
-                f"Could not take the post down: {error}. Nothing else was changed; try again."
-            ) from error
-    Publication.objects.filter(pk=publication.pk).update(
+            part["retracted"] = True
+            Publication.objects.filter(pk=publication.pk, status=previous).update(parts=parts)
+    except PublishError as error:
+        gone = sum(1 for part in parts if part.get("retracted"))
+        raise InvalidState(
+            f"Could not take the post down: {error}. "
+            + (f"{gone} post(s) of the thread were taken down; " if gone else "")
+            + "try again to finish."
+        ) from error
+    retracted = Publication.objects.filter(pk=publication.pk, status=previous).update(
         status=P.RETRACTED,
         error=f"Retracted by {by.get_full_name() or by.username}: {reason}",
         updated_at=timezone.now(),
     )
+    if not retracted:
+        raise InvalidState("Someone changed this post while you were retracting it; look again.")
     publication.refresh_from_db()
     _audit(
         AuditEvent.Action.PUBLICATION_RETRACTED,
@@ -1005,18 +1070,32 @@ def publication_sweep(*, now: dt.datetime | None = None, force: bool = False) ->
     return {"enqueued": enqueued, "reconciling": reconciling, **_settle_stuck(now)}
 
 
+# A try with one of these outcomes surely left nothing on the account.
+_SURELY_NOT_LIVE = (
+    PublishAttempt.Outcome.NOT_SENT,
+    PublishAttempt.Outcome.RATE_LIMITED,
+    PublishAttempt.Outcome.AUTH_FAILED,
+    PublishAttempt.Outcome.REJECTED,
+)
+
+
 def _settle_stuck(now: dt.datetime) -> dict[str, int]:
     requeued = unconfirmed = 0
     stuck = Publication.objects.filter(
         status=P.SENDING, updated_at__lte=now - _seconds(settings.STUCK_SENDING_SECONDS)
     )
     for publication in stuck:
-        pending = publication.attempts.filter(outcome=PublishAttempt.Outcome.PENDING)
-        if not pending.exists():
+        part = publication.next_part
+        if part is None:  # every post is live; only the final update was missed
+            _set_publication(publication, expected=P.SENDING, status=P.PUBLISHED, error="")
+            continue
+        latest = publication.attempts.filter(part=part).order_by("-started_at", "-pk").first()
+        if latest is None or latest.outcome in _SURELY_NOT_LIVE:
             # The worker died after claiming and before any request left: safe to retry.
             if _set_publication(publication, expected=P.SENDING, status=P.QUEUED):
                 requeued += 1
             continue
+        pending = publication.attempts.filter(outcome=PublishAttempt.Outcome.PENDING)
         pending.update(
             outcome=PublishAttempt.Outcome.UNKNOWN,
             finished_at=now,
