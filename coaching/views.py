@@ -139,9 +139,14 @@ def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         decision = data["decision"]
         revision = DraftRevision.objects.filter(draft=draft, pk=data["revision"]).first()
-        kwargs: dict[str, object] = {"draft": draft, "by": request.user, "note": data["note"]}
-        if revision is not None:
-            kwargs["revision"] = revision
+        if revision is None:
+            raise Http404("That revision is not part of this draft.")
+        kwargs: dict[str, object] = {
+            "draft": draft,
+            "by": request.user,
+            "note": data["note"],
+            "revision": revision,
+        }
         if decision == Review.Decision.APPROVE:
             kwargs["publish_at"] = data["publish_at"]
             kwargs["override_reason"] = data["override_reason"]
@@ -164,6 +169,10 @@ def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             response["HX-Trigger"] = QUEUE_CHANGED
             return response
     draft.refresh_from_db()
+    # Keep what the coach typed, but bind a second try to the text now on the screen.
+    data = request.POST.copy()
+    data["revision"] = str(draft.current_revision_id)
+    form.data = data
     return render(request, "coaching/review.html", _review_context(draft, form), status=422)
 
 
@@ -486,8 +495,11 @@ def scenario_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         pk=pk,
         organisation_id__in=sandbox_selectors.reviewer_organisation_ids(request.user),
     )
+    trainee_id = request.POST.get("trainee", "")
     trainee = get_object_or_404(
-        User, pk=request.POST.get("trainee") or 0, memberships__organisation=scenario.organisation
+        User,
+        pk=int(trainee_id) if trainee_id.isdigit() else 0,
+        memberships__organisation=scenario.organisation,
     )
     try:
         sandbox_services.scenario_start(scenario=scenario, trainee=trainee, by=request.user)

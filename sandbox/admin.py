@@ -28,7 +28,7 @@ class CheckSeverityInline(admin.TabularInline):
     verbose_name = "check severity"
     verbose_name_plural = "Check severities (leave a check out to keep its default)"
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+    def formfield_for_dbfield(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def,unused-ignore]
         if db_field.name == "code":
             from sandbox.checks import CHECKS
 
@@ -107,6 +107,12 @@ class WorkplaceAccountForm(forms.ModelForm):
 class WorkplaceAccountAdmin(admin.ModelAdmin):
     form = WorkplaceAccountForm
     list_display = ["handle", "platform", "organisation", "status"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        # Moving an account would carry its drafts and publications to another
+        # organisation; reconnecting happens on the Accounts page, which audits it.
+        return ["organisation", "platform", "handle", "status"] if obj else []
+
     list_filter = ["platform", "status", "organisation"]
     search_fields = ["handle", "display_name"]
 
@@ -140,3 +146,6 @@ class DraftAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False  # deleting would take its reviews and publications with it

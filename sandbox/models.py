@@ -169,7 +169,14 @@ class Draft(models.Model):
 
     @property
     def is_editable(self) -> bool:
-        return self.status in self.EDITABLE_STATUSES
+        """Whether the author may still change it: not finished with, and not already on
+        its way to (or on) the real account."""
+        publication = self.latest_publication
+        on_its_way = publication is not None and (
+            publication.status in ("sending", "published", "unconfirmed")
+            or bool(publication.remote_id)
+        )
+        return self.status in self.EDITABLE_STATUSES and not on_its_way
 
     @property
     def text(self) -> str:
@@ -270,13 +277,13 @@ class LocalIdentifierPattern(models.Model):
         return self.label
 
     def clean(self) -> None:
-        import re
-
+        # The same engine the checks use (sandbox.checks compiles with ``regex``).
+        import regex
         from django.core.exceptions import ValidationError
 
         try:
-            re.compile(self.pattern)
-        except re.error as exc:
+            regex.compile(self.pattern)
+        except regex.error as exc:
             raise ValidationError({"pattern": f"This is not a valid pattern: {exc}."}) from exc
 
 

@@ -140,7 +140,7 @@ def last_reviewed_revision(draft: Draft) -> DraftRevision | None:
     """The latest earlier revision a coach decided on: what the trainee's changes answer."""
     return (
         draft.revisions.filter(reviews__isnull=False)
-        .exclude(pk=draft.current_revision_id)
+        .exclude(pk=draft.current_revision_id or 0)
         .order_by("-number")
         .first()
     )
@@ -182,7 +182,8 @@ def feed_for(owner_id: int) -> list[Draft | TimelineItem]:
     def moment(entry: Draft | TimelineItem) -> dt.datetime:
         return entry.updated_at if isinstance(entry, Draft) else entry.appear_at
 
-    return sorted([*drafts, *items], key=moment, reverse=True)[:FEED_LENGTH]
+    entries: list[Draft | TimelineItem] = [*drafts, *items]
+    return sorted(entries, key=moment, reverse=True)[:FEED_LENGTH]
 
 
 def timeline_item_for(user: User, pk: int) -> TimelineItem | None:

@@ -29,6 +29,8 @@ from sandbox.tweet_text import parse_tweet
 
 # X lets a thread run to 25 posts.
 MAX_THREAD_POSTS = 25
+# A scenario plays out within a day.
+MAX_SCENARIO_SECONDS = 24 * 60 * 60
 
 
 def validate_post_text(text: str, *, position: int | None = None) -> str:
@@ -92,7 +94,7 @@ def draft_edit(*, draft: Draft, by: User, text: str, thread: Sequence[str] = ())
     with transaction.atomic():
         # Lock the draft so two tabs saving at once get consecutive revision numbers.
         locked = Draft.objects.select_for_update().get(pk=draft.pk)
-        if not locked.is_editable:
+        if locked.status not in Draft.EDITABLE_STATUSES:
             raise InvalidState(
                 f"This draft is {locked.get_status_display().lower()} and can no longer be "
                 "edited. Start a new draft instead; your text is still in the box."
@@ -188,9 +190,13 @@ def parse_scenario_script(script: str) -> list[dict[str, object]]:
         minutes, persona, text = parts
         try:
             offset = round(float(minutes) * 60)
-        except ValueError as exc:
+            if not 0 <= offset <= MAX_SCENARIO_SECONDS:
+                raise ValueError(minutes)
+        except (ValueError, OverflowError) as exc:
             raise InvalidInput(
-                f"Line {number}: '{minutes}' is not a number of minutes.", field="script"
+                f"Line {number}: '{minutes}' is not a number of minutes from 0 to "
+                f"{MAX_SCENARIO_SECONDS // 60}.",
+                field="script",
             ) from exc
         kind = "post"
         if text.lower().startswith("reply:"):

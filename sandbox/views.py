@@ -27,7 +27,7 @@ def _thread_posts(data: QueryDict) -> list[str]:
     """The second and later posts of a thread, in order, as typed (blank ones too, while
     the trainee is still adding boxes)."""
     return [
-        data[f"thread-{n}"][:TEXT_HARD_CAP]
+        str(data.get(f"thread-{n}", ""))[:TEXT_HARD_CAP]
         for n in range(1, services.MAX_THREAD_POSTS)
         if f"thread-{n}" in data
     ]
@@ -91,7 +91,10 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
     thread = _thread_posts(request.POST)
     status = 200
     if _edits_thread(request, thread):
-        pass  # Added or removed a box: show the form again, saving nothing.
+        form = DraftForm(
+            initial={"text": request.POST.get("text", ""), "account": request.POST.get("account")},
+            accounts=accounts,
+        )  # Added or removed a box: show the form again, unjudged, saving nothing.
     elif request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -183,8 +186,9 @@ def draft_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_author(request, pk)
     form = EditForm(request.POST)
     thread = _thread_posts(request.POST)
-    if _edits_thread(request, thread):
-        form.errors.clear()  # only added or removed a box: no complaints yet
+    only_boxes = _edits_thread(request, thread)
+    if only_boxes:
+        form = EditForm(initial={"text": request.POST.get("text", "")})  # no complaints yet
     elif form.is_valid():
         try:
             services.draft_edit(
@@ -208,7 +212,7 @@ def draft_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "form": form,
         "thread_boxes": _thread_boxes(thread),
     }
-    status = 200 if _edits_thread(request, thread) else 422
+    status = 200 if only_boxes else 422
     return render(request, "sandbox/draft_detail.html", context, status=status)
 
 
@@ -279,7 +283,9 @@ def draft_check(request: AuthenticatedRequest) -> HttpResponse:
     text = request.POST.get(field if field == "text" or field.startswith("thread-") else "text", "")
     text = text[:TEXT_HARD_CAP]
     accounts = selectors.accounts_for_author(request.user)
-    account = accounts.filter(pk=request.POST.get("account") or 0).first() or accounts.first()
+    account_id = request.POST.get("account", "")
+    chosen = accounts.filter(pk=int(account_id)).first() if account_id.isdigit() else None
+    account = chosen or accounts.first()
     context = selectors.check_context(account.organisation_id) if account else CheckContext()
     findings = run_checks(text, context=context)
     return render(request, "sandbox/_findings.html", {"text": text, "findings": findings})

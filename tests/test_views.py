@@ -24,7 +24,7 @@ def as_trainee(client, trainee):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def as_coach(client, coach):  # type: ignore[no-untyped-def]
+def as_coach(client, coach, organisation):  # type: ignore[no-untyped-def]
     client.login(username=coach.username, password=PASSWORD)
     return client
 
@@ -159,6 +159,7 @@ def test_a_decision_that_lost_a_race_keeps_the_coachs_note(as_coach, submitted, 
     body = response.content.decode()
     assert response.status_code == 422
     assert "it is approved" in body
+    assert note in body  # the coach's typed note is never lost
 
 
 def test_a_note_over_the_limit_keeps_its_text(as_coach, submitted):
@@ -252,3 +253,56 @@ def test_page_queries_do_not_grow_with_the_number_of_posts(client, trainee, coac
     few = count_queries(client, reverse(page))
     make_posts(trainee, account, coach, 30)
     assert count_queries(client, reverse(page)) == few
+
+
+# Bad input gets a clear answer, never a 500 -----------------------------------------------------
+
+
+def test_live_hints_with_a_junk_account_id_still_answer(as_trainee):
+    response = as_trainee.post(reverse("draft_check"), {"text": "Hello", "account": "abc"})
+    assert response.status_code == 200
+
+
+def test_starting_a_scenario_for_a_junk_trainee_id_is_a_404(as_coach, coach, organisation):
+    from sandbox.models import Scenario
+
+    scenario = Scenario.objects.create(
+        organisation=organisation,
+        title="S",
+        items=[{"offset_seconds": 0, "persona": "dave-hollins", "kind": "post", "text": "Hi"}],
+    )
+    response = as_coach.post(reverse("scenario_start", args=[scenario.pk]), {"trainee": "abc"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("minutes", ["1e400", "-5", "99999999"])
+def test_absurd_scenario_times_get_a_message(as_coach, minutes):
+    response = as_coach.post(
+        reverse("scenarios"), {"title": "T", "script": f"{minutes} | dave-hollins | Hi"}
+    )
+    assert response.status_code == 422
+    assert "is not a number of minutes from 0 to 1440" in response.content.decode()
+
+
+def test_a_decision_on_another_drafts_revision_is_refused(as_coach, submitted, trainee, account):
+    other = services.draft_create(author=trainee, account=account, text="Another")
+    response = as_coach.post(
+        reverse("review_decide", args=[submitted.pk]),
+        {"decision": "approve", "revision": other.current_revision_id},
+    )
+    assert response.status_code == 404
+    assert not Publication.objects.exists()
+
+
+def test_after_the_trainee_edits_the_coach_can_decide_on_the_new_text(as_coach, submitted, trainee):
+    shown = submitted.current_revision_id
+    services.draft_edit(draft=submitted, by=trainee, text="Clinic open 9-6")
+    refused = as_coach.post(
+        reverse("review_decide", args=[submitted.pk]),
+        {"decision": "approve", "note": "Looks fine", "revision": shown},
+    )
+    body = refused.content.decode()
+    assert "changed this draft while you were looking" in body
+    assert "Looks fine" in body  # the note is kept
+    submitted.refresh_from_db()
+    assert f'value="{submitted.current_revision_id}"' in body  # the retry binds to it

@@ -290,7 +290,8 @@ def test_a_tampered_oauth_callback_is_refused_clearly(
         reverse("account_connect_x_callback") + "?state=forged&code=abc", follow=True
     )
     assert "does not match one you started here" in response.content.decode()
-    assert not WorkplaceAccount.objects.filter(handle="NewBoard").exists()
+    assert WorkplaceAccount.objects.count() == 1  # only the fixture's account
+    assert "x_oauth_pending" not in client.session  # the pending flow is used up
 
 
 def test_only_admins_connect_accounts(client, coach):
