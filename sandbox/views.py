@@ -241,6 +241,18 @@ def draft_withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+def liveness(request: HttpRequest) -> JsonResponse:
+    """For load balancers: this web process can reach its database. It does not depend on
+    the worker, so a stalled worker never takes the site (and its emergency stop) down."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        return JsonResponse({"status": "failing", "database": exc.__class__.__name__}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
 def health(request: HttpRequest) -> JsonResponse:
     """For load balancers and monitoring: 200 only if the database answers, Redis answers
     and a Celery worker takes a heartbeat task off the queue and answers it in time."""

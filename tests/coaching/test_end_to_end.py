@@ -89,3 +89,8 @@ def test_health_fails_clearly_with_no_worker(transactional_db, client, settings)
     response = client.get("/health/")
     assert response.status_code == 503
     assert response.json()["worker"] == "no answer within 1 seconds"
+
+
+def test_liveness_needs_only_the_database(transactional_db, client):
+    response = client.get("/health/live/")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
