@@ -50,3 +50,21 @@ def page(browser):  # type: ignore[no-untyped-def]
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def new_page(browser):  # type: ignore[no-untyped-def]
+    """Open pages in fresh browser contexts (one per person), all closed after the test:
+    a page left open keeps polling the live server long after its test has ended."""
+    contexts = []
+
+    def open_page(**options):  # type: ignore[no-untyped-def]
+        context = browser.new_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -28,8 +28,8 @@ def violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
     return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def signed_in(browser, live_server, user):  # type: ignore[no-untyped-def]
-    page = browser.new_context(bypass_csp=True).new_page()
+def signed_in(new_page, live_server, user):  # type: ignore[no-untyped-def]
+    page = new_page(bypass_csp=True)
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -39,7 +39,7 @@ def signed_in(browser, live_server, user):  # type: ignore[no-untyped-def]
 
 @pytest.mark.django_db(transaction=True)
 def test_the_main_pages_have_no_serious_accessibility_problems(
-    browser, live_server, trainee, coach, admin, account
+    new_page, live_server, trainee, coach, admin, account
 ):
     draft = services.draft_create(
         author=trainee, account=account, text="£1 for every retweet! Call 07700 900123 #nhs"
@@ -65,11 +65,11 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
         admin: [reverse("accounts")],
     }
     problems = {}
-    login = browser.new_context(bypass_csp=True).new_page()
+    login = new_page(bypass_csp=True)
     login.goto(f"{live_server.url}/accounts/login/")
     problems["/accounts/login/"] = violations(login)
     for person, urls in pages.items():
-        page = signed_in(browser, live_server, person)
+        page = signed_in(new_page, live_server, person)
         for url in urls:
             page.goto(f"{live_server.url}{url}")
             page.wait_for_load_state("networkidle")

@@ -18,12 +18,10 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
 
 
 def test_the_whole_coached_loop(
-    browser, live_server, celery_worker, x_double, trainee, coach, account
+    new_page, live_server, celery_worker, x_double, trainee, coach, account
 ):
-    trainee_page = browser.new_context().new_page()
-    coach_page = browser.new_context().new_page()
-    for page in (trainee_page, coach_page):
-        page.set_default_timeout(15_000)
+    trainee_page = new_page()
+    coach_page = new_page()
 
     # The trainee drafts; the count updates as they type, with no round trip.
     sign_in(trainee_page, live_server.url, trainee.username)

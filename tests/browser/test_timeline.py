@@ -22,10 +22,9 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
 
 
 def test_practise_a_thread_and_watch_the_reactions_arrive(
-    browser, live_server, celery_worker, trainee, account
+    new_page, live_server, celery_worker, trainee, account
 ):
-    page = browser.new_context().new_page()
-    page.set_default_timeout(15_000)
+    page = new_page()
     sign_in(page, live_server.url, trainee.username)
 
     first = page.get_by_label("What do you want to post?")
@@ -61,18 +60,16 @@ def test_practise_a_thread_and_watch_the_reactions_arrive(
 
 
 def test_a_coach_starts_a_scenario_and_it_lands_in_the_trainees_timeline(
-    browser, live_server, celery_worker, trainee, coach, account
+    new_page, live_server, celery_worker, trainee, coach, account
 ):
-    coach_page = browser.new_context().new_page()
-    coach_page.set_default_timeout(15_000)
+    coach_page = new_page()
     sign_in(coach_page, live_server.url, coach.username)
     coach_page.get_by_role("link", name="Scenarios").click()
     coach_page.get_by_role("button", name="Add to our scenarios").first.click()
     coach_page.get_by_role("button", name="Start scenario").first.click()
     expect(coach_page.get_by_role("heading", name="timeline")).to_be_visible()
 
-    page = browser.new_context().new_page()
-    page.set_default_timeout(15_000)
+    page = new_page()
     sign_in(page, live_server.url, trainee.username)
     first = TimelineItem.objects.filter(owner=trainee).order_by("appear_at").first()
     assert first is not None and first.scenario_run_id
