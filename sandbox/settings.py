@@ -218,6 +218,12 @@ EMAIL_BACKEND = env.string(
     else "django.core.mail.backends.console.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env.string("DJANGO_DEFAULT_FROM_EMAIL", "sandpit@localhost")
+EMAIL_HOST = env.string("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env.integer("DJANGO_EMAIL_PORT", 587 if PRODUCTION else 25)
+EMAIL_HOST_USER = env.string("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.string("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.boolean("DJANGO_EMAIL_USE_TLS", PRODUCTION)
+EMAIL_TIMEOUT = 10
 
 LOGGING = {
     "version": 1,
