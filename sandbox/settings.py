@@ -8,6 +8,7 @@ a real encryption key, HTTPS-only cookies and HSTS.
 from pathlib import Path
 
 import dj_database_url
+from kombu import Queue
 
 from sandbox import env
 
@@ -172,6 +173,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILIT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Housekeeping has its own queue, so the sweep, reconcile checks and health heartbeats
+# never wait behind a backlog of posts. A worker consumes both queues unless told not to.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("control"))
+CELERY_TASK_ROUTES = {
+    "coaching.tasks.sweep_publications": {"queue": "control"},
+    "coaching.tasks.reconcile": {"queue": "control"},
+    "coaching.tasks.heartbeat": {"queue": "control"},
+}
 CELERY_BEAT_SCHEDULE = {
     "publication-sweep": {
         "task": "coaching.tasks.sweep_publications",
