@@ -160,19 +160,31 @@ def can_see_timeline_of(user: User, owner_id: int) -> bool:
     ).exists()
 
 
-def feed_for(owner_id: int) -> list[Draft | TimelineItem]:
-    """The owner's timeline, newest first: their drafts and the posts that have arrived
-    (practice posts, personas, scenario injects). Two queries and their prefetches,
-    however long the timeline."""
-    now = timezone.now()
-    drafts = list(
-        _with_display_data(
-            Draft.objects.filter(author_id=owner_id).exclude(status=Draft.Status.WITHDRAWN)
-        ).order_by("-updated_at")[:FEED_LENGTH]
+def _in_organisations(organisation_ids: Sequence[int]) -> Q:
+    """Timeline items that belong to these organisations: practice posts made as their
+    accounts, and the injects of their scenarios."""
+    return Q(account__organisation_id__in=organisation_ids) | Q(
+        scenario_run__scenario__organisation_id__in=organisation_ids
     )
+
+
+def feed_for(owner_id: int, *, viewer: User | None = None) -> list[Draft | TimelineItem]:
+    """The owner's timeline, newest first: their drafts and the posts that have arrived
+    (practice posts, personas, scenario injects). A coach (``viewer``) sees only what
+    belongs to organisations they coach, should the trainee belong to several. Two
+    queries and their prefetches, however long the timeline."""
+    now = timezone.now()
+    drafts_q = Draft.objects.filter(author_id=owner_id).exclude(status=Draft.Status.WITHDRAWN)
+    items_q = TimelineItem.objects.filter(
+        owner_id=owner_id, parent__isnull=True, appear_at__lte=now
+    )
+    if viewer is not None and viewer.pk != owner_id:
+        coached = reviewer_organisation_ids(viewer)
+        drafts_q = drafts_q.filter(account__organisation_id__in=coached)
+        items_q = items_q.filter(_in_organisations(coached))
+    drafts = list(_with_display_data(drafts_q).order_by("-updated_at")[:FEED_LENGTH])
     items = list(
-        TimelineItem.objects.filter(owner_id=owner_id, parent__isnull=True, appear_at__lte=now)
-        .select_related("account")
+        items_q.select_related("account")
         .annotate(
             reply_count=Count("children", filter=Q(children__appear_at__lte=now), distinct=True)
         )
@@ -190,6 +202,13 @@ def timeline_item_for(user: User, pk: int) -> TimelineItem | None:
     item = TimelineItem.objects.select_related("account", "owner").filter(pk=pk).first()
     if item is None or not can_see_timeline_of(user, item.owner_id):
         return None
+    if (
+        user.pk != item.owner_id
+        and not TimelineItem.objects.filter(
+            _in_organisations(reviewer_organisation_ids(user)), pk=pk
+        ).exists()
+    ):
+        return None  # the trainee's, but from an organisation this coach does not coach
     if item.appear_at > timezone.now():
         return None  # it has not arrived yet
     return item

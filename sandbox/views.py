@@ -155,7 +155,7 @@ def trainee_timeline(request: AuthenticatedRequest, user_id: int) -> HttpRespons
     if not selectors.can_see_timeline_of(request.user, user_id):
         raise Http404("No such timeline.")
     owner = get_object_or_404(User, pk=user_id)
-    context = {"owner": owner, "feed": selectors.feed_for(owner.pk)}
+    context = {"owner": owner, "feed": selectors.feed_for(owner.pk, viewer=request.user)}
     template = (
         "sandbox/trainee_timeline.html#feed" if request.htmx else "sandbox/trainee_timeline.html"
     )

@@ -231,3 +231,22 @@ def test_the_replay_shows_how_a_risky_post_would_play_out(client, coach, trainee
     assert "K</span> reposts" in at_60 and "K</span> reposts" not in at_1
     client.login(username=trainee.username, password=PASSWORD)
     assert client.get(reverse("replay", args=[draft.pk])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_coach_sees_only_their_organisations_part_of_a_shared_trainees_timeline(
+    client, trainee, coach, other_organisation, other_account, account
+):
+    from sandbox.models import Membership
+
+    # The trainee also belongs to another organisation, whose coach is not ours.
+    Membership.objects.create(user=trainee, organisation=other_organisation, role="trainee")
+    ours = services.practice_post(author=trainee, account=account, text="For our board")
+    theirs = services.practice_post(author=trainee, account=other_account, text="For the council")
+    services.draft_create(author=trainee, account=other_account, text="Council draft")
+    client.login(username=coach.username, password=PASSWORD)
+    body = client.get(reverse("trainee_timeline", args=[trainee.pk])).content.decode()
+    assert "For our board" in body
+    assert "For the council" not in body and "Council draft" not in body
+    assert client.get(reverse("timeline_item", args=[ours.pk])).status_code == 200
+    assert client.get(reverse("timeline_item", args=[theirs.pk])).status_code == 404
