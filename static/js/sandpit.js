@@ -50,15 +50,80 @@
     }
   }
 
+  // Autosave: what is typed is kept in this browser until the server has it, so a closed
+  // tab or a failed request loses nothing. The trainee is offered it back, never surprised.
+  var PENDING = "sandpit:autosave:pending";
+
+  function storageKey(textarea) {
+    return "sandpit:autosave:" + location.pathname + ":" + textarea.name;
+  }
+
+  function offerRestore(textarea, saved) {
+    var notice = document.createElement("div");
+    notice.className = "sp-restore";
+    notice.setAttribute("role", "status");
+    var text = document.createElement("p");
+    text.textContent = "You have unsent text from earlier in this box.";
+    var restore = document.createElement("button");
+    restore.type = "button";
+    restore.className = "nhsuk-button nhsuk-button--secondary nhsuk-button--small";
+    restore.textContent = "Put my text back";
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "sp-link-button sp-link-button--dark";
+    discard.textContent = "Discard it";
+    restore.addEventListener("click", function () {
+      textarea.value = saved;
+      textarea.dispatchEvent(new Event("input", { bubbles: true }));
+      notice.remove();
+      textarea.focus();
+    });
+    discard.addEventListener("click", function () {
+      localStorage.removeItem(storageKey(textarea));
+      notice.remove();
+      textarea.focus();
+    });
+    notice.append(text, restore, " ", discard);
+    textarea.before(notice);
+  }
+
+  function autosave(textarea) {
+    var key = storageKey(textarea);
+    var saved = null;
+    try { saved = localStorage.getItem(key); } catch (e) { return; }  // storage blocked
+    if (saved && saved !== textarea.value) offerRestore(textarea, saved);
+    textarea.addEventListener("input", function () {
+      try { localStorage.setItem(key, textarea.value); } catch (e) { /* full or blocked */ }
+    });
+    if (textarea.form) {
+      textarea.form.addEventListener("submit", function () {
+        sessionStorage.setItem(PENDING, JSON.stringify([key].concat(
+          JSON.parse(sessionStorage.getItem(PENDING) || "[]"))));
+      });
+    }
+  }
+
+  // The page after a submit shows the server's answer: saved, or refused with the text
+  // back in the box. Either way the server has the text now, so the copies can go.
+  function settlePendingSaves() {
+    var pending = JSON.parse(sessionStorage.getItem(PENDING) || "[]");
+    pending.forEach(function (key) { localStorage.removeItem(key); });
+    sessionStorage.removeItem(PENDING);
+  }
+
   function bind(root) {
     root.querySelectorAll("textarea[data-composer]").forEach(function (textarea) {
       if (textarea.dataset.composerBound) return;
       textarea.dataset.composerBound = "1";
       textarea.addEventListener("input", function () { updateCount(textarea); });
       updateCount(textarea);
+      autosave(textarea);
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { bind(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    settlePendingSaves();
+    bind(document);
+  });
   document.addEventListener("htmx:load", function (event) { bind(event.target); });
 })();

@@ -68,3 +68,19 @@ def test_the_whole_coached_loop(
     expect(coach_page.get_by_text("Flu clinic on Ward 4 opens Monday")).to_be_visible()
     [post] = x_double.posts_for(account.handle)
     assert post.text == "Flu clinic on Ward 4 opens Monday https://example.org/flu"
+
+
+def test_text_typed_before_a_closed_tab_is_offered_back(new_page, live_server, trainee, account):
+    page = new_page()
+    sign_in(page, live_server.url, trainee.username)
+    box = page.get_by_label("What do you want to post?")
+    box.fill("A careful post I was halfway through")
+    page.goto(f"{live_server.url}/timeline/")  # the tab closes without saving; back again
+    expect(page.get_by_text("You have unsent text from earlier")).to_be_visible()
+    page.get_by_role("button", name="Put my text back").click()
+    expect(box).to_have_value("A careful post I was halfway through")
+
+    page.get_by_role("button", name="Save as draft").click()
+    expect(page.get_by_text("Saved to your timeline.")).to_be_visible()
+    page.goto(f"{live_server.url}/timeline/")
+    expect(page.get_by_text("You have unsent text from earlier")).to_have_count(0)
