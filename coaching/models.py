@@ -177,14 +177,19 @@ class PublishingStop(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        # One standing stop per scope, so "resume" has exactly one thing to end. Two partial
+        # indexes rather than one with NULLS NOT DISTINCT, which SQLite cannot enforce.
         constraints = [
-            # One standing stop per scope, so "resume" has exactly one thing to end.
             models.UniqueConstraint(
-                fields=["organisation", "account"],
-                condition=Q(ended_at__isnull=True),
-                name="one_standing_stop_per_scope",
-                nulls_distinct=False,
-            )
+                fields=["organisation"],
+                condition=Q(ended_at__isnull=True, account__isnull=True),
+                name="one_standing_organisation_stop",
+            ),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(ended_at__isnull=True, account__isnull=False),
+                name="one_standing_account_stop",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -77,3 +77,10 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(db, django_db_blocker):
     assert Scenario.objects.count() == 3  # the examples, once
     for login in ("admin", "coach", "trainee"):
         assert f"  {login}" in out[1]
+
+
+def test_the_embedded_default_has_no_system_check_warnings(tmp_path):
+    """What `make run` uses (SQLite) must not greet a newcomer with warnings."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'check.sqlite3'}"}
+    result = manage("check", "--fail-level", "WARNING", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
