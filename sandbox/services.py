@@ -116,16 +116,31 @@ def draft_edit(*, draft: Draft, by: User, text: str, thread: Sequence[str] = ())
 
 
 def practice_post(
-    *, author: User, account: WorkplaceAccount, text: str, thread: Sequence[str] = ()
+    *,
+    author: User,
+    account: WorkplaceAccount,
+    text: str,
+    thread: Sequence[str] = (),
+    in_reply_to: TimelineItem | None = None,
 ) -> TimelineItem:
     """Post to the trainee's private timeline only: no coach, nothing leaves Sandpit. Risky
-    posts are allowed on purpose, so the simulated audience can show what would happen."""
+    posts are allowed on purpose, so the simulated audience can show what would happen.
+    ``in_reply_to`` answers a post already in the trainee's timeline (a persona's, say)."""
     if role_in(author, account.organisation_id) is None:
         raise NotAllowed("You can only practise as your own organisation's accounts.")
+    if in_reply_to is not None and in_reply_to.owner_id != author.pk:
+        raise NotAllowed("You can only reply to posts in your own timeline.")
     _validate_posts(text, thread)
     now = timezone.now()
     with transaction.atomic():
-        head = TimelineItem.objects.create(owner=author, account=account, text=text, appear_at=now)
+        head = TimelineItem.objects.create(
+            owner=author,
+            account=account,
+            text=text,
+            appear_at=now,
+            kind=TimelineItem.Kind.REPLY if in_reply_to else TimelineItem.Kind.POST,
+            parent=in_reply_to,
+        )
         parent = head
         for post in thread:
             parent = TimelineItem.objects.create(

@@ -20,7 +20,7 @@ from sandbox.checks import CheckContext, run_checks
 from sandbox.errors import DomainError, InvalidInput
 from sandbox.forms import TEXT_HARD_CAP, DraftForm, EditForm
 from sandbox.http import AuthenticatedRequest, refused
-from sandbox.models import Draft
+from sandbox.models import Draft, TimelineItem
 
 
 def _thread_posts(data: QueryDict) -> list[str]:
@@ -132,18 +132,48 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "sandbox/timeline.html", context, status=status)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def timeline_item(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """One post and its conversation; with htmx, just the replies (polled)."""
+    """One post and its conversation (GET; with htmx, just the replies, polled), where
+    the timeline's owner can practise a reply (POST)."""
     item = selectors.timeline_item_for(request.user, pk)
     if item is None:
         raise Http404("No such post.")
+    is_owner = item.owner_id == request.user.pk
+    form = EditForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        account = selectors.accounts_for_author(request.user).first()
+        if not is_owner:
+            raise Http404("No such post.")
+        if account is None:
+            form.add_error(None, "Your organisation has no account to practise as yet.")
+        elif form.is_valid():
+            try:
+                services.practice_post(
+                    author=request.user,
+                    account=account,
+                    text=form.cleaned_data["text"],
+                    in_reply_to=item,
+                )
+            except InvalidInput as error:
+                form.add_domain_error(error)
+            except DomainError as error:
+                return refused(request, error, back_to=_item_url(item))
+            else:
+                messages.success(request, "Reply posted to your practice timeline.")
+                return redirect(_item_url(item))
+        status = 422
     context = {"item": item, "replies": selectors.conversation(item)}
-    template = (
-        "sandbox/timeline_item.html#replies" if request.htmx else "sandbox/timeline_item.html"
-    )
-    return render(request, template, context)
+    if request.htmx and request.method == "GET":
+        return render(request, "sandbox/timeline_item.html#replies", context)
+    context["form"] = form if is_owner else None
+    return render(request, "sandbox/timeline_item.html", context, status=status)
+
+
+def _item_url(item: TimelineItem) -> str:
+    return reverse("timeline_item", args=[item.pk])
 
 
 @require_GET

@@ -250,3 +250,32 @@ def test_a_coach_sees_only_their_organisations_part_of_a_shared_trainees_timelin
     assert "For the council" not in body and "Council draft" not in body
     assert client.get(reverse("timeline_item", args=[ours.pk])).status_code == 200
     assert client.get(reverse("timeline_item", args=[theirs.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_trainee_practises_a_reply_to_a_scenario_post(
+    client, trainee, other_trainee, coach, organisation, account
+):
+    scenario = services.scenario_save(
+        by=coach,
+        organisation_id=organisation.pk,
+        title="Troll",
+        description="",
+        items=services.parse_scenario_script("0 | wake-up-kelderby | The clinic is a scam"),
+    )
+    run = services.scenario_start(scenario=scenario, trainee=trainee, by=coach)
+    troll = run.items.get()
+    client.login(username=trainee.username, password=PASSWORD)
+    url = reverse("timeline_item", args=[troll.pk])
+    assert "Practise a reply" in client.get(url).content.decode()
+    empty = client.post(url, {"text": ""})
+    assert empty.status_code == 422 and "empty" in empty.content.decode()
+    client.post(url, {"text": "The clinic is run by NHS Kelderby. Details: nhs.uk/flu"})
+    reply = TimelineItem.objects.get(parent=troll, persona="")
+    assert reply.kind == "reply" and reply.owner == trainee
+    assert "The clinic is run by NHS Kelderby" in client.get(url).content.decode()
+    # Nobody else can reply into this trainee's timeline, coaches included.
+    for person in (other_trainee, coach):
+        client.login(username=person.username, password=PASSWORD)
+        assert client.post(url, {"text": "Hijack"}).status_code == 404
+    assert not TimelineItem.objects.filter(text="Hijack").exists()
