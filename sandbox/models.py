@@ -158,7 +158,8 @@ class Draft(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["status", "submitted_at"], name="draft_queue_idx"),
-            models.Index(fields=["author", "-created_at"], name="draft_author_idx"),
+            # The timeline lists a trainee's drafts by when they last changed.
+            models.Index(fields=["author", "-updated_at"], name="draft_author_idx"),
         ]
 
     def __str__(self) -> str:

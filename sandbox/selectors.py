@@ -183,13 +183,16 @@ def feed_for(owner_id: int, *, viewer: User | None = None) -> list[Draft | Timel
         drafts_q = drafts_q.filter(account__organisation_id__in=coached)
         items_q = items_q.filter(_in_organisations(coached))
     drafts = list(_with_display_data(drafts_q).order_by("-updated_at")[:FEED_LENGTH])
-    items = list(
-        items_q.select_related("account")
-        .annotate(
-            reply_count=Count("children", filter=Q(children__appear_at__lte=now), distinct=True)
-        )
-        .order_by("-appear_at")[:FEED_LENGTH]
+    items = list(items_q.select_related("account").order_by("-appear_at")[:FEED_LENGTH])
+    # Count replies for the posts shown only, not for the whole timeline before sorting.
+    replies = dict(
+        TimelineItem.objects.filter(parent__in=items, appear_at__lte=now)
+        .values("parent")
+        .annotate(n=Count("pk"))
+        .values_list("parent", "n")
     )
+    for item in items:
+        item.reply_count = replies.get(item.pk, 0)  # type: ignore[attr-defined]
 
     def moment(entry: Draft | TimelineItem) -> dt.datetime:
         return entry.updated_at if isinstance(entry, Draft) else entry.appear_at
