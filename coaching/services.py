@@ -37,7 +37,7 @@ from coaching.models import (
     PublishingStop,
     Review,
 )
-from coaching.publishing import publisher_for, x_oauth
+from coaching.publishing import BLUESKY_DEFAULT_SERVICE, publisher_for, x_oauth
 from coaching.publishing.base import (
     AuthFailed,
     NotSent,
@@ -1261,7 +1261,7 @@ def bluesky_connect(
     from coaching.publishing.bluesky import BlueskyPublisher
 
     _require_admin(by, organisation_id)
-    server = _platform_url(server or "https://bsky.social")
+    server = _platform_url(server or BLUESKY_DEFAULT_SERVICE)
     handle = (handle or "").strip().removeprefix("@")
     if not handle or not app_password:
         raise InvalidInput("Enter the account's handle and an app password.", field="secret")

@@ -399,7 +399,3 @@ class TimelineItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} in {self.owner}'s timeline"
-
-    @property
-    def is_own(self) -> bool:
-        return not self.persona

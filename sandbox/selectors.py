@@ -69,13 +69,6 @@ def draft_for_display(pk: int) -> Draft:
     return _with_display_data(Draft.objects.filter(pk=pk)).get()
 
 
-def timeline_for(user: User) -> QuerySet[Draft]:
-    """One trainee's private timeline: their own drafts, newest first."""
-    return _with_display_data(
-        Draft.objects.filter(author=user).exclude(status=Draft.Status.WITHDRAWN)
-    ).order_by("-updated_at")
-
-
 def draft_visible_to(user: User, pk: int) -> Draft | None:
     """A draft its author can see, and so can the coaches and admins of its organisation."""
     visible = Draft.objects.filter(

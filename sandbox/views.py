@@ -110,7 +110,16 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
                     return redirect("timeline")
                 draft = services.draft_create(author=request.user, account=data["account"], **posts)
                 if "submit" in request.POST:
-                    coaching_services.draft_submit(draft=draft, by=request.user)
+                    try:
+                        coaching_services.draft_submit(draft=draft, by=request.user)
+                    except DomainError as error:
+                        # Saved, but not sent (a blocking finding): show the draft, with
+                        # its highlights, rather than an empty composer.
+                        return refused(
+                            request,
+                            DomainError(f"Saved as a draft, but not sent. {error.message}"),
+                            back_to=draft.get_absolute_url(),
+                        )
             except InvalidInput as error:
                 form.add_domain_error(error)
             except DomainError as error:

@@ -125,3 +125,16 @@ def test_the_review_page_shows_the_findings_and_asks_for_a_reason(client, coach,
     body = client.get(reverse("review", args=[risky.pk])).content.decode()
     assert "Patient identifier" in body
     assert "Let it through" in body
+
+
+def test_send_to_coach_with_a_blocking_finding_lands_on_the_saved_draft(client, trainee, account):
+    client.login(username=trainee.username, password=PASSWORD)
+    response = client.post(
+        reverse("timeline"),
+        {"text": NHS_NUMBER_POST, "account": account.pk, "submit": "1"},
+        follow=True,
+    )
+    draft = Draft.objects.get()
+    assert draft.status == Draft.Status.DRAFT and draft.text == NHS_NUMBER_POST
+    assert response.redirect_chain[-1][0] == reverse("draft_detail", args=[draft.pk])
+    assert "Saved as a draft, but not sent." in response.content.decode()
