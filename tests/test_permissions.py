@@ -108,3 +108,97 @@ def test_the_django_admin_is_for_admins_only(client, coach, admin):
     assert client.get("/admin/").status_code == 302
     client.login(username=admin.username, password=PASSWORD)
     assert client.get("/admin/").status_code == 200
+
+
+# The publication, scenario and account controls: same people, same rule -------------------
+
+
+@pytest.fixture
+def live_publication(trainee, coach, account, x_double):  # type: ignore[no-untyped-def]
+    from coaching.models import Publication
+
+    draft = services.draft_create(author=trainee, account=account, text="Live post")
+    coaching.draft_submit(draft=draft, by=trainee)
+    coaching.review_approve(draft=draft, by=coach)
+    publication = Publication.objects.get(draft=draft)
+    coaching.publication_send(publication_id=publication.pk)
+    return publication
+
+
+# Who gets through: a coach or admin of the organisation is let in (and sent back to the
+# page with the outcome: 302 when it worked, 303 with a message when the post's state did
+# not allow it); everyone else is stopped. "in" below means let in.
+COACH_ONLY = dict(zip(PEOPLE, [302, 403, 403, "in", 404, "in"], strict=True))
+
+
+def assert_status(response, expected):  # type: ignore[no-untyped-def]
+    if expected == "in":
+        assert response.status_code in (302, 303)
+        assert not response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == expected
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize(
+    "action", ["publication_reconcile", "publication_retry", "publication_retract"]
+)
+def test_who_can_use_the_publication_buttons(request, client, live_publication, who, action):
+    response = client_for(request, client, who).post(
+        reverse(action, args=[live_publication.pk]), {"reason": "Testing"}
+    )
+    assert_status(response, COACH_ONLY[who])
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_let_a_blocked_draft_through(request, client, trainee, account, who):
+    blocked = services.draft_create(author=trainee, account=account, text="NHS no 999 200 2972")
+    response = client_for(request, client, who).post(
+        reverse("check_override", args=[blocked.pk]), {"reason": "Test number"}
+    )
+    assert_status(response, COACH_ONLY[who])
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_see_the_replay(request, client, draft, who):
+    expected = dict(zip(PEOPLE, [302, 403, 403, 200, 404, 200], strict=True))
+    response = client_for(request, client, who).get(reverse("replay", args=[draft.pk]))
+    assert response.status_code == expected[who]
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_see_a_trainees_timeline(request, client, trainee, who):
+    # The trainee is sent to their own timeline; their coach and admin see it read-only.
+    expected = dict(zip(PEOPLE, [302, 302, 404, 200, 404, 200], strict=True))
+    response = client_for(request, client, who).get(reverse("trainee_timeline", args=[trainee.pk]))
+    assert response.status_code == expected[who]
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_connect_other_platforms(request, client, who):
+    expected = dict(zip(PEOPLE, [302, 403, 403, 403, 403, "in"], strict=True))
+    response = client_for(request, client, who).post(
+        reverse("account_connect_other", args=["mastodon"]), {"server": "nope", "secret": "x"}
+    )
+    assert_status(response, expected[who])
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("publication_reconcile", [1]),
+        ("publication_retry", [1]),
+        ("publication_retract", [1]),
+        ("check_override", [1]),
+        ("scenario_start", [1]),
+        ("scenario_copy_example", ["x"]),
+        ("account_connect_x", []),
+        ("account_connect_other", ["bluesky"]),
+        ("publishing_stop", []),
+        ("publishing_resume", [1]),
+        ("draft_check", []),
+    ],
+)
+def test_state_changes_refuse_get(client, coach, name, args):
+    client.login(username=coach.username, password=PASSWORD)
+    assert client.get(reverse(name, args=args)).status_code == 405
