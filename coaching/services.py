@@ -326,12 +326,11 @@ def _record_override(
     if len(reason) > 500:
         raise InvalidInput("Keep the reason under 500 characters.", field="override_reason")
     override = CheckOverride.objects.create(revision=revision, coach=by, codes=codes, reason=reason)
-    AuditEvent.objects.create(
+    _audit(
+        AuditEvent.Action.CHECK_OVERRIDDEN,
         organisation_id=revision.draft.account.organisation_id,
         actor=by,
-        action=AuditEvent.Action.CHECK_OVERRIDDEN,
         account=revision.draft.account,
-        draft=revision.draft,
         revision=revision,
         detail=f"{check_titles(codes)}: {reason}",
     )
@@ -421,15 +420,18 @@ def _audit(
     actor: User | None = None,
     account: WorkplaceAccount | None = None,
     publication: Publication | None = None,
+    revision: DraftRevision | None = None,
     detail: str = "",
 ) -> None:
+    revision_id = revision.pk if revision else publication.revision_id if publication else None
+    draft_id = revision.draft_id if revision else publication.draft_id if publication else None
     AuditEvent.objects.create(
         organisation_id=organisation_id,
         actor=actor,
         action=action,
         account=account or (publication.account if publication else None),
-        draft_id=publication.draft_id if publication else None,
-        revision_id=publication.revision_id if publication else None,
+        draft_id=draft_id,
+        revision_id=revision_id,
         publication=publication,
         detail=detail,
     )
@@ -773,7 +775,9 @@ def account_needs_reconnect(*, account: WorkplaceAccount, reason: str) -> None:
         .values_list("user__email", flat=True)
     )
     if admins:
-        send_mail(
+        # After commit: the caller may be inside a transaction, and mail is network I/O.
+        mail = partial(
+            send_mail,
             subject=f"Sandpit: reconnect @{account.handle}",
             message=(
                 f"Sandpit has stopped publishing to @{account.handle} on "
@@ -785,6 +789,7 @@ def account_needs_reconnect(*, account: WorkplaceAccount, reason: str) -> None:
             recipient_list=admins,
             fail_silently=True,
         )
+        transaction.on_commit(mail, robust=True)
 
 
 def _same_text(ours: str, theirs: str) -> bool:

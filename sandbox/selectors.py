@@ -38,10 +38,11 @@ def roles_of(user: User) -> set[str]:
 
 
 def reviewer_organisation_ids(user: User) -> list[int]:
+    # Ordered, so pages that act for "the coach's organisation" pick the same one each time.
     return list(
-        Membership.objects.filter(user=user, role__in=REVIEWER_ROLES).values_list(
-            "organisation_id", flat=True
-        )
+        Membership.objects.filter(user=user, role__in=REVIEWER_ROLES)
+        .order_by("organisation_id")
+        .values_list("organisation_id", flat=True)
     )
 
 
@@ -92,9 +93,9 @@ def revisions_with_feedback(draft: Draft) -> QuerySet[DraftRevision]:
 
 def admin_organisation_ids(user: User) -> list[int]:
     return list(
-        Membership.objects.filter(user=user, role=Role.ADMIN).values_list(
-            "organisation_id", flat=True
-        )
+        Membership.objects.filter(user=user, role=Role.ADMIN)
+        .order_by("organisation_id")
+        .values_list("organisation_id", flat=True)
     )
 
 

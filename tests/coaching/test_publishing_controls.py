@@ -231,14 +231,17 @@ def test_an_expiring_x_token_is_refreshed_and_the_refresh_token_rotates(
 
 
 def test_a_revoked_refresh_token_asks_for_reconnection(
-    trainee, coach, account, x_double, mailoutbox, admin
+    trainee, coach, account, x_double, mailoutbox, admin, django_capture_on_commit_callbacks
 ):
     admin.email = "ada@example.nhs.uk"
     admin.save()
     WorkplaceAccount.objects.filter(pk=account.pk).update(
         refresh_token="revoked", token_expires_at=timezone.now()
     )
-    publication = send(approved(trainee, coach, account, "Needs a token"))
+    publication = approved(trainee, coach, account, "Needs a token")
+    # The email goes after the worker's transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        publication = send(publication)
     account.refresh_from_db()
     assert publication.status == P.QUEUED
     assert account.status == WorkplaceAccount.Status.NEEDS_RECONNECT
