@@ -1,35 +1,117 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from sandbox.models import Draft, DraftRevision, WorkplaceAccount
 
 NOTE_MAX_LENGTH = 2000
 
+# NHSScotland's quality ambitions, the rubric every review scores (1 to 4).
+RUBRIC: dict[str, tuple[str, dict[int, str]]] = {
+    "safe": (
+        "Safe",
+        {
+            1: "Puts someone at risk: a patient detail, a pledge, or advice that could harm.",
+            2: "A risk a reader could spot: hints at identity, or an unchecked claim.",
+            3: "Safe as written; small things a careful reader might question.",
+            4: "Clearly safe: nothing identifies anyone and every claim stands up.",
+        },
+    ),
+    "person_centred": (
+        "Person-centred",
+        {
+            1: "Talks at people, or could hurt or exclude the people it is about.",
+            2: "Written for the service, not the reader; the tone may jar.",
+            3: "Respectful and about what matters to the reader.",
+            4: "Warm, inclusive and accessible; the reader feels heard.",
+        },
+    ),
+    "effective": (
+        "Effective",
+        {
+            1: "The point is lost or wrong; nobody would know what to do.",
+            2: "The point is there but buried, long-winded or unclear.",
+            3: "Clear, with one point and what to do next.",
+            4: "Clear, concise and timely; plain English and a clear next step.",
+        },
+    ),
+}
+RUBRIC_SCORES = range(1, 5)
+
 
 class Review(models.Model):
-    """A coach's decision on one exact revision of a draft."""
+    """A decision on one exact revision of a draft: a coach's, or (for a trainee who has
+    earned spot-check mode) the automatic pass that lets a post go after its delay."""
 
     class Decision(models.TextChoices):
         APPROVE = "approve", "Approved"
         REQUEST_CHANGES = "request_changes", "Changes requested"
         REJECT = "reject", "Rejected"
 
+    class Tag(models.TextChoices):
+        TONE = "tone", "Tone"
+        ACCURACY = "accuracy", "Accuracy"
+        CONFIDENTIALITY = "confidentiality", "Confidentiality"
+        ACCESSIBILITY = "accessibility", "Accessibility"
+        PLAIN_ENGLISH = "plain_english", "Plain English"
+        TIMING = "timing", "Timing"
+
     draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="reviews")
     revision = models.ForeignKey(DraftRevision, on_delete=models.PROTECT, related_name="reviews")
+    # Empty only for a spot-check pass, which no coach made.
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviews",
     )
     decision = models.CharField(max_length=20, choices=Decision.choices)
     # The hash of the text that was decided on: an approval covers this text and no other.
     content_hash = models.CharField(max_length=64)
+    safe = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    person_centred = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    effective = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    tags = models.JSONField(default=list, blank=True)
+    # A coach's rewrite, one entry per post of the thread; the trainee can accept it as a
+    # new revision in one click. Empty when the coach offered none.
+    suggestion = models.JSONField(default=list, blank=True)
+    suggestion_accepted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(safe__isnull=True) | Q(safe__gte=1, safe__lte=4),
+                name="review_safe_score_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(person_centred__isnull=True)
+                | Q(person_centred__gte=1, person_centred__lte=4),
+                name="review_person_centred_score_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective__isnull=True) | Q(effective__gte=1, effective__lte=4),
+                name="review_effective_score_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["draft", "created_at"], name="review_draft_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_decision_display()} by {self.reviewer} on draft {self.draft_id}"
+        by = self.reviewer or "spot-check"
+        return f"{self.get_decision_display()} by {by} on draft {self.draft_id}"
+
+    @property
+    def scores(self) -> dict[str, int | None]:
+        return {name: getattr(self, name) for name in RUBRIC}
 
 
 class FeedbackNote(models.Model):
@@ -38,10 +120,24 @@ class FeedbackNote(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="feedback_notes"
     )
     body = models.TextField(max_length=NOTE_MAX_LENGTH)
+    # An anchored note points at a span of one post of the reviewed revision: characters
+    # [anchor_start, anchor_end) of post ``post_index``. ``quote`` keeps the words, so the
+    # note still reads right if the text is later revised.
+    post_index = models.PositiveSmallIntegerField(default=0)
+    anchor_start = models.PositiveIntegerField(null=True, blank=True)
+    anchor_end = models.PositiveIntegerField(null=True, blank=True)
+    quote = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(anchor_start__isnull=True, anchor_end__isnull=True)
+                | Q(anchor_start__lt=F("anchor_end")),
+                name="note_anchor_in_order",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Note on review {self.review_id}"
@@ -211,6 +307,12 @@ class AuditEvent(models.Model):
         ACCOUNT_CONNECTED = "account_connected", "Account connected"
         ACCOUNT_NEEDS_RECONNECT = "account_needs_reconnect", "Account needs reconnecting"
         CHECK_OVERRIDDEN = "check_overridden", "Risk check overridden"
+        REVIEW_APPROVED = "review_approved", "Approved"
+        REVIEW_CHANGES_REQUESTED = "review_changes_requested", "Changes requested"
+        REVIEW_REJECTED = "review_rejected", "Rejected"
+        SPOT_CHECK_PASSED = "spot_check_passed", "Passed by spot-check"
+        CLAIM_TAKEN_OVER = "claim_taken_over", "Review taken over"
+        MODE_CHANGED = "mode_changed", "Review mode changed"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"
@@ -257,3 +359,63 @@ class CheckOverride(models.Model):
 
     def __str__(self) -> str:
         return f"Override of {', '.join(self.codes)} on revision {self.revision_id}"
+
+
+class Notification(models.Model):
+    """Something a user should hear about, shown in the header until read. Email, when
+    the user's preferences ask for it, goes after the transaction commits."""
+
+    class Kind(models.TextChoices):
+        REVIEWED = "reviewed", "Your post was reviewed"
+        SUBMITTED = "submitted", "A post is waiting for review"
+        PAST_TARGET = "past_target", "A post is past the review target"
+        MODE_CHANGED = "mode_changed", "Your review mode changed"
+        PUBLICATION = "publication", "Publication news"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    draft = models.ForeignKey(
+        Draft, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+        constraints = [
+            # "Past the target" is said once per draft and coach, however often the
+            # sweep looks.
+            models.UniqueConstraint(
+                fields=["user", "draft"],
+                condition=Q(kind="past_target"),
+                name="one_past_target_notice_per_draft",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.user}"
+
+
+class NotificationPreference(models.Model):
+    """What a user wants by email; in-app notices are always on."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email_reviews = models.BooleanField("Email me when my post is reviewed", default=True)
+    email_submissions = models.BooleanField(
+        "Email me when a post is waiting for my review", default=False
+    )
+    email_past_target = models.BooleanField(
+        "Email me when a post is past the review target", default=True
+    )
+    daily_digest = models.BooleanField("Send me a daily digest of my queue", default=True)
+    digest_sent_on = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Notification preferences of {self.user}"

@@ -2,8 +2,9 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 
 from sandbox.crypto import EncryptedTextField
@@ -15,6 +16,27 @@ if TYPE_CHECKING:
 class Organisation(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
+    # The review target (SLA): submissions waiting longer are flagged to coaches.
+    review_target_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(24 * 14)]
+    )
+    # Earned autonomy. After ``autonomy_streak`` consecutive first-pass approvals, each with
+    # every rubric score at least ``autonomy_min_score`` and no blocking finding, a trainee
+    # moves to spot-check mode: their posts publish ``spot_check_delay_minutes`` after they
+    # submit unless a coach steps in, and every ``spot_check_every``-th post is still
+    # reviewed. A streak of 0 turns the rule off.
+    autonomy_streak = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(100)]
+    )
+    autonomy_min_score = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    spot_check_every = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    spot_check_delay_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -36,18 +58,73 @@ class Membership(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="memberships"
     )
+
+    class ReviewMode(models.TextChoices):
+        FULL = "full", "Full review"
+        SPOT_CHECK = "spot_check", "Spot-check"
+
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.TRAINEE)
+    # For a trainee: their group, their named coach, and how their posts are reviewed.
+    cohort = models.ForeignKey(
+        "Cohort", on_delete=models.SET_NULL, null=True, blank=True, related_name="memberships"
+    )
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="coached_memberships",
+    )
+    # Written only by coaching.services (earned autonomy), which audits every change.
+    review_mode = models.CharField(
+        max_length=12, choices=ReviewMode.choices, default=ReviewMode.FULL
+    )
+    # Posts submitted since the trainee entered spot-check mode: every Nth is reviewed.
+    spot_check_count = models.PositiveIntegerField(default=0)
+    # For a coach: when they are away, and who covers (empty: the organisation's coach pool).
+    away_from = models.DateField(null=True, blank=True)
+    away_until = models.DateField(null=True, blank=True)
+    cover_coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="covering_memberships",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "organisation"], name="one_role_per_organisation"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(away_from__isnull=True)
+                | Q(away_until__isnull=True)
+                | Q(away_from__lte=F("away_until")),
+                name="away_dates_in_order",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} at {self.organisation}"
+
+
+class Cohort(models.Model):
+    """A group of trainees who learn together (a ward, a team, an intake)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="cohorts")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="cohort_names_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class WorkplaceAccount(models.Model):
@@ -150,6 +227,15 @@ class Draft(models.Model):
         related_name="claimed_drafts",
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # A response to an item in the trainee's private timeline (a scenario's hostile reply,
+    # say): it goes through review like any draft, but it can only ever be posted in the
+    # sandbox, because the post it answers does not exist on the real account.
+    in_reply_to = models.ForeignKey(
+        "TimelineItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    quote_of = models.ForeignKey(
+        "TimelineItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -184,6 +270,11 @@ class Draft(models.Model):
         return self.current_revision.text if self.current_revision else ""
 
     @property
+    def is_sandbox_only(self) -> bool:
+        """A reply to or quote of a simulated post: approval never reaches the account."""
+        return self.in_reply_to_id is not None or self.quote_of_id is not None
+
+    @property
     def latest_publication(self) -> "Publication | None":
         """Needs the ``publication_list`` prefetch from sandbox.selectors."""
         publications = getattr(self, "publication_list", None)
@@ -198,6 +289,10 @@ class DraftRevision(models.Model):
     # The first post. A thread's further posts, in order, are in ``thread``.
     text = models.TextField()
     thread = models.JSONField(default=list, blank=True)
+    # The images of each post, in order: one list per post (``posts``), each entry
+    # {"id": PostImage id, "alt": alt text}. Part of the content hash, so an approval
+    # covers the exact images and alt text too.
+    images = models.JSONField(default=list, blank=True)
     content_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -343,6 +438,10 @@ class ScenarioRun(models.Model):
     trainee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scenario_runs"
     )
+    # Set when the run came from assigning the scenario to a whole cohort.
+    cohort = models.ForeignKey(
+        Cohort, on_delete=models.SET_NULL, null=True, blank=True, related_name="scenario_runs"
+    )
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -399,3 +498,27 @@ class TimelineItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} in {self.owner}'s timeline"
+
+
+class PostImage(models.Model):
+    """An image a trainee uploaded for a post, already checked and stripped of metadata
+    by sandbox.media. Stored privately and served only to those who may see the draft.
+    Revisions refer to it by id (``DraftRevision.images``), with their own alt text."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="images")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    file = models.FileField(upload_to="post-images/%Y/%m/")
+    content_type = models.CharField(max_length=40)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(help_text="Bytes, after metadata was stripped.")
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Image {self.pk} on draft {self.draft_id}"
