@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from coaching.models import Publication, PublishingStop
 from sandbox.checks import CHECKS
-from sandbox.models import Draft, DraftRevision, WorkplaceAccount
+from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
 from sandbox.selectors import check_context, findings_for_posts, reviewer_organisation_ids
 
 STUCK_WARNING_AFTER = dt.timedelta(minutes=1)
@@ -25,6 +25,55 @@ def queue_for(user: User) -> QuerySet[Draft]:
         .select_related("current_revision", "author", "account", "claimed_by")
         .order_by("submitted_at", "pk")
     )
+
+
+def is_away(membership: Membership, on: dt.date) -> bool:
+    if membership.away_from is None:
+        return False
+    return membership.away_from <= on and (
+        membership.away_until is None or on <= membership.away_until
+    )
+
+
+def responsible_coaches(
+    *, trainee_id: int, organisation_id: int, on: dt.date | None = None
+) -> tuple[list[User], str]:
+    """Who a trainee's submissions go to today, and why, in words for the queue.
+
+    The trainee's named coach; while that coach is away, their named cover coach; when
+    there is neither (or the cover is away too), the organisation's coach pool: every
+    coach who is not away. Any coach of the organisation may still review any draft;
+    this decides whose queue it is in and who is told.
+    """
+    on = on or timezone.localdate()
+    coaches = {
+        membership.user_id: membership
+        for membership in Membership.objects.filter(
+            organisation_id=organisation_id, role__in=(Membership.Role.COACH, Membership.Role.ADMIN)
+        ).select_related("user")
+    }
+    trainee = Membership.objects.filter(user_id=trainee_id, organisation_id=organisation_id).first()
+    named = coaches.get(trainee.coach_id) if trainee and trainee.coach_id else None
+    if named is not None and not is_away(named, on):
+        return [named.user], f"{named.user.get_full_name() or named.user.username}"
+    if named is not None and named.cover_coach_id in coaches:
+        cover = coaches[named.cover_coach_id]  # type: ignore[index]
+        if not is_away(cover, on):
+            return [cover.user], (
+                f"{cover.user.get_full_name() or cover.user.username}, covering for "
+                f"{named.user.get_full_name() or named.user.username}"
+            )
+    pool = [
+        membership.user
+        for membership in coaches.values()
+        if membership.role == Membership.Role.COACH
+        and not is_away(membership, on)
+        and membership.user_id != trainee_id
+    ]
+    reason = "Coach pool"
+    if named is not None:
+        reason = f"Coach pool, while {named.user.get_full_name() or named.user.username} is away"
+    return sorted(pool, key=lambda user: user.pk), reason
 
 
 def publications_for(user: User, *, limit: int = 50) -> QuerySet[Publication]:
