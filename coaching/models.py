@@ -333,6 +333,11 @@ class AuditEvent(models.Model):
     publication = models.ForeignKey(
         Publication, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
     )
+    # The trainee an event is about, when it is about one (a change of review mode), so
+    # their own page can show them their history.
+    trainee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     detail = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -8,6 +8,7 @@ update matches and the other gets a clear message instead of a double effect.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import logging
@@ -24,9 +25,10 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from coaching import autonomy
 from coaching.models import (
     NOTE_MAX_LENGTH,
     AuditEvent,
@@ -68,6 +70,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "revise": (frozenset({S.CHANGES_REQUESTED}), S.DRAFT),
     # An edit after approval voids it: the new text goes back to the queue.
     "void_approval": (frozenset({S.APPROVED}), S.SUBMITTED),
+    # A coach steps in during a spot-check pass's delay: the post goes to the queue.
+    "hold": (frozenset({S.APPROVED}), S.SUBMITTED),
     "withdraw": (
         frozenset({S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.CHANGES_REQUESTED, S.APPROVED}),
         S.WITHDRAWN,
@@ -82,6 +86,7 @@ _ACTION_WORDS = {
     "reject": "rejected",
     "revise": "revised",
     "void_approval": "re-queued",
+    "hold": "held for review",
     "withdraw": "withdrawn",
 }
 
@@ -134,19 +139,31 @@ def draft_submit(*, draft: Draft, by: User) -> Draft:
     assert revision is not None
     blocked = blocking_codes(revision)
     if blocked:
+        # Any block finding ends spot-check mode, even on a send that is refused.
+        _return_to_full_review(
+            trainee_id=draft.author_id,
+            organisation_id=draft.account.organisation_id,
+            by=None,
+            reason=f"A post you tried to send had a {check_titles(blocked)}.",
+            revision=revision,
+        )
         raise InvalidState(
             f"This post cannot go for review yet: it has a {check_titles(blocked)}. "
             "Fix it (the highlights show where), or ask your coach to let it through "
             "with a reason."
         )
-    _move(
-        draft,
-        "submit",
-        revision_id=revision.pk,
-        submitted_at=timezone.now(),
-        claimed_by=None,
-        claimed_at=None,
-    )
+    with transaction.atomic():
+        _move(
+            draft,
+            "submit",
+            revision_id=revision.pk,
+            submitted_at=timezone.now(),
+            claimed_by=None,
+            claimed_at=None,
+        )
+        # Sandbox-only replies never publish, so there is nothing to pass: a coach reads them.
+        if not draft.is_sandbox_only:
+            _spot_check(draft, revision)
     return draft
 
 
@@ -243,6 +260,7 @@ def _decide(
     )
     if note:
         FeedbackNote.objects.create(review=review, author=by, body=note)
+    _review_mode_after_decision(review, by=by)
     return review
 
 
@@ -273,6 +291,16 @@ def review_approve(
             field="publish_at",
         )
     with transaction.atomic():
+        if blocked:
+            # Recorded before the decision, so the decision's effect on the trainee's
+            # review mode (earned autonomy) sees the override.
+            _require_reviewer(draft, by)
+            _record_override(
+                revision or draft.current_revision,  # type: ignore[arg-type]
+                by=by,
+                codes=blocked,
+                reason=override_reason,
+            )
         review = _decide(
             draft=draft,
             by=by,
@@ -281,25 +309,27 @@ def review_approve(
             note=note,
             revision=revision,
         )
-        if blocked:
-            _record_override(review.revision, by=by, codes=blocked, reason=override_reason)
-        publication = Publication.objects.create(
-            draft=draft,
-            revision=review.revision,
-            approval=review,
-            account=draft.account,
-            text=review.revision.text,
-            parts=[
-                {"text": text, "remote_id": "", "remote_url": ""} for text in review.revision.posts
-            ],
-            content_hash=review.content_hash,
-            publish_at=publish_at,
-        )
-        if publish_at is None:
-            _enqueue(publication)
-        # A scheduled post is started by the sweep when it falls due: no long countdowns,
-        # which Redis would redeliver after its visibility timeout.
+        _outbox(review, publish_at=publish_at)
     return review
+
+
+def _outbox(review: Review, *, publish_at: dt.datetime | None) -> Publication:
+    """The approved revision's publication row, written in the approval's transaction."""
+    publication = Publication.objects.create(
+        draft=review.draft,
+        revision=review.revision,
+        approval=review,
+        account=review.draft.account,
+        text=review.revision.text,
+        parts=[{"text": text, "remote_id": "", "remote_url": ""} for text in review.revision.posts],
+        content_hash=review.content_hash,
+        publish_at=publish_at,
+    )
+    if publish_at is None:
+        _enqueue(publication)
+    # A scheduled post is started by the sweep when it falls due: no long countdowns,
+    # which Redis would redeliver after its visibility timeout.
+    return publication
 
 
 def check_override(*, draft: Draft, by: User, reason: str) -> CheckOverride:
@@ -334,6 +364,13 @@ def _record_override(
         revision=revision,
         detail=f"{check_titles(codes)}: {reason}",
     )
+    _return_to_full_review(
+        trainee_id=revision.draft.author_id,
+        organisation_id=revision.draft.account.organisation_id,
+        by=by,
+        reason=f"{_name(by)} let a {check_titles(codes)} through on one of your posts.",
+        revision=revision,
+    )
     return override
 
 
@@ -365,6 +402,247 @@ def review_reject(
             note=note,
             revision=revision,
         )
+
+
+# Earned autonomy (the rule: coaching.autonomy) ----------------------------------------------
+
+Mode = Membership.ReviewMode
+
+
+def _name(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def _membership(trainee_id: int, organisation_id: int) -> Membership | None:
+    return (
+        Membership.objects.select_related("organisation", "user")
+        .filter(user_id=trainee_id, organisation_id=organisation_id)
+        .first()
+    )
+
+
+def _change_review_mode(
+    membership: Membership,
+    *,
+    to: str,
+    by: User | None,
+    reason: str,
+    revision: DraftRevision | None = None,
+) -> bool:
+    """Move the trainee to ``to`` if they are not already there, and audit it. False when
+    someone else moved them first (the conditional update matched nothing)."""
+    with transaction.atomic():
+        changed = (
+            Membership.objects.filter(pk=membership.pk)
+            .exclude(review_mode=to)
+            .update(review_mode=to, spot_check_count=0)
+        )
+        if not changed:
+            return False
+        membership.review_mode = to
+        membership.spot_check_count = 0
+        heading = "Moved to spot-check" if to == Mode.SPOT_CHECK else "Back to full review"
+        _audit(
+            AuditEvent.Action.MODE_CHANGED,
+            organisation_id=membership.organisation_id,
+            actor=by,
+            trainee=membership.user,
+            revision=revision,
+            detail=f"{heading}: {reason}",
+        )
+    return True
+
+
+def _return_to_full_review(
+    *,
+    trainee_id: int,
+    organisation_id: int,
+    by: User | None,
+    reason: str,
+    revision: DraftRevision | None = None,
+) -> None:
+    """Spot-check -> full review. Posts passed by spot-check and still waiting are held
+    too, so a coach reads them: whatever ended the trust may be in them as well."""
+    membership = _membership(trainee_id, organisation_id)
+    if membership is None or membership.review_mode != Mode.SPOT_CHECK:
+        return
+    if not _change_review_mode(membership, to=Mode.FULL, by=by, reason=reason, revision=revision):
+        return
+    waiting = Publication.objects.filter(
+        draft__author_id=trainee_id,
+        account__organisation_id=organisation_id,
+        status=P.QUEUED,
+        approval__reviewer__isnull=True,
+    ).select_related("draft")
+    for publication in waiting:
+        # Losing the race to the worker leaves that one post going out, as it would have;
+        # a draft edited meanwhile has had its pass voided already.
+        with contextlib.suppress(InvalidState):
+            _hold(publication, reason="Held for review: the trainee is back in full review.")
+
+
+def _hold(publication: Publication, *, reason: str) -> bool:
+    """Cancel a spot-check pass's publication and put its draft back in the queue, unless
+    the worker has claimed it (queued -> sending) first."""
+    with transaction.atomic():
+        cancelled = Publication.objects.filter(
+            pk=publication.pk, status=P.QUEUED, remote_id=""
+        ).update(status=P.CANCELLED, error=reason, updated_at=timezone.now())
+        if not cancelled:
+            return False
+        _move(
+            publication.draft,
+            "hold",
+            revision_id=publication.revision_id,
+            submitted_at=timezone.now(),
+            claimed_by=None,
+            claimed_at=None,
+        )
+    return True
+
+
+def _review_mode_after_decision(review: Review, *, by: User) -> None:
+    """A coach has decided on a trainee's post: a request for changes or a rejection ends
+    spot-check mode; an approval may complete the streak that earns it."""
+    draft = review.draft
+    membership = _membership(draft.author_id, draft.account.organisation_id)
+    if membership is None:
+        return
+    if membership.review_mode == Mode.SPOT_CHECK:
+        if review.decision != Review.Decision.APPROVE:
+            rejected = review.decision == Review.Decision.REJECT
+            did = "rejected" if rejected else "asked for changes to"
+            _return_to_full_review(
+                trainee_id=draft.author_id,
+                organisation_id=membership.organisation_id,
+                by=by,
+                reason=f"{_name(by)} {did} one of your posts.",
+                revision=review.revision,
+            )
+        return
+    organisation = membership.organisation
+    if review.decision != Review.Decision.APPROVE or not autonomy.rule_is_on(organisation):
+        return
+    earned = autonomy.current_streak(membership)
+    if autonomy.has_earned_spot_check(organisation, earned):
+        _change_review_mode(
+            membership,
+            to=Mode.SPOT_CHECK,
+            by=None,
+            reason=(
+                f"{earned} first-pass approvals in a row, each scored "
+                f"{organisation.autonomy_min_score} or more for safe, person-centred and "
+                "effective, with no blocking findings."
+            ),
+            revision=review.revision,
+        )
+
+
+def _spot_check(draft: Draft, revision: DraftRevision) -> None:
+    """A submission in spot-check mode: 1 in N goes to the queue as usual; the others are
+    passed now and publish after the delay unless a coach holds them."""
+    membership = _membership(draft.author_id, draft.account.organisation_id)
+    if membership is None or membership.review_mode != Mode.SPOT_CHECK:
+        return
+    organisation = membership.organisation
+    if not autonomy.rule_is_on(organisation):
+        _change_review_mode(
+            membership,
+            to=Mode.FULL,
+            by=None,
+            reason="your organisation turned earned autonomy off, so a coach reads every post.",
+            revision=revision,
+        )
+        return
+    # A conditional increment: two posts sent at once get different numbers, and none is
+    # counted if a coach returned the trainee to full review a moment ago.
+    counted = Membership.objects.filter(pk=membership.pk, review_mode=Mode.SPOT_CHECK).update(
+        spot_check_count=F("spot_check_count") + 1
+    )
+    if not counted:
+        return
+    # Our update holds the row's lock until commit, so this reads our own number.
+    count = Membership.objects.values_list("spot_check_count", flat=True).get(pk=membership.pk)
+    if autonomy.is_sampled(count, every=organisation.spot_check_every):
+        return
+    publish_at = timezone.now() + dt.timedelta(minutes=organisation.spot_check_delay_minutes)
+    _move(draft, "approve", revision_id=revision.pk)
+    review = Review.objects.create(
+        draft=draft,
+        revision=revision,
+        reviewer=None,
+        decision=Review.Decision.APPROVE,
+        content_hash=revision.content_hash,
+    )
+    publication = _outbox(review, publish_at=publish_at)
+    _audit(
+        AuditEvent.Action.SPOT_CHECK_PASSED,
+        organisation_id=organisation.pk,
+        publication=publication,
+        trainee=draft.author,
+        detail=(
+            f"Post {count} in spot-check mode; publishes at "
+            f"{timezone.localtime(publish_at):%H:%M} unless a coach steps in."
+        ),
+    )
+
+
+def spot_check_hold(*, draft: Draft, by: User) -> Draft:
+    """A coach steps in during a spot-check pass's delay: the post goes to the queue
+    instead of publishing, and the trainee returns to full review."""
+    _require_reviewer(draft, by)
+    publication = (
+        Publication.objects.filter(draft=draft, approval__reviewer__isnull=True)
+        .select_related("draft")
+        .order_by("-created_at")
+        .first()
+    )
+    if publication is None or publication.status not in Publication.ACTIVE_STATUSES:
+        raise InvalidState(
+            "Only a post passed by spot-check and still waiting to publish can be held."
+        )
+    with transaction.atomic():
+        # The worker may claim it between our read and this update: the update decides.
+        if publication.status != P.QUEUED or not _hold(
+            publication, reason=f"Held for review by {_name(by)}."
+        ):
+            raise InvalidState(
+                "Too late to hold this post: it started publishing before you pressed the "
+                "button. If it must come down, retract it once it is live."
+            )
+        draft.refresh_from_db()
+        _return_to_full_review(
+            trainee_id=draft.author_id,
+            organisation_id=draft.account.organisation_id,
+            by=by,
+            reason=f"{_name(by)} held one of your posts for review before it published.",
+            revision=draft.current_revision,
+        )
+    return draft
+
+
+def review_mode_set_full(*, trainee: User, organisation_id: int, by: User, reason: str) -> None:
+    """A coach returns a trainee to full review by hand."""
+    if by.pk == trainee.pk:
+        raise NotAllowed("You cannot change how your own posts are reviewed. Ask your coach.")
+    if role_in(by, organisation_id) not in REVIEWER_ROLES:
+        raise NotAllowed("Only a coach of this organisation can change how posts are reviewed.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            "Say why, so the trainee knows; it goes in the audit log.", field="reason"
+        )
+    if len(reason) > 500:
+        raise InvalidInput("Keep the reason under 500 characters.", field="reason")
+    membership = _membership(trainee.pk, organisation_id)
+    if membership is None or membership.review_mode != Mode.SPOT_CHECK:
+        raise InvalidState(f"{_name(trainee)} is already in full review.")
+    _return_to_full_review(
+        trainee_id=trainee.pk,
+        organisation_id=organisation_id,
+        by=by,
+        reason=f"{_name(by)} switched you back: {reason}",
+    )
 
 
 # Publication --------------------------------------------------------------------------------
@@ -421,6 +699,7 @@ def _audit(
     account: WorkplaceAccount | None = None,
     publication: Publication | None = None,
     revision: DraftRevision | None = None,
+    trainee: User | None = None,
     detail: str = "",
 ) -> None:
     revision_id = revision.pk if revision else publication.revision_id if publication else None
@@ -433,6 +712,7 @@ def _audit(
         draft_id=draft_id,
         revision_id=revision_id,
         publication=publication,
+        trainee=trainee,
         detail=detail,
     )
 
