@@ -176,6 +176,47 @@ def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "coaching/review.html", _review_context(draft, form), status=422)
 
 
+# Earned autonomy: a coach steps in ---------------------------------------------------------
+
+
+@require_POST
+@login_required
+def spot_check_hold(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    draft = _get_draft_for_coach(request, pk)
+    try:
+        services.spot_check_hold(draft=draft, by=request.user)
+    except DomainError as error:
+        return refused(request, error, back_to=reverse("review", args=[pk]))
+    name = draft.author.get_full_name() or draft.author.username
+    messages.success(
+        request, f"Held. The post is in the queue for review, and {name} is back in full review."
+    )
+    return redirect("review", pk=pk)
+
+
+@require_POST
+@login_required
+def review_mode_full(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
+    """A coach switches one of their trainees back to full review."""
+    raw = request.POST.get("organisation", "")
+    organisation_id = int(raw) if raw.isdigit() else 0
+    if organisation_id not in sandbox_selectors.reviewer_organisation_ids(request.user):
+        raise Http404("No such organisation.")
+    trainee = get_object_or_404(User, pk=user_id, memberships__organisation_id=organisation_id)
+    back = reverse("trainee_timeline", args=[user_id])
+    try:
+        services.review_mode_set_full(
+            trainee=trainee,
+            organisation_id=organisation_id,
+            by=request.user,
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as error:
+        return refused(request, error, back_to=back)
+    messages.success(request, "Switched to full review. A coach will read every post again.")
+    return redirect(back)
+
+
 # Publishing: emergency stops and what happened to each post ----------------------------------
 
 

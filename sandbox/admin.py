@@ -20,6 +20,8 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
     autocomplete_fields = ["user"]
+    # Changed only by coaching.services, which audits every change and tells the trainee.
+    readonly_fields = ["review_mode", "spot_check_count"]
 
 
 class CheckSeverityInline(admin.TabularInline):
@@ -60,6 +62,28 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "review_target_hours"]}),
+        (
+            "Earned autonomy",
+            {
+                "description": (
+                    "After this many first-pass approvals in a row (approved without changes, "
+                    "every rubric score at least the minimum, no blocking finding), a trainee "
+                    "moves to spot-check mode: their posts publish after the delay unless a "
+                    "coach steps in, and 1 in N is still reviewed. A request for changes, a "
+                    "rejection, a blocking finding or a coach stepping in returns them to full "
+                    "review. Set the streak to 0 to turn this off."
+                ),
+                "fields": [
+                    "autonomy_streak",
+                    "autonomy_min_score",
+                    "spot_check_every",
+                    "spot_check_delay_minutes",
+                ],
+            },
+        ),
+    ]
     inlines = [
         MembershipInline,
         CheckSeverityInline,
@@ -75,6 +99,7 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "organisation"]
     search_fields = ["user__username", "user__email", "organisation__name"]
     autocomplete_fields = ["user", "organisation"]
+    readonly_fields = ["review_mode", "spot_check_count"]
 
 
 class WorkplaceAccountForm(forms.ModelForm):

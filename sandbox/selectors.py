@@ -60,7 +60,8 @@ def _with_display_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
     return drafts.select_related("current_revision", "account", "author").prefetch_related(
         Prefetch(
             "publications",
-            queryset=Publication.objects.order_by("-created_at"),
+            # The approval tells a spot-check pass (no reviewer) from a coach's.
+            queryset=Publication.objects.select_related("approval").order_by("-created_at"),
             to_attr="publication_list",
         )
     )

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coaching import autonomy
 from coaching import services as coaching_services
 from sandbox import selectors, services
 from sandbox.checks import CheckContext, run_checks
@@ -137,6 +138,7 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
         "thread_boxes": _thread_boxes(thread),
         "feed": selectors.feed_for(request.user.pk),
         "has_accounts": accounts.exists(),
+        "mode_panels": autonomy.mode_panels(request.user),
     }
     return render(request, "sandbox/timeline.html", context, status=status)
 
@@ -194,11 +196,16 @@ def trainee_timeline(request: AuthenticatedRequest, user_id: int) -> HttpRespons
     if not selectors.can_see_timeline_of(request.user, user_id):
         raise Http404("No such timeline.")
     owner = get_object_or_404(User, pk=user_id)
-    context = {"owner": owner, "feed": selectors.feed_for(owner.pk, viewer=request.user)}
-    template = (
-        "sandbox/trainee_timeline.html#feed" if request.htmx else "sandbox/trainee_timeline.html"
+    context: dict[str, object] = {
+        "owner": owner,
+        "feed": selectors.feed_for(owner.pk, viewer=request.user),
+    }
+    if request.htmx:
+        return render(request, "sandbox/trainee_timeline.html#feed", context)
+    context["mode_panels"] = autonomy.mode_panels(
+        owner, selectors.reviewer_organisation_ids(request.user)
     )
-    return render(request, template, context)
+    return render(request, "sandbox/trainee_timeline.html", context)
 
 
 @require_GET
