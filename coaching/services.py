@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from coaching import notifications
 from coaching.models import (
     NOTE_MAX_LENGTH,
     AuditEvent,
@@ -147,6 +148,7 @@ def draft_submit(*, draft: Draft, by: User) -> Draft:
         claimed_by=None,
         claimed_at=None,
     )
+    notifications.submission_received(draft=draft)
     return draft
 
 
@@ -243,6 +245,7 @@ def _decide(
     )
     if note:
         FeedbackNote.objects.create(review=review, author=by, body=note)
+    notifications.review_decided(review=review)
     return review
 
 
