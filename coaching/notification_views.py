@@ -59,8 +59,11 @@ def notification_preferences(request: AuthenticatedRequest) -> HttpResponse:
     reviewer = bool(sandbox_selectors.reviewer_organisation_ids(request.user))
     current = notifications.preferences_for([request.user])[request.user.pk]
     initial = {name: getattr(current, name) for name in notifications.PREFERENCE_FIELDS}
-    form = NotificationPreferencesForm(request.POST or None, initial=initial, reviewer=reviewer)
-    if request.method == "POST" and form.is_valid():
+    # Not ``request.POST or None``: with every box unticked the POST is empty, and must
+    # still save.
+    data = request.POST if request.method == "POST" else None
+    form = NotificationPreferencesForm(data, initial=initial, reviewer=reviewer)
+    if form.is_valid():
         notifications.preferences_set(by=request.user, **form.cleaned_data)
         messages.success(request, "Your email choices are saved.")
         return redirect("notification_preferences")
