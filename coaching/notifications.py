@@ -186,7 +186,9 @@ def _past_target(now: dt.datetime) -> Q:
     condition per distinct target (organisations share a handful), so the SQL stays
     portable: no interval arithmetic on a column."""
     condition = Q(pk__in=[])
-    targets = Organisation.objects.values_list("review_target_hours", flat=True).distinct()
+    targets = (
+        Organisation.objects.order_by().values_list("review_target_hours", flat=True).distinct()
+    )
     for hours in targets:
         condition |= Q(
             account__organisation__review_target_hours=hours,

@@ -16,12 +16,12 @@ pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
 
 
-def signed_in(client, user):  # type: ignore[no-untyped-def]
+def signed_in(client, user):
     assert client.login(username=user.username, password=PASSWORD)
     return client
 
 
-def notices(user, count: int, *, url: str = "/timeline/") -> list[Notification]:  # type: ignore[no-untyped-def]
+def notices(user, count: int, *, url: str = "/timeline/") -> list[Notification]:
     return Notification.objects.bulk_create(
         Notification(user=user, kind=Kind.REVIEWED, message=f"Notice {n}", url=url)
         for n in range(count)

@@ -25,17 +25,17 @@ Kind = Notification.Kind
 
 
 @pytest.fixture(autouse=True)
-def emails(trainee, coach, second_coach, outside_coach):  # type: ignore[no-untyped-def]
+def emails(trainee, coach, second_coach, outside_coach):
     for user in (trainee, coach, second_coach, outside_coach):
         user.email = f"{user.username}@example.nhs.uk"
         user.save(update_fields=["email"])
 
 
-def _draft(trainee, account, text="Clinic open 9-5"):  # type: ignore[no-untyped-def]
+def _draft(trainee, account, text="Clinic open 9-5"):
     return services.draft_create(author=trainee, account=account, text=text)
 
 
-def _submitted(trainee, account, text="Clinic open 9-5"):  # type: ignore[no-untyped-def]
+def _submitted(trainee, account, text="Clinic open 9-5"):
     return coaching.draft_submit(draft=_draft(trainee, account, text), by=trainee)
 
 
@@ -43,7 +43,7 @@ def _told(kind: str) -> set[str]:
     return set(Notification.objects.filter(kind=kind).values_list("user__username", flat=True))
 
 
-def _name_coach(trainee, coach, organisation):  # type: ignore[no-untyped-def]
+def _name_coach(trainee, coach, organisation):
     Membership.objects.filter(user=trainee, organisation=organisation).update(coach=coach)
 
 
@@ -254,7 +254,7 @@ def test_two_sweeps_at_once_tell_each_coach_once(trainee, coach, second_coach, a
     for n in range(5):
         _waited(_submitted(trainee, account, f"Post {n}"), 30)
     told = _at_once(notifications.past_target_sweep)
-    assert sum(told) == 10  # type: ignore[arg-type]
+    assert sum(told) == 10
     assert Notification.objects.filter(kind=Kind.PAST_TARGET).count() == 10
     assert len([m for m in mail.outbox if m.to == ["cora@example.nhs.uk"]]) == 5
 
@@ -267,7 +267,7 @@ def _local(hour: int, day: int = 24) -> dt.datetime:
 
 
 @pytest.fixture
-def waiting(trainee, account, organisation):  # type: ignore[no-untyped-def]
+def waiting(trainee, account, organisation):
     organisation.review_target_hours = 24
     organisation.save()
     drafts = [_submitted(trainee, account, f"Post number {n}") for n in range(7)]
@@ -311,7 +311,7 @@ def test_no_digest_when_nothing_is_waiting(coach):
 @pytest.mark.django_db(transaction=True)
 def test_three_beats_at_once_send_each_coach_one_digest(coach, second_coach, waiting):
     sent = _at_once(lambda: notifications.send_due_digests(now=_local(8)), times=3)
-    assert sum(sent) == 2  # type: ignore[arg-type]
+    assert sum(sent) == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["colin@example.nhs.uk", "cora@example.nhs.uk"]
 
 
