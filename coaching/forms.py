@@ -1,4 +1,5 @@
 from django import forms
+from django.db import models
 
 from coaching.models import NOTE_MAX_LENGTH, Review
 from sandbox.forms import DomainErrorsMixin
@@ -64,3 +65,28 @@ class ScenarioForm(DomainErrorsMixin, forms.Form):
         help_text="minutes | persona | text. Start the text with 'reply:' to reply to the "
         "scenario's previous post. Example: 2 | dave-hollins | reply: Why was nobody told?",
     )
+
+
+def _preference_field(name: str) -> forms.BooleanField:
+    from coaching.models import NotificationPreference
+
+    field = NotificationPreference._meta.get_field(name)
+    assert isinstance(field, models.BooleanField)
+    return forms.BooleanField(label=str(field.verbose_name), required=False)
+
+
+class NotificationPreferencesForm(forms.Form):
+    """What Sandpit emails the user. Only coaches see the switches about the queue."""
+
+    email_reviews = _preference_field("email_reviews")
+    email_submissions = _preference_field("email_submissions")
+    email_past_target = _preference_field("email_past_target")
+    daily_digest = _preference_field("daily_digest")
+
+    COACH_FIELDS = ("email_submissions", "email_past_target", "daily_digest")
+
+    def __init__(self, *args: object, reviewer: bool, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if not reviewer:
+            for name in self.COACH_FIELDS:
+                del self.fields[name]

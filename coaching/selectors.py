@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from coaching.models import Publication, PublishingStop
+from coaching.models import Notification, Publication, PublishingStop
 from sandbox.checks import CHECKS
 from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
 from sandbox.selectors import check_context, findings_for_posts, reviewer_organisation_ids
@@ -57,7 +57,7 @@ def responsible_coaches(
     if named is not None and not is_away(named, on):
         return [named.user], f"{named.user.get_full_name() or named.user.username}"
     if named is not None and named.cover_coach_id in coaches:
-        cover = coaches[named.cover_coach_id]  # type: ignore[index]
+        cover = coaches[named.cover_coach_id]
         if not is_away(cover, on):
             return [cover.user], (
                 f"{cover.user.get_full_name() or cover.user.username}, covering for "
@@ -131,3 +131,16 @@ def check_titles(codes: list[str]) -> str:
     titles = {check.code: check.title.lower() for check in CHECKS}
     names = [titles.get(code, code) for code in codes]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# Notifications ------------------------------------------------------------------------------
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    """The user's own notices, newest first (only ever the user's: callers pass request.user)."""
+    return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def unread_notification_count(user: User) -> int:
+    # Served by the (user, read_at) index: one cheap query per full page.
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

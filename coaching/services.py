@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from coaching import autonomy
+from coaching import autonomy, notifications
 from coaching.models import (
     NOTE_MAX_LENGTH,
     AuditEvent,
@@ -164,6 +164,7 @@ def draft_submit(*, draft: Draft, by: User) -> Draft:
         # Sandbox-only replies never publish, so there is nothing to pass: a coach reads them.
         if not draft.is_sandbox_only:
             _spot_check(draft, revision)
+        notifications.submission_received(draft=draft)
     return draft
 
 
@@ -260,6 +261,7 @@ def _decide(
     )
     if note:
         FeedbackNote.objects.create(review=review, author=by, body=note)
+    notifications.review_decided(review=review)
     _review_mode_after_decision(review, by=by)
     return review
 
@@ -450,6 +452,7 @@ def _change_review_mode(
             revision=revision,
             detail=f"{heading}: {reason}",
         )
+        notifications.review_mode_changed(trainee=membership.user, heading=heading, reason=reason)
     return True
 
 

@@ -5,7 +5,7 @@ import contextlib
 
 from celery import shared_task
 
-from coaching import services
+from coaching import notifications, services
 from coaching.models import Publication
 from sandbox.errors import DomainError
 
@@ -36,3 +36,15 @@ def sweep_publications() -> dict[str, int]:
 def heartbeat() -> str:
     """Answered by a worker to prove it is consuming (see the /health/ view)."""
     return "ok"
+
+
+@shared_task(ignore_result=True)
+def notify_past_target() -> int:
+    # Idempotent: each coach hears once per draft (a unique constraint decides).
+    return notifications.past_target_sweep()
+
+
+@shared_task(ignore_result=True)
+def send_digests() -> int:
+    # Idempotent within a day: each coach's digest is claimed before it is sent.
+    return notifications.send_due_digests()

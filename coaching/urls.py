@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from coaching import views
+from coaching import notification_views, views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
@@ -39,5 +39,21 @@ urlpatterns = [
         "connected-accounts/x/callback/",
         views.account_connect_x_callback,
         name="account_connect_x_callback",
+    ),
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path(
+        "notifications/<int:pk>/open/",
+        notification_views.notification_open,
+        name="notification_open",
+    ),
+    path(
+        "notifications/read/",
+        notification_views.notifications_mark_all_read,
+        name="notifications_mark_all_read",
+    ),
+    path(
+        "notifications/preferences/",
+        notification_views.notification_preferences,
+        name="notification_preferences",
     ),
 ]

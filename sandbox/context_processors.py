@@ -1,11 +1,12 @@
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from sandbox.selectors import REVIEWER_ROLES, roles_of
 
 
 def roles(request: HttpRequest) -> dict[str, object]:
     """What the navigation and banners show. Decorative only: every view checks access."""
-    from coaching.selectors import standing_stops_for
+    from coaching.selectors import standing_stops_for, unread_notification_count
 
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -17,4 +18,7 @@ def roles(request: HttpRequest) -> dict[str, object]:
         "is_member": bool(user_roles),
         # Everyone in the organisation sees an emergency stop, trainees included.
         "standing_stops": list(standing_stops_for(user)),
+        # Lazy: counted only when a template shows it (the header), so htmx fragments
+        # and polls, which render no header, never pay for the query.
+        "unread_notifications": SimpleLazyObject(lambda: unread_notification_count(user)),
     }

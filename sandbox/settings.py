@@ -8,6 +8,7 @@ a real encryption key, HTTPS-only cookies and HSTS.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from kombu import Queue
 
 from sandbox import env
@@ -181,12 +182,20 @@ CELERY_TASK_ROUTES = {
     "coaching.tasks.sweep_publications": {"queue": "control"},
     "coaching.tasks.reconcile": {"queue": "control"},
     "coaching.tasks.heartbeat": {"queue": "control"},
+    "coaching.tasks.notify_past_target": {"queue": "control"},
+    "coaching.tasks.send_digests": {"queue": "control"},
 }
 CELERY_BEAT_SCHEDULE = {
     "publication-sweep": {
         "task": "coaching.tasks.sweep_publications",
         "schedule": env.integer("SANDPIT_SWEEP_SECONDS", 30),
     },
+    "past-target-notices": {
+        "task": "coaching.tasks.notify_past_target",
+        "schedule": env.integer("SANDPIT_PAST_TARGET_SWEEP_SECONDS", 300),
+    },
+    # Hourly; each coach's digest goes on the first run at or after DIGEST_HOUR.
+    "daily-digests": {"task": "coaching.tasks.send_digests", "schedule": crontab(minute=0)},
 }
 
 # Publishing. X_API_BASE_URL points the X publisher anywhere: the real API in
@@ -234,6 +243,15 @@ EMAIL_HOST_USER = env.string("DJANGO_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env.string("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env.boolean("DJANGO_EMAIL_USE_TLS", PRODUCTION)
 EMAIL_TIMEOUT = 10
+# The address people reach Sandpit at, for the links in emails (no trailing slash).
+SITE_URL = env.string(
+    "SANDPIT_SITE_URL",
+    f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION and ALLOWED_HOSTS else "http://127.0.0.1:8000",
+).rstrip("/")
+# The local hour (0-23) from which coaches' daily digests go out.
+DIGEST_HOUR = env.integer("SANDPIT_DIGEST_HOUR", 7)
+if not 0 <= DIGEST_HOUR <= 23:
+    raise env.ImproperlyConfiguredEnv(f"SANDPIT_DIGEST_HOUR={DIGEST_HOUR} must be 0 to 23.")
 
 LOGGING = {
     "version": 1,

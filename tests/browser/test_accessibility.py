@@ -46,6 +46,10 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
     )
     other = services.draft_create(author=trainee, account=account, text="Clinic open 9-5")
     coaching.draft_submit(draft=other, by=trainee)
+    # Something in each person's notifications: the coach heard of the submission above.
+    rejected = services.draft_create(author=trainee, account=account, text="Drop-in at 10")
+    coaching.draft_submit(draft=rejected, by=trainee)
+    coaching.review_reject(draft=rejected, by=coach, note="We have no drop-in.")
     practice = services.practice_post(author=trainee, account=account, text="Is it open?")
     services.audience_simulate(item_id=practice.pk)
 
@@ -54,6 +58,8 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
             reverse("timeline"),
             reverse("draft_detail", args=[draft.pk]),
             reverse("timeline_item", args=[practice.pk]),
+            reverse("notifications"),
+            reverse("notification_preferences"),
         ],
         coach: [
             reverse("queue"),
@@ -61,6 +67,8 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
             reverse("replay", args=[draft.pk]),
             reverse("publishing"),
             reverse("scenarios"),
+            reverse("notifications"),
+            reverse("notification_preferences"),
         ],
         admin: [reverse("accounts")],
     }

@@ -1,0 +1,340 @@
+"""Telling people things: the one place that writes Notification rows and sends their email.
+
+In-app notices are always written. Email follows the user's NotificationPreference and
+goes only after the surrounding transaction commits (``transaction.on_commit``): a
+rolled-back decision never emails anyone, and a mail server that is down is logged and
+never undoes the action that caused the notice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+
+from coaching.models import Notification, NotificationPreference, Review
+from coaching.selectors import WAITING, queue_for, responsible_coaches
+from sandbox.models import Draft, Organisation
+from sandbox.selectors import REVIEWER_ROLES
+
+logger = logging.getLogger(__name__)
+
+Kind = Notification.Kind
+
+# Which preference switches a kind's email on. Kinds not listed are in-app only.
+EMAIL_PREFERENCE: dict[str, str] = {
+    Kind.REVIEWED: "email_reviews",
+    Kind.SUBMITTED: "email_submissions",
+    Kind.PAST_TARGET: "email_past_target",
+}
+COACH_PREFERENCES = ("email_submissions", "email_past_target", "daily_digest")
+PREFERENCE_FIELDS = ("email_reviews", *COACH_PREFERENCES)
+
+MESSAGE_MAX_LENGTH = 300  # Notification.message
+DIGEST_OLDEST_ITEMS = 5
+PAST_TARGET_BATCH = 200
+
+
+def absolute(path: str) -> str:
+    """A link that works from an email client: SITE_URL plus the path."""
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def preferences_for(users: Iterable[User]) -> dict[int, NotificationPreference]:
+    """Each user's preferences in one query; the model's defaults for anyone who has
+    never saved theirs (unsaved instances, so reading costs no writes)."""
+    ids = {user.pk for user in users}
+    saved = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=ids)}
+    return {pk: saved.get(pk) or NotificationPreference(user_id=pk) for pk in ids}
+
+
+def notify(
+    *,
+    users: Iterable[User],
+    kind: str,
+    message: str,
+    url: str = "",
+    draft: Draft | None = None,
+) -> list[Notification]:
+    """Tell each user once: a notice in the header and, if they asked for it, an email.
+
+    Returns the notices actually written. "Past the target" is said once per draft and
+    user: a second call (or a second sweep racing this one) writes nothing and emails
+    no one, because the database's unique constraint decides who got there first.
+    """
+    people = list({user.pk: user for user in users}.values())
+    if not people:
+        return []
+    message = Truncator(message).chars(MESSAGE_MAX_LENGTH)
+    if kind == Kind.PAST_TARGET:
+        written = []
+        for user in people:
+            # get_or_create catches the IntegrityError of a concurrent insert in a
+            # savepoint and reads the winner's row instead, so exactly one caller creates.
+            notice, created = Notification.objects.get_or_create(
+                user=user,
+                draft=draft,
+                kind=kind,
+                defaults={"message": message, "url": url},
+            )
+            if created:
+                written.append(notice)
+    else:
+        written = Notification.objects.bulk_create(
+            Notification(user=user, kind=kind, message=message, url=url, draft=draft)
+            for user in people
+        )
+    preference = EMAIL_PREFERENCE.get(kind)
+    if preference and written:
+        wanted = preferences_for(people)
+        recipients = [
+            notice.user.email
+            for notice in written
+            if notice.user.email and getattr(wanted[notice.user_id], preference)
+        ]
+        if recipients:
+            body = f"{message}\n\n{absolute(url)}" if url else message
+            _email_after_commit(subject=message, body=body, recipients=recipients)
+    return written
+
+
+def _email_after_commit(*, subject: str, body: str, recipients: list[str]) -> None:
+    # Mail is network I/O: never inside the caller's transaction, never able to undo it.
+    transaction.on_commit(partial(_send, subject=subject, body=body, recipients=recipients))
+
+
+def _send(*, subject: str, body: str, recipients: list[str]) -> int:
+    """One message per person (nobody sees another's address), over one connection.
+    Returns how many were sent; a failure is logged, not raised."""
+    footer = "\n\n--\nYou get this email from Sandpit. Choose what we email you: " + absolute(
+        reverse("notification_preferences")
+    )
+    messages = [
+        EmailMessage(subject=f"Sandpit: {subject}", body=body + footer, to=[address])
+        for address in recipients
+    ]
+    try:
+        with get_connection() as connection:
+            return int(connection.send_messages(messages) or 0)
+    except Exception:  # any backend error: the notice is already in the app
+        logger.exception("Could not send %d notification email(s): %s", len(messages), subject)
+        return 0
+
+
+# What services call (one line each) -------------------------------------------------------
+
+
+def _post_words(draft: Draft) -> str:
+    # One line: the words go in email subjects, where a newline is not allowed.
+    return "“" + Truncator(" ".join(draft.text.split())).chars(60) + "”"
+
+
+def _name(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def submission_received(*, draft: Draft) -> list[Notification]:
+    """A trainee submitted: tell the coaches whose queue it lands in (named coach, their
+    cover while away, or the pool). A post passed by spot-check is not waiting for them,
+    but they are told, because it publishes unless one of them holds it."""
+    coaches, _ = responsible_coaches(
+        trainee_id=draft.author_id, organisation_id=draft.account.organisation_id
+    )
+    message = f"{_name(draft.author)} sent a post for review: {_post_words(draft)}"
+    if draft.status == Draft.Status.APPROVED:
+        message = (
+            f"{_name(draft.author)}'s post was passed by spot-check and publishes after the "
+            f"delay unless you hold it: {_post_words(draft)}"
+        )
+    return notify(
+        users=[coach for coach in coaches if coach.pk != draft.author_id],
+        kind=Kind.SUBMITTED,
+        message=message,
+        url=reverse("review", args=[draft.pk]),
+        draft=draft,
+    )
+
+
+def review_mode_changed(*, trainee: User, heading: str, reason: str) -> list[Notification]:
+    return notify(
+        users=[trainee],
+        kind=Kind.MODE_CHANGED,
+        message=f"{heading}: {reason}"[:300],
+        url=reverse("timeline"),
+    )
+
+
+_DECIDED: dict[str, str] = {
+    Review.Decision.APPROVE: "approved your post",
+    Review.Decision.REQUEST_CHANGES: "asked for changes to your post",
+    Review.Decision.REJECT: "rejected your post",
+}
+
+
+def review_decided(*, review: Review) -> list[Notification]:
+    """A coach decided: tell the trainee who wrote the post."""
+    draft = review.draft
+    who = _name(review.reviewer) if review.reviewer else "A spot-check"
+    return notify(
+        users=[draft.author],
+        kind=Kind.REVIEWED,
+        message=f"{who} {_DECIDED[review.decision]} {_post_words(draft)}",
+        url=reverse("draft_detail", args=[draft.pk]),
+        draft=draft,
+    )
+
+
+# Periodic: past the review target, and the daily digest ------------------------------------
+
+
+def _past_target(now: dt.datetime) -> Q:
+    """Waiting drafts submitted longer ago than their organisation's review target. One
+    condition per distinct target (organisations share a handful), so the SQL stays
+    portable: no interval arithmetic on a column."""
+    condition = Q(pk__in=[])
+    targets = (
+        Organisation.objects.order_by().values_list("review_target_hours", flat=True).distinct()
+    )
+    for hours in targets:
+        condition |= Q(
+            account__organisation__review_target_hours=hours,
+            submitted_at__lte=now - dt.timedelta(hours=hours),
+        )
+    return Q(status__in=WAITING) & condition
+
+
+def past_target_sweep(*, now: dt.datetime | None = None) -> int:
+    """Tell the responsible coaches of each draft that has just gone past its target.
+    Safe to run as often as beat likes: each coach hears once per draft."""
+    now = now or timezone.now()
+    already_told = Notification.objects.filter(kind=Kind.PAST_TARGET, draft_id=OuterRef("pk"))
+    overdue = (
+        Draft.objects.filter(_past_target(now))
+        .exclude(Exists(already_told))
+        .select_related("author", "account__organisation", "current_revision")
+        .order_by("submitted_at", "pk")[:PAST_TARGET_BATCH]
+    )
+    routes: dict[tuple[int, int], list[User]] = {}
+    told = 0
+    for draft in overdue:
+        key = (draft.author_id, draft.account.organisation_id)
+        if key not in routes:
+            routes[key] = responsible_coaches(
+                trainee_id=draft.author_id, organisation_id=draft.account.organisation_id
+            )[0]
+        hours = draft.account.organisation.review_target_hours
+        told += len(
+            notify(
+                users=[coach for coach in routes[key] if coach.pk != draft.author_id],
+                kind=Kind.PAST_TARGET,
+                message=(
+                    f"{_name(draft.author)}'s post {_post_words(draft)} has waited more than "
+                    f"{hours} hours for review"
+                ),
+                url=reverse("review", args=[draft.pk]),
+                draft=draft,
+            )
+        )
+    return told
+
+
+def _digest_due(now: dt.datetime, *, any_hour: bool) -> bool:
+    return any_hour or timezone.localtime(now).hour >= settings.DIGEST_HOUR
+
+
+def send_due_digests(*, now: dt.datetime | None = None, any_hour: bool = False) -> int:
+    """Send today's digest to each coach who wants one and has not had it. Run hourly by
+    beat; from DIGEST_HOUR (local time) onwards a coach's first run of the day sends it.
+
+    Each coach's day is claimed with a conditional update before anything is sent, so two
+    beats (or beat and an operator's ``send_digests``) never send the same digest twice.
+    Returns how many digests were emailed.
+    """
+    now = now or timezone.now()
+    if not _digest_due(now, any_hour=any_hour):
+        return 0
+    today = timezone.localdate(now)
+    coaches = (
+        User.objects.filter(is_active=True, memberships__role__in=REVIEWER_ROLES)
+        .exclude(email="")
+        .distinct()
+    )
+    # Everyone gets a preference row, so there is a row to claim (defaults: digest on).
+    NotificationPreference.objects.bulk_create(
+        [NotificationPreference(user=coach) for coach in coaches], ignore_conflicts=True
+    )
+    sent = 0
+    for coach in coaches:
+        claimed = (
+            NotificationPreference.objects.filter(user=coach, daily_digest=True)
+            .filter(Q(digest_sent_on__isnull=True) | Q(digest_sent_on__lt=today))
+            .update(digest_sent_on=today)
+        )
+        if claimed:
+            sent += _send_digest(coach, now=now)
+    return sent
+
+
+def _send_digest(coach: User, *, now: dt.datetime) -> int:
+    queue = queue_for(coach)
+    waiting = queue.count()
+    if not waiting:
+        return 0  # nothing to say; the claim stands, so no empty digest later today
+    past_target = queue.filter(_past_target(now)).count()
+    lines = [
+        f"Good morning {_name(coach)}.",
+        "",
+        f"{waiting} post{'s' if waiting != 1 else ''} waiting for review, "
+        f"{past_target} past the review target.",
+        "",
+        "Waiting longest:",
+    ]
+    for draft in queue[:DIGEST_OLDEST_ITEMS]:
+        assert draft.submitted_at is not None
+        lines.append(
+            f"- {_name(draft.author)}: {_post_words(draft)}, sent "
+            f"{timezone.localtime(draft.submitted_at):%d %b %H:%M}\n"
+            f"  {absolute(reverse('review', args=[draft.pk]))}"
+        )
+    lines += ["", f"The queue: {absolute(reverse('queue'))}"]
+    return _send(
+        subject=f"{waiting} post{'s' if waiting != 1 else ''} waiting for review",
+        body="\n".join(lines),
+        recipients=[coach.email],
+    )
+
+
+# The user's own notices and preferences ----------------------------------------------------
+
+
+def notification_open(*, notification: Notification, by: User) -> Notification:
+    """Mark one of the user's notices read (opening it)."""
+    assert notification.user_id == by.pk, "views fetch notices through the owner"
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+def notifications_mark_all_read(*, by: User) -> int:
+    return Notification.objects.filter(user=by, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def preferences_set(*, by: User, **choices: bool) -> NotificationPreference:
+    """Save the user's email choices; switches not given keep their value."""
+    unknown = set(choices) - set(PREFERENCE_FIELDS)
+    assert not unknown, f"not a preference: {unknown}"
+    preference, _ = NotificationPreference.objects.update_or_create(user=by, defaults=choices)
+    return preference
