@@ -290,7 +290,10 @@ def review_approve(
             account=draft.account,
             text=review.revision.text,
             parts=[
-                {"text": text, "remote_id": "", "remote_url": ""} for text in review.revision.posts
+                {"text": text, "remote_id": "", "remote_url": "", "images": images}
+                for text, images in zip(
+                    review.revision.posts, review.revision.images_by_post, strict=True
+                )
             ],
             content_hash=review.content_hash,
             publish_at=publish_at,
