@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):  # type: ignore[no-untyped-def]
+def private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
@@ -28,17 +28,17 @@ def photo(name: str = "ward.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="image/jpeg")
 
 
-def login(client: Client, user) -> Client:  # type: ignore[no-untyped-def]
+def login(client: Client, user) -> Client:
     client.login(username=user.username, password=PASSWORD)
     return client
 
 
 @pytest.fixture
-def as_trainee(client, trainee):  # type: ignore[no-untyped-def]
+def as_trainee(client, trainee):
     return login(client, trainee)
 
 
-def compose(client: Client, account, **fields: object):  # type: ignore[no-untyped-def]
+def compose(client: Client, account, **fields: object):
     return client.post(
         reverse("timeline"), {"text": "Our new ward", "account": account.pk, **fields}
     )
@@ -233,7 +233,7 @@ def test_live_hints_see_an_image_without_alt_text(as_trainee, trainee, account):
 
 
 @pytest.fixture
-def attached(trainee, account):  # type: ignore[no-untyped-def]
+def attached(trainee, account):
     image = services.post_image_add(by=trainee, draft=None, upload=photo())
     services.draft_create(
         author=trainee, account=account, text="Hi", images=[[{"id": image.pk, "alt": "A"}]]

@@ -17,7 +17,7 @@ ALT = "Two nurses at the front desk of the new children's ward"
 
 
 @pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):  # type: ignore[no-untyped-def]
+def private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
@@ -68,6 +68,16 @@ def test_compose_a_thread_with_an_image_and_alt_text(new_page, live_server, trai
     # The image stays attached, its description in its own box, the thread text kept.
     expect(page.get_by_label("Describe image 1 (alt text)")).to_have_value(ALT)
     expect(page.get_by_label("Post 2 of the thread")).to_have_value("Visiting is 10am to 8pm #NHS")
+
+    # The live risk hints hear about the alt text too: an image without one is flagged.
+    described = page.get_by_label("Describe image 1 (alt text)")
+    described.fill("")
+    described.blur()
+    hints = page.locator("#findings-id_text")
+    expect(hints).to_contain_text("no description (alt text)")
+    described.fill(ALT)
+    described.blur()
+    expect(hints).not_to_contain_text("no description (alt text)")
 
     page.get_by_role("button", name="Save as draft").click()
     expect(page.get_by_text("Saved to your timeline.")).to_be_visible()

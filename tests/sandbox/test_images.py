@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):  # type: ignore[no-untyped-def]
+def private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
@@ -30,7 +30,7 @@ def photo(name: str = "ward.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="image/jpeg")
 
 
-def upload(trainee, draft=None, name: str = "ward.jpg") -> PostImage:  # type: ignore[no-untyped-def]
+def upload(trainee, draft=None, name: str = "ward.jpg") -> PostImage:
     return services.post_image_add(by=trainee, draft=draft, upload=photo(name))
 
 
