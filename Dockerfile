@@ -10,7 +10,8 @@ COPY coaching coaching
 RUN pip install .
 
 COPY . .
-RUN useradd --create-home sandpit && mkdir -p var && chown -R sandpit var
+# var/media exists in the image so its volume starts owned by sandpit.
+RUN useradd --create-home sandpit && mkdir -p var/media && chown -R sandpit var
 USER sandpit
 
 EXPOSE 8000

@@ -118,7 +118,7 @@ def blocking_codes(revision: DraftRevision) -> list[str]:
     context = check_context(revision.draft.account.organisation_id)
     found = {
         finding.code
-        for findings in findings_for_posts(revision.posts, context)
+        for findings in findings_for_posts(revision.posts, context, images=revision.images)
         for finding in findings
         if finding.severity == "block"
     }

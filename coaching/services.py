@@ -323,7 +323,12 @@ def _outbox(review: Review, *, publish_at: dt.datetime | None) -> Publication:
         approval=review,
         account=review.draft.account,
         text=review.revision.text,
-        parts=[{"text": text, "remote_id": "", "remote_url": ""} for text in review.revision.posts],
+        parts=[
+            {"text": text, "remote_id": "", "remote_url": "", "images": images}
+            for text, images in zip(
+                review.revision.posts, review.revision.images_by_post, strict=True
+            )
+        ],
         content_hash=review.content_hash,
         publish_at=publish_at,
     )

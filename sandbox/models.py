@@ -1,4 +1,6 @@
 import hashlib
+import json
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -310,10 +312,22 @@ class DraftRevision(models.Model):
     def posts(self) -> list[str]:
         return [self.text, *self.thread]
 
+    @property
+    def images_by_post(self) -> list[list[dict[str, object]]]:
+        """One list of {"id", "alt"} per post, in order, empty for a post without images."""
+        images = list(self.images or [])
+        return [list(images[n]) if n < len(images) else [] for n in range(len(self.posts))]
+
     @staticmethod
-    def hash_posts(posts: list[str]) -> str:
+    def hash_posts(posts: list[str], images: Sequence[Sequence[Mapping[str, object]]] = ()) -> str:
         # The record separator cannot be typed into a post, so no two threads share a hash.
         joined = "\x1e".join(posts)
+        if any(images):
+            # Only posts with images add to the hash, so every hash made before images
+            # existed stays valid. JSON escapes control characters, so the group separator
+            # cannot occur inside it.
+            attached = [[[entry["id"], entry["alt"]] for entry in post] for post in images]
+            joined += "\x1d" + json.dumps(attached, ensure_ascii=False)
         return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
 
     @classmethod
@@ -505,7 +519,11 @@ class PostImage(models.Model):
     by sandbox.media. Stored privately and served only to those who may see the draft.
     Revisions refer to it by id (``DraftRevision.images``), with their own alt text."""
 
-    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="images")
+    # Empty while the trainee is still writing a new post in the composer (the draft does
+    # not exist until it is saved); the upload then belongs to uploaded_by alone.
+    draft = models.ForeignKey(
+        Draft, on_delete=models.CASCADE, null=True, blank=True, related_name="images"
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )

@@ -1,8 +1,9 @@
 """Reads. Every query that decides what a user may see lives here, so a permission
 rule is written once and the views only ask."""
 
+import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -16,6 +17,7 @@ from sandbox.models import (
     LocalIdentifierPattern,
     LocalWord,
     Membership,
+    PostImage,
     PreElectionPeriod,
     TimelineItem,
     WorkplaceAccount,
@@ -126,9 +128,31 @@ def check_context(organisation_id: int, *, media: Sequence[MediaInfo] = ()) -> C
     )
 
 
-def findings_for_posts(posts: Sequence[str], context: CheckContext) -> list[list[Finding]]:
-    """Findings for each post of a thread, in order."""
-    return [run_checks(post, context=context) for post in posts]
+def findings_for_posts(
+    posts: Sequence[str],
+    context: CheckContext,
+    *,
+    images: Sequence[Sequence[Mapping[str, object]]] = (),
+) -> list[list[Finding]]:
+    """Findings for each post of a thread, in order. ``images`` holds each post's
+    {"id", "alt"} entries (DraftRevision.images), so images without alt text are found."""
+    found = []
+    for position, post in enumerate(posts):
+        entries = images[position] if position < len(images) else ()
+        media = tuple(MediaInfo(alt_text=str(entry.get("alt", ""))) for entry in entries)
+        found.append(run_checks(post, context=dataclasses.replace(context, media=media)))
+    return found
+
+
+def post_image_visible_to(user: User, pk: int) -> PostImage | None:
+    """An image is seen by whoever may see its draft; before it has a draft (a new post
+    still in the composer), only by the person who uploaded it."""
+    image = PostImage.objects.filter(pk=pk).first()
+    if image is None:
+        return None
+    if image.draft_id is None:
+        return image if image.uploaded_by_id == user.pk else None
+    return image if draft_visible_to(user, image.draft_id) is not None else None
 
 
 def last_reviewed_revision(draft: Draft) -> DraftRevision | None:

@@ -5,20 +5,25 @@ state machine; draft_edit asks it to move the draft when an edit must change sta
 """
 
 import datetime as dt
-from collections.abc import Sequence
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
 from functools import partial
 
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
-from sandbox import audience, tasks
+from sandbox import audience, media, tasks
 from sandbox.checks import CheckContext, run_checks
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import (
     Draft,
     DraftRevision,
+    PostImage,
     Scenario,
     ScenarioRun,
     TimelineItem,
@@ -63,29 +68,126 @@ def _validate_posts(text: str, thread: Sequence[str]) -> list[str]:
     return posts
 
 
+# Images attached to a post: one list per post of {"id": PostImage id, "alt": alt text}.
+PostImages = Sequence[Sequence[Mapping[str, object]]]
+
+
+def too_many_images(position: int) -> str:
+    return (
+        f"Post {position} already has {media.MAX_IMAGES_PER_POST} images, as many as X allows. "
+        "Remove one before you add another."
+    )
+
+
+def post_image_add(*, by: User, draft: Draft | None, upload: UploadedFile) -> PostImage:
+    """Check an uploaded image, strip its metadata and store it privately. Without a draft
+    (a new post still in the composer) it belongs to the uploader until a draft claims it."""
+    if draft is not None and draft.author_id != by.pk:
+        raise NotAllowed("Only the author of a draft can add images to it.")
+    # Refuse a huge file before reading it into memory; clean_image checks the exact limit.
+    size = upload.size or 0
+    if size > media.MAX_GIF_BYTES:
+        raise InvalidInput(
+            f"This file is {size / 1024 / 1024:.0f} MB; X accepts images up to 5 MB "
+            "(GIFs up to 15 MB). Make it smaller and try again."
+        )
+    try:
+        clean = media.clean_image(upload.read(), filename=upload.name or "")
+    except media.InvalidImage as error:
+        raise InvalidInput(error.message) from error
+    image = PostImage(
+        draft=draft,
+        uploaded_by=by,
+        content_type=clean.content_type,
+        width=clean.width,
+        height=clean.height,
+        size=len(clean.data),
+        sha256=hashlib.sha256(clean.data).hexdigest(),
+    )
+    # A random name: the trainee's file name can say who or where the photo shows.
+    image.file.save(f"{uuid.uuid4().hex}{clean.extension}", ContentFile(clean.data), save=False)
+    image.save()
+    return image
+
+
+def _validate_images(
+    images: PostImages, *, posts: int, author: User, draft: Draft | None
+) -> list[list[dict[str, object]]]:
+    """The images as a revision stores them, each checked: at most four a post, each with
+    alt text, and each uploaded for this draft (or by its author, for a new draft). Must
+    run inside the transaction that saves the revision: it locks the images it claims."""
+    if len(images) > posts:
+        raise InvalidInput("There are images for a post that is not there.", field="text")
+    attached: list[list[dict[str, object]]] = []
+    for position, entries in enumerate(images, start=1):
+        if len(entries) > media.MAX_IMAGES_PER_POST:
+            raise InvalidInput(too_many_images(position), field=f"upload-{position - 1}")
+        post: list[dict[str, object]] = []
+        for entry in entries:
+            image_id = entry["id"]
+            try:
+                alt = media.validate_alt_text(str(entry.get("alt", "")))
+            except media.InvalidImage as error:
+                raise InvalidInput(error.message, field=f"alt-{position - 1}-{image_id}") from error
+            post.append({"id": image_id, "alt": alt})
+        attached.append(post)
+    ids = {entry["id"] for post in attached for entry in post}
+    if not ids:
+        return []
+    mine = Q(draft=draft) if draft is not None else Q(pk__in=[])
+    usable = set(
+        PostImage.objects.select_for_update()
+        .filter(mine | Q(draft__isnull=True, uploaded_by=author), pk__in=ids)
+        .values_list("pk", flat=True)
+    )
+    if usable != ids:
+        raise InvalidInput(
+            "One of the images is not available any more. Remove it and attach it again."
+        )
+    return attached + [[] for _ in range(posts - len(attached))]
+
+
+def _claim_images(draft: Draft, images: list[list[dict[str, object]]]) -> None:
+    """Images uploaded in the composer before the draft existed now belong to it."""
+    ids = [entry["id"] for post in images for entry in post]
+    if ids:
+        PostImage.objects.filter(pk__in=ids, draft__isnull=True).update(draft=draft)
+
+
 def draft_create(
-    *, author: User, account: WorkplaceAccount, text: str, thread: Sequence[str] = ()
+    *,
+    author: User,
+    account: WorkplaceAccount,
+    text: str,
+    thread: Sequence[str] = (),
+    images: PostImages = (),
 ) -> Draft:
     if role_in(author, account.organisation_id) is None:
         raise NotAllowed("You can only write drafts for your own organisation's accounts.")
     posts = _validate_posts(text, thread)
     with transaction.atomic():
+        attached = _validate_images(images, posts=len(posts), author=author, draft=None)
         draft = Draft.objects.create(author=author, account=account)
+        _claim_images(draft, attached)
         revision = DraftRevision.objects.create(
             draft=draft,
             number=1,
             text=text,
             thread=list(thread),
-            content_hash=DraftRevision.hash_posts(posts),
+            images=attached,
+            content_hash=DraftRevision.hash_posts(posts, attached),
         )
         draft.current_revision = revision
         draft.save(update_fields=["current_revision"])
     return draft
 
 
-def draft_edit(*, draft: Draft, by: User, text: str, thread: Sequence[str] = ()) -> Draft:
+def draft_edit(
+    *, draft: Draft, by: User, text: str, thread: Sequence[str] = (), images: PostImages = ()
+) -> Draft:
     """Add a revision. Editing after changes were requested returns the draft to the
-    trainee's desk; editing after approval voids the approval (coaching.services)."""
+    trainee's desk; editing after approval voids the approval (coaching.services).
+    Changing only an image or its alt text is an edit like any other."""
     from coaching import services as coaching_services
 
     if draft.author_id != by.pk:
@@ -99,13 +201,20 @@ def draft_edit(*, draft: Draft, by: User, text: str, thread: Sequence[str] = ())
                 f"This draft is {locked.get_status_display().lower()} and can no longer be "
                 "edited. Start a new draft instead; your text is still in the box."
             )
-        content_hash = DraftRevision.hash_posts(posts)
+        attached = _validate_images(images, posts=len(posts), author=by, draft=locked)
+        content_hash = DraftRevision.hash_posts(posts, attached)
         current = locked.current_revision
         if current is not None and current.content_hash == content_hash:
             return locked  # Nothing changed: no new revision, no change of state.
+        _claim_images(locked, attached)
         number = (locked.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
         revision = DraftRevision.objects.create(
-            draft=locked, number=number, text=text, thread=list(thread), content_hash=content_hash
+            draft=locked,
+            number=number,
+            text=text,
+            thread=list(thread),
+            images=attached,
+            content_hash=content_hash,
         )
         coaching_services.draft_revised(draft=locked, revision=revision)
     locked.refresh_from_db()

@@ -139,6 +139,10 @@ STORAGES = {
     },
 }
 
+# Uploaded post images. Private: there is no MEDIA_URL route; sandbox.views.post_image
+# serves each one only to people who may see its draft. Keep it outside any web root.
+MEDIA_ROOT = Path(env.string("SANDPIT_MEDIA_ROOT", str(VAR_DIR / "media")))
+
 # Security headers. The Content-Security-Policy is set by sandbox.middleware.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

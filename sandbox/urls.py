@@ -22,6 +22,7 @@ urlpatterns = [
     path("drafts/<int:pk>/edit/", views.draft_edit, name="draft_edit"),
     path("drafts/<int:pk>/submit/", views.draft_submit, name="draft_submit"),
     path("drafts/<int:pk>/withdraw/", views.draft_withdraw, name="draft_withdraw"),
+    path("images/<int:pk>/", views.post_image, name="post_image"),
     path("", include("coaching.urls")),
     path("admin/", admin.site.urls),
 ]

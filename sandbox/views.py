@@ -1,6 +1,7 @@
 """The trainee's pages. Thin: find what the user may see, parse the form, call one
 service, render or redirect. Rules live in the services and selectors."""
 
+import dataclasses
 import time
 
 from celery.exceptions import TimeoutError as CeleryTimeoutError
@@ -9,7 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.db import DatabaseError, connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,9 +25,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from coaching import autonomy
 from coaching import services as coaching_services
 from sandbox import selectors, services
-from sandbox.checks import CheckContext, run_checks
+from sandbox.checks import CheckContext, MediaInfo, run_checks
 from sandbox.errors import DomainError, InvalidInput
-from sandbox.forms import TEXT_HARD_CAP, DraftForm, EditForm
+from sandbox.forms import (
+    TEXT_HARD_CAP,
+    Attachment,
+    DraftForm,
+    EditForm,
+    PostAttachments,
+    attachments_of,
+    post_attachments,
+)
 from sandbox.http import AuthenticatedRequest, refused
 from sandbox.models import Draft, TimelineItem
 
@@ -34,22 +50,102 @@ def _thread_posts(data: QueryDict) -> list[str]:
     ]
 
 
-def _edits_thread(request: HttpRequest, thread: list[str]) -> bool:
-    """Handle the add and remove buttons (which work without JavaScript). True if the
-    request only changed the boxes, so the form is shown again and nothing is saved."""
+def _composer_input(request: HttpRequest) -> tuple[list[str], list[PostAttachments]]:
+    thread = _thread_posts(request.POST)
+    return thread, post_attachments(request.POST, 1 + len(thread))
+
+
+def _attach_uploads(
+    request: AuthenticatedRequest, attachments: list[PostAttachments], *, draft: Draft | None
+) -> bool:
+    """Store the images chosen in the form, each on its post, before anything else is
+    judged: a refusal of the text then never costs the trainee their upload. True if an
+    upload was refused (the message is on its post)."""
+    refused_any = False
+    for post in attachments:
+        upload = request.FILES.get(post.upload_field)
+        if upload is None:
+            continue
+        if not post.has_room:
+            post.upload_error = services.too_many_images(post.position + 1)
+            refused_any = True
+            continue
+        try:
+            image = services.post_image_add(by=request.user, draft=draft, upload=upload)
+        except InvalidInput as error:
+            post.upload_error = error.message
+            refused_any = True
+        else:
+            post.images.append(Attachment(image.pk, post.upload_alt, post.position))
+            post.upload_alt = ""
+    return refused_any
+
+
+def _renumber(attachments: list[PostAttachments]) -> None:
+    for position, post in enumerate(attachments):
+        post.position = position
+        for image in post.images:
+            image.position = position
+
+
+def _edits_thread(
+    request: HttpRequest, thread: list[str], attachments: list[PostAttachments]
+) -> bool:
+    """Handle the buttons that change the form rather than save it (they all work without
+    JavaScript): add or remove a post, attach or remove an image, preview. True if the
+    request only did that, so the form is shown again and nothing is saved."""
     if "add_post" in request.POST:
         if len(thread) + 1 < services.MAX_THREAD_POSTS:
             thread.append("")
+            attachments.append(PostAttachments(len(attachments)))
         return True
     if "remove_post" in request.POST:
         index = request.POST["remove_post"]
         if index.isdigit() and 1 <= int(index) <= len(thread):
             del thread[int(index) - 1]
+            del attachments[int(index)]
+            _renumber(attachments)
         return True
-    return False
+    if "remove_image" in request.POST:
+        position, _, image_id = request.POST["remove_image"].partition("-")
+        if position.isdigit() and int(position) < len(attachments):
+            post = attachments[int(position)]
+            post.images = [image for image in post.images if str(image.id) != image_id]
+        return True
+    return "attach" in request.POST or "preview" in request.POST
 
 
-def _thread_boxes(thread: list[str]) -> list[dict[str, object]]:
+def _show_error(
+    form: DraftForm | EditForm, attachments: list[PostAttachments], error: InvalidInput
+) -> None:
+    """A service's message goes beside the image field it is about, else on the form."""
+    for post in attachments:
+        if error.field == post.upload_field:
+            post.upload_error = error.message
+            return
+        for image in post.images:
+            if error.field == image.field:
+                image.error = error.message
+                return
+    form.add_domain_error(error)
+
+
+def _has_image_errors(attachments: list[PostAttachments]) -> bool:
+    return any(post.upload_error or any(i.error for i in post.images) for post in attachments)
+
+
+def _images_of(attachments: list[PostAttachments]) -> list[list[dict[str, object]]]:
+    return [[image.as_entry() for image in post.images] for post in attachments]
+
+
+def _preview(texts: list[str], attachments: list[PostAttachments]) -> list[dict[str, object]]:
+    """The unsaved posts, as the preview card draws them."""
+    return [
+        {"text": text, "images": post.images} for text, post in zip(texts, attachments, strict=True)
+    ]
+
+
+def _thread_boxes(thread: list[str], attachments: list[PostAttachments]) -> list[dict[str, object]]:
     return [
         {
             "index": n,
@@ -57,6 +153,7 @@ def _thread_boxes(thread: list[str]) -> list[dict[str, object]]:
             "name": f"thread-{n}",
             "label": f"Post {n + 1} of the thread",
             "value": text,
+            "attach": attachments[n],
         }
         for n, text in enumerate(thread, start=1)
     ]
@@ -89,19 +186,30 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
         return render(request, "sandbox/timeline.html#feed", {"feed": feed})
     accounts = selectors.accounts_for_author(request.user)
     form = DraftForm(request.POST or None, accounts=accounts, initial={"account": accounts.first()})
-    thread = _thread_posts(request.POST)
+    thread, attachments = _composer_input(request)
+    upload_refused = _attach_uploads(request, attachments, draft=None)
     status = 200
-    if _edits_thread(request, thread):
+    preview = None
+    if _edits_thread(request, thread, attachments) or upload_refused:
         form = DraftForm(
             initial={"text": request.POST.get("text", ""), "account": request.POST.get("account")},
             accounts=accounts,
-        )  # Added or removed a box: show the form again, unjudged, saving nothing.
+        )  # Changed the form, not saved it: show it again, saving nothing.
+        if "preview" in request.POST:
+            preview = _preview([request.POST.get("text", ""), *thread], attachments)
+        status = 422 if upload_refused else 200
     elif request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
+            images = _images_of(attachments)
             try:
                 posts = {"text": data["text"], "thread": [t for t in thread if t.strip()]}
                 if "practise" in request.POST:
+                    if any(images):
+                        raise InvalidInput(
+                            "Practice posts cannot have images yet. Remove the images to "
+                            "practise, or save the post as a draft to keep them."
+                        )
                     services.practice_post(author=request.user, account=data["account"], **posts)
                     messages.success(
                         request,
@@ -109,7 +217,12 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
                         "next few minutes. Nobody outside Sandpit sees it.",
                     )
                     return redirect("timeline")
-                draft = services.draft_create(author=request.user, account=data["account"], **posts)
+                draft = services.draft_create(
+                    author=request.user,
+                    account=data["account"],
+                    images=_images_for(thread, images),
+                    **posts,
+                )
                 if "submit" in request.POST:
                     try:
                         coaching_services.draft_submit(draft=draft, by=request.user)
@@ -122,7 +235,7 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
                             back_to=draft.get_absolute_url(),
                         )
             except InvalidInput as error:
-                form.add_domain_error(error)
+                _show_error(form, attachments, error)
             except DomainError as error:
                 return refused(request, error, back_to=reverse("timeline"))
             else:
@@ -133,14 +246,35 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
                 )
                 return redirect(draft)
         status = 422
+    chosen = str(request.POST.get("account", ""))
     context = {
         "form": form,
-        "thread_boxes": _thread_boxes(thread),
+        "attachments": attachments,
+        "thread_boxes": _thread_boxes(thread, attachments),
         "feed": selectors.feed_for(request.user.pk),
         "has_accounts": accounts.exists(),
         "mode_panels": autonomy.mode_panels(request.user),
+        "image_errors": _has_image_errors(attachments),
+        "preview": preview,
+        "preview_account": preview
+        and (accounts.filter(pk=int(chosen)).first() if chosen.isdigit() else accounts.first()),
     }
     return render(request, "sandbox/timeline.html", context, status=status)
+
+
+def _images_for(
+    thread: list[str], images: list[list[dict[str, object]]]
+) -> list[list[dict[str, object]]]:
+    """Blank thread boxes are dropped on save, so their images must not be: an image on
+    an empty post is refused rather than lost."""
+    for n, text in enumerate(thread, start=1):
+        if images[n] and not text.strip():
+            raise InvalidInput(
+                f"Post {n + 1} of the thread has an image but no text. Write the post, or "
+                "remove the image.",
+                field=f"upload-{n}",
+            )
+    return [images[0], *(images[n] for n, text in enumerate(thread, start=1) if text.strip())]
 
 
 @require_http_methods(["GET", "POST"])
@@ -216,12 +350,15 @@ def draft_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "sandbox/draft_detail.html#publication", {"draft": draft})
     revision = draft.current_revision
+    assert revision is not None
+    attachments = attachments_of(revision.images_by_post)
     context = {
         "draft": draft,
         "revisions": selectors.revisions_with_feedback(draft),
         "reviewed": selectors.last_reviewed_revision(draft),
         "form": EditForm(initial={"text": draft.text}),
-        "thread_boxes": _thread_boxes(revision.thread if revision else []),
+        "attachments": attachments,
+        "thread_boxes": _thread_boxes(revision.thread, attachments),
     }
     return render(request, "sandbox/draft_detail.html", context)
 
@@ -231,10 +368,14 @@ def draft_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def draft_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_author(request, pk)
     form = EditForm(request.POST)
-    thread = _thread_posts(request.POST)
-    only_boxes = _edits_thread(request, thread)
+    thread, attachments = _composer_input(request)
+    upload_refused = _attach_uploads(request, attachments, draft=draft)
+    only_boxes = _edits_thread(request, thread, attachments) or upload_refused
+    preview = None
     if only_boxes:
         form = EditForm(initial={"text": request.POST.get("text", "")})  # no complaints yet
+        if "preview" in request.POST:
+            preview = _preview([request.POST.get("text", ""), *thread], attachments)
     elif form.is_valid():
         try:
             services.draft_edit(
@@ -242,9 +383,10 @@ def draft_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 by=request.user,
                 text=form.cleaned_data["text"],
                 thread=[t for t in thread if t.strip()],
+                images=_images_for(thread, _images_of(attachments)),
             )
         except InvalidInput as error:
-            form.add_domain_error(error)
+            _show_error(form, attachments, error)
         except DomainError as error:
             # Keep what they typed: the page re-renders with it instead of redirecting.
             form.add_error(None, error.message)
@@ -256,10 +398,34 @@ def draft_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "revisions": selectors.revisions_with_feedback(draft),
         "reviewed": selectors.last_reviewed_revision(draft),
         "form": form,
-        "thread_boxes": _thread_boxes(thread),
+        "attachments": attachments,
+        "thread_boxes": _thread_boxes(thread, attachments),
+        "image_errors": _has_image_errors(attachments),
+        "preview": preview,
     }
-    status = 200 if only_boxes else 422
+    status = 200 if only_boxes and not upload_refused else 422
     return render(request, "sandbox/draft_detail.html", context, status=status)
+
+
+@require_GET
+@login_required
+def post_image(request: AuthenticatedRequest, pk: int) -> FileResponse:
+    """One uploaded image, to those who may see its draft. Private media: never cached by
+    shared caches, and never sniffed or run as anything but the image it was checked as."""
+    image = selectors.post_image_visible_to(request.user, pk)
+    if image is None:
+        raise Http404("No such image.")
+    try:
+        handle = image.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("This image is missing from storage.") from exc
+    response = FileResponse(handle, content_type=image.content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    # Opened on its own, the image is a document: let it do nothing but be shown.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
 
 
 @require_POST
@@ -345,5 +511,12 @@ def draft_check(request: AuthenticatedRequest) -> HttpResponse:
     chosen = accounts.filter(pk=int(account_id)).first() if account_id.isdigit() else None
     account = chosen or accounts.first()
     context = selectors.check_context(account.organisation_id) if account else CheckContext()
-    findings = run_checks(text, context=context)
+    # The composer's form sends each post's images and alt text along with the text.
+    position = 0 if field == "text" else field.removeprefix("thread-")
+    alts = [
+        request.POST.get(f"alt-{position}-{image_id}", "")
+        for image_id in request.POST.getlist(f"image-{position}")
+    ]
+    media = tuple(MediaInfo(alt_text=alt) for alt in alts)
+    findings = run_checks(text, context=dataclasses.replace(context, media=media))
     return render(request, "sandbox/_findings.html", {"text": text, "findings": findings})

@@ -111,7 +111,36 @@
     sessionStorage.removeItem(PENDING);
   }
 
+  // Alt text: X's limit is 1,000 characters, counted as code points (as the server does).
+  var ALT_LIMIT = 1000;
+
+  function updateAltCount(textarea) {
+    var counter = document.querySelector('[data-alt-count-for="' + textarea.id + '"]');
+    if (!counter) return;
+    var length = Array.from(textarea.value).length;
+    var over = length - ALT_LIMIT;
+    counter.textContent = over > 0
+      ? "You are " + over + " character" + (over === 1 ? "" : "s") + " over the limit of 1,000"
+      : length + " of 1,000 characters";
+    counter.classList.toggle("sp-count--over", over > 0);
+  }
+
+  function bindAltText(textarea) {
+    textarea.addEventListener("input", function () { updateAltCount(textarea); });
+    // The post's risk hints include a check for images without a description.
+    textarea.addEventListener("change", function () {
+      var post = document.getElementById(textarea.dataset.altFor || "");
+      if (post) post.dispatchEvent(new Event("altchange"));
+    });
+    updateAltCount(textarea);
+  }
+
   function bind(root) {
+    root.querySelectorAll("textarea[data-alt-text]").forEach(function (textarea) {
+      if (textarea.dataset.altBound) return;
+      textarea.dataset.altBound = "1";
+      bindAltText(textarea);
+    });
     root.querySelectorAll("textarea[data-composer]").forEach(function (textarea) {
       if (textarea.dataset.composerBound) return;
       textarea.dataset.composerBound = "1";
