@@ -1,8 +1,22 @@
 from django import forms
 from django.db import models
+from django.http import QueryDict
 
-from coaching.models import NOTE_MAX_LENGTH, Review
-from sandbox.forms import DomainErrorsMixin
+from coaching.models import NOTE_MAX_LENGTH, RUBRIC, Review
+from coaching.services import AnchoredNote
+from sandbox.forms import TEXT_HARD_CAP, DomainErrorsMixin
+
+# Boxes for notes on particular words, at most: enough for any review, and a bound on input.
+MAX_ANCHORED_NOTES = 20
+
+
+class ValuesField(forms.Field):
+    """Every value sent under one name (checkboxes), unjudged: the service checks them."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def to_python(self, value: object) -> list[str]:
+        return [str(item) for item in value] if isinstance(value, list | tuple) else []
 
 
 class ReviewForm(DomainErrorsMixin, forms.Form):
@@ -25,6 +39,11 @@ class ReviewForm(DomainErrorsMixin, forms.Form):
         widget=forms.TextInput(attrs={"class": "nhsuk-input"}),
     )
     revision = forms.IntegerField(widget=forms.HiddenInput)
+    # The rubric and tags are passed to the service as sent, which words every refusal.
+    safe = forms.CharField(required=False, max_length=10)
+    person_centred = forms.CharField(required=False, max_length=10)
+    effective = forms.CharField(required=False, max_length=10)
+    tags = ValuesField(required=False)
     publish_at = forms.DateTimeField(
         label="Publish at (optional)",
         required=False,
@@ -35,6 +54,37 @@ class ReviewForm(DomainErrorsMixin, forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         error_messages={"invalid": "Enter a date and time, like 2026-12-01 09:30."},
     )
+
+    def scores(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(name) or "" for name in RUBRIC}
+
+
+def _number(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 9 else None
+
+
+def anchored_notes_from(data: QueryDict) -> list[AnchoredNote]:
+    """The notes on particular words, as typed (empty boxes too, so the page can show
+    them again): ``anchor-N-body``, ``-quote``, ``-post``, ``-start``, ``-end``."""
+    notes = []
+    for n in range(MAX_ANCHORED_NOTES):
+        if f"anchor-{n}-body" not in data and f"anchor-{n}-quote" not in data:
+            continue
+        notes.append(
+            AnchoredNote(
+                body=str(data.get(f"anchor-{n}-body", ""))[: NOTE_MAX_LENGTH * 10],
+                quote=str(data.get(f"anchor-{n}-quote", ""))[:TEXT_HARD_CAP],
+                post_index=_number(data.get(f"anchor-{n}-post")),
+                start=_number(data.get(f"anchor-{n}-start")),
+                end=_number(data.get(f"anchor-{n}-end")),
+            )
+        )
+    return notes
+
+
+def suggestion_from(data: QueryDict, posts: list[str]) -> list[str]:
+    """The suggested rewrite, one box per post of the revision (``suggestion-N``)."""
+    return [str(data.get(f"suggestion-{n}", ""))[:TEXT_HARD_CAP] for n in range(len(posts))]
 
 
 class ReasonForm(DomainErrorsMixin, forms.Form):

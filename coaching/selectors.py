@@ -1,5 +1,7 @@
 import datetime as dt
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -24,6 +26,35 @@ def queue_for(user: User) -> QuerySet[Draft]:
         .exclude(author_id=user.pk)
         .select_related("current_revision", "author", "account", "claimed_by")
         .order_by("submitted_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who is reviewing a draft, as the page shows it."""
+
+    holder: User
+    last_active: dt.datetime
+    live: bool
+    mine: bool
+
+
+def claim_is_live(draft: Draft, now: dt.datetime | None = None) -> bool:
+    """A claim lives CLAIM_STALE_AFTER from its last sign of life (``claimed_at``)."""
+    if draft.claimed_by_id is None or draft.claimed_at is None:
+        return False
+    return draft.claimed_at >= (now or timezone.now()) - settings.CLAIM_STALE_AFTER
+
+
+def claim_of(draft: Draft, viewer: User) -> Claim | None:
+    if draft.status != Draft.Status.IN_REVIEW or draft.claimed_by is None:
+        return None
+    assert draft.claimed_at is not None
+    return Claim(
+        holder=draft.claimed_by,
+        last_active=draft.claimed_at,
+        live=claim_is_live(draft),
+        mine=draft.claimed_by_id == viewer.pk,
     )
 
 

@@ -16,6 +16,8 @@ import random
 import re
 import secrets
 import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 
 import httpx
@@ -31,6 +33,7 @@ from django.utils import timezone
 from coaching import autonomy, notifications
 from coaching.models import (
     NOTE_MAX_LENGTH,
+    RUBRIC,
     AuditEvent,
     CheckOverride,
     FeedbackNote,
@@ -49,7 +52,8 @@ from coaching.publishing.base import (
     RateLimited,
     Rejected,
 )
-from coaching.selectors import blocking_codes, check_titles
+from coaching.selectors import blocking_codes, check_titles, claim_is_live
+from sandbox import services as sandbox_services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
 from sandbox.selectors import REVIEWER_ROLES, role_in
@@ -91,13 +95,24 @@ _ACTION_WORDS = {
 }
 
 
-def _move(draft: Draft, action: str, *, revision_id: int | None = None, **fields: object) -> None:
-    """Apply one lifecycle action with a conditional update, or explain why not."""
+def _move(
+    draft: Draft,
+    action: str,
+    *,
+    revision_id: int | None = None,
+    claim_for: User | None = None,
+    **fields: object,
+) -> None:
+    """Apply one lifecycle action with a conditional update, or explain why not. With
+    ``claim_for``, only if no other coach holds a live claim on the draft."""
     allowed_from, target = TRANSITIONS[action]
     rows = Draft.objects.filter(pk=draft.pk, status__in=allowed_from)
     if revision_id is not None:
         rows = rows.filter(current_revision_id=revision_id)
     now = timezone.now()
+    if claim_for is not None:
+        # In the same UPDATE, so a takeover cannot land between a check and the write.
+        rows = rows.filter(_claim_free_for(claim_for, now))
     if rows.update(status=target, updated_at=now, **fields) != 1:
         draft.refresh_from_db()
         if revision_id is not None and draft.current_revision_id != revision_id:
@@ -105,6 +120,8 @@ def _move(draft: Draft, action: str, *, revision_id: int | None = None, **fields
                 "The trainee changed this draft while you were looking at it. "
                 "Read the new text before deciding."
             )
+        if claim_for is not None and draft.status in allowed_from:
+            raise _claim_refusal(draft, outcome="Your decision was not recorded")
         raise InvalidState(
             f"This draft cannot be {_ACTION_WORDS[action]}: it is "
             f"{draft.get_status_display().lower()}."
@@ -216,15 +233,141 @@ def _cancel_queued_publication(draft: Draft, *, reason: str) -> None:
 
 
 # Review -----------------------------------------------------------------------------------
+#
+# A claim says who is reviewing a draft. It lives CLAIM_STALE_AFTER from its last sign
+# of life (``claimed_at``, renewed by the open review page); after that another coach may
+# take it over. While a claim is live, only its holder can decide.
+
+
+def _person(user: User | None) -> str:
+    return (user.get_full_name() or user.username) if user else "Spot-check"
+
+
+def _clock(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%H:%M") if moment else "earlier"
+
+
+def _claim_free_for(by: User, now: dt.datetime) -> Q:
+    """Rows where no other coach holds a live claim: unclaimed, ``by``'s, or stale (the
+    rule of selectors.claim_is_live, as a condition for a conditional UPDATE)."""
+    return (
+        Q(claimed_by__isnull=True)
+        | Q(claimed_by=by)
+        | Q(claimed_at__lt=now - settings.CLAIM_STALE_AFTER)
+    )
+
+
+def _claim_refusal(draft: Draft, *, outcome: str) -> InvalidState:
+    holder = draft.claimed_by
+    taken = (
+        AuditEvent.objects.filter(
+            draft=draft, action=AuditEvent.Action.CLAIM_TAKEN_OVER, actor=holder
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if taken is not None:
+        who = f"{_person(holder)} took over this review at {_clock(taken.created_at)}"
+    else:
+        who = (
+            f"{_person(holder)} is reviewing this post (last active at {_clock(draft.claimed_at)})"
+        )
+    minutes = int(settings.CLAIM_STALE_AFTER.total_seconds() // 60)
+    return InvalidState(
+        f"{who}. {outcome}. You can take the review over if they are inactive for "
+        f"{minutes} minutes."
+    )
 
 
 def review_claim(*, draft: Draft, by: User) -> Draft:
+    """Start reviewing a waiting draft, or take over a review whose claim went stale."""
     _require_reviewer(draft, by)
-    _move(draft, "claim", claimed_by=by, claimed_at=timezone.now())
+    now = timezone.now()
+    draft.refresh_from_db(fields=["status", "claimed_by", "claimed_at"])
+    if draft.status == S.SUBMITTED:
+        try:
+            _move(draft, "claim", claimed_by=by, claimed_at=now)
+            return draft
+        except InvalidState:
+            pass  # another coach claimed it a moment ago (draft is re-read): say who, below
+    if draft.status != S.IN_REVIEW:
+        raise InvalidState(
+            f"This draft cannot be picked up for review: it is "
+            f"{draft.get_status_display().lower()}."
+        )
+    holder_id, held_since = draft.claimed_by_id, draft.claimed_at
+    if holder_id not in (None, by.pk) and claim_is_live(draft, now):
+        raise _claim_refusal(draft, outcome="Only they can decide on it for now")
+    previous = draft.claimed_by
+    with transaction.atomic():
+        # Compare and set on the claim as read: of two coaches taking over at once, and
+        # of a takeover racing the holder's decision, exactly one UPDATE matches.
+        taken = Draft.objects.filter(
+            pk=draft.pk, status=S.IN_REVIEW, claimed_by_id=holder_id, claimed_at=held_since
+        ).update(claimed_by=by, claimed_at=now)
+        if taken != 1:
+            draft.refresh_from_db()
+            if draft.status != S.IN_REVIEW:
+                raise InvalidState(
+                    f"This draft was {draft.get_status_display().lower()} a moment ago."
+                )
+            raise _claim_refusal(draft, outcome="Only they can decide on it for now")
+        if holder_id not in (None, by.pk):
+            _audit(
+                AuditEvent.Action.CLAIM_TAKEN_OVER,
+                organisation_id=draft.account.organisation_id,
+                actor=by,
+                account=draft.account,
+                revision=draft.current_revision,
+                detail=f"From {_person(previous)}, inactive since {_clock(held_since)}.",
+            )
+    draft.claimed_by, draft.claimed_at = by, now
     return draft
 
 
-def _clean_note(note: str, *, required: bool) -> str:
+def review_claim_renew(*, draft: Draft, by: User) -> Draft:
+    """The open review page's sign of life: keeps its coach's claim from going stale.
+    Never takes a claim back; a coach whose review was taken over is told so."""
+    _require_reviewer(draft, by)
+    now = timezone.now()
+    renewed = Draft.objects.filter(pk=draft.pk, status=S.IN_REVIEW, claimed_by=by).update(
+        claimed_at=now
+    )
+    draft.refresh_from_db()
+    if renewed:
+        return draft
+    if draft.status != S.IN_REVIEW or draft.claimed_by_id is None:
+        raise InvalidState(
+            f"Nobody is reviewing this post now: it is {draft.get_status_display().lower()}."
+        )
+    raise _claim_refusal(draft, outcome="Your decision will not be recorded while they are")
+
+
+@dataclass(frozen=True)
+class AnchoredNote:
+    """A note about some words of one post: found by their code-point offsets (from a
+    selection on the page) or, without JavaScript, by quoting the words."""
+
+    body: str
+    quote: str = ""
+    post_index: int | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass
+class _Feedback:
+    """A review's content, checked against the revision it is about."""
+
+    revision: DraftRevision
+    note: str
+    scores: dict[str, int | None]
+    tags: list[str]
+    anchored: list[dict[str, object]] = field(default_factory=list)
+    suggestion: list[str] = field(default_factory=list)
+
+
+def _clean_note(note: str, *, required: bool, label: str = "Notes") -> str:
     note = (note or "").strip()
     if required and not note:
         raise InvalidInput(
@@ -232,10 +375,190 @@ def _clean_note(note: str, *, required: bool) -> str:
         )
     if len(note) > NOTE_MAX_LENGTH:
         raise InvalidInput(
-            f"Notes can be up to {NOTE_MAX_LENGTH} characters; this one is {len(note)}.",
+            f"{label} can be up to {NOTE_MAX_LENGTH} characters; this one is {len(note)}.",
             field="note",
         )
     return note
+
+
+def _clean_scores(scores: Mapping[str, object] | None) -> dict[str, int | None]:
+    """Every decision made on the review page scores all three (the page always sends
+    the rubric, and the portfolio and earned autonomy read it). None is a decision from
+    outside that page (scripts, seed data, other services' tests): it is stored as not
+    scored, as spot-check passes and reviews from before the rubric already are, so
+    readers handle it anyway; refusing it would break every caller for no safety gain."""
+    if scores is None:
+        return dict.fromkeys(RUBRIC)
+    cleaned: dict[str, int | None] = {}
+    missing: list[str] = []
+    for name, (title, levels) in RUBRIC.items():
+        raw = str(scores.get(name) or "").strip()
+        if not raw:
+            missing.append(name)
+            continue
+        value = int(raw) if raw.isdigit() else None
+        if value not in levels:
+            raise InvalidInput(
+                f"Score {title.lower()} from 1 to 4: “{raw[:20]}” is not one of those.",
+                field=name,
+            )
+        cleaned[name] = value
+    if missing:
+        titles = [RUBRIC[name][0].lower() for name in missing]
+        listed = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+        raise InvalidInput(
+            f"Score the post for {listed} (1 to 4) before you decide.", field=missing[0]
+        )
+    return cleaned
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    chosen = {str(tag) for tag in tags}
+    unknown = sorted(chosen - set(Review.Tag.values))
+    if unknown:
+        raise InvalidInput(
+            f"“{unknown[0][:40]}” is not a tag. Choose from: "
+            f"{', '.join(str(label).lower() for label in Review.Tag.labels)}.",
+            field="tags",
+        )
+    return [tag for tag in Review.Tag.values if tag in chosen]
+
+
+def _as_shown(text: str) -> tuple[str, list[int]]:
+    """The text as a browser shows it (a CRLF line break reads as LF), with the index in
+    ``text`` of each character shown, and of the end."""
+    shown: list[str] = []
+    where: list[int] = []
+    for index, char in enumerate(text):
+        if char == "\r" and text[index + 1 : index + 2] == "\n":
+            continue
+        shown.append(char)
+        where.append(index)
+    where.append(len(text))
+    return "".join(shown), where
+
+
+def _locate(note: AnchoredNote, posts: list[str], which: str) -> tuple[int, int, int]:
+    """(post index, start, end) in the stored text of the words a note is about. Offsets
+    and quotes come from the page, so they count the text as the browser shows it."""
+    quote = note.quote.strip().replace("\r\n", "\n")
+    if note.post_index is not None and not 0 <= note.post_index < len(posts):
+        raise InvalidInput(f"{which}: this post has no post {note.post_index + 1}.")
+    if note.post_index is not None and note.start is not None and note.end is not None:
+        shown, where = _as_shown(posts[note.post_index])
+        if 0 <= note.start < note.end <= len(shown) and (
+            not quote or shown[note.start : note.end].strip() == quote
+        ):
+            return note.post_index, where[note.start], where[note.end - 1] + 1
+        if not quote:
+            raise InvalidInput(
+                f"{which}: the words you selected are not in the text you are reviewing. "
+                "Select them again, or type them into “Quote the words this note is about”."
+            )
+    if not quote:
+        raise InvalidInput(
+            f"{which}: say which words it is about, or put it in the main feedback box."
+        )
+    searched = [note.post_index] if note.post_index is not None else range(len(posts))
+    for index in searched:
+        shown, where = _as_shown(posts[index])
+        at = shown.find(quote)
+        if at >= 0:
+            return index, where[at], where[at + len(quote) - 1] + 1
+    raise InvalidInput(
+        f"{which}: “{quote[:60]}” is not in the post. Copy the words exactly as they appear."
+    )
+
+
+def _clean_anchored(notes: Sequence[AnchoredNote], posts: list[str]) -> list[dict[str, object]]:
+    cleaned: list[dict[str, object]] = []
+    for number, note in enumerate(notes, start=1):
+        if not note.body.strip() and not note.quote.strip() and note.start is None:
+            continue  # an unused box
+        which = f"Note {number} on particular words"
+        if not note.body.strip():
+            raise InvalidInput(f"{which}: write what you want to say about those words.")
+        body = _clean_note(note.body, required=True, label=which)
+        index, start, end = _locate(note, posts, which)
+        cleaned.append(
+            {
+                "body": body,
+                "post_index": index,
+                "anchor_start": start,
+                "anchor_end": end,
+                "quote": posts[index][start:end],
+            }
+        )
+    return cleaned
+
+
+def _same_posts(a: Sequence[str], b: Sequence[str]) -> bool:
+    # Browsers send a textarea's line breaks as CRLF; a rewrite is about words, not those.
+    return [text.replace("\r\n", "\n") for text in a] == [text.replace("\r\n", "\n") for text in b]
+
+
+def _clean_suggestion(suggestion: Sequence[str], posts: list[str], decision: str) -> list[str]:
+    """The coach's rewrite, one entry per post; a box left empty drops that post. Kept only
+    if it differs from the text reviewed, and held to the same rules as the trainee's."""
+    rewrite = [text for text in suggestion if text.strip()]
+    if not rewrite or _same_posts(rewrite, posts):
+        return []
+    if decision == Review.Decision.REJECT:
+        raise InvalidInput(
+            "A rejected post cannot be revised, so the trainee could not use a rewrite. "
+            "Put the suggested text back as it was, or request changes instead.",
+            field="suggestion",
+        )
+    if len(rewrite) > sandbox_services.MAX_THREAD_POSTS:
+        raise InvalidInput("Your suggested rewrite has too many posts.", field="suggestion")
+    for position, text in enumerate(rewrite, start=1):
+        try:
+            sandbox_services.validate_post_text(
+                text, position=position if len(rewrite) > 1 else None
+            )
+        except InvalidInput as error:
+            raise InvalidInput(
+                f"Your suggested rewrite: {error.message}", field="suggestion"
+            ) from error
+    return rewrite
+
+
+def _clean_feedback(
+    *,
+    draft: Draft,
+    revision: DraftRevision | None,
+    decision: str,
+    note: str,
+    note_required: bool,
+    scores: Mapping[str, object] | None,
+    tags: Iterable[str],
+    anchored_notes: Sequence[AnchoredNote],
+    suggestion: Sequence[str],
+) -> _Feedback:
+    """Check everything the coach wrote before anything changes, so a refusal leaves the
+    draft as it was and the coach's words on the page."""
+    revision = revision or draft.current_revision
+    assert revision is not None
+    posts = revision.posts
+    note = _clean_note(note, required=False)
+    anchored = _clean_anchored(anchored_notes, posts)
+    if note_required and not note and not anchored:
+        _clean_note(note, required=True)  # raises the "write a note" message
+    return _Feedback(
+        revision=revision,
+        note=note,
+        scores=_clean_scores(scores),
+        tags=_clean_tags(tags),
+        anchored=anchored,
+        suggestion=_clean_suggestion(suggestion, posts, decision),
+    )
+
+
+_DECISION_AUDIT: dict[str, str] = {
+    Review.Decision.APPROVE: AuditEvent.Action.REVIEW_APPROVED,
+    Review.Decision.REQUEST_CHANGES: AuditEvent.Action.REVIEW_CHANGES_REQUESTED,
+    Review.Decision.REJECT: AuditEvent.Action.REVIEW_REJECTED,
+}
 
 
 def _decide(
@@ -244,24 +567,52 @@ def _decide(
     by: User,
     action: str,
     decision: str,
-    note: str,
-    revision: DraftRevision | None,
+    feedback: _Feedback,
 ) -> Review:
     """Record a decision on one exact revision. Runs inside the caller's transaction."""
     _require_reviewer(draft, by)
-    revision = revision or draft.current_revision
-    assert revision is not None
-    _move(draft, action, revision_id=revision.pk, claimed_by=None, claimed_at=None)
+    revision = feedback.revision
+    _move(
+        draft,
+        action,
+        revision_id=revision.pk,
+        claim_for=by,
+        claimed_by=None,
+        claimed_at=None,
+    )
     review = Review.objects.create(
         draft=draft,
         revision=revision,
         reviewer=by,
         decision=decision,
         content_hash=revision.content_hash,
+        tags=feedback.tags,
+        suggestion=feedback.suggestion,
+        **feedback.scores,
     )
-    if note:
-        FeedbackNote.objects.create(review=review, author=by, body=note)
+    if feedback.note:
+        FeedbackNote.objects.create(review=review, author=by, body=feedback.note)
+    FeedbackNote.objects.bulk_create(
+        FeedbackNote(review=review, author=by, **anchored) for anchored in feedback.anchored
+    )
+    scored = ", ".join(
+        f"{RUBRIC[name][0].lower()} {value}"
+        for name, value in feedback.scores.items()
+        if value is not None
+    )
+    _audit(
+        _DECISION_AUDIT[decision],
+        organisation_id=draft.account.organisation_id,
+        actor=by,
+        account=draft.account,
+        revision=revision,
+        trainee=draft.author,
+        detail=f"Revision {revision.number}."
+        + (f" Scores: {scored}." if scored else "")
+        + (f" Tags: {', '.join(feedback.tags)}." if feedback.tags else ""),
+    )
     notifications.review_decided(review=review)
+    # Last: the autonomy rule reads this review's scores.
     _review_mode_after_decision(review, by=by)
     return review
 
@@ -274,12 +625,26 @@ def review_approve(
     publish_at: dt.datetime | None = None,
     revision: DraftRevision | None = None,
     override_reason: str = "",
+    scores: Mapping[str, object] | None = None,
+    tags: Iterable[str] = (),
+    anchored_notes: Sequence[AnchoredNote] = (),
+    suggestion: Sequence[str] = (),
 ) -> Review:
     """Approve one exact revision and put it in the outbox, in one transaction. A revision
     with blocking risk findings needs the coach's reason for overriding them."""
-    note = _clean_note(note, required=False)
+    feedback = _clean_feedback(
+        draft=draft,
+        revision=revision,
+        decision=Review.Decision.APPROVE,
+        note=note,
+        note_required=False,
+        scores=scores,
+        tags=tags,
+        anchored_notes=anchored_notes,
+        suggestion=suggestion,
+    )
     override_reason = override_reason.strip()
-    blocked = blocking_codes(revision or draft.current_revision)  # type: ignore[arg-type]
+    blocked = blocking_codes(feedback.revision)
     if blocked and not override_reason:
         raise InvalidInput(
             f"This post has a {check_titles(blocked)}, which blocks it. To approve it anyway, "
@@ -308,8 +673,7 @@ def review_approve(
             by=by,
             action="approve",
             decision=Review.Decision.APPROVE,
-            note=note,
-            revision=revision,
+            feedback=feedback,
         )
         _outbox(review, publish_at=publish_at)
     return review
@@ -381,33 +745,115 @@ def _record_override(
     return override
 
 
-def review_request_changes(
-    *, draft: Draft, by: User, note: str, revision: DraftRevision | None = None
+def _decide_with_note(
+    *,
+    draft: Draft,
+    by: User,
+    action: str,
+    decision: str,
+    note: str,
+    revision: DraftRevision | None,
+    scores: Mapping[str, object] | None,
+    tags: Iterable[str],
+    anchored_notes: Sequence[AnchoredNote],
+    suggestion: Sequence[str],
 ) -> Review:
-    note = _clean_note(note, required=True)
+    """Request changes or reject: the trainee must be told why, in a note."""
+    feedback = _clean_feedback(
+        draft=draft,
+        revision=revision,
+        decision=decision,
+        note=note,
+        note_required=True,
+        scores=scores,
+        tags=tags,
+        anchored_notes=anchored_notes,
+        suggestion=suggestion,
+    )
     with transaction.atomic():
-        return _decide(
-            draft=draft,
-            by=by,
-            action="request_changes",
-            decision=Review.Decision.REQUEST_CHANGES,
-            note=note,
-            revision=revision,
-        )
+        return _decide(draft=draft, by=by, action=action, decision=decision, feedback=feedback)
+
+
+def review_request_changes(
+    *,
+    draft: Draft,
+    by: User,
+    note: str,
+    revision: DraftRevision | None = None,
+    scores: Mapping[str, object] | None = None,
+    tags: Iterable[str] = (),
+    anchored_notes: Sequence[AnchoredNote] = (),
+    suggestion: Sequence[str] = (),
+) -> Review:
+    return _decide_with_note(
+        draft=draft,
+        by=by,
+        action="request_changes",
+        decision=Review.Decision.REQUEST_CHANGES,
+        note=note,
+        revision=revision,
+        scores=scores,
+        tags=tags,
+        anchored_notes=anchored_notes,
+        suggestion=suggestion,
+    )
 
 
 def review_reject(
-    *, draft: Draft, by: User, note: str, revision: DraftRevision | None = None
+    *,
+    draft: Draft,
+    by: User,
+    note: str,
+    revision: DraftRevision | None = None,
+    scores: Mapping[str, object] | None = None,
+    tags: Iterable[str] = (),
+    anchored_notes: Sequence[AnchoredNote] = (),
+    suggestion: Sequence[str] = (),
 ) -> Review:
-    note = _clean_note(note, required=True)
+    return _decide_with_note(
+        draft=draft,
+        by=by,
+        action="reject",
+        decision=Review.Decision.REJECT,
+        note=note,
+        revision=revision,
+        scores=scores,
+        tags=tags,
+        anchored_notes=anchored_notes,
+        suggestion=suggestion,
+    )
+
+
+def review_suggestion_accept(*, review: Review, by: User) -> Draft:
+    """The trainee takes the coach's suggested rewrite as their next revision, in one
+    click. It lives here, not in sandbox.services, because it reads and marks a Review
+    (coaching's record) and coaching depends on sandbox, never the reverse; the revision
+    itself is made by sandbox.services.draft_edit, the one way a post's text changes."""
+    draft = review.draft
+    _require_author(draft, by)
+    if not review.suggestion:
+        raise InvalidState("This review has no suggested rewrite to use.")
     with transaction.atomic():
-        return _decide(
-            draft=draft,
-            by=by,
-            action="reject",
-            decision=Review.Decision.REJECT,
-            note=note,
-            revision=revision,
+        # The draft's lock orders this against edits and a second click.
+        locked = Draft.objects.select_for_update().get(pk=draft.pk)
+        if Review.objects.filter(pk=review.pk, suggestion_accepted_at__isnull=False).exists():
+            raise InvalidState("You have already used this suggestion.")
+        if locked.current_revision_id != review.revision_id:
+            raise InvalidState(
+                "You have changed the post since your coach suggested this rewrite, so using "
+                "it now would undo your newer changes. Copy the parts you want into the box "
+                "instead."
+            )
+        if locked.status not in Draft.EDITABLE_STATUSES:
+            raise InvalidState(
+                f"This post is {locked.get_status_display().lower()} and can no longer be "
+                "changed, so the rewrite cannot be used. Start a new draft with it instead."
+            )
+        Review.objects.filter(pk=review.pk, suggestion_accepted_at__isnull=True).update(
+            suggestion_accepted_at=timezone.now()
+        )
+        return sandbox_services.draft_edit(
+            draft=locked, by=by, text=review.suggestion[0], thread=review.suggestion[1:]
         )
 
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("review/<int:pk>/", views.review, name="review"),
     path("review/<int:pk>/claim/", views.review_claim, name="review_claim"),
+    path("review/<int:pk>/claim/renew/", views.review_claim_renew, name="review_claim_renew"),
     path("review/<int:pk>/decide/", views.review_decide, name="review_decide"),
     path("review/<int:pk>/override/", views.check_override, name="check_override"),
     path("review/<int:pk>/hold/", views.spot_check_hold, name="spot_check_hold"),

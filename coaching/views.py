@@ -14,8 +14,15 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coaching import selectors, services
-from coaching.forms import ReasonForm, ReviewForm, ScenarioForm
-from coaching.models import Publication, PublishingStop, Review
+from coaching.forms import (
+    ReasonForm,
+    ReviewForm,
+    ScenarioForm,
+    anchored_notes_from,
+    suggestion_from,
+)
+from coaching.models import RUBRIC, Publication, PublishingStop, Review
+from coaching.services import AnchoredNote
 from sandbox import audience
 from sandbox import selectors as sandbox_selectors
 from sandbox import services as sandbox_services
@@ -60,13 +67,26 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _review_context(draft: Draft, form: ReviewForm | None = None) -> dict[str, object]:
+def _review_context(
+    request: AuthenticatedRequest,
+    draft: Draft,
+    form: ReviewForm | None = None,
+    *,
+    anchored: list[AnchoredNote] | None = None,
+    suggestion: list[str] | None = None,
+) -> dict[str, object]:
+    """The review page. ``form``, ``anchored`` and ``suggestion`` carry what the coach
+    typed when the page is shown again, so a refusal never loses their words."""
     draft = sandbox_selectors.draft_for_display(draft.pk)
     revision = draft.current_revision
     assert revision is not None
+    form = form or ReviewForm(initial={"revision": draft.current_revision_id})
     context = sandbox_selectors.check_context(draft.account.organisation_id)
+    # Every typed note on particular words, then one empty box for the next.
+    slots = [*(anchored or []), AnchoredNote(body="")]
     return {
         "draft": draft,
+        "claim": selectors.claim_of(draft, request.user),
         "post_findings": zip(
             revision.posts,
             sandbox_selectors.findings_for_posts(revision.posts, context),
@@ -76,7 +96,21 @@ def _review_context(draft: Draft, form: ReviewForm | None = None) -> dict[str, o
         "reviewed": sandbox_selectors.last_reviewed_revision(draft),
         "overrides": revision.check_overrides.select_related("coach"),
         "revisions": sandbox_selectors.revisions_with_feedback(draft),
-        "form": form or ReviewForm(initial={"revision": draft.current_revision_id}),
+        "form": form,
+        "rubric": [
+            {
+                "name": name,
+                "title": title,
+                "levels": sorted(levels.items()),
+                "value": str(form[name].value() or ""),
+                "errors": form.errors.get(name, []) if form.is_bound else [],
+            }
+            for name, (title, levels) in RUBRIC.items()
+        ],
+        "tag_choices": Review.Tag.choices,
+        "chosen_tags": form["tags"].value() or [],
+        "anchor_slots": list(enumerate(slots)),
+        "suggestion_boxes": list(enumerate(suggestion or revision.posts)),
         "decidable": draft.status in selectors.WAITING,
     }
 
@@ -85,13 +119,25 @@ def _review_context(draft: Draft, form: ReviewForm | None = None) -> dict[str, o
 @login_required
 def review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_coach(request, pk)
+    if request.htmx and request.htmx.target == "claim":
+        return _claim_banner(request, draft)
     if request.htmx:
         return render(
             request,
             "coaching/review.html#publication",
             {"draft": sandbox_selectors.draft_for_display(draft.pk)},
         )
-    return render(request, "coaching/review.html", _review_context(draft))
+    return render(request, "coaching/review.html", _review_context(request, draft))
+
+
+def _claim_banner(request: AuthenticatedRequest, draft: Draft, problem: str = "") -> HttpResponse:
+    context = {
+        "draft": draft,
+        "claim": selectors.claim_of(draft, request.user),
+        "claim_problem": problem,
+        "decidable": draft.status in selectors.WAITING,
+    }
+    return render(request, "coaching/review.html#claim", context)
 
 
 @require_POST
@@ -109,12 +155,40 @@ def check_override(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def review_claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Start reviewing, or take over a review whose coach has gone quiet."""
     draft = _get_draft_for_coach(request, pk)
+    previous = draft.claimed_by if draft.status == Draft.Status.IN_REVIEW else None
     try:
         services.review_claim(draft=draft, by=request.user)
     except DomainError as error:
         return refused(request, error, back_to=reverse("review", args=[pk]))
+    if previous is not None and previous != request.user:
+        messages.success(
+            request,
+            f"You have taken over this review from "
+            f"{previous.get_full_name() or previous.username}.",
+        )
     return redirect("review", pk=pk)
+
+
+@require_POST
+@login_required
+def review_claim_renew(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The open review page's sign of life (htmx, every minute and as the coach types).
+    Answers with the claim banner, which says so if another coach took over."""
+    draft = _get_draft_for_coach(request, pk)
+    problem = ""
+    try:
+        services.review_claim_renew(draft=draft, by=request.user)
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    except DomainError as error:
+        problem = error.message
+    if not request.htmx:
+        if problem:
+            messages.error(request, problem)
+        return redirect("review", pk=pk)
+    return _claim_banner(request, draft, problem)
 
 
 _DECISIONS: dict[str, Callable[..., Review]] = {
@@ -134,18 +208,38 @@ _CONFIRMATIONS = {
 @login_required
 def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_coach(request, pk)
+    anchored = anchored_notes_from(request.POST)
+    posts = draft.current_revision.posts if draft.current_revision else []
+    if "add_anchor" in request.POST:
+        # Another box for a note on particular words, without JavaScript: show the form
+        # again with everything typed so far, judging nothing and saving nothing.
+        typed = {**request.POST.dict(), "tags": request.POST.getlist("tags")}
+        context = _review_context(
+            request,
+            draft,
+            ReviewForm(initial=typed),
+            anchored=[*anchored, AnchoredNote(body="")],
+            suggestion=suggestion_from(request.POST, posts),
+        )
+        return render(request, "coaching/review.html", context)
     form = ReviewForm(request.POST)
+    suggestion = suggestion_from(request.POST, posts)
     if form.is_valid():
         data = form.cleaned_data
         decision = data["decision"]
         revision = DraftRevision.objects.filter(draft=draft, pk=data["revision"]).first()
         if revision is None:
             raise Http404("That revision is not part of this draft.")
+        suggestion = suggestion_from(request.POST, revision.posts)
         kwargs: dict[str, object] = {
             "draft": draft,
             "by": request.user,
             "note": data["note"],
             "revision": revision,
+            "scores": form.scores(),
+            "tags": data["tags"],
+            "anchored_notes": anchored,
+            "suggestion": suggestion,
         }
         if decision == Review.Decision.APPROVE:
             kwargs["publish_at"] = data["publish_at"]
@@ -157,15 +251,15 @@ def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         except NotAllowed as error:
             raise PermissionDenied(error.message) from error
         except DomainError as error:
-            # Wrong state (another coach decided first, or the text changed): keep the
-            # coach's typed note on the page with the reason, never lose it.
+            # Wrong state (another coach decided first or holds the claim, or the text
+            # changed): keep everything the coach typed on the page with the reason.
             form.add_error(None, error.message)
         else:
             messages.success(request, _CONFIRMATIONS[decision])
             if not request.htmx:
                 return redirect("review", pk=pk)
             # htmx swaps the page's <main> in place and tells the queue to refresh.
-            response = render(request, "coaching/review.html", _review_context(draft))
+            response = render(request, "coaching/review.html", _review_context(request, draft))
             response["HX-Trigger"] = QUEUE_CHANGED
             return response
     draft.refresh_from_db()
@@ -173,7 +267,8 @@ def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     data = request.POST.copy()
     data["revision"] = str(draft.current_revision_id)
     form.data = data
-    return render(request, "coaching/review.html", _review_context(draft, form), status=422)
+    context = _review_context(request, draft, form, anchored=anchored, suggestion=suggestion)
+    return render(request, "coaching/review.html", context, status=422)
 
 
 # Earned autonomy: a coach steps in ---------------------------------------------------------

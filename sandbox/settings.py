@@ -5,6 +5,7 @@ Everything a deployment changes is read from the environment through ``sandbox.e
 a real encryption key, HTTPS-only cookies and HSTS.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
@@ -229,6 +230,9 @@ PUBLISH_READ_TIMEOUT = float(env.integer("SANDPIT_PUBLISH_READ_TIMEOUT", 15))
 STUCK_SENDING_SECONDS = env.integer("SANDPIT_STUCK_SENDING_SECONDS", 120)
 RECONCILE_GRACE_SECONDS = env.integer("SANDPIT_RECONCILE_GRACE_SECONDS", 120)
 RECONCILE_EVERY_SECONDS = env.integer("SANDPIT_RECONCILE_EVERY_SECONDS", 30)
+# A coach's claim on a draft lapses this long after their last sign of life (the open
+# review page renews it every minute); then another coach may take the review over.
+CLAIM_STALE_AFTER = dt.timedelta(minutes=env.integer("SANDPIT_CLAIM_STALE_MINUTES", 15))
 # /health/ waits this long for a worker to answer its heartbeat.
 HEALTH_WORKER_TIMEOUT = env.integer("SANDPIT_HEALTH_WORKER_TIMEOUT", 5)
 # A queued publication whose task message was lost is re-sent after this long.

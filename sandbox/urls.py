@@ -21,6 +21,11 @@ urlpatterns = [
     path("drafts/<int:pk>/", views.draft_detail, name="draft_detail"),
     path("drafts/<int:pk>/edit/", views.draft_edit, name="draft_edit"),
     path("drafts/<int:pk>/submit/", views.draft_submit, name="draft_submit"),
+    path(
+        "drafts/<int:pk>/suggestions/<int:review_pk>/use/",
+        views.suggestion_accept,
+        name="suggestion_accept",
+    ),
     path("drafts/<int:pk>/withdraw/", views.draft_withdraw, name="draft_withdraw"),
     path("images/<int:pk>/", views.post_image, name="post_image"),
     path("", include("coaching.urls")),

@@ -442,6 +442,24 @@ def draft_submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+def suggestion_accept(request: AuthenticatedRequest, pk: int, review_pk: int) -> HttpResponse:
+    """ "Use this rewrite": the coach's suggested text becomes the next revision."""
+    draft = _get_draft_for_author(request, pk)
+    review = get_object_or_404(draft.reviews.select_related("draft"), pk=review_pk)
+    try:
+        draft = coaching_services.review_suggestion_accept(review=review, by=request.user)
+    except DomainError as error:
+        return refused(request, error, back_to=draft.get_absolute_url())
+    messages.success(
+        request,
+        "Your coach's rewrite is now your latest revision."
+        + (" Read it through, then send it to your coach." if draft.status == "draft" else ""),
+    )
+    return redirect(draft)
+
+
+@require_POST
+@login_required
 def draft_withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_author(request, pk)
     try:

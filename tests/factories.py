@@ -5,6 +5,8 @@ from sandbox.models import Membership, Organisation, WorkplaceAccount
 
 X_TOKEN = "test-x-access-token"
 PASSWORD = "correct horse battery staple"
+# A complete rubric, as the review form sends it: every decision there is scored.
+SCORES = {"safe": "3", "person_centred": "3", "effective": "3"}
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):

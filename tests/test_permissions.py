@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from coaching import services as coaching
 from sandbox import services
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, SCORES
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ ACTIONS = {
     "draft_withdraw": ({}, dict(zip(PEOPLE, [302, 302, 404, 404, 404, 404], strict=True))),
     "review_claim": ({}, dict(zip(PEOPLE, [302, 403, 403, 302, 404, 302], strict=True))),
     "review_decide": (
-        {"decision": "approve", "note": ""},
+        {"decision": "approve", "note": "", **SCORES},
         dict(zip(PEOPLE, [302, 403, 403, 302, 404, 302], strict=True)),
     ),
 }

@@ -12,7 +12,7 @@ from coaching import services as coaching
 from coaching.models import Publication
 from sandbox import services
 from sandbox.models import Draft
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, SCORES
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +141,12 @@ def test_a_live_post_shows_its_link_and_stops_polling(as_trainee, submitted, coa
 def test_request_changes_without_a_note_keeps_the_page_and_says_why(as_coach, submitted):
     response = as_coach.post(
         reverse("review_decide", args=[submitted.pk]),
-        {"decision": "request_changes", "note": "", "revision": submitted.current_revision_id},
+        {
+            "decision": "request_changes",
+            "note": "",
+            "revision": submitted.current_revision_id,
+            **SCORES,
+        },
     )
     assert response.status_code == 422
     assert "Write a note" in response.content.decode()
@@ -154,7 +159,12 @@ def test_a_decision_that_lost_a_race_keeps_the_coachs_note(as_coach, submitted, 
     note = "A long thoughtful note I would hate to lose"
     response = as_coach.post(
         reverse("review_decide", args=[submitted.pk]),
-        {"decision": "request_changes", "note": note, "revision": submitted.current_revision_id},
+        {
+            "decision": "request_changes",
+            "note": note,
+            "revision": submitted.current_revision_id,
+            **SCORES,
+        },
     )
     body = response.content.decode()
     assert response.status_code == 422
@@ -166,7 +176,7 @@ def test_a_note_over_the_limit_keeps_its_text(as_coach, submitted):
     note = "word " * 500
     response = as_coach.post(
         reverse("review_decide", args=[submitted.pk]),
-        {"decision": "reject", "note": note, "revision": submitted.current_revision_id},
+        {"decision": "reject", "note": note, "revision": submitted.current_revision_id, **SCORES},
     )
     assert response.status_code == 422
     assert "up to 2000 characters" in response.content.decode()
@@ -180,6 +190,7 @@ def test_a_schedule_in_the_past_is_refused_on_the_page(as_coach, submitted):
             "decision": "approve",
             "revision": submitted.current_revision_id,
             "publish_at": "2001-01-01T09:00",
+            **SCORES,
         },
     )
     assert response.status_code == 422
@@ -189,7 +200,7 @@ def test_a_schedule_in_the_past_is_refused_on_the_page(as_coach, submitted):
 def test_an_htmx_decision_swaps_the_page_and_refreshes_the_queue(as_coach, submitted):
     response = as_coach.post(
         reverse("review_decide", args=[submitted.pk]),
-        {"decision": "approve", "note": "", "revision": submitted.current_revision_id},
+        {"decision": "approve", "note": "", "revision": submitted.current_revision_id, **SCORES},
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
@@ -299,7 +310,7 @@ def test_after_the_trainee_edits_the_coach_can_decide_on_the_new_text(as_coach, 
     services.draft_edit(draft=submitted, by=trainee, text="Clinic open 9-6")
     refused = as_coach.post(
         reverse("review_decide", args=[submitted.pk]),
-        {"decision": "approve", "note": "Looks fine", "revision": shown},
+        {"decision": "approve", "note": "Looks fine", "revision": shown, **SCORES},
     )
     body = refused.content.decode()
     assert "changed this draft while you were looking" in body

@@ -50,6 +50,19 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
     rejected = services.draft_create(author=trainee, account=account, text="Drop-in at 10")
     coaching.draft_submit(draft=rejected, by=trainee)
     coaching.review_reject(draft=rejected, by=coach, note="We have no drop-in.")
+    # A reviewed draft: the trainee's page shows the rubric, tags, a note marked in the
+    # text and a rewrite to use; the coach's review page has the rubric form.
+    reviewed = services.draft_create(author=trainee, account=account, text="Ward 4 opens at 9")
+    coaching.draft_submit(draft=reviewed, by=trainee)
+    coaching.review_request_changes(
+        draft=reviewed,
+        by=coach,
+        note="Nearly.",
+        scores={"safe": 4, "person_centred": 2, "effective": 3},
+        tags=["tone", "timing"],
+        anchored_notes=[coaching.AnchoredNote(body="Which hospital?", quote="Ward 4")],
+        suggestion=["Ward 4, Victoria Hospital, opens at 9am"],
+    )
     practice = services.practice_post(author=trainee, account=account, text="Is it open?")
     services.audience_simulate(item_id=practice.pk)
 
@@ -57,6 +70,7 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
         trainee: [
             reverse("timeline"),
             reverse("draft_detail", args=[draft.pk]),
+            reverse("draft_detail", args=[reviewed.pk]),
             reverse("timeline_item", args=[practice.pk]),
             reverse("notifications"),
             reverse("notification_preferences"),

@@ -17,6 +17,11 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def score_the_rubric(page: Page) -> None:
+    for quality in ("safe", "person_centred", "effective"):
+        page.locator(f'label[for="id_{quality}_3"]').click()
+
+
 def test_the_whole_coached_loop(
     new_page, live_server, celery_worker, x_double, trainee, coach, account
 ):
@@ -38,6 +43,7 @@ def test_the_whole_coached_loop(
     expect(coach_page.get_by_role("heading", name="Approval queue")).to_be_visible()
     coach_page.get_by_role("link", name="Flu clinic opens Monday").click()
     coach_page.get_by_label("Feedback for the trainee").fill("Say which ward, please.")
+    score_the_rubric(coach_page)
     coach_page.get_by_role("button", name="Request changes").click()
     expect(coach_page.get_by_text("Sent back to the trainee with your feedback.")).to_be_visible()
 
@@ -54,6 +60,7 @@ def test_the_whole_coached_loop(
     # The coach approves; the page follows the publication until it is live.
     coach_page.goto(f"{live_server.url}/queue/")
     coach_page.get_by_role("link", name="Flu clinic on Ward 4").click()
+    score_the_rubric(coach_page)
     coach_page.get_by_role("button", name="Approve").click()
     expect(coach_page.get_by_text("Approved. The post is queued for publication.")).to_be_visible()
     live_link = coach_page.get_by_role("link", name="See the live post")

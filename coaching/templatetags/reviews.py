@@ -1,0 +1,105 @@
+"""How a review reads: its rubric, its tags, its claim, and notes anchored in the text."""
+
+import itertools
+
+from django import template
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from coaching import selectors
+from coaching.models import RUBRIC, FeedbackNote, Review
+from sandbox.models import Draft, DraftRevision
+
+register = template.Library()
+
+
+@register.filter
+def claim_is_live(draft: Draft) -> bool:
+    return selectors.claim_is_live(draft)
+
+
+@register.filter
+def rubric_rows(review: Review) -> list[tuple[str, int, str]]:
+    """(title, score, what that score means) for each scored quality."""
+    return [
+        (title, score, levels[score])
+        for name, (title, levels) in RUBRIC.items()
+        if (score := getattr(review, name)) is not None
+    ]
+
+
+@register.filter
+def tag_labels(review: Review) -> list[str]:
+    labels = dict(Review.Tag.choices)
+    return [str(labels[tag]) for tag in review.tags if tag in labels]
+
+
+@register.filter
+def reviewer_name(review: Review) -> str:
+    if review.reviewer is None:
+        return "Spot-check"
+    return review.reviewer.get_full_name() or review.reviewer.username
+
+
+def _anchored_notes(revision: DraftRevision) -> list[FeedbackNote]:
+    """The revision's notes on particular words, numbered in the order they were written.
+    Reads the prefetched reviews and notes (sandbox.selectors.revisions_with_feedback),
+    so it adds no queries; the numbering is kept on the revision for the page."""
+    cached = getattr(revision, "_anchored_notes", None)
+    if cached is None:
+        cached = [
+            note
+            for review in revision.reviews.all()
+            for note in review.notes.all()
+            if note.anchor_start is not None and note.anchor_end is not None
+        ]
+        for number, note in enumerate(cached, start=1):
+            note.anchor_number = number
+        revision._anchored_notes = cached  # type: ignore[attr-defined]
+    return cached
+
+
+@register.simple_tag
+def anchor_number(revision: DraftRevision, note: FeedbackNote) -> int | None:
+    for anchored in _anchored_notes(revision):
+        if anchored.pk == note.pk:
+            return int(anchored.anchor_number)  # type: ignore[attr-defined]
+    return None
+
+
+@register.simple_tag
+def anchored_post(revision: DraftRevision, index: int) -> SafeString:
+    """One post of the revision, escaped, with the words each note is about marked and
+    followed by a numbered link to the note (so the mark is not told by colour alone)."""
+    text = revision.posts[index]
+    spans = [
+        (note, note.anchor_start, note.anchor_end)
+        for note in _anchored_notes(revision)
+        if note.post_index == index
+        and note.anchor_start is not None
+        and note.anchor_end is not None
+        and text[note.anchor_start : note.anchor_end] == note.quote
+    ]
+    cuts = sorted({0, len(text), *(start for _, start, _ in spans), *(end for *_, end in spans)})
+    pieces: list[str] = []
+    for start, end in itertools.pairwise(cuts):
+        chunk = text[start:end]
+        covered = any(s <= start and end <= e for _, s, e in spans)
+        pieces.append(
+            format_html('<mark class="sp-anchor">{}</mark>', chunk) if covered else escape(chunk)
+        )
+        for note, _, note_end in spans:
+            if note_end == end:
+                number = note.anchor_number  # type: ignore[attr-defined]
+                pieces.append(
+                    format_html(
+                        '<a class="sp-anchor__ref" id="anchor-{}" href="#note-{}">'
+                        '<span aria-hidden="true">[{}]</span>'
+                        '<span class="nhsuk-u-visually-hidden"> (see note {})</span></a>',
+                        note.pk,
+                        note.pk,
+                        number,
+                        number,
+                    )
+                )
+    return mark_safe("".join(pieces))  # noqa: S308  (every piece above is escaped)
