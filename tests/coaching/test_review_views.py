@@ -278,7 +278,7 @@ def test_a_spot_check_pass_shows_as_spot_check(client, trainee, submitted):
         content_hash=submitted.current_revision.content_hash,
     )
     body = signed_in(client, trainee).get(reverse("draft_detail", args=[submitted.pk]))
-    assert "by Spot-check" in body.content.decode()
+    assert "<strong>Passed by spot-check</strong> (no coach read it)" in body.content.decode()
 
 
 def test_using_the_rewrite_makes_a_new_revision(client, trainee, reviewed):
