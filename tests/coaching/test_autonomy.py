@@ -358,3 +358,32 @@ def test_turning_the_rule_off_returns_a_trainee_to_full_review_at_their_next_pos
     assert draft.status == Draft.Status.SUBMITTED
     assert mode_of(trainee) == Mode.FULL
     assert "turned earned autonomy off" in mode_events(trainee)[-1].detail
+
+
+# What people are told ----------------------------------------------------------------------
+
+
+def test_the_trainee_is_told_of_each_change_of_mode(rule, rubric, trainee, coach, account):
+    from coaching.models import Notification
+
+    earn_spot_check(trainee, coach, account)
+    [notice] = Notification.objects.filter(user=trainee, kind="mode_changed")
+    assert notice.message.startswith("Moved to spot-check: 3 first-pass approvals in a row")
+
+    coaching.review_mode_set_full(
+        trainee=trainee, organisation_id=rule.pk, by=coach, reason="Refresher"
+    )
+    latest = Notification.objects.filter(user=trainee, kind="mode_changed").first()
+    assert latest is not None and latest.message.startswith("Back to full review")
+
+
+def test_coaches_are_told_a_spot_check_pass_publishes_unless_they_hold_it(
+    rule, rubric, trainee, coach, account
+):
+    from coaching.models import Notification
+
+    earn_spot_check(trainee, coach, account)
+    passed = submitted(trainee, account, "Flu clinic on Friday")
+    assert passed.status == Draft.Status.APPROVED
+    notice = Notification.objects.filter(user=coach, draft=passed).get()
+    assert "passed by spot-check and publishes after the delay unless you hold it" in notice.message
