@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import html
 import struct
 from dataclasses import dataclass
 
@@ -91,3 +92,12 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
             return width, height
         index += 2 + length
     return None
+
+
+def images_html(images: list[tuple[str, str, int | None, int | None]]) -> str:
+    """<img> elements for a post page, from (src, alt text, width, height)."""
+    return "".join(
+        f'<p><img src="{html.escape(src)}" alt="{html.escape(alt)}"'
+        f"{f' width={width} height={height}' if width and height else ''}></p>\n"
+        for src, alt, width, height in images
+    )

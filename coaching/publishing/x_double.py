@@ -48,7 +48,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from coaching.publishing.double_media import image_size, multipart_form, sniff_image
+from coaching.publishing.double_media import (
+    image_size,
+    images_html,
+    multipart_form,
+    sniff_image,
+)
 
 # Faults that answer instead of X: the post is NOT stored.
 PRE_FAULTS = ("429", "401", "403-duplicate", "5xx-before")
@@ -1196,11 +1201,7 @@ def _post_link(user: DoubleUser, post: DoublePost) -> str:
 
 
 def _images_html(media: list[DoubleMedia]) -> str:
-    return "".join(
-        f'<p><img src="/_double/media/{m.id}" alt="{html.escape(m.alt_text)}"'
-        f"{f' width={m.width} height={m.height}' if m.width and m.height else ''}></p>\n"
-        for m in media
-    )
+    return images_html([(f"/_double/media/{m.id}", m.alt_text, m.width, m.height) for m in media])
 
 
 def _profile_html(user: DoubleUser, posts: list[tuple[DoublePost, list[DoubleMedia]]]) -> str:
