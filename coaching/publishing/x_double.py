@@ -273,6 +273,9 @@ class XDouble:
     All state sits behind one lock because every request runs on its own thread.
     """
 
+    # How long an uploaded media id stays usable (X: a day); a test may shorten it.
+    media_expires_seconds: float = MEDIA_EXPIRES_SECONDS
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -698,7 +701,7 @@ class XDouble:
         return (
             media is not None
             and media.owner_id == user.id
-            and media.uploaded_at + MEDIA_EXPIRES_SECONDS > time.time()
+            and media.uploaded_at + self.media_expires_seconds > time.time()
         )
 
     def _upload(self, request: _Request, user: DoubleUser, fault: str | None) -> _Reply:
@@ -755,7 +758,7 @@ class XDouble:
             "id": media.id,
             "media_key": media.media_key,
             "size": media.size,
-            "expires_after_secs": MEDIA_EXPIRES_SECONDS,
+            "expires_after_secs": int(self.media_expires_seconds),
             "image": {"image_type": kind, "w": media.width, "h": media.height},
         }
         reply = _json(200, {"data": body})
