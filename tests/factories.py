@@ -43,7 +43,12 @@ def member(organisation: Organisation, role: str, **user_fields: object):  # typ
     return user
 
 
-def make_post_image(draft, *, colour: str = "teal", size=(64, 48), fmt: str = "PNG"):  # type: ignore[no-untyped-def]
+from sandbox.models import Draft, PostImage  # noqa: E402 - appended with the image factory
+
+
+def make_post_image(
+    draft: Draft, *, colour: str = "teal", size: tuple[int, int] = (64, 48), fmt: str = "PNG"
+) -> PostImage:
     """A real image (Pillow) saved through PostImage.file, as an upload would leave it.
     Set MEDIA_ROOT to a temporary directory in the test."""
     import hashlib
@@ -51,8 +56,6 @@ def make_post_image(draft, *, colour: str = "teal", size=(64, 48), fmt: str = "P
 
     from django.core.files.base import ContentFile
     from PIL import Image
-
-    from sandbox.models import PostImage
 
     buffer = io.BytesIO()
     Image.new("RGB", size, colour).save(buffer, fmt)
