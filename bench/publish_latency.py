@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,10 @@ def measure_publish_latency(
     return to_double, to_row
 
 
+def _stamp(times: list[float]) -> None:
+    times.append(time.monotonic())
+
+
 def photo_bytes() -> bytes:
     """A photo-sized JPEG (a gradient, so it compresses like a picture, not a flat fill)."""
     from PIL import Image
@@ -159,8 +164,7 @@ def measure_image_publish_latency(
             images.append(image)
             committed: list[float] = []
             with transaction.atomic():
-                stamp = committed.append
-                transaction.on_commit(lambda stamp=stamp: stamp(time.monotonic()))
+                transaction.on_commit(partial(_stamp, committed))
                 _stack.approve(cast, draft)
                 publication = Publication.objects.get(draft=draft)
                 parts = [dict(publication.parts[0], images=[{"id": image.pk, "alt": "A chart"}])]

@@ -1,15 +1,25 @@
 """Publishers, one per platform. ``publisher_for`` is the only place that picks one."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import httpx
 from django.conf import settings
 
 from coaching.publishing.base import Publisher
-from sandbox.models import WorkplaceAccount
+
+if TYPE_CHECKING:
+    from sandbox.models import WorkplaceAccount
 
 BLUESKY_DEFAULT_SERVICE = "https://bsky.social"
 
 
 def publisher_for(account: WorkplaceAccount) -> Publisher:
+    # Imported here, not at the top: the doubles in this package are plain standard
+    # library and load without Django set up, which a model import would break.
+    from sandbox.models import WorkplaceAccount
+
     read_timeout = settings.PUBLISH_READ_TIMEOUT
     if account.platform == WorkplaceAccount.Platform.X:
         from coaching.publishing.x import XPublisher
