@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import httpx
-from django.conf import settings
-
-from coaching.publishing.base import Publisher
-
 if TYPE_CHECKING:
+    from coaching.publishing.base import Publisher
     from sandbox.models import WorkplaceAccount
 
 BLUESKY_DEFAULT_SERVICE = "https://bsky.social"
@@ -17,7 +13,10 @@ BLUESKY_DEFAULT_SERVICE = "https://bsky.social"
 
 def publisher_for(account: WorkplaceAccount) -> Publisher:
     # Imported here, not at the top: the doubles in this package are plain standard
-    # library and load without Django set up, which a model import would break.
+    # library and load without Django (the benchmarks load them before setting it up).
+    import httpx
+    from django.conf import settings
+
     from sandbox.models import WorkplaceAccount
 
     read_timeout = settings.PUBLISH_READ_TIMEOUT
