@@ -9,21 +9,27 @@ X API double with no faults. Figures:
   leave at its commit), until every publication row is ``published``;
 - the baseline: ``coaching.tasks.heartbeat`` (a no-op) ``.delay().get()`` with the Redis
   result backend, median and p99, and no-op tasks per second for a batch of the same size;
-- the ratios publish / no-op, i.e. what the pipeline costs over Celery itself.
+- the ratios publish / no-op, i.e. what the pipeline costs over Celery itself;
+- approve -> live for a post with one image (a 1200x675 JPEG with alt text: the worker
+  reads it from storage, uploads it, sets its alt text, then creates the post), against
+  the text-only median of the same run.
 
-    .venv/bin/python bench/publish_latency.py [--posts 200] [--batch 200]
+    .venv/bin/python bench/publish_latency.py [--posts 200] [--batch 200] [--image-posts 50]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +53,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=_stack.RESULTS_DIR / "publish_latency.json",
         help="where to write the figures",
     )
+    parser.add_argument(
+        "--image-posts", type=int, default=50, help="posts with one image, timed one by one"
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="per-phase limit (s)")
     args = parser.parse_args(argv)
-    if args.posts < 1 or args.batch < 1:
-        parser.error("--posts and --batch must be at least 1")
+    if args.posts < 1 or args.batch < 1 or args.image_posts < 1:
+        parser.error("--posts, --batch and --image-posts must be at least 1")
     return args
 
 
@@ -106,6 +115,67 @@ def measure_publish_latency(
         wait(published.exists, timeout, f"publication of {text!r}", every=0.005)
         to_row.append(time.monotonic() - committed)
     return to_double, to_row
+
+
+def _stamp(times: list[float]) -> None:
+    times.append(time.monotonic())
+
+
+def photo_bytes() -> bytes:
+    """A photo-sized JPEG (a gradient, so it compresses like a picture, not a flat fill)."""
+    from PIL import Image
+
+    image = Image.linear_gradient("L").resize((1200, 675)).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def measure_image_publish_latency(
+    cast: _stack.Cast, double: _stack.CountingXDouble, texts: list[str], timeout: float
+) -> tuple[list[float], int]:
+    """Approve -> stored at the double for posts with one image each; returns the samples
+    and the image's size. The image goes into the approved parts in the approval's own
+    transaction, as the composer's approval writes it."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.db import transaction
+
+    from coaching.models import Publication
+    from sandbox.models import PostImage
+
+    data = photo_bytes()
+    samples: list[float] = []
+    images: list[PostImage] = []
+    try:
+        for text in texts:
+            draft = _stack.write_and_submit(cast, text)
+            image = PostImage(
+                draft=draft,
+                uploaded_by=cast.trainee,
+                content_type="image/jpeg",
+                width=1200,
+                height=675,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+            image.file.save("bench-photo.jpg", ContentFile(data), save=True)
+            images.append(image)
+            committed: list[float] = []
+            with transaction.atomic():
+                transaction.on_commit(partial(_stamp, committed))
+                _stack.approve(cast, draft)
+                publication = Publication.objects.get(draft=draft)
+                parts = [dict(publication.parts[0], images=[{"id": image.pk, "alt": "A chart"}])]
+                Publication.objects.filter(pk=publication.pk).update(parts=parts)
+            samples.append(double.wait_for_text(text, timeout) - committed[0])
+            published = Publication.objects.filter(pk=publication.pk, status="published")
+            wait(published.exists, timeout, f"publication of {text!r}", every=0.005)
+    finally:
+        for image in images:
+            image.file.delete(save=False)
+    return samples, len(data)
 
 
 def measure_publish_throughput(
@@ -203,6 +273,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             cast, double, [f"Latency post {i}: clinic update" for i in range(args.posts)],
             args.timeout,
         )  # fmt: skip
+        # The worker runs in the checkout (see _stack) and reads images from the same
+        # storage as this process: with a relative MEDIA_ROOT, that needs the same cwd.
+        os.chdir(_stack.REPO_ROOT)
+        print(f"publish latency with one image, {args.image_posts} posts one at a time ...")
+        measure_image_publish_latency(
+            cast, double, [f"Warm-up image post {i}" for i in range(3)], args.timeout
+        )
+        with_image, image_bytes = measure_image_publish_latency(
+            cast, double, [f"Image post {i}: clinic chart" for i in range(args.image_posts)],
+            args.timeout,
+        )  # fmt: skip
         print(f"no-op round trip, {args.posts} tasks one at a time ...")
         noop = measure_noop_latency(args.posts)
         print(f"publish throughput, batch of {args.batch} ...")
@@ -215,8 +296,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     publish = summary(to_double)
     baseline = summary(noop)
+    image = summary(with_image)
     return {
         "approve_to_live_at_double": publish,
+        "approve_to_live_with_one_image": image
+        | {
+            "image_bytes": image_bytes,
+            "median_over_text_only": round(image["median_ms"] / publish["median_ms"], 2),
+        },
         "approve_to_row_published": summary(to_row),
         "publish_throughput": publish_rate,
         "noop_round_trip": baseline,
@@ -244,6 +331,7 @@ def print_summary(report: dict[str, Any]) -> None:
     live, row = report["approve_to_live_at_double"], report["approve_to_row_published"]
     noop, rates = report["noop_round_trip"], report["ratios"]
     pub, nt = report["publish_throughput"], report["noop_throughput"]
+    img = report["approve_to_live_with_one_image"]
     print(
         "\n".join(
             [
@@ -252,6 +340,9 @@ def print_summary(report: dict[str, Any]) -> None:
                 f"approve -> live at double   median {live['median_ms']} ms, "
                 f"p99 {live['p99_ms']} ms  ({live['samples']} posts)",
                 f"approve -> row published    median {row['median_ms']} ms, p99 {row['p99_ms']} ms",
+                f"approve -> live, one image  median {img['median_ms']} ms, "
+                f"p99 {img['p99_ms']} ms  ({img['samples']} posts, {img['image_bytes']} bytes; "
+                f"median x{img['median_over_text_only']} of text only)",
                 f"no-op .delay().get()        median {noop['median_ms']} ms, "
                 f"p99 {noop['p99_ms']} ms",
                 f"publish throughput          {pub['per_second']} posts/s "

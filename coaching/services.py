@@ -45,6 +45,7 @@ from coaching.models import (
 from coaching.publishing import BLUESKY_DEFAULT_SERVICE, publisher_for, x_oauth
 from coaching.publishing.base import (
     AuthFailed,
+    Media,
     NotSent,
     OutcomeUnknown,
     Publisher,
@@ -55,7 +56,7 @@ from coaching.publishing.base import (
 from coaching.selectors import blocking_codes, check_titles, claim_is_live
 from sandbox import services as sandbox_services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
-from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
+from sandbox.models import Draft, DraftRevision, Membership, PostImage, WorkplaceAccount
 from sandbox.selectors import REVIEWER_ROLES, role_in
 
 logger = logging.getLogger(__name__)
@@ -1252,11 +1253,25 @@ def _send_parts(publication: Publication, publisher: Publisher) -> None:
         if index > first and (stop := standing_stop(publication.account)) is not None:
             _release(publication, _stop_reason(stop) + _progress(publication))
             return
+        try:
+            media = _part_media(publication, parts[index])
+        except _ImageMissing as missing:
+            # Nothing was sent. Publishing without the image would put out a post the
+            # coach did not approve, so stop and say so.
+            _set_publication(
+                publication,
+                expected=P.SENDING,
+                status=P.FAILED,
+                error=f"Post {index + 1}: {missing} Nothing more was sent."
+                + _progress(publication),
+            )
+            return
+        images = f" with {len(media)} image{'s' if len(media) != 1 else ''}" if media else ""
         attempt = PublishAttempt.objects.create(
             publication=publication,
             part=index,
             request=f"{publication.account.get_platform_display()}: create post {index + 1} "
-            f"of {len(parts)}",
+            f"of {len(parts)}{images}",
         )
         started = time.monotonic()
         # Outside any transaction: the claim and the attempt row are committed, so a crash
@@ -1266,6 +1281,7 @@ def _send_parts(publication: Publication, publisher: Publisher) -> None:
                 text=parts[index]["text"],
                 idempotency_key=f"sandpit-publication-{publication.pk}-{index}",
                 reply_to=parts[index - 1]["remote_id"] if index else None,
+                media=media,
             )
         except PublishError as error:
             _record_failure(publication, attempt, started, error)
@@ -1300,6 +1316,43 @@ def _send_parts(publication: Publication, publisher: Publisher) -> None:
         not_before=None,
         error="",
     )
+
+
+class _ImageMissing(Exception):
+    pass
+
+
+def _part_media(publication: Publication, part: dict[str, object]) -> list[Media]:
+    """The images of one post of the publication, read from storage, in order. Only the
+    publication's own draft's images can be found: an id from anywhere else is missing."""
+    entries = part.get("images") or []
+    assert isinstance(entries, list)
+    if not entries:
+        return []
+    ids = [int(entry["id"]) for entry in entries]
+    found = PostImage.objects.filter(draft_id=publication.draft_id, pk__in=ids).in_bulk()
+    media = []
+    for number, entry in enumerate(entries, start=1):
+        image = found.get(int(entry["id"]))
+        if image is None:
+            raise _ImageMissing(f"image {number} is no longer attached to the draft.")
+        try:
+            with image.file.open("rb") as file:
+                data = file.read()
+        except OSError as exc:
+            logger.exception("Could not read image %s of publication %s", image.pk, publication.pk)
+            raise _ImageMissing(f"image {number} could not be read from storage.") from exc
+        media.append(
+            Media(
+                data=data,
+                content_type=image.content_type,
+                alt=str(entry.get("alt") or ""),
+                filename=image.file.name.rsplit("/", 1)[-1],
+                width=image.width,
+                height=image.height,
+            )
+        )
+    return media
 
 
 def _record_failure(

@@ -43,3 +43,34 @@ def member(organisation: Organisation, role: str, **user_fields: object):  # typ
     user = UserFactory(**user_fields)
     Membership.objects.create(user=user, organisation=organisation, role=role)
     return user
+
+
+from sandbox.models import Draft, PostImage  # noqa: E402 - appended with the image factory
+
+
+def make_post_image(
+    draft: Draft, *, colour: str = "teal", size: tuple[int, int] = (64, 48), fmt: str = "PNG"
+) -> PostImage:
+    """A real image (Pillow) saved through PostImage.file, as an upload would leave it.
+    Set MEDIA_ROOT to a temporary directory in the test."""
+    import hashlib
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, fmt)
+    data = buffer.getvalue()
+    extension = "jpg" if fmt == "JPEG" else fmt.lower()
+    image = PostImage(
+        draft=draft,
+        uploaded_by=draft.author,
+        content_type=f"image/{'jpeg' if fmt == 'JPEG' else fmt.lower()}",
+        width=size[0],
+        height=size[1],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    image.file.save(f"{colour}.{extension}", ContentFile(data), save=True)
+    return image

@@ -1,15 +1,24 @@
 """Publishers, one per platform. ``publisher_for`` is the only place that picks one."""
 
-import httpx
-from django.conf import settings
+from __future__ import annotations
 
-from coaching.publishing.base import Publisher
-from sandbox.models import WorkplaceAccount
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coaching.publishing.base import Publisher
+    from sandbox.models import WorkplaceAccount
 
 BLUESKY_DEFAULT_SERVICE = "https://bsky.social"
 
 
 def publisher_for(account: WorkplaceAccount) -> Publisher:
+    # Imported here, not at the top: the doubles in this package are plain standard
+    # library and load without Django (the benchmarks load them before setting it up).
+    import httpx
+    from django.conf import settings
+
+    from sandbox.models import WorkplaceAccount
+
     read_timeout = settings.PUBLISH_READ_TIMEOUT
     if account.platform == WorkplaceAccount.Platform.X:
         from coaching.publishing.x import XPublisher

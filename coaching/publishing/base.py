@@ -11,13 +11,44 @@ publisher's job is to map its platform's real responses onto these classes:
   ``str(error)`` is the platform's own words, shown to the trainee and coach.
 - ``OutcomeUnknown``: the request may have been accepted (timeout after sending, reset
   connection, 5xx on create). Never re-send: reconcile instead.
+
+Images go up before the post that shows them, each in its own request (X's media upload
+and alt text, Mastodon's media, Bluesky's uploadBlob). Whatever happens to those requests,
+no post exists yet: an uploaded image is only a file on the platform, which no one sees
+until a post refers to it, and which the platform throws away unused (X after a day,
+Mastodon's unattached media after a day, Bluesky's unreferenced blobs within hours). So
+a failure before the create-post request is never ``OutcomeUnknown``: an upload that
+timed out, was reset or got a 5xx is ``NotSent`` (safe to retry; the retry uploads the
+image again and the first copy is left to expire), and 429, 401 and a refused image
+(``Rejected``) mean what they mean for the post itself. Only the create-post request that
+carries the media ids can leave the outcome unknown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Media:
+    """One image to attach to a post, as the platform should receive it.
+
+    ``alt`` is the text a screen reader reads out. ``width`` and ``height`` are optional
+    (Bluesky uses them to lay the image out before it loads).
+    """
+
+    data: bytes
+    content_type: str
+    alt: str = ""
+    filename: str = "image"
+    width: int | None = None
+    height: int | None = None
+
+    def __repr__(self) -> str:  # the bytes would drown any log line
+        return f"Media({self.filename!r}, {self.content_type}, {len(self.data)} bytes)"
 
 
 @dataclass(frozen=True)
@@ -74,9 +105,15 @@ class OutcomeUnknown(PublishError):
 
 class Publisher(Protocol):
     def publish(
-        self, *, text: str, idempotency_key: str, reply_to: str | None = None
+        self,
+        *,
+        text: str,
+        idempotency_key: str,
+        reply_to: str | None = None,
+        media: Sequence[Media] = (),
     ) -> PublishedPost:
-        """Create one post. Raise a ``PublishError`` subclass on any failure."""
+        """Create one post with ``media`` attached (uploaded first, in order). Raise a
+        ``PublishError`` subclass on any failure."""
         ...
 
     def recent_posts(self, *, limit: int = 100) -> list[RemotePost]:

@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -35,6 +35,7 @@ from atproto_core.uri import AtUri
 
 from coaching.publishing.base import (
     AuthFailed,
+    Media,
     NotSent,
     OutcomeUnknown,
     PublishedPost,
@@ -102,7 +103,12 @@ class BlueskyPublisher:
         return self._saved_session
 
     def publish(
-        self, *, text: str, idempotency_key: str, reply_to: str | None = None
+        self,
+        *,
+        text: str,
+        idempotency_key: str,
+        reply_to: str | None = None,
+        media: Sequence[Media] = (),
     ) -> PublishedPost:
         rkey = record_key_for(idempotency_key)
         # Until createRecord is sent, nothing can have been posted: failures up to then
@@ -119,10 +125,25 @@ class BlueskyPublisher:
             if reply_to
             else None
         )
+        # Blobs go up after the look-up (an earlier attempt's post needs none) and are
+        # nothing until a record refers to them, so their failures are NotSent too.
+        images = [
+            models.AppBskyEmbedImages.Image(
+                alt=item.alt,
+                image=self._as_account(functools.partial(self._upload_blob, media=item), NotSent),
+                aspect_ratio=models.AppBskyEmbedDefs.AspectRatio(
+                    width=item.width, height=item.height
+                )
+                if item.width and item.height
+                else None,
+            )
+            for item in media
+        ]
         record = models.AppBskyFeedPost.Record(
             text=text,
             created_at=_now(),
             reply=reply,
+            embed=models.AppBskyEmbedImages.Main(images=images) if images else None,
             # Links and hashtags are plain text on Bluesky unless marked up as facets.
             # Mentions are left plain: marking them needs a handle look-up per mention.
             facets=facet_detection.detect_facets(text) or None,
@@ -196,6 +217,14 @@ class BlueskyPublisher:
         parent_reply = getattr(parent.value, "reply", None)
         root = parent_reply.root if parent_reply is not None else parent_ref
         return models.AppBskyFeedPost.ReplyRef(parent=parent_ref, root=root)
+
+    def _upload_blob(self, client: Client, *, media: Media) -> Any:
+        # The declared type, not the SDK's "*/*": the PDS sniffs the bytes anyway, but
+        # says the right thing back when it cannot.
+        uploaded = client.com.atproto.repo.upload_blob(
+            media.data, headers={"Content-Type": media.content_type}
+        )
+        return uploaded.blob
 
     def _create_post(self, client: Client, *, rkey: str, record: Any) -> Any:
         data = models.ComAtprotoRepoCreateRecord.Data(
@@ -330,9 +359,8 @@ def _transport_failure(exc: BaseException, unclear: type[PublishError]) -> Publi
         return NotSent(f"Could not reach Bluesky: {exc or type(exc).__name__}")
     # Connected, and the request was (at least partly) written: a read timeout, a reset or
     # a dropped connection all leave open whether the PDS acted on it.
-    return unclear(
-        f"No answer from Bluesky ({type(exc).__name__}: {exc}); it may have been accepted."
-    )
+    consequence = "no post was made" if unclear is NotSent else "it may have been accepted"
+    return unclear(f"No answer from Bluesky ({type(exc).__name__}: {exc}); {consequence}.")
 
 
 def _stale_session(exc: Exception) -> bool:

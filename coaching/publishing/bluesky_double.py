@@ -11,7 +11,9 @@ XRPC methods (every response carries ``ratelimit-*`` headers):
     POST com.atproto.server.createSession    log in with handle (or DID) and app password
     POST com.atproto.server.refreshSession   rotate the session with the refresh JWT
     GET  com.atproto.server.getSession       the access JWT's account
-    POST com.atproto.repo.createRecord       app.bsky.feed.post only; optional client rkey
+    POST com.atproto.repo.uploadBlob         raw bytes; the record refers to it by CID
+    POST com.atproto.repo.createRecord       app.bsky.feed.post only (app.bsky.embed.images)
+    GET  com.atproto.sync.getBlob            a blob's bytes (what the image views link to)
     POST com.atproto.repo.deleteRecord       remove a record (no error when it is gone)
     GET  com.atproto.repo.getRecord          one record, with its cid
     GET  app.bsky.actor.getProfile           what ``Client.login`` fetches after logging in
@@ -23,7 +25,10 @@ Control: ``POST|GET|DELETE /_double/faults``, ``GET /_double/state`` (with call 
 Known gaps, each a guess or a simplification: CIDs are CID-shaped (sha-256 of the record's
 JSON, not of its DAG-CBOR), so never verify them; a rotated refresh token dies at once (the
 PDS allows a short grace period); access JWTs cannot be revoked before they expire; the
-words for a non-TID post key and for unreadable or wrong-type tokens are guesses.
+words for a non-TID post key and for unreadable or wrong-type tokens are guesses, and so
+are, from memory of the reference PDS, the words for a blob that is missing (BlobNotFound),
+too big (BlobTooLarge) or not an image (InvalidMimeType). Unreferenced blobs are kept
+until reset (the PDS deletes them after a while).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
 
+from coaching.publishing.double_media import image_size, images_html, sniff_image
 from coaching.publishing.mastodon_double import (
     HttpDouble,
     HttpRequest,
@@ -57,8 +63,13 @@ PRE_FAULTS = ("429", "401", "400", "5xx-before")
 # Faults that strike after the record is stored, so the client cannot know it was accepted.
 POST_FAULTS = ("5xx-after", "hang-after", "reset")
 FAULTS = PRE_FAULTS + POST_FAULTS
+# What uploadBlob can meet (``inject(..., on="upload")``); no post exists either way.
+UPLOAD_FAULTS = ("429", "401", "5xx-before", *POST_FAULTS)
 
 POST_COLLECTION = "app.bsky.feed.post"
+IMAGES_EMBED = "app.bsky.embed.images"
+MAX_IMAGES = 4  # app.bsky.embed.images#main images maxLength
+MAX_IMAGE_BYTES = 1_000_000  # and each image blob's maxSize
 MAX_GRAPHEMES = 300  # app.bsky.feed.post#text maxGraphemes
 MAX_BYTES = 3000  # and its maxLength, counted in UTF-8 bytes
 ACCESS_SECONDS = 2 * 3600
@@ -98,6 +109,8 @@ _METHODS = {
     "com.atproto.server.refreshSession": ("POST", False),  # it checks the refresh JWT itself
     "com.atproto.server.getSession": ("GET", True),
     "com.atproto.repo.createRecord": ("POST", True),
+    "com.atproto.repo.uploadBlob": ("POST", True),
+    "com.atproto.sync.getBlob": ("GET", False),
     "com.atproto.repo.deleteRecord": ("POST", True),
     "com.atproto.repo.getRecord": ("GET", False),
     "app.bsky.actor.getProfile": ("GET", False),
@@ -116,6 +129,23 @@ def cid_for(value: object) -> str:
     digest = hashlib.sha256(json.dumps(value, sort_keys=True).encode()).digest()
     encoded = base64.b32encode(b"\x01\x71\x12\x20" + digest).decode().lower().rstrip("=")
     return f"b{encoded}"
+
+
+def blob_cid(data: bytes) -> str:
+    """A blob's CIDv1 (raw, sha2-256), which is exactly how the PDS names blobs."""
+    digest = hashlib.sha256(data).digest()
+    encoded = base64.b32encode(b"\x01\x55\x12\x20" + digest).decode().lower().rstrip("=")
+    return f"b{encoded}"
+
+
+@dataclass(frozen=True)
+class BlueskyBlob:
+    cid: str
+    did: str
+    mime_type: str
+    size: int
+    width: int | None
+    height: int | None
 
 
 @dataclass(frozen=True)
@@ -142,6 +172,14 @@ class BlueskyPost:
         return str(self.record.get("text", ""))
 
     @property
+    def images(self) -> list[dict[str, Any]]:
+        """The entries of the record's app.bsky.embed.images embed (alt, image, ...)."""
+        embed = self.record.get("embed")
+        if not isinstance(embed, dict) or embed.get("$type") != IMAGES_EMBED:
+            return []
+        return [i for i in embed.get("images", []) if isinstance(i, dict)]
+
+    @property
     def reply_parent(self) -> str | None:
         reply = self.record.get("reply")
         return str(reply["parent"]["uri"]) if isinstance(reply, dict) else None
@@ -164,6 +202,7 @@ class BlueskyDouble(HttpDouble):
 
     server_name = "BlueskyDouble/1"
     fault_names = FAULTS
+    upload_fault_names = UPLOAD_FAULTS
     site_name = "Bluesky double"
 
     def __init__(
@@ -191,6 +230,8 @@ class BlueskyDouble(HttpDouble):
         self._accounts: dict[str, BlueskyAccount] = {}
         self._refresh_tokens: dict[str, str] = {}  # jti -> did
         self._posts: dict[str, BlueskyPost] = {}  # at-uri -> post
+        self._blobs: dict[str, BlueskyBlob] = {}  # cid -> blob (a CID names its bytes)
+        self._blob_bytes: dict[str, bytes] = {}
         self._seq = 0
         self._last_tid_micros = 0
 
@@ -244,10 +285,25 @@ class BlueskyDouble(HttpDouble):
     def profile_url(self, handle: str) -> str:
         return f"{self.base_url}/profile/{quote(handle)}"
 
+    def blob(self, cid: str) -> BlueskyBlob:
+        with self._lock:
+            return self._blobs[cid]
+
+    def blob_bytes(self, cid: str) -> bytes:
+        with self._lock:
+            return self._blob_bytes[cid]
+
+    def blobs(self) -> list[BlueskyBlob]:
+        """Every uploaded blob, referenced or not."""
+        with self._lock:
+            return list(self._blobs.values())
+
     def reset(self) -> None:
         """Forget posts, sessions, rate-limit counts, call counts and faults; keep accounts."""
         with self._lock:
             self._posts.clear()
+            self._blobs.clear()
+            self._blob_bytes.clear()
             self._refresh_tokens.clear()
             self._windows.clear()
             self._calls.clear()
@@ -265,6 +321,7 @@ class BlueskyDouble(HttpDouble):
                     asdict(p) | {"text": p.text}
                     for p in sorted(self._posts.values(), key=lambda p: p.seq)
                 ],
+                "blobs": [asdict(b) for b in self._blobs.values()],
                 "calls": self.calls(),
                 "faults": self.faults(),
             }
@@ -294,8 +351,13 @@ class BlueskyDouble(HttpDouble):
     def _xrpc(self, request: HttpRequest) -> Reply:
         nsid = request.path.removeprefix("/xrpc/")
         self.count_call(nsid)
-        # Taken before anything else, so each create request consumes exactly one fault.
-        fault = self.next_fault() if nsid == "com.atproto.repo.createRecord" else None
+        # Taken before anything else, so each create (or upload) request consumes exactly
+        # one fault.
+        fault = None
+        if nsid == "com.atproto.repo.createRecord":
+            fault = self.next_fault()
+        elif nsid == "com.atproto.repo.uploadBlob":
+            fault = self.next_upload_fault()
         if fault == "429":
             limit, period = RATE_LIMITS["write"]
             reset_at = int(time.time()) + self.rate_limit_reset_seconds
@@ -332,6 +394,11 @@ class BlueskyDouble(HttpDouble):
         return _xrpc_error(self.server_error_status, *SERVER_ERRORS[self.server_error_status])
 
     def _method(self, nsid: str, request: HttpRequest, did: str | None, fault: str | None) -> Reply:
+        if nsid == "com.atproto.repo.uploadBlob":
+            assert did is not None
+            return self._upload_blob(request, did, fault)
+        if nsid == "com.atproto.sync.getBlob":
+            return self._get_blob(request)
         # Procedures without input (refreshSession) come with no body at all.
         body = request.json_object() if request.body else {}
         if body is None:
@@ -486,6 +553,9 @@ class BlueskyDouble(HttpDouble):
         problem = _post_problem(record)
         if problem:
             return _invalid(problem)
+        blob_problem = self._blob_problem(record)
+        if blob_problem is not None:
+            return blob_problem
         rkey = body.get("rkey")
         if rkey is not None and not (isinstance(rkey, str) and _RECORD_KEY.fullmatch(rkey)):
             return _invalid("Input/rkey must be a valid Record Key")
@@ -509,6 +579,65 @@ class BlueskyDouble(HttpDouble):
         )
         reply.then = fault  # "hang-after", "reset" or None
         return reply
+
+    def _upload_blob(self, request: HttpRequest, did: str, fault: str | None) -> Reply:
+        data = request.body
+        if not data:
+            return _invalid("Request encoding (Content-Type) required but not provided")
+        # The PDS sniffs the type from the bytes and trusts the header only when it cannot.
+        declared = request.header("Content-Type").split(";")[0].strip()
+        mime_type = (
+            sniff_image(data)
+            or (declared if declared != "*/*" else "")
+            or ("application/octet-stream")
+        )
+        size = image_size(data)
+        cid = blob_cid(data)
+        with self._lock:
+            self._blobs[cid] = BlueskyBlob(
+                cid, did, mime_type, len(data), *(size if size else (None, None))
+            )
+            self._blob_bytes[cid] = data
+        if fault == "5xx-after":
+            return self._server_error()
+        blob = {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime_type, "size": len(data)}
+        reply = json_reply(200, {"blob": blob})
+        reply.then = fault  # "hang-after", "reset" or None
+        return reply
+
+    def _get_blob(self, request: HttpRequest) -> Reply:
+        cid = request.param("cid") or ""
+        with self._lock:
+            blob = self._blobs.get(cid)
+            if blob is None or blob.did != request.param("did"):
+                return _xrpc_error(400, "BlobNotFound", "Blob not found")
+            return Reply(200, self._blob_bytes[cid], blob.mime_type)
+
+    def _blob_problem(self, record: Mapping[str, Any]) -> Reply | None:
+        """The PDS checks each referenced blob against the lexicon's constraints, using
+        what it stored at upload, not what the record claims."""
+        embed = record.get("embed")
+        if not isinstance(embed, dict):
+            return None
+        for image in embed.get("images", []):
+            cid = image["image"]["ref"]["$link"]
+            blob = self._blobs.get(cid)
+            if blob is None:
+                return _xrpc_error(400, "BlobNotFound", f"Could not find blob: {cid}")
+            if blob.size > MAX_IMAGE_BYTES:
+                return _xrpc_error(
+                    400,
+                    "BlobTooLarge",
+                    f"This file is too large. It is {blob.size} bytes but the maximum size "
+                    f"is {MAX_IMAGE_BYTES} bytes.",
+                )
+            if not blob.mime_type.startswith("image/"):
+                return _xrpc_error(
+                    400,
+                    "InvalidMimeType",
+                    f"Wrong type of file. It is {blob.mime_type} but it must match image/*.",
+                )
+        return None
 
     def _delete_record(self, body: Mapping[str, Any], did: str) -> Reply:
         for name in ("repo", "collection", "rkey"):
@@ -605,6 +734,7 @@ class BlueskyDouble(HttpDouble):
             "cid": post.cid,
             "author": self._profile_json(self._accounts[post.did]),
             "record": post.record,
+            **self._embed_view(post),
             "replyCount": replies,
             "repostCount": 0,
             "likeCount": 0,
@@ -612,6 +742,20 @@ class BlueskyDouble(HttpDouble):
             "indexedAt": post.indexed_at,
             "labels": [],
         }
+
+    def _embed_view(self, post: BlueskyPost) -> dict[str, Any]:
+        """The hydrated embed the AppView puts on a post view: links instead of blobs."""
+        if not post.images:
+            return {}
+        views = []
+        for image in post.images:
+            cid = image["image"]["ref"]["$link"]
+            url = f"{self.base_url}/xrpc/com.atproto.sync.getBlob?did={post.did}&cid={cid}"
+            view: dict[str, Any] = {"thumb": url, "fullsize": url, "alt": image.get("alt", "")}
+            if isinstance(image.get("aspectRatio"), dict):
+                view["aspectRatio"] = image["aspectRatio"]
+            views.append(view)
+        return {"embed": {"$type": f"{IMAGES_EMBED}#view", "images": views}}
 
     def _profile_json(self, account: BlueskyAccount) -> dict[str, Any]:
         return {
@@ -703,7 +847,7 @@ class BlueskyDouble(HttpDouble):
         if not posts:
             return f"{heading}\n<p>No posts yet.</p>"
         items = "\n".join(
-            f"<li><article>\n<p>{text_html(p.text)}</p>\n"
+            f"<li><article>\n<p>{text_html(p.text)}</p>\n{self._images_html(p)}"
             f'<p><a href="/profile/{quote(account.handle)}/post/{quote(p.rkey)}">'
             f"Post {html.escape(p.rkey)}</a>, "
             f'<time datetime="{p.indexed_at}">{p.indexed_at}</time></p>\n</article></li>'
@@ -718,8 +862,15 @@ class BlueskyDouble(HttpDouble):
         return (
             f"<h1>Post {html.escape(post.rkey)} by {html.escape(account.display_name)} "
             f"(@{handle})</h1>\n<article>\n{reply}<p>{text_html(post.text)}</p>\n"
+            f"{self._images_html(post)}"
             f'<p><time datetime="{post.indexed_at}">{post.indexed_at}</time></p>\n</article>\n'
             f'<p><a href="/profile/{quote(account.handle)}">All posts by @{handle}</a></p>'
+        )
+
+    def _images_html(self, post: BlueskyPost) -> str:
+        views = self._embed_view(post).get("embed", {}).get("images", [])
+        return images_html(
+            [(v["fullsize"], v["alt"], *_ratio(v.get("aspectRatio"))) for v in views]
         )
 
     # State helpers (call with the lock held) ----------------------------------------------
@@ -758,6 +909,9 @@ def _post_problem(record: Mapping[str, Any]) -> str:
         return f'{prefix}Record must have the property "createdAt"'
     if not _DATETIME.fullmatch(created_at):
         return f"{prefix}Record/createdAt must be an valid atproto datetime"
+    embed_problem = _embed_problem(record.get("embed"), prefix)
+    if embed_problem:
+        return embed_problem
     reply = record.get("reply")
     if reply is not None:
         for end in ("root", "parent"):
@@ -766,6 +920,40 @@ def _post_problem(record: Mapping[str, Any]) -> str:
                 if not isinstance(ref, dict) or not isinstance(ref.get(name), str):
                     return f'{prefix}Record/reply/{end} must have the property "{name}"'
     return ""
+
+
+def _embed_problem(embed: object, prefix: str) -> str:
+    """The lexicon's checks of an app.bsky.embed.images embed (the double takes no other)."""
+    if embed is None:
+        return ""
+    if not isinstance(embed, dict) or embed.get("$type") != IMAGES_EMBED:
+        kind = embed.get("$type") if isinstance(embed, dict) else None
+        return f"{prefix}The double takes {IMAGES_EMBED} embeds only, not {kind}"
+    images = embed.get("images")
+    if not isinstance(images, list):
+        return f'{prefix}Record/embed must have the property "images"'
+    if len(images) > MAX_IMAGES:
+        return f"{prefix}Record/embed/images must not have more than {MAX_IMAGES} elements"
+    for index, image in enumerate(images):
+        where = f"Record/embed/images/{index}"
+        if not isinstance(image, dict) or not isinstance(image.get("alt"), str):
+            return f'{prefix}{where} must have the property "alt"'
+        blob = image.get("image")
+        ref = blob.get("ref") if isinstance(blob, dict) else None
+        if (
+            not isinstance(blob, dict)
+            or blob.get("$type") != "blob"
+            or not isinstance(ref, dict)
+            or not isinstance(ref.get("$link"), str)
+        ):
+            return f"{prefix}{where}/image should be a blob ref"
+    return ""
+
+
+def _ratio(aspect: object) -> tuple[int | None, int | None]:
+    if isinstance(aspect, dict):
+        return aspect.get("width"), aspect.get("height")
+    return None, None
 
 
 def _rate_headers(limit: int, remaining: int, reset_at: int, window: int) -> dict[str, str]:

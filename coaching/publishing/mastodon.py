@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from typing import Any
@@ -29,6 +29,7 @@ from mastodon.errors import (
 
 from coaching.publishing.base import (
     AuthFailed,
+    Media,
     NotSent,
     OutcomeUnknown,
     PublishedPost,
@@ -89,15 +90,35 @@ class MastodonPublisher:
         )
 
     def publish(
-        self, *, text: str, idempotency_key: str, reply_to: str | None = None
+        self,
+        *,
+        text: str,
+        idempotency_key: str,
+        reply_to: str | None = None,
+        media: Sequence[Media] = (),
     ) -> PublishedPost:
+        # Uploads come first and cannot make a status, so their unclear failures are
+        # NotSent (see base.py). The description is the image's alt text.
+        media_ids: list[str] = []
+        for item in media:
+            with self._mapped(NotSent):
+                attachment = self._api.media_post(
+                    item.data,
+                    mime_type=item.content_type,
+                    description=item.alt or None,
+                    file_name=item.filename,
+                )
+            media_ids.append(str(attachment["id"]))
         # Mastodon remembers the Idempotency-Key per account for an hour and answers a
         # repeat with the status the first request made, so a retried publication within
         # that hour cannot post twice. The service still never re-sends after an unknown
         # outcome; this is the second line of defence.
         with self._mapped(OutcomeUnknown):
             status = self._api.status_post(
-                text, in_reply_to_id=reply_to, idempotency_key=idempotency_key
+                text,
+                in_reply_to_id=reply_to,
+                media_ids=media_ids or None,
+                idempotency_key=idempotency_key,
             )
         try:
             remote_id = str(status["id"])
@@ -182,7 +203,8 @@ class MastodonPublisher:
         except MastodonNetworkError as exc:
             if _surely_not_sent(exc):
                 raise NotSent(f"Could not reach Mastodon: {exc}") from exc
-            raise unclear(f"No answer from Mastodon ({exc}); it may have been accepted.") from exc
+            consequence = "no post was made" if unclear is NotSent else "it may have been accepted"
+            raise unclear(f"No answer from Mastodon ({exc}); {consequence}.") from exc
         except MastodonRatelimitError as exc:
             details = self._response_details()
             if details["status_code"] != 429:

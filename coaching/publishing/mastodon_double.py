@@ -13,7 +13,9 @@ Endpoints (every API response carries ``X-RateLimit-*`` headers):
     GET    /api/v1/accounts/verify_credentials    the token's account (with ``source``)
     GET    /api/v1/accounts/<id>                  an account
     GET    /api/v1/accounts/<id>/statuses         its statuses, newest first (limit, max_id, ...)
-    POST   /api/v1/statuses                       create (form or JSON; Idempotency-Key)
+    POST   /api/v2/media, /api/v1/media           upload an image (multipart: file, description)
+    GET    /api/v1/media/<id>                     one of your uploads
+    POST   /api/v1/statuses                       create (form or JSON; Idempotency-Key; media_ids)
     GET    /api/v1/statuses/<id>                  one status
     DELETE /api/v1/statuses/<id>                  delete one of your statuses
 Human pages: ``/`` (accounts), ``/@<username>`` (profile), ``/@<username>/<id>`` (one post).
@@ -22,6 +24,12 @@ Control: ``POST|GET|DELETE /_double/faults``, ``GET /_double/state``, ``POST /_d
 
 The HTTP plumbing at the top (``HttpRequest``, ``Reply``, ``HttpDouble``) is shared with
 the Bluesky double.
+
+Media follows Mastodon's API docs (v2 media answers 200 when an image is processed at once,
+as small images are; ``description`` is the alt text, up to 1,500 characters; up to 4
+per status). From memory and unverified: the words for a file that is not an image, too
+big, or a media id that is unknown or already attached (Mastodon 4.x refuses those with
+422 rather than dropping them, as older versions did).
 """
 
 from __future__ import annotations
@@ -38,17 +46,27 @@ import time
 import unicodedata
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+from coaching.publishing.double_media import (
+    image_size,
+    images_html,
+    multipart_form,
+    sniff_image,
+)
 
 # Faults that answer instead of Mastodon: the status is NOT stored.
 PRE_FAULTS = ("429", "401", "422", "5xx-before")
 # Faults that strike after the status is stored, so the client cannot know it was accepted.
 POST_FAULTS = ("5xx-after", "hang-after", "reset")
 FAULTS = PRE_FAULTS + POST_FAULTS
+# What a media upload can meet (``inject(..., on="upload")``); a post-fault stores the
+# upload but loses the answer, and no status exists either way.
+UPLOAD_FAULTS = ("429", "401", "5xx-before", *POST_FAULTS)
 
 VERSION = "4.3.0"
 API_VERSION = 2  # what Mastodon 4.3 reports in /api/v2/instance "api_versions"
@@ -65,10 +83,25 @@ TOO_MANY_REQUESTS = "Too many requests"
 RECORD_NOT_FOUND = "Record not found"
 REPLY_NOT_FOUND = "The post you are trying to reply to does not appear to exist."
 TEMPORARY_FAILURE = "There was a temporary problem serving your request, please try again"
+MAX_MEDIA = 4
+MAX_DESCRIPTION = 1500
+IMAGE_SIZE_LIMIT = 16 * 1024 * 1024
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+TOO_MANY_MEDIA = "Cannot attach more than 4 files"
+MEDIA_TYPE_INVALID = "Validation failed: File content type is invalid, File is invalid"
+MEDIA_TOO_BIG = "Validation failed: File file size must be less than 16 MB"
+DESCRIPTION_TOO_LONG = (
+    f"Validation failed: Description is too long (maximum is {MAX_DESCRIPTION} characters)"
+)
 
 # (limit, period in seconds) per account, from Mastodon's documented limits: all API calls,
 # posting statuses, and deleting them.
-RATE_LIMITS = {"api": (300, 300), "statuses": (300, 3 * 3600), "delete": (30, 1800)}
+RATE_LIMITS = {
+    "api": (300, 300),
+    "statuses": (300, 3 * 3600),
+    "delete": (30, 1800),
+    "media": (30, 1800),
+}
 
 _USERNAME = r"[A-Za-z0-9_]{1,30}"
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -161,6 +194,13 @@ class HttpRequest:
             return {}
         return {k: v[0] for k, v in parse_qs(self.body.decode(errors="replace")).items()}
 
+    def form_lists(self) -> dict[str, list[str]]:
+        """A urlencoded or multipart form with every value of each name (``media_ids[]``)."""
+        if self.header("Content-Type").startswith("application/x-www-form-urlencoded"):
+            return parse_qs(self.body.decode(errors="replace"))
+        parts = multipart_form(self.header("Content-Type"), self.body)
+        return {name: [p.text for p in values] for name, values in parts.items()}
+
     def json_object(self) -> dict[str, Any] | None:
         """The body as a JSON object, or None when it is not one."""
         try:
@@ -203,7 +243,10 @@ def html_reply(site: str, title: str, main: str, status: int = 200) -> Reply:
 </body>
 </html>
 """
-    headers = {"Content-Security-Policy": "default-src 'none'", "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'",
+        "X-Content-Type-Options": "nosniff",
+    }
     return Reply(status, document.encode(), "text/html; charset=utf-8", headers)
 
 
@@ -226,6 +269,7 @@ class HttpDouble:
 
     server_name = "HttpDouble/1"
     fault_names: tuple[str, ...] = ()
+    upload_fault_names: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -245,6 +289,7 @@ class HttpDouble:
         self.verbose = verbose
         self._lock = threading.RLock()
         self._fault_queue: deque[str] = deque()
+        self._upload_faults: deque[str] = deque()
         self._probabilities: dict[str, float] = {}
         self._rng = random.Random()  # noqa: S311 - chaos, not security
         self._calls: Counter[str] = Counter()
@@ -297,8 +342,16 @@ class HttpDouble:
 
     # Faults -------------------------------------------------------------------------
 
-    def inject(self, *faults: str) -> None:
-        """Queue faults; each create request takes the next one, in order."""
+    def inject(self, *faults: str, on: str = "create") -> None:
+        """Queue faults; each create request (``on="upload"``: each media upload) takes
+        the next one, in order."""
+        if on == "upload":
+            self._check_faults(faults, self.upload_fault_names)
+            with self._lock:
+                self._upload_faults.extend(faults)
+            return
+        if on != "create":
+            raise ValueError("faults strike on 'create' or 'upload'")
         self._check_faults(faults)
         with self._lock:
             self._fault_queue.extend(faults)
@@ -318,12 +371,14 @@ class HttpDouble:
     def clear_faults(self) -> None:
         with self._lock:
             self._fault_queue.clear()
+            self._upload_faults.clear()
             self._probabilities = {}
 
     def faults(self) -> dict[str, Any]:
         with self._lock:
             return {
                 "queue": list(self._fault_queue),
+                "upload_queue": list(self._upload_faults),
                 "probabilities": dict(self._probabilities),
                 "hang_seconds": self.hang_seconds,
                 "rate_limit_reset_seconds": self.rate_limit_reset_seconds,
@@ -335,6 +390,10 @@ class HttpDouble:
             self._check_faults(payload["queue"])
             with self._lock:
                 self._fault_queue = deque(payload["queue"])
+        if "upload_queue" in payload:
+            self._check_faults(payload["upload_queue"], self.upload_fault_names)
+            with self._lock:
+                self._upload_faults = deque(payload["upload_queue"])
         if "probabilities" in payload or "seed" in payload:
             current = self.faults()["probabilities"]
             self.set_probabilities(payload.get("probabilities", current), seed=payload.get("seed"))
@@ -354,10 +413,15 @@ class HttpDouble:
                 draw -= probability
             return None
 
-    def _check_faults(self, faults: Iterable[str]) -> None:
-        unknown = sorted(set(faults) - set(self.fault_names))
+    def next_upload_fault(self) -> str | None:
+        with self._lock:
+            return self._upload_faults.popleft() if self._upload_faults else None
+
+    def _check_faults(self, faults: Iterable[str], allowed: tuple[str, ...] = ()) -> None:
+        allowed = allowed or self.fault_names
+        unknown = sorted(set(faults) - set(allowed))
         if unknown:
-            raise ValueError(f"unknown faults {unknown}; choose from {list(self.fault_names)}")
+            raise ValueError(f"unknown faults {unknown}; choose from {list(allowed)}")
 
     # Rate limits --------------------------------------------------------------------
 
@@ -516,6 +580,19 @@ class MastodonStatus:
     visibility: str = "public"
     language: str | None = None
     spoiler_text: str = ""
+    media_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MastodonMedia:
+    id: str
+    account_id: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    description: str = ""
+    status_id: str | None = None  # set when a status takes it; then it cannot be reused
 
 
 def _error(status: int, message: str) -> Reply:
@@ -542,6 +619,7 @@ class MastodonDouble(HttpDouble):
 
     server_name = "MastodonDouble/1"
     fault_names = FAULTS
+    upload_fault_names = UPLOAD_FAULTS
     site_name = "Mastodon double"
 
     def __init__(
@@ -565,6 +643,8 @@ class MastodonDouble(HttpDouble):
         self._statuses: dict[str, MastodonStatus] = {}
         self._source: dict[str, str] = {}  # status id -> text as typed
         self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
+        self._media: dict[str, MastodonMedia] = {}
+        self._media_bytes: dict[str, bytes] = {}
         self._last_id = 0
 
     # Python API for tests --------------------------------------------------------------
@@ -600,11 +680,27 @@ class MastodonDouble(HttpDouble):
     def profile_url(self, username: str) -> str:
         return f"{self.base_url}/@{quote(username)}"
 
+    def media_of(self, status: MastodonStatus) -> list[MastodonMedia]:
+        """The status's attachments, in order, with their descriptions (alt text)."""
+        with self._lock:
+            return [self._media[m] for m in status.media_ids if m in self._media]
+
+    def media_bytes(self, media_id: str) -> bytes:
+        with self._lock:
+            return self._media_bytes[media_id]
+
+    def uploads(self) -> list[MastodonMedia]:
+        """Every upload, attached or not, in upload order."""
+        with self._lock:
+            return sorted(self._media.values(), key=lambda m: int(m.id))
+
     def reset(self) -> None:
         """Forget statuses, idempotency keys, rate-limit counts, call counts and faults."""
         with self._lock:
             self._statuses.clear()
             self._source.clear()
+            self._media.clear()
+            self._media_bytes.clear()
             self._idempotency.clear()
             self._windows.clear()
             self._calls.clear()
@@ -620,6 +716,7 @@ class MastodonDouble(HttpDouble):
                     asdict(s) | {"username": names.get(s.account_id)}
                     for s in self._statuses.values()
                 ],
+                "media": [asdict(m) for m in self._media.values()],
                 "calls": self.calls(),
                 "faults": self.faults(),
             }
@@ -631,6 +728,14 @@ class MastodonDouble(HttpDouble):
             return self._api(request)
         if request.path.startswith("/_double/"):
             return self.control(request, self._control)
+        if request.method == "GET" and (
+            m := re.fullmatch(r"/system/media_attachments/files/(\d+)/original\.\w+", request.path)
+        ):
+            with self._lock:
+                media, data = self._media.get(m[1]), self._media_bytes.get(m[1])
+            if media is None or data is None:
+                return _error(404, RECORD_NOT_FOUND)
+            return Reply(200, data, media.content_type)
         if request.method == "GET":
             return self._page(request.path)
         return _error(405, "Method Not Allowed")
@@ -638,10 +743,15 @@ class MastodonDouble(HttpDouble):
     def _api(self, request: HttpRequest) -> Reply:
         route, arg, template = _route(request.method, request.path)
         self.count_call(f"{request.method} {template}")
-        # Taken before anything else, so each create request consumes exactly one fault.
-        fault = self.next_fault() if route == "create" else None
+        # Taken before anything else, so each create (or upload) request consumes exactly
+        # one fault.
+        fault = None
+        if route == "create":
+            fault = self.next_fault()
+        elif route == "upload":
+            fault = self.next_upload_fault()
         account = self._authenticate(request)
-        family = {"create": "statuses", "delete": "delete"}.get(route, "api")
+        family = {"create": "statuses", "delete": "delete", "upload": "media"}.get(route, "api")
         if fault == "429":
             reply = _error(429, TOO_MANY_REQUESTS)
             limit = RATE_LIMITS[family][0]
@@ -657,6 +767,9 @@ class MastodonDouble(HttpDouble):
         elif route == "create":
             assert account is not None
             reply = self._create(request, account, fault)
+        elif route == "upload":
+            assert account is not None
+            reply = self._upload(request, account, fault)
         else:
             reply = self._read_or_delete(route, arg, request, account)
         reply.headers = headers | reply.headers
@@ -690,6 +803,9 @@ class MastodonDouble(HttpDouble):
                 return self._account_statuses(request, arg)
             if route == "status" and arg in self._statuses:
                 return json_reply(200, self._status_json(self._statuses[arg]))
+            media = self._media.get(arg) if route == "media" else None
+            if media is not None and account is not None and media.account_id == account.id:
+                return json_reply(200, self._media_json(media))
             if route == "delete":
                 assert account is not None
                 return self._delete(account, arg)
@@ -709,8 +825,14 @@ class MastodonDouble(HttpDouble):
     def _create(self, request: HttpRequest, account: MastodonAccount, fault: str | None) -> Reply:
         if request.header("Content-Type").startswith("application/json"):
             params: Mapping[str, Any] = request.json_object() or {}
+            media_ids = params.get("media_ids") or []
         else:
             params = request.form()
+            lists = request.form_lists()
+            media_ids = lists.get("media_ids[]") or lists.get("media_ids") or []
+        if not isinstance(media_ids, list):
+            media_ids = [media_ids]
+        media_ids = [str(m) for m in media_ids]
         text = params.get("status")
         text = text if isinstance(text, str) else ""
         reply_to = str(params["in_reply_to_id"]) if params.get("in_reply_to_id") else None
@@ -728,10 +850,24 @@ class MastodonDouble(HttpDouble):
                 if status is None:  # deleted since: Mastodon's find raises, answering 404
                     return _error(404, RECORD_NOT_FOUND)
                 return self._created(status, fault)
-            if not text.strip():
+            if not text.strip() and not media_ids:
                 return _error(422, BLANK_TEXT)
             if status_length(text) > MAX_CHARACTERS:
                 return _error(422, TOO_LONG)
+            if len(media_ids) > MAX_MEDIA:
+                return _error(422, TOO_MANY_MEDIA)
+            unusable = [
+                m
+                for m in media_ids
+                if m not in self._media
+                or self._media[m].account_id != account.id
+                or self._media[m].status_id is not None
+            ]
+            if unusable:
+                return _error(
+                    422,
+                    f"Media {', '.join(unusable)} not found or already attached to another post",
+                )
             if visibility not in VISIBILITIES:
                 return _error(422, f"'{visibility}' is not a valid visibility")
             status = MastodonStatus(
@@ -744,7 +880,10 @@ class MastodonDouble(HttpDouble):
                 visibility=visibility,
                 language=str(params["language"]) if params.get("language") else None,
                 spoiler_text=str(params.get("spoiler_text") or ""),
+                media_ids=tuple(media_ids),
             )
+            for media_id in media_ids:
+                self._media[media_id] = replace(self._media[media_id], status_id=status.id)
             self._statuses[status.id] = status
             self._source[status.id] = text
             if key:
@@ -757,6 +896,66 @@ class MastodonDouble(HttpDouble):
         reply = json_reply(200, self._status_json(status))  # Mastodon answers 200, not 201
         reply.then = fault  # "hang-after", "reset" or None
         return reply
+
+    def _upload(self, request: HttpRequest, account: MastodonAccount, fault: str | None) -> Reply:
+        form = multipart_form(request.header("Content-Type"), request.body)
+        files = form.get("file") or []
+        data = files[0].data if files else b""
+        description = form["description"][0].text if form.get("description") else ""
+        kind = sniff_image(data)
+        if kind not in IMAGE_TYPES:
+            # Mastodon reads the type from the bytes, whatever the name or declared type.
+            return _error(422, MEDIA_TYPE_INVALID)
+        if len(data) > IMAGE_SIZE_LIMIT:
+            return _error(422, MEDIA_TOO_BIG)
+        if len(description) > MAX_DESCRIPTION:
+            return _error(422, DESCRIPTION_TOO_LONG)
+        size = image_size(data)
+        with self._lock:
+            media = MastodonMedia(
+                id=self._new_id(),
+                account_id=account.id,
+                content_type=kind,
+                size=len(data),
+                width=size[0] if size else None,
+                height=size[1] if size else None,
+                description=description,
+            )
+            self._media[media.id] = media
+            self._media_bytes[media.id] = data
+            body = self._media_json(media)
+        if fault == "5xx-after":
+            return _error(503, TEMPORARY_FAILURE)
+        # v2 answers 202 (url null) while a file is still being processed and 200 when it
+        # was processed at once, as images are; v1 always waits. The double's files are
+        # all images, so both answer 200.
+        reply = json_reply(200, body)
+        reply.then = fault  # "hang-after", "reset" or None
+        return reply
+
+    def _media_json(self, media: MastodonMedia) -> dict[str, Any]:
+        extension = media.content_type.split("/")[1].replace("jpeg", "jpg")
+        url = f"{self.base_url}/system/media_attachments/files/{media.id}/original.{extension}"
+        meta: dict[str, Any] = {}
+        if media.width and media.height:
+            meta["original"] = {
+                "width": media.width,
+                "height": media.height,
+                "size": f"{media.width}x{media.height}",
+                "aspect": round(media.width / media.height, 4),
+            }
+        return {
+            "id": media.id,
+            "type": "gifv" if media.content_type == "image/gif" else "image",
+            "url": url,
+            "preview_url": url,
+            "remote_url": None,
+            "preview_remote_url": None,
+            "text_url": None,
+            "meta": meta,
+            "description": media.description or None,
+            "blurhash": None,
+        }
 
     def _delete(self, account: MastodonAccount, status_id: str) -> Reply:
         status = self._statuses.get(status_id)
@@ -874,7 +1073,9 @@ class MastodonDouble(HttpDouble):
             "reblog": None,
             "application": {"name": "Sandpit", "website": None},
             "account": self._account_json(account),
-            "media_attachments": [],
+            "media_attachments": [
+                self._media_json(self._media[m]) for m in status.media_ids if m in self._media
+            ],
             "mentions": [],
             "tags": [],
             "emojis": [],
@@ -975,7 +1176,7 @@ class MastodonDouble(HttpDouble):
         if not statuses:
             return f"{heading}\n<p>No posts yet.</p>"
         items = "\n".join(
-            f"<li><article>\n<p>{text_html(s.text)}</p>\n"
+            f"<li><article>\n<p>{text_html(s.text)}</p>\n{self._images_html(s)}"
             f'<p><a href="/@{quote(account.username)}/{s.id}">Post {s.id}</a>, '
             f'<time datetime="{s.created_at}">{s.created_at}</time></p>\n</article></li>'
             for s in statuses
@@ -989,9 +1190,15 @@ class MastodonDouble(HttpDouble):
         username = html.escape(account.username)
         return (
             f"<h1>Post {status.id} by {html.escape(account.display_name)} (@{username})</h1>\n"
-            f"<article>\n{reply}<p>{text_html(status.text)}</p>\n"
+            f"<article>\n{reply}<p>{text_html(status.text)}</p>\n{self._images_html(status)}"
             f'<p><time datetime="{status.created_at}">{status.created_at}</time></p>\n'
             f'</article>\n<p><a href="/@{quote(account.username)}">All posts by @{username}</a></p>'
+        )
+
+    def _images_html(self, status: MastodonStatus) -> str:
+        media = [self._media[m] for m in status.media_ids if m in self._media]
+        return images_html(
+            [(self._media_json(m)["url"], m.description, m.width, m.height) for m in media]
         )
 
     # State helpers (call with the lock held) ----------------------------------------------
@@ -1017,7 +1224,7 @@ class MastodonDouble(HttpDouble):
 
 
 # Routes whose answer depends on who is asking; the rest are public, as on Mastodon.
-_NEEDS_USER = frozenset({"create", "delete", "me", "app"})
+_NEEDS_USER = frozenset({"create", "delete", "me", "app", "upload", "media"})
 _ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", r"/api/v1/instance", "instance_v1"),
     ("GET", r"/api/v2/instance", "instance_v2"),
@@ -1026,6 +1233,9 @@ _ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", r"/api/v1/accounts/(\d+)/statuses", "account_statuses"),
     ("GET", r"/api/v1/accounts/(\d+)", "account"),
     ("POST", r"/api/v1/statuses", "create"),
+    ("POST", r"/api/v2/media", "upload"),
+    ("POST", r"/api/v1/media", "upload"),
+    ("GET", r"/api/v1/media/(\d+)", "media"),
     ("GET", r"/api/v1/statuses/(\d+)", "status"),
     ("DELETE", r"/api/v1/statuses/(\d+)", "delete"),
 )

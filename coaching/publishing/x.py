@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ import httpx
 
 from coaching.publishing.base import (
     AuthFailed,
+    Media,
     NotSent,
     OutcomeUnknown,
     PublishedPost,
@@ -75,14 +77,21 @@ class XPublisher:
         self.close()
 
     def publish(
-        self, *, text: str, idempotency_key: str, reply_to: str | None = None
+        self,
+        *,
+        text: str,
+        idempotency_key: str,
+        reply_to: str | None = None,
+        media: Sequence[Media] = (),
     ) -> PublishedPost:
         # X has no idempotency key, so idempotency_key goes nowhere: never sending twice
         # is the caller's job (no re-send after OutcomeUnknown; reconcile via recent_posts).
         body: dict[str, Any] = {"text": text}
         if reply_to:
             body["reply"] = {"in_reply_to_tweet_id": reply_to}
-        response = self._request("POST", "/2/tweets", changes_state=True, json=body)
+        if media:
+            body["media"] = {"media_ids": [self._upload(item) for item in media]}
+        response = self._request("POST", "/2/tweets", unclear=OutcomeUnknown, json=body)
         try:
             remote_id = str(response.json()["data"]["id"])
         except (ValueError, KeyError, TypeError) as exc:
@@ -123,10 +132,43 @@ class XPublisher:
     def delete(self, *, remote_id: str) -> None:
         # X answers {"deleted": false} when there was nothing to delete; either way the
         # post is not on X afterwards, which is all the caller asked for.
-        self._request("DELETE", f"/2/tweets/{quote(remote_id)}", changes_state=True)
+        self._request("DELETE", f"/2/tweets/{quote(remote_id)}", unclear=OutcomeUnknown)
 
     def post_url(self, remote_id: str) -> str:
         return f"{self.public_base_url}/{quote(self.username)}/status/{quote(remote_id)}"
+
+    def _upload(self, media: Media) -> str:
+        """Upload one image and set its alt text; return its media id.
+
+        No post exists until /2/tweets is called, so every unclear failure here (a
+        timeout, a reset, a 5xx, an answer we cannot read) is NotSent: see base.py.
+        """
+        response = self._request(
+            "POST",
+            "/2/media/upload",
+            unclear=NotSent,
+            refused_token=True,
+            data={"media_category": "tweet_image", "media_type": media.content_type},
+            files={"media": (media.filename, media.data, media.content_type)},
+        )
+        try:
+            media_id = str(response.json()["data"]["id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise NotSent(
+                f"X's answer to the image upload could not be read: {exc}",
+                status_code=response.status_code,
+                body=response.text,
+            ) from exc
+        if media.alt:
+            metadata = {"alt_text": {"text": media.alt}}
+            self._request(
+                "POST",
+                "/2/media/metadata",
+                unclear=NotSent,
+                refused_token=True,
+                json={"id": media_id, "metadata": metadata},
+            )
+        return media_id
 
     def _resolve_user_id(self) -> str:
         response = self._request("GET", "/2/users/me")
@@ -141,14 +183,22 @@ class XPublisher:
         return self.user_id
 
     def _request(
-        self, method: str, path: str, *, changes_state: bool = False, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        unclear: type[PublishError] = PublishError,
+        refused_token: bool = False,
+        **kwargs: Any,
     ) -> httpx.Response:
         """Send one request and return a 2xx response, or raise the matching PublishError.
 
-        ``changes_state`` marks requests that may have taken effect when no clear answer
-        came back (create, delete): those raise OutcomeUnknown; reads raise PublishError.
+        ``unclear`` is what a failure without a clear answer raises: OutcomeUnknown for
+        requests that may have taken effect (create, delete), NotSent for those that
+        cannot have made a post (media uploads), PublishError for reads.
+        ``refused_token``: a 403 means the token lacks a permission (media.write for the
+        media endpoints), which reconnecting the account fixes, so it is AuthFailed.
         """
-        unclear = OutcomeUnknown if changes_state else PublishError
         try:
             response = self._client.request(method, f"{self.base_url}{path}", **kwargs)
         except _NOT_SENT as exc:
@@ -157,13 +207,16 @@ class XPublisher:
             # Connected, and the request was (at least partly) written: ReadTimeout,
             # WriteTimeout, a reset or a dropped connection all leave open whether X acted
             # on it. ConnectTimeout is different (handled above): no connection, no request.
+            consequence = "no post was made" if unclear is NotSent else "it may have been accepted"
             raise unclear(
-                f"No answer from X ({type(exc).__name__}: {exc}); it may have been accepted."
+                f"No answer from X ({type(exc).__name__}: {exc}); {consequence}."
             ) from exc
-        return _check(response, unclear)
+        return _check(response, unclear, refused_token=refused_token)
 
 
-def _check(response: httpx.Response, unclear: type[PublishError]) -> httpx.Response:
+def _check(
+    response: httpx.Response, unclear: type[PublishError], *, refused_token: bool = False
+) -> httpx.Response:
     status = response.status_code
     if 200 <= status < 300:
         return response
@@ -173,6 +226,12 @@ def _check(response: httpx.Response, unclear: type[PublishError]) -> httpx.Respo
         raise RateLimited(words, reset_at=_reset_at(response), **kwargs)
     if status == 401:
         raise AuthFailed(words, **kwargs)
+    if status == 403 and refused_token:
+        raise AuthFailed(
+            f"X refused to take the image ({words}). The connection may lack the permission "
+            "to upload media: reconnect the account.",
+            **kwargs,
+        )
     if 400 <= status < 500:
         raise Rejected(words, **kwargs)
     # 5xx (and anything unexpected): X may have done it before failing to say so.

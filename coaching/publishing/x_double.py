@@ -7,7 +7,9 @@ Pure standard library: nothing here needs Django, so tests and benchmarks can ru
 in-process (``XDouble(...).start()``) and ``manage.py xdouble`` can run it standalone.
 
 Endpoints (API responses always carry ``x-rate-limit-*`` headers):
-    POST   /2/tweets                create a post (bearer token)
+    POST   /2/media/upload          upload one image (multipart: media, media_category)
+    POST   /2/media/metadata        set an uploaded image's alt text
+    POST   /2/tweets                create a post (bearer token), with media.media_ids
     DELETE /2/tweets/<id>           delete one of your posts
     GET    /2/users/me              the token's user
     GET    /2/users/<id>/tweets     a user's posts, newest first (max_results, pagination_token)
@@ -15,6 +17,11 @@ Endpoints (API responses always carry ``x-rate-limit-*`` headers):
 Human pages: ``/`` (users), ``/<username>`` (profile), ``/<username>/status/<id>`` (one post).
 Control, for other processes: ``POST|GET|DELETE /_double/faults``, ``GET /_double/state``,
 ``POST /_double/reset``, ``POST /_double/users``, ``POST /_double/authorization-codes``.
+
+Media follows docs.x.com (POST /2/media/upload, POST /2/media/metadata, and
+``{"media": {"media_ids": [...]}}`` on create; a token needs the ``media.write`` scope to
+upload). Guesses, not checked against X: the words for a file that is not an image, too
+big, or more than four media ids, and the shape of the metadata error for an unknown id.
 """
 
 from __future__ import annotations
@@ -34,23 +41,41 @@ import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from coaching.publishing.double_media import (
+    image_size,
+    images_html,
+    multipart_form,
+    sniff_image,
+)
+
 # Faults that answer instead of X: the post is NOT stored.
 PRE_FAULTS = ("429", "401", "403-duplicate", "5xx-before")
 # Faults that strike after the post is stored, so the client cannot know it was accepted.
 POST_FAULTS = ("5xx-after", "hang-after", "reset")
 FAULTS = PRE_FAULTS + POST_FAULTS
+# Faults an image upload can meet (``inject(..., on="upload")``): the same, less the
+# duplicate-content refusal, which only a post can earn. A post-fault here stores the
+# image but loses the answer; no post exists either way.
+UPLOAD_FAULTS = ("429", "401", "5xx-before", *POST_FAULTS)
 
 MAX_WEIGHTED_LENGTH = 280
 ACCESS_TOKEN_SECONDS = 7200
 AUTHORIZATION_CODE_SECONDS = 30
-DEFAULT_SCOPE = "tweet.read tweet.write users.read offline.access"
+DEFAULT_SCOPE = "tweet.read tweet.write users.read media.write offline.access"
+MEDIA_SCOPE = "media.write"
+MAX_MEDIA_PER_POST = 4
+MAX_IMAGE_BYTES = 5 * 1024 * 1024  # tweet_image
+MAX_ALT_TEXT = 1000
+MEDIA_EXPIRES_SECONDS = 24 * 3600
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+INVALID_MEDIA_IDS = "Your media IDs are invalid."
 
 DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
 TOO_LONG_DETAIL = (
@@ -61,7 +86,16 @@ INVALID_REQUEST_TYPE = "https://api.twitter.com/2/problems/invalid-request"
 INVALID_REQUEST_DETAIL = "One or more parameters to your request was invalid."
 
 # Per user and 15-minute window, from X's documented user-context limits.
-RATE_LIMITS = {"create": 200, "delete": 50, "me": 75, "timeline": 900, "token": 300, "other": 300}
+RATE_LIMITS = {
+    "create": 200,
+    "delete": 50,
+    "me": 75,
+    "timeline": 900,
+    "token": 300,
+    "media": 500,  # a guess: X states media limits per plan
+    "metadata": 500,
+    "other": 300,
+}
 
 _TWITTER_EPOCH_MS = 1288834974657
 _USERNAME = r"[A-Za-z0-9_]{1,15}"
@@ -95,9 +129,34 @@ class DoubleUser:
 class DoublePost:
     id: str
     author_id: str
-    text: str
+    text: str  # as sent; X shows it with a t.co link to the media appended (shown_text)
     created_at: str
     in_reply_to_tweet_id: str | None = None
+    media_ids: tuple[str, ...] = ()
+
+    @property
+    def shown_text(self) -> str:
+        if not self.media_ids:
+            return self.text
+        short = hashlib.sha256(self.media_ids[0].encode()).hexdigest()[:10]
+        return f"{self.text} https://t.co/{short}".strip()
+
+
+@dataclass(frozen=True)
+class DoubleMedia:
+    id: str
+    owner_id: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    sha256: str
+    uploaded_at: float
+    alt_text: str = ""
+
+    @property
+    def media_key(self) -> str:
+        return f"3_{self.id}"  # 3: a photo
 
 
 @dataclass(frozen=True)
@@ -214,6 +273,9 @@ class XDouble:
     All state sits behind one lock because every request runs on its own thread.
     """
 
+    # How long an uploaded media id stays usable (X: a day); a test may shorten it.
+    media_expires_seconds: float = MEDIA_EXPIRES_SECONDS
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -240,9 +302,12 @@ class XDouble:
         self._refresh_tokens: dict[str, _Grant] = {}
         self._codes: dict[str, _Grant] = {}
         self._posts: dict[str, DoublePost] = {}
+        self._media: dict[str, DoubleMedia] = {}
+        self._media_bytes: dict[str, bytes] = {}  # not in the state file: kept small
         self._last_post_id = 0
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._fault_queue: deque[str] = deque()
+        self._upload_faults: deque[str] = deque()
         self._probabilities: dict[str, float] = {}
         self._rng = random.Random()  # noqa: S311 - chaos, not security
         self._stopping = threading.Event()
@@ -299,6 +364,7 @@ class XDouble:
         name: str | None = None,
         token: str | None = None,
         user_id: str | None = None,
+        scope: str = DEFAULT_SCOPE,
     ) -> str:
         """Create (or update) a user with a bearer token that never expires; return its id."""
         if not re.fullmatch(_USERNAME, username):
@@ -310,7 +376,7 @@ class XDouble:
             else:
                 uid = user_id or _user_id_for(username)
             self._users[uid] = DoubleUser(uid, username, name or username)
-            self._tokens[token or secrets.token_urlsafe(24)] = _Grant(uid, DEFAULT_SCOPE, "")
+            self._tokens[token or secrets.token_urlsafe(24)] = _Grant(uid, scope, "")
             self._save()
             return uid
 
@@ -334,6 +400,19 @@ class XDouble:
             if user is None:
                 raise KeyError(username)
             return self._posts_of(user.id)
+
+    def media(self, media_id: str) -> DoubleMedia:
+        with self._lock:
+            return self._media[media_id]
+
+    def media_of(self, post: DoublePost) -> list[DoubleMedia]:
+        """The images attached to a post, in order, with their alt text."""
+        with self._lock:
+            return [self._media[m] for m in post.media_ids if m in self._media]
+
+    def media_bytes(self, media_id: str) -> bytes:
+        with self._lock:
+            return self._media_bytes[media_id]
 
     def issue_authorization_code(
         self,
@@ -364,8 +443,16 @@ class XDouble:
             )
             return code
 
-    def inject(self, *faults: str) -> None:
-        """Queue faults; each create request takes the next one, in order."""
+    def inject(self, *faults: str, on: str = "create") -> None:
+        """Queue faults; each create request (``on="upload"``: each media upload) takes
+        the next one, in order."""
+        if on == "upload":
+            _check_faults(faults, UPLOAD_FAULTS)
+            with self._lock:
+                self._upload_faults.extend(faults)
+            return
+        if on != "create":
+            raise ValueError("faults strike on 'create' or 'upload'")
         _check_faults(faults)
         with self._lock:
             self._fault_queue.extend(faults)
@@ -385,21 +472,26 @@ class XDouble:
     def clear_faults(self) -> None:
         with self._lock:
             self._fault_queue.clear()
+            self._upload_faults.clear()
             self._probabilities = {}
 
     def faults(self) -> dict[str, Any]:
         with self._lock:
             return {
                 "queue": list(self._fault_queue),
+                "upload_queue": list(self._upload_faults),
                 "probabilities": dict(self._probabilities),
                 "hang_seconds": self.hang_seconds,
                 "rate_limit_reset_seconds": self.rate_limit_reset_seconds,
             }
 
     def reset(self) -> None:
-        """Forget posts, faults, rate-limit counts and pending codes; keep users and tokens."""
+        """Forget posts, media, faults, rate-limit counts and pending codes; keep users
+        and tokens."""
         with self._lock:
             self._posts.clear()
+            self._media.clear()
+            self._media_bytes.clear()
             self._buckets.clear()
             self._codes.clear()
             self.clear_faults()
@@ -414,6 +506,7 @@ class XDouble:
                 "posts": [
                     asdict(p) | {"username": names.get(p.author_id)} for p in self._posts.values()
                 ],
+                "media": [asdict(m) for m in self._media.values()],
                 "faults": self.faults(),
             }
 
@@ -440,18 +533,27 @@ class XDouble:
             endpoint = "token"
         elif method == "POST" and path == "/2/tweets":
             endpoint = "create"
+        elif method == "POST" and path == "/2/media/upload":
+            endpoint = "media"
+        elif method == "POST" and path == "/2/media/metadata":
+            endpoint = "metadata"
         elif method == "GET" and path == "/2/users/me":
             endpoint = "me"
         elif method == "DELETE" and (m := re.fullmatch(r"/2/tweets/(\d+)", path)):
             endpoint, arg = "delete", m[1]
         elif method == "GET" and (m := re.fullmatch(r"/2/users/(\d+)/tweets", path)):
             endpoint, arg = "timeline", m[1]
-        # Taken before anything else, so each create request consumes exactly one fault.
-        fault = self._next_fault() if endpoint == "create" else None
+        # Taken before anything else, so each create (or upload) request consumes exactly
+        # one fault.
+        fault = None
+        if endpoint == "create":
+            fault = self._next_fault()
+        elif endpoint == "media":
+            fault = self._next_upload_fault()
         if fault == "429":
             reset_at = int(time.time()) + self.rate_limit_reset_seconds
             reply = _too_many_requests()
-            reply.headers = _rate_headers(RATE_LIMITS["create"], 0, reset_at)
+            reply.headers = _rate_headers(RATE_LIMITS[endpoint], 0, reset_at)
             return reply
         user = self._authenticate(request)
         if endpoint == "token":
@@ -473,6 +575,13 @@ class XDouble:
             reply = _too_many_requests()
         elif endpoint == "create":
             reply = self._create(request, user, fault)
+        elif endpoint in {"media", "metadata"} and MEDIA_SCOPE not in self._scope_of(request):
+            # What X answers a token granted without media.write (reconnecting fixes it).
+            reply = _problem(403, "Forbidden", "Forbidden")
+        elif endpoint == "media":
+            reply = self._upload(request, user, fault)
+        elif endpoint == "metadata":
+            reply = self._metadata(request, user)
         elif endpoint == "me":
             reply = _json(200, {"data": asdict(user)})
         elif endpoint == "delete":
@@ -508,6 +617,16 @@ class XDouble:
                 draw -= probability
             return None
 
+    def _next_upload_fault(self) -> str | None:
+        with self._lock:
+            return self._upload_faults.popleft() if self._upload_faults else None
+
+    def _scope_of(self, request: _Request) -> set[str]:
+        token = request.bearer_token()
+        with self._lock:
+            grant = self._tokens.get(token) if token else None
+            return set(grant.scope.split()) if grant else set()
+
     def _authenticate(self, request: _Request) -> DoubleUser | None:
         token = request.bearer_token()
         with self._lock:
@@ -525,25 +644,40 @@ class XDouble:
             payload = json.loads(request.body)
         except ValueError:
             return _invalid_request("Request body is not valid JSON.")
-        if not isinstance(payload, dict) or not isinstance(payload.get("reply", {}), dict):
+        if not isinstance(payload, dict) or not all(
+            isinstance(payload.get(key, {}), dict) for key in ("reply", "media")
+        ):
             return _invalid_request("Request body must be a JSON object.")
-        text = payload.get("text")
+        text = payload.get("text", "")
         reply_to = payload.get("reply", {}).get("in_reply_to_tweet_id")
-        if not isinstance(text, str) or not text.strip():
+        media_ids = payload.get("media", {}).get("media_ids", [])
+        if not isinstance(media_ids, list) or not all(isinstance(m, str) for m in media_ids):
+            return _invalid_request(
+                "The `media.media_ids` parameter must be an array of strings.",
+                {"media.media_ids": [json.dumps(media_ids)]},
+            )
+        if not isinstance(text, str) or (not text.strip() and not media_ids):
             return _invalid_request(
                 "Post text is required when no media, poll or quote is attached.",
                 {"text": [text if isinstance(text, str) else ""]},
             )
         if weighted_length(text) > MAX_WEIGHTED_LENGTH:
             return _problem(400, "Bad Request", TOO_LONG_DETAIL)
+        if "media" in payload and not 1 <= len(media_ids) <= MAX_MEDIA_PER_POST:
+            return _invalid_request(
+                f"The `media.media_ids` array size must be between 1 and {MAX_MEDIA_PER_POST}.",
+                {"media.media_ids": media_ids},
+            )
         with self._lock:
+            if not all(self._usable_media(m, user) for m in media_ids):
+                return _invalid_request(INVALID_MEDIA_IDS, {"media.media_ids": media_ids})
             if reply_to is not None and str(reply_to) not in self._posts:
                 return _problem(
                     403,
                     "Forbidden",
                     "You attempted to reply to a Tweet that is deleted or not visible to you.",
                 )
-            if any(p.text == text for p in self._posts_of(user.id)):
+            if text.strip() and any(p.text == text for p in self._posts_of(user.id)):
                 return _problem(403, "Forbidden", DUPLICATE_DETAIL)
             post = DoublePost(
                 self._new_post_id(),
@@ -551,15 +685,111 @@ class XDouble:
                 text,
                 datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 str(reply_to) if reply_to is not None else None,
+                tuple(media_ids),
             )
             self._posts[post.id] = post
             self._save()
         if fault == "5xx-after":
             return _service_unavailable()
-        data = {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}
+        data = {"id": post.id, "text": post.shown_text, "edit_history_tweet_ids": [post.id]}
         reply = _json(201, {"data": data})
         reply.then = fault  # "hang-after", "reset" or None
         return reply
+
+    def _usable_media(self, media_id: str, user: DoubleUser) -> bool:
+        media = self._media.get(media_id)
+        return (
+            media is not None
+            and media.owner_id == user.id
+            and media.uploaded_at + self.media_expires_seconds > time.time()
+        )
+
+    def _upload(self, request: _Request, user: DoubleUser, fault: str | None) -> _Reply:
+        """One-shot image upload: multipart/form-data with the file in ``media`` (or a
+        JSON body with it base64-encoded, the form the current reference also shows)."""
+        content_type = request.header("Content-Type")
+        fields: dict[str, str] = {}
+        data: bytes | None = None
+        if content_type.startswith("application/json"):
+            try:
+                payload = json.loads(request.body)
+                data = base64.b64decode(payload.get("media", ""), validate=True)
+                fields = {k: v for k, v in payload.items() if isinstance(v, str) and k != "media"}
+            except (ValueError, AttributeError):
+                return _invalid_request("Request body is not valid JSON with base64 media.")
+        else:
+            form = multipart_form(content_type, request.body)
+            fields = {name: parts[0].text for name, parts in form.items() if name != "media"}
+            if form.get("media"):
+                data = form["media"][0].data
+        if not data:
+            return _invalid_request("The `media` field is required.", {"media": [""]})
+        category = fields.get("media_category", "tweet_image")
+        if category != "tweet_image":
+            return _invalid_request(
+                f"The double accepts media_category tweet_image only, not {category}.",
+                {"media_category": [category]},
+            )
+        kind = sniff_image(data)
+        if kind not in IMAGE_TYPES:
+            return _invalid_request("media type unrecognized.", {"media": ["<binary>"]})
+        if len(data) > MAX_IMAGE_BYTES:
+            return _invalid_request(
+                f"File size exceeds {MAX_IMAGE_BYTES} bytes.", {"media": ["<binary>"]}
+            )
+        size = image_size(data)
+        with self._lock:
+            media = DoubleMedia(
+                id=self._new_post_id(),  # media ids are snowflakes too
+                owner_id=user.id,
+                content_type=kind,
+                size=len(data),
+                width=size[0] if size else None,
+                height=size[1] if size else None,
+                sha256=hashlib.sha256(data).hexdigest(),
+                uploaded_at=time.time(),
+            )
+            self._media[media.id] = media
+            self._media_bytes[media.id] = data
+            self._save()
+        if fault == "5xx-after":
+            return _service_unavailable()
+        body: dict[str, Any] = {
+            "id": media.id,
+            "media_key": media.media_key,
+            "size": media.size,
+            "expires_after_secs": int(self.media_expires_seconds),
+            "image": {"image_type": kind, "w": media.width, "h": media.height},
+        }
+        reply = _json(200, {"data": body})
+        reply.then = fault  # "hang-after", "reset" or None
+        return reply
+
+    def _metadata(self, request: _Request, user: DoubleUser) -> _Reply:
+        try:
+            payload = json.loads(request.body)
+        except ValueError:
+            return _invalid_request("Request body is not valid JSON.")
+        if not isinstance(payload, dict) or not isinstance(payload.get("metadata"), dict):
+            return _invalid_request("The `id` and `metadata` fields are required.")
+        media_id = str(payload.get("id", ""))
+        alt = payload["metadata"].get("alt_text", {})
+        text = alt.get("text") if isinstance(alt, dict) else None
+        if not isinstance(text, str):
+            return _invalid_request(
+                "The `metadata.alt_text.text` field is required.", {"id": [media_id]}
+            )
+        if len(text) > MAX_ALT_TEXT:
+            return _invalid_request(
+                f"The alt text must be at most {MAX_ALT_TEXT} characters.", {"id": [media_id]}
+            )
+        with self._lock:
+            if not self._usable_media(media_id, user):
+                return _invalid_request(INVALID_MEDIA_IDS, {"id": [media_id]})
+            media = self._media[media_id] = replace(self._media[media_id], alt_text=text)
+            self._save()
+        associated = {"alt_text": {"text": media.alt_text}}
+        return _json(200, {"data": {"id": media.id, "associated_metadata": associated}})
 
     def _delete(self, user: DoubleUser, post_id: str) -> _Reply:
         with self._lock:
@@ -585,6 +815,8 @@ class XDouble:
                 {"max_results": [raw]},
             )
         fields = set((request.param("tweet.fields") or "").split(","))
+        expansions = set((request.param("expansions") or "").split(","))
+        media_fields = set((request.param("media.fields") or "").split(","))
         with self._lock:
             if user_id not in self._users:
                 detail = f"Could not find user with id: [{user_id}]."
@@ -607,16 +839,23 @@ class XDouble:
         if not page:
             return _json(200, {"meta": {"result_count": 0}})
         data = []
+        included: list[dict[str, Any]] = []
         for post in page:
             item: dict[str, Any] = {
                 "id": post.id,
-                "text": post.text,
+                "text": post.shown_text,
                 "edit_history_tweet_ids": [post.id],
             }
             if "created_at" in fields:
                 item["created_at"] = post.created_at
             if "author_id" in fields:
                 item["author_id"] = post.author_id
+            with self._lock:
+                media = [self._media[m] for m in post.media_ids if m in self._media]
+            if media and ("attachments" in fields or "attachments.media_keys" in expansions):
+                item["attachments"] = {"media_keys": [m.media_key for m in media]}
+            if "attachments.media_keys" in expansions:
+                included.extend(_media_object(m, media_fields, self.base_url) for m in media)
             data.append(item)
         meta: dict[str, Any] = {
             "result_count": len(page),
@@ -625,7 +864,10 @@ class XDouble:
         }
         if more:
             meta["next_token"] = page[-1].id
-        return _json(200, {"data": data, "meta": meta})
+        body: dict[str, Any] = {"data": data, "meta": meta}
+        if included:
+            body["includes"] = {"media": included}
+        return _json(200, body)
 
     def _token(self, request: _Request) -> _Reply:
         form = request.form()
@@ -681,6 +923,13 @@ class XDouble:
             payload = json.loads(request.body) if request.body else {}
             if method == "GET" and path == "/_double/state":
                 return _json(200, self.state())
+            if method == "GET" and (m := re.fullmatch(r"/_double/media/(\d+)", path)):
+                with self._lock:
+                    media = self._media.get(m[1])
+                    data = self._media_bytes.get(m[1])
+                if media is None or data is None:
+                    return _json(404, {"error": "no such media"})
+                return _Reply(200, data, media.content_type)
             if method == "POST" and path == "/_double/reset":
                 self.reset()
                 return _json(200, self.state())
@@ -714,6 +963,10 @@ class XDouble:
             _check_faults(payload["queue"])
             with self._lock:
                 self._fault_queue = deque(payload["queue"])
+        if "upload_queue" in payload:
+            _check_faults(payload["upload_queue"], UPLOAD_FAULTS)
+            with self._lock:
+                self._upload_faults = deque(payload["upload_queue"])
         if "probabilities" in payload or "seed" in payload:
             current = self.faults()["probabilities"]
             self.set_probabilities(payload.get("probabilities", current), seed=payload.get("seed"))
@@ -796,12 +1049,14 @@ class XDouble:
             user = self._user_by_username(parts[0]) if re.fullmatch(_USERNAME, parts[0]) else None
             if user is not None and len(parts) == 1:
                 title = f"{user.name} (@{user.username})"
-                return _html_page(title, _profile_html(user, self._posts_of(user.id)))
+                posts = [(p, self.media_of(p)) for p in self._posts_of(user.id)]
+                return _html_page(title, _profile_html(user, posts))
             if user is not None and len(parts) == 3 and parts[1] == "status":
                 post = self._posts.get(parts[2])
                 if post is not None and post.author_id == user.id:
                     return _html_page(
-                        f"Post {post.id} by @{user.username}", _status_html(user, post)
+                        f"Post {post.id} by @{user.username}",
+                        _status_html(user, post, self.media_of(post)),
                     )
         return _html_page(
             "Not found", "<h1>Not found</h1>\n<p>Nothing is at this address.</p>", 404
@@ -837,6 +1092,7 @@ class XDouble:
             "tokens": {t: asdict(g) for t, g in self._tokens.items()},
             "refresh_tokens": {t: asdict(g) for t, g in self._refresh_tokens.items()},
             "posts": [asdict(p) for p in self._posts.values()],
+            "media": [asdict(m) for m in self._media.values()],
             "last_post_id": self._last_post_id,
         }
         # Write then rename, so a crash mid-write never leaves a half file to load.
@@ -851,14 +1107,32 @@ class XDouble:
         self._users = {u["id"]: DoubleUser(**u) for u in state.get("users", [])}
         self._tokens = {t: _Grant(**g) for t, g in state.get("tokens", {}).items()}
         self._refresh_tokens = {t: _Grant(**g) for t, g in state.get("refresh_tokens", {}).items()}
-        self._posts = {p["id"]: DoublePost(**p) for p in state.get("posts", [])}
+        self._posts = {
+            p["id"]: DoublePost(**p | {"media_ids": tuple(p.get("media_ids", ()))})
+            for p in state.get("posts", [])
+        }
+        self._media = {m["id"]: DoubleMedia(**m) for m in state.get("media", [])}
         self._last_post_id = int(state.get("last_post_id", 0))
 
 
-def _check_faults(faults: Iterable[str]) -> None:
-    unknown = sorted(set(faults) - set(FAULTS))
+def _check_faults(faults: Iterable[str], allowed: tuple[str, ...] = FAULTS) -> None:
+    unknown = sorted(set(faults) - set(allowed))
     if unknown:
-        raise ValueError(f"unknown faults {unknown}; choose from {list(FAULTS)}")
+        raise ValueError(f"unknown faults {unknown}; choose from {list(allowed)}")
+
+
+def _media_object(media: DoubleMedia, fields: set[str], base_url: str) -> dict[str, Any]:
+    """A media object as the ``includes.media`` of a v2 answer carries it."""
+    item: dict[str, Any] = {"media_key": media.media_key, "type": "photo"}
+    if "alt_text" in fields and media.alt_text:
+        item["alt_text"] = media.alt_text
+    if "url" in fields:
+        item["url"] = f"{base_url}/_double/media/{media.id}"
+    if "width" in fields and media.width:
+        item["width"] = media.width
+    if "height" in fields and media.height:
+        item["height"] = media.height
+    return item
 
 
 def _rate_headers(limit: int, remaining: int, reset_at: int) -> dict[str, str]:
@@ -904,7 +1178,10 @@ def _html_page(title: str, main: str, status: int = 200) -> _Reply:
 </body>
 </html>
 """
-    headers = {"Content-Security-Policy": "default-src 'none'", "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'",
+        "X-Content-Type-Options": "nosniff",
+    }
     return _Reply(status, document.encode(), "text/html; charset=utf-8", headers)
 
 
@@ -926,20 +1203,24 @@ def _post_link(user: DoubleUser, post: DoublePost) -> str:
     return f'<a href="/{quote(user.username)}/status/{post.id}">Post {post.id}</a>'
 
 
-def _profile_html(user: DoubleUser, posts: list[DoublePost]) -> str:
+def _images_html(media: list[DoubleMedia]) -> str:
+    return images_html([(f"/_double/media/{m.id}", m.alt_text, m.width, m.height) for m in media])
+
+
+def _profile_html(user: DoubleUser, posts: list[tuple[DoublePost, list[DoubleMedia]]]) -> str:
     heading = f"<h1>{html.escape(user.name)} (@{html.escape(user.username)})</h1>\n<h2>Posts</h2>"
     if not posts:
         return f"{heading}\n<p>No posts yet.</p>"
     items = "\n".join(
-        f"<li><article>\n<p>{_text_html(p.text)}</p>\n"
+        f"<li><article>\n<p>{_text_html(p.text)}</p>\n{_images_html(media)}"
         f'<p>{_post_link(user, p)}, <time datetime="{p.created_at}">{p.created_at}</time></p>\n'
         "</article></li>"
-        for p in posts
+        for p, media in posts
     )
     return f"{heading}\n<ol>\n{items}\n</ol>"
 
 
-def _status_html(user: DoubleUser, post: DoublePost) -> str:
+def _status_html(user: DoubleUser, post: DoublePost, media: list[DoubleMedia]) -> str:
     reply = (
         f"<p>Replying to post {post.in_reply_to_tweet_id}.</p>\n"
         if post.in_reply_to_tweet_id
@@ -947,7 +1228,7 @@ def _status_html(user: DoubleUser, post: DoublePost) -> str:
     )
     return (
         f"<h1>Post {post.id} by {html.escape(user.name)} (@{html.escape(user.username)})</h1>\n"
-        f"<article>\n{reply}<p>{_text_html(post.text)}</p>\n"
+        f"<article>\n{reply}<p>{_text_html(post.text)}</p>\n{_images_html(media)}"
         f'<p><time datetime="{post.created_at}">{post.created_at}</time></p>\n</article>\n'
         f'<p><a href="/{quote(user.username)}">All posts by @{html.escape(user.username)}</a></p>'
     )

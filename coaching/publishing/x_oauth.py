@@ -18,7 +18,9 @@ import httpx
 
 from coaching.publishing.base import AuthFailed, NotSent, PublishError
 
-SCOPES = "tweet.read tweet.write users.read offline.access"
+# media.write: uploading a post's images needs it; a token granted without it gets a
+# 403 from the media upload (reconnecting the account grants it).
+SCOPES = "tweet.read tweet.write users.read media.write offline.access"
 
 
 @dataclass(frozen=True)

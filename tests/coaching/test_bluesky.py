@@ -679,7 +679,7 @@ def test_profile_page_lists_posts_newest_first_with_text_escaped(
     response = httpx.get(double.profile_url(HANDLE))
 
     assert response.status_code == 200
-    assert response.headers["content-security-policy"] == "default-src 'none'"
+    assert response.headers["content-security-policy"] == "default-src 'none'; img-src 'self'"
     page = response.text
     assert "<h1>NHS Demo Board (@nhs-demo.bsky.social)</h1>" in page
     assert "Hi &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; bye" in page

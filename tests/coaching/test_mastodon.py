@@ -595,7 +595,7 @@ def test_profile_lists_posts_newest_first_with_text_escaped(
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert response.headers["content-security-policy"] == "default-src 'none'"
+    assert response.headers["content-security-policy"] == "default-src 'none'; img-src 'self'"
     page = response.text
     assert '<html lang="en">' in page
     assert "<h1>NHS Demo Board (@nhsdemoboard)</h1>" in page

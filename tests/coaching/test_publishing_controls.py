@@ -267,6 +267,7 @@ def test_an_admin_connects_an_x_account_with_oauth_pkce(
         "tweet.read",
         "tweet.write",
         "users.read",
+        "media.write",  # uploading a post's images
         "offline.access",
     }
     consent = httpx.get(start["Location"])
