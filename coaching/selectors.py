@@ -1,12 +1,12 @@
 import datetime as dt
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from coaching.models import Publication, PublishingStop
 from sandbox.checks import CHECKS
-from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
+from sandbox.models import Cohort, Draft, DraftRevision, Membership, WorkplaceAccount
 from sandbox.selectors import check_context, findings_for_posts, reviewer_organisation_ids
 
 STUCK_WARNING_AFTER = dt.timedelta(minutes=1)
@@ -131,3 +131,10 @@ def check_titles(codes: list[str]) -> str:
     titles = {check.code: check.title.lower() for check in CHECKS}
     names = [titles.get(code, code) for code in codes]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def cohorts_of(organisation_id: int) -> QuerySet[Cohort]:
+    """An organisation's cohorts, each with its number of trainees."""
+    return Cohort.objects.filter(organisation_id=organisation_id).annotate(
+        trainee_count=Count("memberships", filter=Q(memberships__role=Membership.Role.TRAINEE))
+    )

@@ -2,7 +2,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from sandbox.errors import InvalidInput
-from sandbox.models import WorkplaceAccount
+from sandbox.models import TimelineItem, WorkplaceAccount
 
 # Far beyond any post, small enough that a runaway paste cannot fill the database.
 # The real limit (280 weighted characters) is the service's rule and message.
@@ -42,3 +42,19 @@ class DraftForm(DomainErrorsMixin, forms.Form):
 
 class EditForm(DomainErrorsMixin, forms.Form):
     text = DraftForm.base_fields["text"]
+
+
+class ResponseForm(EditForm):
+    """Answering a post in the private timeline: a reply or a quote post."""
+
+    kind = forms.ChoiceField(
+        label="How do you want to answer it?",
+        choices=[("reply", "Reply to it"), ("quote", "Quote it in a post of your own")],
+        required=False,  # a bare reply form (no choice sent) means a reply
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose a reply or a quote."},
+    )
+
+    def answering(self, item: TimelineItem) -> tuple[TimelineItem | None, TimelineItem | None]:
+        """(in_reply_to, quote_of) for the services, as the trainee chose."""
+        return (None, item) if self.cleaned_data.get("kind") == "quote" else (item, None)
