@@ -248,7 +248,7 @@ def test_approving_a_response_posts_it_in_the_practice_timeline_and_publishes_no
 
     page = login(client, trainee).get(draft.get_absolute_url()).content.decode()
     assert "Approved — posted in your practice timeline only" in page
-    assert reverse("timeline_item", args=[posted.pk]) in page
+    assert reverse("timeline_item", args=[inject.pk]) in page  # the reply, in its conversation
     assert "Edit your post" not in page  # posted, so final
     timeline = client.get(reverse("timeline")).content.decode()
     assert "Approved, practice only" in timeline
