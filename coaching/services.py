@@ -271,6 +271,12 @@ def review_approve(
             "say why it is safe in 'Reason for overriding'.",
             field="override_reason",
         )
+    if publish_at is not None and draft.is_sandbox_only:
+        raise InvalidInput(
+            "This is a practice response: approving posts it in the trainee's practice "
+            "timeline straight away, so it cannot be scheduled. Clear the time and approve.",
+            field="publish_at",
+        )
     now = timezone.now()
     if publish_at is not None and publish_at <= now:
         raise InvalidInput(

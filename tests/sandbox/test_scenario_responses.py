@@ -254,6 +254,27 @@ def test_approving_a_response_posts_it_in_the_practice_timeline_and_publishes_no
     assert "Approved, practice only" in timeline
 
 
+def test_a_response_cannot_be_scheduled_and_the_note_is_kept(
+    client, trainee, coach, account, inject
+):
+    draft = submitted_response(trainee, account, inject)
+    later = (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = login(client, coach).post(
+        reverse("review_decide", args=[draft.pk]),
+        {
+            "decision": "approve",
+            "revision": draft.current_revision_id,
+            "note": "Nice and calm.",
+            "publish_at": later,
+        },
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "cannot be scheduled" in body and "Nice and calm." in body
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.SUBMITTED and not TimelineItem.objects.filter(draft=draft)
+
+
 def test_an_approved_quote_response_becomes_a_quote_post(trainee, coach, account, inject):
     draft = submitted_response(trainee, account, inject, quote_of=inject)
     coaching.review_approve(draft=draft, by=coach)
