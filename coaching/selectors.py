@@ -3,12 +3,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from coaching.models import Notification, Publication, PublishingStop
 from sandbox.checks import CHECKS
-from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
+from sandbox.models import Cohort, Draft, DraftRevision, Membership, WorkplaceAccount
 from sandbox.selectors import check_context, findings_for_posts, reviewer_organisation_ids
 
 STUCK_WARNING_AFTER = dt.timedelta(minutes=1)
@@ -175,3 +175,10 @@ def notifications_for(user: User) -> QuerySet[Notification]:
 def unread_notification_count(user: User) -> int:
     # Served by the (user, read_at) index: one cheap query per full page.
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def cohorts_of(organisation_id: int) -> QuerySet[Cohort]:
+    """An organisation's cohorts, each with its number of trainees."""
+    return Cohort.objects.filter(organisation_id=organisation_id).annotate(
+        trainee_count=Count("memberships", filter=Q(memberships__role=Membership.Role.TRAINEE))
+    )

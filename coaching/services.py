@@ -202,6 +202,11 @@ def draft_revised(*, draft: Draft, revision: DraftRevision) -> None:
     """Called by sandbox.services.draft_edit, inside its transaction, with the draft locked."""
     if draft.status == S.CHANGES_REQUESTED:
         _move(draft, "revise", current_revision=revision)
+    elif draft.status == S.APPROVED and draft.is_sandbox_only:
+        raise InvalidState(
+            "This response is already posted in your practice timeline, so it cannot be "
+            "changed. Write a new response to the post instead."
+        )
     elif draft.status == S.APPROVED:
         _cancel_queued_publication(draft, reason="The draft was edited after approval.")
         _move(
@@ -652,6 +657,12 @@ def review_approve(
             "say why it is safe in 'Reason for overriding'.",
             field="override_reason",
         )
+    if publish_at is not None and draft.is_sandbox_only:
+        raise InvalidInput(
+            "This is a practice response: approving posts it in the trainee's practice "
+            "timeline straight away, so it cannot be scheduled. Clear the time and approve.",
+            field="publish_at",
+        )
     now = timezone.now()
     if publish_at is not None and publish_at <= now:
         raise InvalidInput(
@@ -676,7 +687,10 @@ def review_approve(
             decision=Review.Decision.APPROVE,
             feedback=feedback,
         )
-        _outbox(review, publish_at=publish_at)
+        if draft.is_sandbox_only:
+            _post_in_sandbox(draft, review.revision)
+        else:
+            _outbox(review, publish_at=publish_at)
     return review
 
 
@@ -702,6 +716,23 @@ def _outbox(review: Review, *, publish_at: dt.datetime | None) -> Publication:
     # A scheduled post is started by the sweep when it falls due: no long countdowns,
     # which Redis would redeliver after its visibility timeout.
     return publication
+
+
+def _post_in_sandbox(draft: Draft, revision: DraftRevision) -> None:
+    """An approved response to a simulated post goes into the trainee's practice timeline
+    as their reply or quote, never to the real account (the post it answers is not there).
+    No Publication: nothing for the publisher, the sweep or a retry to pick up."""
+    from sandbox import services as sandbox_services
+
+    sandbox_services.practice_post(
+        author=draft.author,
+        account=draft.account,
+        text=revision.text,
+        thread=revision.thread,
+        in_reply_to=draft.in_reply_to,
+        quote_of=draft.quote_of,
+        draft=draft,
+    )
 
 
 def check_override(*, draft: Draft, by: User, reason: str) -> CheckOverride:
@@ -1212,6 +1243,16 @@ def publication_send(*, publication_id: int) -> None:
     account = publication.account
     draft = publication.draft
 
+    if draft.is_sandbox_only:
+        # Approval never makes a publication for these; if one exists anyway, it stops here.
+        _set_publication(
+            publication,
+            expected=P.SENDING,
+            status=P.CANCELLED,
+            error="This is a response to a post in a practice timeline; it never goes to "
+            "the real account.",
+        )
+        return
     if draft.status != S.APPROVED or draft.current_revision_id != publication.revision_id:
         _set_publication(
             publication,

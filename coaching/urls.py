@@ -29,6 +29,12 @@ urlpatterns = [
         name="scenario_copy_example",
     ),
     path("scenarios/<int:pk>/start/", views.scenario_start, name="scenario_start"),
+    path(
+        "scenarios/<int:pk>/assign-cohort/",
+        views.scenario_assign_cohort,
+        name="scenario_assign_cohort",
+    ),
+    path("scenarios/runs/<int:pk>/", views.scenario_debrief, name="scenario_debrief"),
     path("connected-accounts/", views.accounts, name="accounts"),
     path("connected-accounts/x/connect/", views.account_connect_x, name="account_connect_x"),
     re_path(

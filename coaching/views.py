@@ -30,6 +30,7 @@ from sandbox.checks import run_checks
 from sandbox.errors import DomainError, InvalidInput, NotAllowed
 from sandbox.http import AuthenticatedRequest, refused
 from sandbox.models import (
+    Cohort,
     Draft,
     DraftRevision,
     Membership,
@@ -203,6 +204,11 @@ _CONFIRMATIONS = {
     Review.Decision.REJECT: "Rejected. The trainee can see your note.",
 }
 
+SANDBOX_APPROVED = (
+    "Approved. It is posted in the trainee's practice timeline only, as the response to the "
+    "simulated post; nothing goes to the real account."
+)
+
 
 @require_POST
 @login_required
@@ -255,7 +261,8 @@ def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             # changed): keep everything the coach typed on the page with the reason.
             form.add_error(None, error.message)
         else:
-            messages.success(request, _CONFIRMATIONS[decision])
+            sandboxed = decision == Review.Decision.APPROVE and draft.is_sandbox_only
+            messages.success(request, SANDBOX_APPROVED if sandboxed else _CONFIRMATIONS[decision])
             if not request.htmx:
                 return redirect("review", pk=pk)
             # htmx swaps the page's <main> in place and tells the queue to refresh.
@@ -598,6 +605,8 @@ def scenarios(request: AuthenticatedRequest) -> HttpResponse:
         "examples": audience.SCENARIOS,
         "personas": audience.PERSONAS,
         "trainees": sandbox_selectors.members_of(organisation_id, Membership.Role.TRAINEE),
+        "cohorts": selectors.cohorts_of(organisation_id),
+        "runs": sandbox_selectors.scenario_runs_for(organisation_ids=[organisation_id]),
     }
     return render(request, "coaching/scenarios.html", context, status=status)
 
@@ -647,6 +656,58 @@ def scenario_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "Its posts arrive in their timeline over the next minutes.",
     )
     return redirect("trainee_timeline", user_id=trainee.pk)
+
+
+@require_POST
+@login_required
+def scenario_assign_cohort(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Start a scenario for every trainee in a cohort of the coach's organisation."""
+    coached = sandbox_selectors.reviewer_organisation_ids(request.user)
+    scenario = get_object_or_404(Scenario, pk=pk, organisation_id__in=coached)
+    cohort_id = request.POST.get("cohort", "")
+    cohort = get_object_or_404(
+        Cohort,
+        pk=int(cohort_id) if cohort_id.isdigit() else 0,
+        organisation_id=scenario.organisation_id,
+    )
+    try:
+        assignment = sandbox_services.scenario_assign_cohort(
+            scenario=scenario, cohort=cohort, by=request.user
+        )
+    except DomainError as error:
+        return refused(request, error, back_to=reverse("scenarios"))
+    started, skipped = len(assignment.started), len(assignment.already_started)
+    if not started:
+        messages.info(
+            request,
+            f"“{scenario.title}” was already started for everyone in {cohort.name} less than a "
+            "minute ago, so nothing new was started.",
+        )
+    else:
+        also = (
+            f" {skipped} of them already had it from less than a minute ago, so theirs was "
+            "left as it was."
+            if skipped
+            else ""
+        )
+        messages.success(
+            request,
+            f"Started “{scenario.title}” for {started} trainee{'s' if started != 1 else ''} in "
+            f"{cohort.name}.{also} Its posts arrive in their timelines over the next minutes.",
+        )
+    return redirect("scenarios")
+
+
+@require_GET
+@login_required
+def scenario_debrief(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A scenario run, in order: each post at its offset and the trainee's answers to it,
+    with their reviews. For the organisation's coaches, and the trainee (read only)."""
+    run = sandbox_selectors.scenario_run_visible_to(request.user, pk)
+    if run is None:
+        raise Http404("No such scenario run.")
+    context = {"run": run, "entries": sandbox_selectors.debrief(run, viewer=request.user)}
+    return render(request, "coaching/debrief.html", context)
 
 
 REPLAY_MINUTES = (1, 5, 15, 30, 60)

@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib import admin
-from django.db.models import Model
+from django.contrib.auth.models import User
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from sandbox.models import (
     CheckSeverity,
+    Cohort,
     Draft,
     DraftRevision,
     LocalIdentifierPattern,
@@ -14,6 +16,7 @@ from sandbox.models import (
     PreElectionPeriod,
     WorkplaceAccount,
 )
+from sandbox.selectors import REVIEWER_ROLES, admin_organisation_ids
 
 
 class MembershipInline(admin.TabularInline):
@@ -22,6 +25,18 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
     # Changed only by coaching.services, which audits every change and tells the trainee.
     readonly_fields = ["review_mode", "spot_check_count"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def,unused-ignore]
+        # Only this organisation's cohorts and coaches: never another organisation's.
+        organisation_id = request.resolver_match.kwargs.get("object_id")
+        if db_field.name == "cohort":
+            kwargs["queryset"] = Cohort.objects.filter(organisation_id=organisation_id or 0)
+        elif db_field.name in ("coach", "cover_coach"):
+            kwargs["queryset"] = User.objects.filter(
+                memberships__organisation_id=organisation_id or 0,
+                memberships__role__in=REVIEWER_ROLES,
+            ).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class CheckSeverityInline(admin.TabularInline):
@@ -91,6 +106,30 @@ class OrganisationAdmin(admin.ModelAdmin):
         LocalIdentifierPatternInline,
         PreElectionPeriodInline,
     ]
+
+
+@admin.register(Cohort)
+class CohortAdmin(admin.ModelAdmin):
+    """Cohorts are grouped by organisation; staff who are not superusers see and add
+    only their own organisations' cohorts (those where they are an admin)."""
+
+    list_display = ["name", "organisation", "created_at"]
+    list_filter = ["organisation"]
+    search_fields = ["name", "organisation__name"]
+    ordering = ["organisation__name", "name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Cohort]:
+        cohorts = super().get_queryset(request).select_related("organisation")
+        if request.user.is_superuser:
+            return cohorts
+        return cohorts.filter(organisation_id__in=admin_organisation_ids(request.user))  # type: ignore[arg-type]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def,unused-ignore]
+        if db_field.name == "organisation" and not request.user.is_superuser:
+            kwargs["queryset"] = Organisation.objects.filter(
+                pk__in=admin_organisation_ids(request.user)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Membership)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from sandbox.errors import InvalidInput
 from sandbox.media import MAX_IMAGES_PER_POST
-from sandbox.models import WorkplaceAccount
+from sandbox.models import TimelineItem, WorkplaceAccount
 
 # Far beyond any post, small enough that a runaway paste cannot fill the database.
 # The real limit (280 weighted characters) is the service's rule and message.
@@ -120,3 +120,19 @@ def attachments_of(revision_images: list[list[dict[str, object]]]) -> list[PostA
         )
         for position, entries in enumerate(revision_images)
     ]
+
+
+class ResponseForm(EditForm):
+    """Answering a post in the private timeline: a reply or a quote post."""
+
+    kind = forms.ChoiceField(
+        label="How do you want to answer it?",
+        choices=[("reply", "Reply to it"), ("quote", "Quote it in a post of your own")],
+        required=False,  # a bare reply form (no choice sent) means a reply
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose a reply or a quote."},
+    )
+
+    def answering(self, item: TimelineItem) -> tuple[TimelineItem | None, TimelineItem | None]:
+        """(in_reply_to, quote_of) for the services, as the trainee chose."""
+        return (None, item) if self.cleaned_data.get("kind") == "quote" else (item, None)

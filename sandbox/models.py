@@ -232,11 +232,14 @@ class Draft(models.Model):
     # A response to an item in the trainee's private timeline (a scenario's hostile reply,
     # say): it goes through review like any draft, but it can only ever be posted in the
     # sandbox, because the post it answers does not exist on the real account.
+    # RESTRICT, not SET_NULL: losing the link would turn a practice response into an
+    # ordinary draft, which an approval would publish to the real account. Deleting the
+    # trainee (which deletes their drafts too) is still allowed.
     in_reply_to = models.ForeignKey(
-        "TimelineItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "TimelineItem", on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
     )
     quote_of = models.ForeignKey(
-        "TimelineItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "TimelineItem", on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -265,7 +268,9 @@ class Draft(models.Model):
             publication.status in ("sending", "published", "unconfirmed")
             or bool(publication.remote_id)
         )
-        return self.status in self.EDITABLE_STATUSES and not on_its_way
+        # An approved practice response is already posted in the sandbox: it is final too.
+        posted_in_sandbox = self.is_sandbox_only and self.status == self.Status.APPROVED
+        return self.status in self.EDITABLE_STATUSES and not on_its_way and not posted_in_sandbox
 
     @property
     def text(self) -> str:
@@ -492,6 +497,15 @@ class TimelineItem(models.Model):
     text = models.TextField()
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    # The trainee's quote post: a post of its own in their timeline (no parent), showing
+    # the quoted item embedded. (A persona's quote, a reaction, hangs under ``parent``.)
+    quote_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="quotes"
+    )
+    # The approved response draft this practice post came from: at most one post each.
+    draft = models.OneToOneField(
+        Draft, on_delete=models.SET_NULL, null=True, blank=True, related_name="practice_item"
     )
     appear_at = models.DateTimeField()
     # For a practice post: the audience plan (sandbox.audience.AudiencePlan.as_dict()),

@@ -4,6 +4,7 @@ rule is written once and the views only ask."""
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -19,6 +20,7 @@ from sandbox.models import (
     Membership,
     PostImage,
     PreElectionPeriod,
+    ScenarioRun,
     TimelineItem,
     WorkplaceAccount,
 )
@@ -59,7 +61,9 @@ def _with_display_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
     # Imported here: coaching depends on sandbox, not the other way round.
     from coaching.models import Publication
 
-    return drafts.select_related("current_revision", "account", "author").prefetch_related(
+    return drafts.select_related(
+        "current_revision", "account", "author", "in_reply_to", "quote_of__account"
+    ).prefetch_related(
         Prefetch(
             "publications",
             # The approval tells a spot-check pass (no reviewer) from a coach's.
@@ -202,7 +206,9 @@ def feed_for(owner_id: int, *, viewer: User | None = None) -> list[Draft | Timel
         drafts_q = drafts_q.filter(account__organisation_id__in=coached)
         items_q = items_q.filter(_in_organisations(coached))
     drafts = list(_with_display_data(drafts_q).order_by("-updated_at")[:FEED_LENGTH])
-    items = list(items_q.select_related("account").order_by("-appear_at")[:FEED_LENGTH])
+    items = list(
+        items_q.select_related("account", "quote_of__account").order_by("-appear_at")[:FEED_LENGTH]
+    )
     # Count replies for the posts shown only, not for the whole timeline before sorting.
     replies = dict(
         TimelineItem.objects.filter(parent__in=items, appear_at__lte=now)
@@ -221,7 +227,11 @@ def feed_for(owner_id: int, *, viewer: User | None = None) -> list[Draft | Timel
 
 
 def timeline_item_for(user: User, pk: int) -> TimelineItem | None:
-    item = TimelineItem.objects.select_related("account", "owner").filter(pk=pk).first()
+    item = (
+        TimelineItem.objects.select_related("account", "owner", "quote_of__account")
+        .filter(pk=pk)
+        .first()
+    )
     if item is None or not can_see_timeline_of(user, item.owner_id):
         return None
     if (
@@ -237,12 +247,159 @@ def timeline_item_for(user: User, pk: int) -> TimelineItem | None:
 
 
 def conversation(item: TimelineItem) -> QuerySet[TimelineItem]:
-    """Replies and quotes that have arrived, oldest first, as X shows a thread."""
+    """Replies and quotes that have arrived, oldest first, as X shows a thread: the
+    personas' reactions and the trainee's own replies and quote posts."""
     return (
-        item.children.filter(appear_at__lte=timezone.now())
-        .select_related("account")
+        TimelineItem.objects.filter(
+            Q(parent=item) | Q(quote_of=item), owner_id=item.owner_id, appear_at__lte=timezone.now()
+        )
+        .select_related("account", "parent", "quote_of__account")
         .order_by("appear_at", "pk")
     )
+
+
+def organisation_of_item(item: TimelineItem) -> int | None:
+    """The organisation a timeline item belongs to: the account it was posted as, or the
+    scenario it came from. A persona's reaction belongs to the post it reacts to."""
+    current: TimelineItem | None = item
+    while current is not None:
+        if current.account_id is not None:
+            return (
+                WorkplaceAccount.objects.filter(pk=current.account_id)
+                .values_list("organisation_id", flat=True)
+                .first()
+            )
+        if current.scenario_run_id is not None:
+            return (
+                ScenarioRun.objects.filter(pk=current.scenario_run_id)
+                .values_list("scenario__organisation_id", flat=True)
+                .first()
+            )
+        current = current.parent
+    return None
+
+
+def account_for_response(user: User, item: TimelineItem) -> WorkplaceAccount | None:
+    """The account a trainee answers a timeline item as: one of the organisation the
+    item belongs to (a scenario's, say), or simply their first."""
+    accounts = accounts_for_author(user)
+    organisation_id = organisation_of_item(item)
+    if organisation_id is not None:
+        accounts = accounts.filter(organisation_id=organisation_id)
+    return accounts.first()
+
+
+def responses_to(item: TimelineItem, author: User) -> QuerySet[Draft]:
+    """The author's drafts answering this item, newest first."""
+    return _with_display_data(
+        Draft.objects.filter(Q(in_reply_to=item) | Q(quote_of=item), author=author)
+    ).order_by("-created_at")
+
+
+# Scenario runs and their debrief ----------------------------------------------------------
+
+
+def scenario_run_visible_to(user: User, pk: int) -> ScenarioRun | None:
+    """A run its trainee can see, and so can the coaches and admins of the scenario's
+    organisation."""
+    return (
+        ScenarioRun.objects.filter(
+            Q(trainee=user) | Q(scenario__organisation_id__in=reviewer_organisation_ids(user)),
+            pk=pk,
+        )
+        .select_related("scenario", "trainee", "cohort", "started_by")
+        .first()
+    )
+
+
+def scenario_runs_for(
+    *, organisation_ids: Sequence[int], trainee_id: int | None = None, limit: int = 50
+) -> QuerySet[ScenarioRun]:
+    """Recent runs of these organisations' scenarios, newest first (optionally one
+    trainee's), for the scenarios page and a trainee's timeline."""
+    runs = ScenarioRun.objects.filter(scenario__organisation_id__in=organisation_ids)
+    if trainee_id is not None:
+        runs = runs.filter(trainee_id=trainee_id)
+    return runs.select_related("scenario", "trainee", "cohort").order_by("-started_at")[:limit]
+
+
+@dataclass(frozen=True)
+class DebriefEntry:
+    """One line of a debrief: an inject, or the trainee's response to one."""
+
+    at: dt.datetime
+    seconds: int  # from the start of the run
+    inject: TimelineItem | None = None
+    practice: TimelineItem | None = None
+    draft: Draft | None = None
+    answers: TimelineItem | None = None
+    arrived: bool = True
+
+
+def debrief(run: ScenarioRun, *, viewer: User) -> list[DebriefEntry]:
+    """The scenario's items in the order they arrive, each at its offset, interleaved
+    with the trainee's answers to them: practice replies and quotes, and responses drafted
+    for review (with their reviews and notes). The trainee sees only items that have
+    arrived; coaches see what is still to come. A fixed number of queries."""
+    from coaching.models import FeedbackNote, Review
+
+    now = timezone.now()
+    injects_q = run.items.select_related("parent")
+    if viewer.pk == run.trainee_id:
+        injects_q = injects_q.filter(appear_at__lte=now)
+    injects = list(injects_q.order_by("appear_at", "pk"))
+    by_pk = {item.pk: item for item in injects}
+    practice = TimelineItem.objects.filter(
+        Q(parent__in=injects) | Q(quote_of__in=injects),
+        owner_id=run.trainee_id,
+        persona="",
+        draft__isnull=True,  # an approved response shows as its draft, with its review
+        appear_at__lte=now,
+    ).select_related("account")
+    drafts = (
+        _with_display_data(
+            Draft.objects.filter(Q(in_reply_to__in=injects) | Q(quote_of__in=injects)).filter(
+                author_id=run.trainee_id
+            )
+        )
+        .select_related("practice_item")
+        .prefetch_related(
+            Prefetch(
+                "reviews",
+                queryset=Review.objects.select_related("reviewer").prefetch_related(
+                    Prefetch("notes", queryset=FeedbackNote.objects.select_related("author"))
+                ),
+                to_attr="review_list",
+            )
+        )
+    )
+    start = run.started_at
+
+    def entry(at: dt.datetime, **fields: object) -> DebriefEntry:
+        seconds = max(0, int((at - start).total_seconds()))
+        return DebriefEntry(at=at, seconds=seconds, **fields)  # type: ignore[arg-type]
+
+    entries = [
+        entry(item.appear_at, inject=item, arrived=item.appear_at <= now) for item in injects
+    ]
+    entries += [
+        entry(
+            item.appear_at,
+            practice=item,
+            answers=by_pk.get(item.parent_id or 0) or by_pk.get(item.quote_of_id or 0),
+        )
+        for item in practice
+    ]
+    entries += [
+        entry(
+            draft.created_at,
+            draft=draft,
+            answers=by_pk.get(draft.in_reply_to_id or 0) or by_pk.get(draft.quote_of_id or 0),
+        )
+        for draft in drafts
+    ]
+    # An inject sorts before the answers given in the same second.
+    return sorted(entries, key=lambda e: (e.at, e.inject is None))
 
 
 def members_of(organisation_id: int, role: str) -> QuerySet[User]:

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 
 from django.contrib.auth.models import User
@@ -21,21 +22,26 @@ from sandbox import audience, media, tasks
 from sandbox.checks import CheckContext, run_checks
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import (
+    Cohort,
     Draft,
     DraftRevision,
+    Membership,
     PostImage,
     Scenario,
     ScenarioRun,
     TimelineItem,
     WorkplaceAccount,
 )
-from sandbox.selectors import REVIEWER_ROLES, check_context, role_in
+from sandbox.selectors import REVIEWER_ROLES, check_context, organisation_of_item, role_in
 from sandbox.tweet_text import parse_tweet
 
 # X lets a thread run to 25 posts.
 MAX_THREAD_POSTS = 25
 # A scenario plays out within a day.
 MAX_SCENARIO_SECONDS = 24 * 60 * 60
+# Starting a scenario again for the same trainee within this time is taken to be a
+# double click or a resubmitted form, not a second exercise.
+SCENARIO_RESTART_GAP = dt.timedelta(minutes=1)
 
 
 def validate_post_text(text: str, *, position: int | None = None) -> str:
@@ -154,6 +160,32 @@ def _claim_images(draft: Draft, images: list[list[dict[str, object]]]) -> None:
         PostImage.objects.filter(pk__in=ids, draft__isnull=True).update(draft=draft)
 
 
+def _answered_item(
+    *,
+    author: User,
+    account: WorkplaceAccount,
+    in_reply_to: TimelineItem | None,
+    quote_of: TimelineItem | None,
+) -> TimelineItem | None:
+    """The one rule for answering a post in a private timeline (a practice reply or
+    quote, or a response drafted for the coach): only a post in the author's own timeline
+    that has arrived, answered as an account of the organisation it belongs to."""
+    if in_reply_to is not None and quote_of is not None:
+        raise InvalidInput("Reply to a post or quote it, not both at once.", field="kind")
+    item = in_reply_to or quote_of
+    if item is None:
+        return None
+    verb = "reply to" if in_reply_to is not None else "quote"
+    if item.owner_id != author.pk or item.appear_at > timezone.now():
+        raise NotAllowed(f"You can only {verb} posts in your own timeline.")
+    if organisation_of_item(item) not in (None, account.organisation_id):
+        raise NotAllowed(
+            f"That post is part of another organisation's practice, so you cannot {verb} it "
+            f"as @{account.handle}."
+        )
+    return item
+
+
 def draft_create(
     *,
     author: User,
@@ -161,13 +193,20 @@ def draft_create(
     text: str,
     thread: Sequence[str] = (),
     images: PostImages = (),
+    in_reply_to: TimelineItem | None = None,
+    quote_of: TimelineItem | None = None,
 ) -> Draft:
+    """A new draft. With ``in_reply_to`` or ``quote_of`` it is a response to a post in the
+    author's private timeline: reviewed like any draft, but only ever posted there."""
     if role_in(author, account.organisation_id) is None:
         raise NotAllowed("You can only write drafts for your own organisation's accounts.")
+    _answered_item(author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of)
     posts = _validate_posts(text, thread)
     with transaction.atomic():
         attached = _validate_images(images, posts=len(posts), author=author, draft=None)
-        draft = Draft.objects.create(author=author, account=account)
+        draft = Draft.objects.create(
+            author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of
+        )
         _claim_images(draft, attached)
         revision = DraftRevision.objects.create(
             draft=draft,
@@ -231,24 +270,34 @@ def practice_post(
     text: str,
     thread: Sequence[str] = (),
     in_reply_to: TimelineItem | None = None,
+    quote_of: TimelineItem | None = None,
+    draft: Draft | None = None,
 ) -> TimelineItem:
     """Post to the trainee's private timeline only: no coach, nothing leaves Sandpit. Risky
     posts are allowed on purpose, so the simulated audience can show what would happen.
-    ``in_reply_to`` answers a post already in the trainee's timeline (a persona's, say)."""
+    ``in_reply_to`` answers a post already in the trainee's timeline (a persona's, say);
+    ``quote_of`` quotes one, as a post of its own. ``draft`` is the approved response
+    this posts (coaching.services.review_approve)."""
     if role_in(author, account.organisation_id) is None:
         raise NotAllowed("You can only practise as your own organisation's accounts.")
-    if in_reply_to is not None and in_reply_to.owner_id != author.pk:
-        raise NotAllowed("You can only reply to posts in your own timeline.")
+    _answered_item(author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of)
     _validate_posts(text, thread)
     now = timezone.now()
+    kind = TimelineItem.Kind.POST
+    if in_reply_to is not None:
+        kind = TimelineItem.Kind.REPLY
+    elif quote_of is not None:
+        kind = TimelineItem.Kind.QUOTE
     with transaction.atomic():
         head = TimelineItem.objects.create(
             owner=author,
             account=account,
             text=text,
             appear_at=now,
-            kind=TimelineItem.Kind.REPLY if in_reply_to else TimelineItem.Kind.POST,
+            kind=kind,
             parent=in_reply_to,
+            quote_of=quote_of,
+            draft=draft,
         )
         parent = head
         for post in thread:
@@ -358,27 +407,99 @@ def scenario_save(
 
 
 def scenario_start(*, scenario: Scenario, trainee: User, by: User) -> ScenarioRun:
-    """Start a scenario in one trainee's timeline: its items arrive at their offsets."""
+    """Start a scenario in one trainee's timeline: its items arrive at their offsets.
+    Starting it again for them within a minute returns the run already started."""
     _require_coach_of(by, scenario.organisation_id)
     if role_in(trainee, scenario.organisation_id) is None:
         raise NotAllowed("That person is not in this organisation.")
-    now = timezone.now()
     with transaction.atomic():
-        run = ScenarioRun.objects.create(
-            scenario=scenario, trainee=trainee, started_by=by, started_at=now
-        )
-        last_post: TimelineItem | None = None
-        for entry in sorted(scenario.items, key=lambda e: int(e["offset_seconds"])):
-            is_reply = entry["kind"] == "reply" and last_post is not None
-            item = TimelineItem.objects.create(
-                owner=trainee,
-                persona=str(entry["persona"]),
-                kind=TimelineItem.Kind.REPLY if is_reply else TimelineItem.Kind.POST,
-                text=str(entry["text"]),
-                parent=last_post if is_reply else None,
-                appear_at=now + dt.timedelta(seconds=int(entry["offset_seconds"])),
-                scenario_run=run,
+        _lock_for_starting(scenario)
+        now = timezone.now()
+        recent = _recent_runs(scenario, [trainee.pk], now).get(trainee.pk)
+        return recent or _start_run(scenario, trainee_id=trainee.pk, by=by, now=now)
+
+
+@dataclass(frozen=True)
+class CohortAssignment:
+    started: list[ScenarioRun]
+    # Trainees for whom the scenario had started less than a minute before: left alone.
+    already_started: list[ScenarioRun]
+
+
+def scenario_assign_cohort(*, scenario: Scenario, cohort: Cohort, by: User) -> CohortAssignment:
+    """Start a scenario for every trainee in a cohort, all or none, each with their own
+    run. A trainee whose run of it began less than a minute ago (a double click, a
+    resubmitted form) is not started twice; an hour later, it is a new exercise."""
+    _require_coach_of(by, scenario.organisation_id)
+    if cohort.organisation_id != scenario.organisation_id:
+        raise NotAllowed("That cohort is not in this scenario's organisation.")
+    with transaction.atomic():
+        _lock_for_starting(scenario)
+        trainee_ids = list(
+            Membership.objects.filter(
+                cohort=cohort,
+                organisation_id=scenario.organisation_id,
+                role=Membership.Role.TRAINEE,
             )
-            if not is_reply:
-                last_post = item
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+        )
+        if not trainee_ids:
+            raise InvalidInput(
+                f"There are no trainees in {cohort.name} yet. Add them to the cohort in the "
+                "admin pages first.",
+                field="cohort",
+            )
+        now = timezone.now()
+        recent = _recent_runs(scenario, trainee_ids, now)
+        started = [
+            _start_run(scenario, trainee_id=trainee_id, by=by, now=now, cohort=cohort)
+            for trainee_id in trainee_ids
+            if trainee_id not in recent
+        ]
+    return CohortAssignment(started=started, already_started=list(recent.values()))
+
+
+def _lock_for_starting(scenario: Scenario) -> None:
+    # Two submissions at once (a double click) queue here, so the second one sees the
+    # first one's runs and does not start them again.
+    Scenario.objects.select_for_update().filter(pk=scenario.pk).first()
+
+
+def _recent_runs(
+    scenario: Scenario, trainee_ids: Sequence[int], now: dt.datetime
+) -> dict[int, ScenarioRun]:
+    runs = ScenarioRun.objects.filter(
+        scenario=scenario,
+        trainee_id__in=trainee_ids,
+        started_at__gt=now - SCENARIO_RESTART_GAP,
+    ).order_by("started_at")
+    return {run.trainee_id: run for run in runs}
+
+
+def _start_run(
+    scenario: Scenario,
+    *,
+    trainee_id: int,
+    by: User,
+    now: dt.datetime,
+    cohort: Cohort | None = None,
+) -> ScenarioRun:
+    run = ScenarioRun.objects.create(
+        scenario=scenario, trainee_id=trainee_id, started_by=by, started_at=now, cohort=cohort
+    )
+    last_post: TimelineItem | None = None
+    for entry in sorted(scenario.items, key=lambda e: int(e["offset_seconds"])):
+        is_reply = entry["kind"] == "reply" and last_post is not None
+        item = TimelineItem.objects.create(
+            owner_id=trainee_id,
+            persona=str(entry["persona"]),
+            kind=TimelineItem.Kind.REPLY if is_reply else TimelineItem.Kind.POST,
+            text=str(entry["text"]),
+            parent=last_post if is_reply else None,
+            appear_at=now + dt.timedelta(seconds=int(entry["offset_seconds"])),
+            scenario_run=run,
+        )
+        if not is_reply:
+            last_post = item
     return run

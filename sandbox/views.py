@@ -33,11 +33,12 @@ from sandbox.forms import (
     DraftForm,
     EditForm,
     PostAttachments,
+    ResponseForm,
     attachments_of,
     post_attachments,
 )
 from sandbox.http import AuthenticatedRequest, refused
-from sandbox.models import Draft, TimelineItem
+from sandbox.models import Draft, TimelineItem, WorkplaceAccount
 
 
 def _thread_posts(data: QueryDict) -> list[str]:
@@ -281,40 +282,77 @@ def _images_for(
 @login_required
 def timeline_item(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """One post and its conversation (GET; with htmx, just the replies, polled), where
-    the timeline's owner can practise a reply (POST)."""
+    the timeline's owner can answer it (POST): a practice reply or quote, which the
+    simulated audience sees, or a response drafted for their coach, reviewed like any post."""
     item = selectors.timeline_item_for(request.user, pk)
     if item is None:
         raise Http404("No such post.")
     is_owner = item.owner_id == request.user.pk
-    form = EditForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and not is_owner:
+        raise Http404("No such post.")
+    form = ResponseForm(
+        request.POST if request.method == "POST" else None, initial={"kind": "reply"}
+    )
     status = 200
     if request.method == "POST":
-        account = selectors.accounts_for_author(request.user).first()
-        if not is_owner:
-            raise Http404("No such post.")
+        account = selectors.account_for_response(request.user, item)
         if account is None:
             form.add_error(None, "Your organisation has no account to practise as yet.")
         elif form.is_valid():
             try:
-                services.practice_post(
-                    author=request.user,
-                    account=account,
-                    text=form.cleaned_data["text"],
-                    in_reply_to=item,
-                )
+                return _answer(request, item, account, form)
             except InvalidInput as error:
                 form.add_domain_error(error)
             except DomainError as error:
                 return refused(request, error, back_to=_item_url(item))
-            else:
-                messages.success(request, "Reply posted to your practice timeline.")
-                return redirect(_item_url(item))
         status = 422
     context = {"item": item, "replies": selectors.conversation(item)}
     if request.htmx and request.method == "GET":
         return render(request, "sandbox/timeline_item.html#replies", context)
-    context["form"] = form if is_owner else None
+    if is_owner:
+        context["form"] = form
+        context["responses"] = selectors.responses_to(item, request.user)
     return render(request, "sandbox/timeline_item.html", context, status=status)
+
+
+def _answer(
+    request: AuthenticatedRequest, item: TimelineItem, account: WorkplaceAccount, form: ResponseForm
+) -> HttpResponse:
+    """Practise the answer here (the default), or draft it for the coach ("save"), and
+    send it for review ("submit")."""
+    text = form.cleaned_data["text"]
+    in_reply_to, quote_of = form.answering(item)
+    if "submit" not in request.POST and "save" not in request.POST:
+        services.practice_post(
+            author=request.user,
+            account=account,
+            text=text,
+            in_reply_to=in_reply_to,
+            quote_of=quote_of,
+        )
+        what = "Quote" if quote_of else "Reply"
+        messages.success(request, f"{what} posted to your practice timeline.")
+        return redirect(_item_url(item))
+    draft = services.draft_create(
+        author=request.user, account=account, text=text, in_reply_to=in_reply_to, quote_of=quote_of
+    )
+    if "submit" not in request.POST:
+        messages.success(request, "Saved as a draft response. Send it to your coach when ready.")
+        return redirect(draft)
+    try:
+        coaching_services.draft_submit(draft=draft, by=request.user)
+    except DomainError as error:
+        return refused(
+            request,
+            DomainError(f"Saved as a draft, but not sent. {error.message}"),
+            back_to=draft.get_absolute_url(),
+        )
+    messages.success(
+        request,
+        "Sent to your coach for review. If they approve it, it is posted in your practice "
+        "timeline only.",
+    )
+    return redirect(draft)
 
 
 def _item_url(item: TimelineItem) -> str:
@@ -336,8 +374,10 @@ def trainee_timeline(request: AuthenticatedRequest, user_id: int) -> HttpRespons
     }
     if request.htmx:
         return render(request, "sandbox/trainee_timeline.html#feed", context)
-    context["mode_panels"] = autonomy.mode_panels(
-        owner, selectors.reviewer_organisation_ids(request.user)
+    organisation_ids = selectors.reviewer_organisation_ids(request.user)
+    context["mode_panels"] = autonomy.mode_panels(owner, organisation_ids)
+    context["runs"] = selectors.scenario_runs_for(
+        organisation_ids=organisation_ids, trainee_id=owner.pk, limit=10
     )
     return render(request, "sandbox/trainee_timeline.html", context)
 

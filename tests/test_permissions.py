@@ -191,6 +191,7 @@ def test_who_can_connect_other_platforms(request, client, who):
         ("publication_retract", [1]),
         ("check_override", [1]),
         ("scenario_start", [1]),
+        ("scenario_assign_cohort", [1]),
         ("scenario_copy_example", ["x"]),
         ("account_connect_x", []),
         ("account_connect_other", ["bluesky"]),

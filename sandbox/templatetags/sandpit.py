@@ -177,3 +177,16 @@ def compact_number(value: int | None) -> str:
 @register.filter
 def minutes(seconds: int | str | None) -> int:
     return round(int(seconds or 0) / 60)
+
+
+@register.filter
+def since(moment: dt.datetime | None, start: dt.datetime | None) -> str:
+    """Time from ``start`` as a clock, for a scenario's debrief: 0:00, 2:30, 1:05:00."""
+    if moment is None or start is None:
+        return ""
+    seconds = max(0, int((moment - start).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes_part, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes_part:02d}:{secs:02d}"
+    return f"{minutes_part}:{secs:02d}"

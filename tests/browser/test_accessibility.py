@@ -65,6 +65,18 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
     )
     practice = services.practice_post(author=trainee, account=account, text="Is it open?")
     services.audience_simulate(item_id=practice.pk)
+    scenario = services.scenario_save(
+        by=coach,
+        organisation_id=account.organisation_id,
+        title="Rumour",
+        description="",
+        items=services.parse_scenario_script("0 | wake-up-kelderby | The clinic is a scam"),
+    )
+    run = services.scenario_start(scenario=scenario, trainee=trainee, by=coach)
+    response = services.draft_create(
+        author=trainee, account=account, text="It is not.", in_reply_to=run.items.get()
+    )
+    coaching.draft_submit(draft=response, by=trainee)
 
     pages = {
         trainee: [
@@ -74,6 +86,8 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
             reverse("timeline_item", args=[practice.pk]),
             reverse("notifications"),
             reverse("notification_preferences"),
+            reverse("timeline_item", args=[run.items.get().pk]),
+            reverse("draft_detail", args=[response.pk]),
         ],
         coach: [
             reverse("queue"),
@@ -83,6 +97,8 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
             reverse("scenarios"),
             reverse("notifications"),
             reverse("notification_preferences"),
+            reverse("scenario_debrief", args=[run.pk]),
+            reverse("review", args=[response.pk]),
         ],
         admin: [reverse("accounts")],
     }

@@ -267,7 +267,7 @@ def test_a_trainee_practises_a_reply_to_a_scenario_post(
     troll = run.items.get()
     client.login(username=trainee.username, password=PASSWORD)
     url = reverse("timeline_item", args=[troll.pk])
-    assert "Practise a reply" in client.get(url).content.decode()
+    assert "Respond to this post" in client.get(url).content.decode()
     empty = client.post(url, {"text": ""})
     assert empty.status_code == 422 and "empty" in empty.content.decode()
     client.post(url, {"text": "The clinic is run by NHS Kelderby. Details: nhs.uk/flu"})
