@@ -3,23 +3,11 @@ for changes, the trainee revises, the coach approves, a real Celery worker publi
 and the post is live on the X API double's public page."""
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.factories import PASSWORD
+from tests.browser.people import score_the_rubric, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def score_the_rubric(page: Page) -> None:
-    for quality in ("safe", "person_centred", "effective"):
-        page.locator(f'label[for="id_{quality}_3"]').click()
 
 
 def test_the_whole_coached_loop(

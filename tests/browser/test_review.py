@@ -8,7 +8,7 @@ from coaching import services as coaching
 from coaching.models import FeedbackNote, Review
 from sandbox import services
 from sandbox.models import Draft
-from tests.browser.test_journey import score_the_rubric, sign_in
+from tests.browser.people import score_the_rubric, sign_in
 from tests.factories import SCORES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

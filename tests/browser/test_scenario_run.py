@@ -5,23 +5,16 @@ practice timeline, marked practice-only (nothing reaches the X double); the coac
 the debrief."""
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from coaching.models import Publication
 from sandbox.models import Cohort, Draft, Membership, TimelineItem
-from tests.factories import PASSWORD
+from tests.browser.people import score_the_rubric, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 INJECT = "The flu clinic is using out-of-date vaccines. Don't take your kids!"
 ANSWER = "The vaccines at Saturday's clinic are in date and safe. Details: nhs.uk/flu"
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_coach_runs_a_scenario_for_a_cohort_and_debriefs_the_response(
@@ -69,6 +62,7 @@ def test_a_coach_runs_a_scenario_for_a_cohort_and_debriefs_the_response(
     expect(coach_page.get_by_role("heading", name="A reply to this post")).to_be_visible()
     expect(coach_page.get_by_text("Wake Up Kelderby").first).to_be_visible()
     coach_page.get_by_label("Feedback for the trainee").fill("Calm, and it says where to check.")
+    score_the_rubric(coach_page)
     coach_page.get_by_role("button", name="Approve", exact=True).click()
     expect(coach_page.locator(".sp-message--success")).to_contain_text(
         "posted in the trainee's practice timeline only"

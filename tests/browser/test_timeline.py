@@ -6,19 +6,12 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from sandbox.models import TimelineItem
-from tests.factories import PASSWORD
+from tests.browser.people import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
-
-
-def sign_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_practise_a_thread_and_watch_the_reactions_arrive(

@@ -19,7 +19,7 @@ from sandbox import services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Cohort, Draft, Membership, ScenarioRun, TimelineItem
 from tests import factories
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, SCORES
 
 pytestmark = pytest.mark.django_db
 
@@ -228,7 +228,8 @@ def test_approving_a_response_posts_it_in_the_practice_timeline_and_publishes_no
     draft = submitted_response(trainee, account, inject)
     url = reverse("review_decide", args=[draft.pk])
     response = login(client, coach).post(
-        url, {"decision": "approve", "revision": draft.current_revision_id, "note": "Good."}
+        url,
+        {"decision": "approve", "revision": draft.current_revision_id, "note": "Good.", **SCORES},
     )
     assert response.status_code == 302
     draft.refresh_from_db()
@@ -266,6 +267,7 @@ def test_a_response_cannot_be_scheduled_and_the_note_is_kept(
             "revision": draft.current_revision_id,
             "note": "Nice and calm.",
             "publish_at": later,
+            **SCORES,
         },
     )
     assert response.status_code == 422
