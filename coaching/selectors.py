@@ -4,10 +4,15 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from coaching.models import Publication, PublishingStop
+from coaching.models import AuditEvent, Publication, PublishingStop
 from sandbox.checks import CHECKS
 from sandbox.models import Draft, DraftRevision, Membership, WorkplaceAccount
-from sandbox.selectors import check_context, findings_for_posts, reviewer_organisation_ids
+from sandbox.selectors import (
+    admin_organisation_ids,
+    check_context,
+    findings_for_posts,
+    reviewer_organisation_ids,
+)
 
 STUCK_WARNING_AFTER = dt.timedelta(minutes=1)
 
@@ -131,3 +136,40 @@ def check_titles(codes: list[str]) -> str:
     titles = {check.code: check.title.lower() for check in CHECKS}
     names = [titles.get(code, code) for code in codes]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def audit_log_for(
+    user: User,
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    action: str | None = None,
+    actor: User | None = None,
+    trainee: User | None = None,
+    draft: int | None = None,
+    account: WorkplaceAccount | None = None,
+) -> QuerySet[AuditEvent]:
+    """The audit events of the organisations the user administers (none for anyone else),
+    newest first, narrowed by whichever filters are given. Dates are whole local days."""
+    events = AuditEvent.objects.filter(organisation_id__in=admin_organisation_ids(user))
+    if date_from:
+        events = events.filter(created_at__gte=_start_of(date_from))
+    if date_to:
+        events = events.filter(created_at__lt=_start_of(date_to + dt.timedelta(days=1)))
+    if action:
+        events = events.filter(action=action)
+    if actor:
+        events = events.filter(actor=actor)
+    if trainee:
+        events = events.filter(draft__author=trainee)
+    if draft:
+        events = events.filter(draft_id=draft)
+    if account:
+        events = events.filter(account=account)
+    return events.select_related(
+        "actor", "account", "draft__author", "revision", "organisation"
+    ).order_by("-created_at", "-pk")
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from coaching import views
+from coaching import record_views, views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
@@ -38,4 +38,20 @@ urlpatterns = [
         views.account_connect_x_callback,
         name="account_connect_x_callback",
     ),
+    # The trainee's record, the cohort overview and the audit log.
+    path("portfolio/", record_views.own_portfolio, name="portfolio"),
+    path("portfolio/export.<kind>", record_views.own_portfolio_export, name="portfolio_export"),
+    path(
+        "trainees/<int:user_id>/portfolio/",
+        record_views.trainee_portfolio,
+        name="trainee_portfolio",
+    ),
+    path(
+        "trainees/<int:user_id>/portfolio/export.<kind>",
+        record_views.trainee_portfolio_export,
+        name="trainee_portfolio_export",
+    ),
+    path("cohorts/", record_views.cohorts, name="cohorts"),
+    path("audit-log/", record_views.audit_log, name="audit_log"),
+    path("audit-log/export.csv", record_views.audit_log_export, name="audit_log_export"),
 ]
