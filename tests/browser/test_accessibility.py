@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from coaching import services as coaching
+from coaching.models import AuditEvent, Review
 from sandbox import services
 from tests.factories import PASSWORD
 
@@ -48,12 +49,26 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
     coaching.draft_submit(draft=other, by=trainee)
     practice = services.practice_post(author=trainee, account=account, text="Is it open?")
     services.audience_simulate(item_id=practice.pk)
+    # A record with a scored review, so the portfolio draws its chart and tables.
+    sent_back = services.draft_create(author=trainee, account=account, text="Clinic open")
+    coaching.draft_submit(draft=sent_back, by=trainee)
+    scored = coaching.review_request_changes(draft=sent_back, by=coach, note="Say when.")
+    Review.objects.filter(pk=scored.pk).update(safe=3, person_centred=2, effective=3, tags=["tone"])
+    AuditEvent.objects.create(
+        organisation=account.organisation,
+        actor=coach,
+        action=AuditEvent.Action.REVIEW_CHANGES_REQUESTED,
+        draft=sent_back,
+        revision=scored.revision,
+        detail="Say when.",
+    )
 
     pages = {
         trainee: [
             reverse("timeline"),
             reverse("draft_detail", args=[draft.pk]),
             reverse("timeline_item", args=[practice.pk]),
+            reverse("portfolio"),
         ],
         coach: [
             reverse("queue"),
@@ -61,8 +76,10 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
             reverse("replay", args=[draft.pk]),
             reverse("publishing"),
             reverse("scenarios"),
+            reverse("trainee_portfolio", args=[trainee.pk]),
+            reverse("cohorts"),
         ],
-        admin: [reverse("accounts")],
+        admin: [reverse("accounts"), reverse("audit_log")],
     }
     problems = {}
     login = new_page(bypass_csp=True)
