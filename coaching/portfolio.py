@@ -196,6 +196,13 @@ def own_membership(user: User, organisation_id: int | None = None) -> Membership
     return _with_people(memberships).first()
 
 
+def other_memberships(membership: Membership) -> QuerySet[Membership]:
+    """The user's other organisations, each with a record of its own."""
+    return _with_people(
+        Membership.objects.filter(user_id=membership.user_id).exclude(pk=membership.pk)
+    )
+
+
 def trainee_membership_for(
     viewer: User, trainee_id: int, organisation_id: int | None = None
 ) -> Membership | None:

@@ -67,6 +67,7 @@ def _render_portfolio(
         "draft_url_name": "draft_detail" if own else "review",
         "csv_url": csv_url + query,
         "pdf_url": pdf_url + query,
+        "elsewhere": portfolio.other_memberships(membership) if own else [],
     }
     return render(request, "coaching/portfolio.html", context)
 
