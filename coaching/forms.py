@@ -1,10 +1,14 @@
+from collections.abc import Sequence
+
 from django import forms
+from django.contrib.auth.models import User
 from django.db import models
 from django.http import QueryDict
 
-from coaching.models import NOTE_MAX_LENGTH, RUBRIC, Review
+from coaching.models import NOTE_MAX_LENGTH, RUBRIC, AuditEvent, Review
 from coaching.services import AnchoredNote
 from sandbox.forms import TEXT_HARD_CAP, DomainErrorsMixin
+from sandbox.models import Membership, WorkplaceAccount
 
 # Boxes for notes on particular words, at most: enough for any review, and a bound on input.
 MAX_ANCHORED_NOTES = 20
@@ -140,3 +144,95 @@ class NotificationPreferencesForm(forms.Form):
         if not reviewer:
             for name in self.COACH_FIELDS:
                 del self.fields[name]
+
+
+class _PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name() or obj.username
+
+
+_SELECT = {"class": "nhsuk-select"}
+_DATE_ERRORS = {"invalid": "Enter a real date, like 2026-12-01."}
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters, read from the query string. Every choice is limited to
+    the organisations the admin administers."""
+
+    date_from = forms.DateField(
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "nhsuk-input"}),
+        error_messages=_DATE_ERRORS,
+    )
+    date_to = forms.DateField(
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "nhsuk-input"}),
+        error_messages=_DATE_ERRORS,
+    )
+    action = forms.ChoiceField(
+        label="What happened",
+        required=False,
+        choices=[("", "Anything"), *AuditEvent.Action.choices],
+        widget=forms.Select(attrs=_SELECT),
+    )
+    actor = _PersonChoiceField(
+        User.objects.none(),
+        label="Who did it",
+        required=False,
+        empty_label="Anyone",
+        widget=forms.Select(attrs=_SELECT),
+    )
+    trainee = _PersonChoiceField(
+        User.objects.none(),
+        label="Trainee",
+        required=False,
+        empty_label="Any trainee",
+        widget=forms.Select(attrs=_SELECT),
+    )
+    draft = forms.IntegerField(
+        label="Draft number",
+        required=False,
+        min_value=1,
+        widget=forms.NumberInput(attrs={"class": "nhsuk-input nhsuk-input--width-10"}),
+        error_messages={
+            "invalid": "Enter a draft number, like 42.",
+            "min_value": "Draft numbers start at 1.",
+        },
+    )
+    account = forms.ModelChoiceField(
+        WorkplaceAccount.objects.none(),
+        label="Account",
+        required=False,
+        empty_label="Any account",
+        widget=forms.Select(attrs=_SELECT),
+    )
+
+    def __init__(self, data: object, *, organisation_ids: Sequence[int]) -> None:
+        super().__init__(data)  # type: ignore[arg-type]
+        members = User.objects.filter(memberships__organisation_id__in=organisation_ids)
+        trainees = User.objects.filter(
+            memberships__organisation_id__in=organisation_ids,
+            memberships__role=Membership.Role.TRAINEE,
+        )
+        choices = {
+            "actor": members.order_by("first_name", "username", "pk").distinct(),
+            "trainee": trainees.order_by("first_name", "username", "pk").distinct(),
+            "account": WorkplaceAccount.objects.filter(organisation_id__in=organisation_ids),
+        }
+        for name, queryset in choices.items():
+            self.fields[name].queryset = queryset  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The 'to' date must be the same as or after the 'from' date.")
+        return data
+
+    @property
+    def filters(self) -> dict[str, object]:
+        """The filters that are valid: a bad one is reported and left out, not fatal."""
+        self.is_valid()
+        return {name: self.cleaned_data.get(name) for name in self.fields}

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -293,9 +295,30 @@ class PublishingStop(models.Model):
         return f"Publishing stopped for {scope}"
 
 
+class AuditLogIsAppendOnly(Exception):
+    """Raised by any attempt to change or remove an audit event through the model."""
+
+
+_APPEND_ONLY = "The audit log is append-only: its events are never changed or deleted."
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise AuditLogIsAppendOnly(_APPEND_ONLY)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly(_APPEND_ONLY)
+
+
 class AuditEvent(models.Model):
     """Append-only record of actions that matter afterwards: who, when, what, on which
-    revision. Written only by services; never changed or deleted."""
+    revision. Written only by services; never changed or deleted.
+
+    The default manager refuses update() and delete(), and so does the instance for an
+    existing row. Deleting the whole organisation still removes its log, and deleting a
+    draft or account clears the link to it (Django's cascade uses the base manager): the
+    event itself stays.
+    """
 
     class Action(models.TextChoices):
         PUBLISHING_STOPPED = "publishing_stopped", "Publishing stopped"
@@ -341,11 +364,21 @@ class AuditEvent(models.Model):
     detail = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly(_APPEND_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly(_APPEND_ONLY)
 
 
 class CheckOverride(models.Model):

@@ -6,10 +6,15 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from coaching.models import Notification, Publication, PublishingStop
+from coaching.models import AuditEvent, Notification, Publication, PublishingStop
 from sandbox.checks import CHECKS
 from sandbox.models import Cohort, Draft, DraftRevision, Membership, WorkplaceAccount
-from sandbox.selectors import check_context, findings_for_posts, reviewer_organisation_ids
+from sandbox.selectors import (
+    admin_organisation_ids,
+    check_context,
+    findings_for_posts,
+    reviewer_organisation_ids,
+)
 
 STUCK_WARNING_AFTER = dt.timedelta(minutes=1)
 
@@ -182,3 +187,41 @@ def cohorts_of(organisation_id: int) -> QuerySet[Cohort]:
     return Cohort.objects.filter(organisation_id=organisation_id).annotate(
         trainee_count=Count("memberships", filter=Q(memberships__role=Membership.Role.TRAINEE))
     )
+
+
+def audit_log_for(
+    user: User,
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    action: str | None = None,
+    actor: User | None = None,
+    trainee: User | None = None,
+    draft: int | None = None,
+    account: WorkplaceAccount | None = None,
+) -> QuerySet[AuditEvent]:
+    """The audit events of the organisations the user administers (none for anyone else),
+    newest first, narrowed by whichever filters are given. Dates are whole local days."""
+    events = AuditEvent.objects.filter(organisation_id__in=admin_organisation_ids(user))
+    if date_from:
+        events = events.filter(created_at__gte=_start_of(date_from))
+    if date_to:
+        events = events.filter(created_at__lt=_start_of(date_to + dt.timedelta(days=1)))
+    if action:
+        events = events.filter(action=action)
+    if actor:
+        events = events.filter(actor=actor)
+    if trainee:
+        # Mode changes name the trainee and no draft; everything else is on their draft.
+        events = events.filter(Q(trainee=trainee) | Q(draft__author=trainee))
+    if draft:
+        events = events.filter(draft_id=draft)
+    if account:
+        events = events.filter(account=account)
+    return events.select_related(
+        "actor", "account", "draft__author", "revision", "organisation"
+    ).order_by("-created_at", "-pk")
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

@@ -179,6 +179,11 @@ def draft_submit(*, draft: Draft, by: User) -> Draft:
             claimed_by=None,
             claimed_at=None,
         )
+        # Set once: the trainee's record measures time to approval from the first try.
+        if Draft.objects.filter(pk=draft.pk, first_submitted_at__isnull=True).update(
+            first_submitted_at=draft.submitted_at
+        ):
+            draft.first_submitted_at = draft.submitted_at
         # Sandbox-only replies never publish, so there is nothing to pass: a coach reads them.
         if not draft.is_sandbox_only:
             _spot_check(draft, revision)

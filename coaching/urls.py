@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from coaching import notification_views, views
+from coaching import notification_views, record_views, views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
@@ -63,4 +63,20 @@ urlpatterns = [
         notification_views.notification_preferences,
         name="notification_preferences",
     ),
+    # The trainee's record, the cohort overview and the audit log.
+    path("portfolio/", record_views.own_portfolio, name="portfolio"),
+    path("portfolio/export.<kind>", record_views.own_portfolio_export, name="portfolio_export"),
+    path(
+        "trainees/<int:user_id>/portfolio/",
+        record_views.trainee_portfolio,
+        name="trainee_portfolio",
+    ),
+    path(
+        "trainees/<int:user_id>/portfolio/export.<kind>",
+        record_views.trainee_portfolio_export,
+        name="trainee_portfolio_export",
+    ),
+    path("cohorts/", record_views.cohorts, name="cohorts"),
+    path("audit-log/", record_views.audit_log, name="audit_log"),
+    path("audit-log/export.csv", record_views.audit_log_export, name="audit_log_export"),
 ]

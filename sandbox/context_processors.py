@@ -16,6 +16,7 @@ def roles(request: HttpRequest) -> dict[str, object]:
         "is_reviewer": bool(user_roles & set(REVIEWER_ROLES)),
         "is_admin": "admin" in user_roles,
         "is_member": bool(user_roles),
+        "is_trainee": "trainee" in user_roles,
         # Everyone in the organisation sees an emergency stop, trainees included.
         "standing_stops": list(standing_stops_for(user)),
         # Lazy: counted only when a template shows it (the header), so htmx fragments

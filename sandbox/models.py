@@ -242,6 +242,9 @@ class Draft(models.Model):
         "TimelineItem", on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # ``submitted_at`` moves on each resubmission (the queue orders by it); this one is set
+    # once, so the trainee's record can measure time to approval from the first try.
+    first_submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

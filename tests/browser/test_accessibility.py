@@ -77,6 +77,16 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
         author=trainee, account=account, text="It is not.", in_reply_to=run.items.get()
     )
     coaching.draft_submit(draft=response, by=trainee)
+    # A record with a scored review, so the portfolio draws its chart and tables.
+    sent_back = services.draft_create(author=trainee, account=account, text="Clinic open")
+    coaching.draft_submit(draft=sent_back, by=trainee)
+    coaching.review_request_changes(
+        draft=sent_back,
+        by=coach,
+        note="Say when.",
+        scores={"safe": 3, "person_centred": 2, "effective": 3},
+        tags=["tone"],
+    )
 
     pages = {
         trainee: [
@@ -88,6 +98,7 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
             reverse("notification_preferences"),
             reverse("timeline_item", args=[run.items.get().pk]),
             reverse("draft_detail", args=[response.pk]),
+            reverse("portfolio"),
         ],
         coach: [
             reverse("queue"),
@@ -99,8 +110,10 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
             reverse("notification_preferences"),
             reverse("scenario_debrief", args=[run.pk]),
             reverse("review", args=[response.pk]),
+            reverse("trainee_portfolio", args=[trainee.pk]),
+            reverse("cohorts"),
         ],
-        admin: [reverse("accounts")],
+        admin: [reverse("accounts"), reverse("audit_log")],
     }
     problems = {}
     login = new_page(bypass_csp=True)
