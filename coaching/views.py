@@ -90,7 +90,7 @@ def _review_context(
         "claim": selectors.claim_of(draft, request.user),
         "post_findings": zip(
             revision.posts,
-            sandbox_selectors.findings_for_posts(revision.posts, context),
+            sandbox_selectors.findings_for_posts(revision.posts, context, images=revision.images),
             strict=True,
         ),
         "blocked": selectors.blocking_codes(revision),

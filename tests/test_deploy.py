@@ -62,7 +62,7 @@ def test_a_bad_boolean_fails_loudly():
 def test_seed_demo_is_idempotent_and_prints_the_logins(db, django_db_blocker):
     from django.core.management import call_command
 
-    from sandbox.models import Membership, Organisation, Scenario, WorkplaceAccount
+    from sandbox.models import Cohort, Membership, Organisation, Scenario, WorkplaceAccount
 
     out = []
     for _ in range(2):
@@ -75,6 +75,9 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(db, django_db_blocker):
     assert WorkplaceAccount.objects.get(handle="NHSDemoBoard").access_token
     assert Membership.objects.count() == 3
     assert Scenario.objects.count() == 3  # the examples, once
+    trainee = Membership.objects.get(user__username="trainee")
+    assert trainee.coach.username == "coach"
+    assert trainee.cohort == Cohort.objects.get()
     for login in ("admin", "coach", "trainee"):
         assert f"  {login}" in out[1]
 

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from sandbox import audience
-from sandbox.models import Membership, Organisation, Scenario, WorkplaceAccount
+from sandbox.models import Cohort, Membership, Organisation, Scenario, WorkplaceAccount
 
 DEMO_USERS = [
     # username, full name, role, password
@@ -36,8 +36,13 @@ class Command(BaseCommand):
                 "production without --force."
             )
         with transaction.atomic():
+            # Earned autonomy is on, so the demo can show a trainee earning spot-checks.
             organisation, _ = Organisation.objects.update_or_create(
-                slug="nhs-demo-board", defaults={"name": "NHS Demo Board"}
+                slug="nhs-demo-board",
+                defaults={"name": "NHS Demo Board", "autonomy_streak": 5},
+            )
+            cohort, _ = Cohort.objects.get_or_create(
+                organisation=organisation, name="Winter 2026 intake"
             )
             account, created = WorkplaceAccount.objects.get_or_create(
                 platform=WorkplaceAccount.Platform.X,
@@ -50,6 +55,7 @@ class Command(BaseCommand):
                 account.status_detail = ""
                 account.save()
             User = get_user_model()
+            users = {}
             for username, first, last, role, password in DEMO_USERS:
                 user, _ = User.objects.get_or_create(username=username)
                 user.first_name, user.last_name = first, last
@@ -60,6 +66,11 @@ class Command(BaseCommand):
                 Membership.objects.update_or_create(
                     user=user, organisation=organisation, defaults={"role": role}
                 )
+                users[username] = user
+            # The trainee has a named coach and a cohort, as a real trainee would.
+            Membership.objects.filter(user=users["trainee"], organisation=organisation).update(
+                coach=users["coach"], cohort=cohort
+            )
             # The example exercises, ready for the coach to start for the trainee.
             for example in audience.SCENARIOS:
                 Scenario.objects.get_or_create(
