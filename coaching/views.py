@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -74,7 +75,11 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
         ),
     }
     template = "coaching/queue.html#queue-rows" if request.htmx else "coaching/queue.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    # One URL serves the page and its rows: without this, the Back button can show the
+    # browser's cached rows fragment, bare, in place of the page.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 def _review_context(draft: Draft, form: ReviewForm | None = None) -> dict[str, object]:

@@ -48,6 +48,14 @@
     return rows().filter(function (row) { return row.dataset.draftId === selectedId; })[0] || null;
   }
 
+  // The row holding focus is the selected one, however focus got there (Tab, a click,
+  // a page restored by the Back button, which fires no focus events).
+  function followFocus() {
+    var active = document.activeElement;
+    var row = active && active.closest && active.closest("[data-queue-row]");
+    if (row && row.dataset.draftId !== selectedId) select(row, { focus: false });
+  }
+
   function move(step) {
     var all = rows();
     if (!all.length) { announce("Nothing is waiting in this view."); return; }
@@ -74,6 +82,7 @@
     if (!document.querySelector("[data-queue]")) return;
     if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
     if (typing(event.target)) return;
+    followFocus();
     if (event.key === "j" || event.key === "k") {
       event.preventDefault();
       move(event.key === "j" ? 1 : -1);
@@ -84,10 +93,7 @@
   });
 
   // A click or tab onto a row's link selects that row too, so j/k carry on from there.
-  document.addEventListener("focusin", function (event) {
-    var row = event.target.closest && event.target.closest("[data-queue-row]");
-    if (row && row.dataset.draftId !== selectedId) select(row, { focus: false });
-  });
+  document.addEventListener("focusin", followFocus);
 
   // After a refresh: the same draft stays selected (and focused, if focus was in the list).
   // If it has gone (another coach decided it), the row now in its place is selected.

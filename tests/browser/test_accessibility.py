@@ -57,12 +57,14 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
         ],
         coach: [
             reverse("queue"),
+            reverse("queue") + "?scope=all&age=overdue&trainee=0",  # filters, with an error
+            reverse("availability"),
             reverse("review", args=[other.pk]),
             reverse("replay", args=[draft.pk]),
             reverse("publishing"),
             reverse("scenarios"),
         ],
-        admin: [reverse("accounts")],
+        admin: [reverse("accounts"), reverse("unassigned_trainees")],
     }
     problems = {}
     login = new_page(bypass_csp=True)

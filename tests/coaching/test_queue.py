@@ -166,6 +166,7 @@ def test_the_htmx_refresh_keeps_the_filters(client, trainee, coach, account):
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="queue-rows"')
     assert 'hx-get="/queue/?age=1h"' in body
+    assert "HX-Request" in response["Vary"]  # so Back never shows the cached fragment
     assert "<html" not in body
 
 
