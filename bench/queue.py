@@ -259,6 +259,8 @@ def measure(pages: dict[str, tuple[Any, str, dict[str, str]]], requests: int) ->
             "bytes": len(get().content),
             "queries": queries["count"],
             "db_ms": queries["db_ms"],
+            # What grows with the data, if anything: the slowest queries, as sent.
+            "slowest_queries": sorted(queries["queries"], key=lambda q: -q["ms"])[:3],
         }
     return result
 

@@ -10,10 +10,10 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.utils import timezone
@@ -241,20 +241,19 @@ class Queue:
     absences: list[Absence] = field(default_factory=list)
 
 
-def _trainee_membership() -> QuerySet[Membership]:
-    return Membership.objects.filter(
-        user_id=OuterRef("author_id"), organisation_id=OuterRef("account__organisation_id")
-    )
-
-
 def _with_routing_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
     """The author's named coach and cohort in the draft's organisation, and when the
-    review target falls due, as columns of the one query."""
-    membership = _trainee_membership()
+    review target falls due, as columns of the one query (a join, not a subquery per
+    row: the queue can hold thousands)."""
     target = F("account__organisation__review_target_hours") * Value(dt.timedelta(hours=1))
     return drafts.annotate(
-        named_coach_id=Subquery(membership.values("coach_id")[:1]),
-        cohort_name=Subquery(membership.values("cohort__name")[:1]),
+        trainee=FilteredRelation(
+            "author__memberships",
+            condition=Q(author__memberships__organisation_id=F("account__organisation_id")),
+        ),
+        named_coach_id=F("trainee__coach_id"),
+        trainee_cohort_id=F("trainee__cohort_id"),
+        cohort_name=F("trainee__cohort__name"),
         due_at=ExpressionWrapper(F("submitted_at") + target, output_field=DateTimeField()),
     )
 
@@ -277,7 +276,7 @@ def queue_page(
     if filters.trainee_id:
         drafts = drafts.filter(author_id=filters.trainee_id)
     if filters.cohort_id:
-        drafts = drafts.filter(Exists(_trainee_membership().filter(cohort_id=filters.cohort_id)))
+        drafts = drafts.filter(Q(trainee_cohort_id=filters.cohort_id))
     if filters.account_id:
         drafts = drafts.filter(account_id=filters.account_id)
     if filters.age == OVERDUE:
