@@ -1,15 +1,29 @@
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.utils import timezone
 
 from coaching.models import AuditEvent, Notification, Publication, PublishingStop
 from sandbox.checks import CHECKS
 from sandbox.models import Cohort, Draft, DraftRevision, Membership, WorkplaceAccount
 from sandbox.selectors import (
+    REVIEWER_ROLES,
     admin_organisation_ids,
     check_context,
     findings_for_posts,
@@ -71,45 +85,121 @@ def is_away(membership: Membership, on: dt.date) -> bool:
     )
 
 
+def _name(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+@dataclass(frozen=True)
+class Route:
+    """Whose queue a trainee's submissions are in, and why, in words for the queue."""
+
+    coaches: list[User]
+    reason: str
+    cover: User | None = None  # set while a cover coach stands in for the named coach
+
+
+@dataclass(frozen=True)
+class Absence:
+    """A coach who is away today, for the queue's "who is covering" line."""
+
+    coach: User
+    until: dt.date | None
+    cover: User | None  # None: their trainees go to the coach pool
+
+
+class CoachDirectory:
+    """The coaches and admins of some organisations, loaded in one query, and the routing
+    rule over them. Built once per request, so a page routes any number of drafts
+    without a query per row; responsible_coaches uses it for a single trainee."""
+
+    def __init__(self, organisation_ids: Sequence[int], *, on: dt.date | None = None) -> None:
+        self.on = on or timezone.localdate()
+        self.by_organisation: dict[int, dict[int, Membership]] = {
+            organisation_id: {} for organisation_id in organisation_ids
+        }
+        for membership in Membership.objects.filter(
+            organisation_id__in=organisation_ids, role__in=REVIEWER_ROLES
+        ).select_related("user", "cover_coach"):
+            self.by_organisation[membership.organisation_id][membership.user_id] = membership
+
+    def coach_ids(self, organisation_id: int) -> list[int]:
+        return sorted(self.by_organisation[organisation_id])
+
+    def route(
+        self, organisation_id: int, named_coach_id: int | None, *, trainee_id: int | None = None
+    ) -> Route:
+        """The trainee's named coach; while that coach is away, their named cover coach;
+        when there is neither (or the cover is away too), the organisation's coach pool:
+        every coach who is not away. Any coach of the organisation may still review any
+        draft; this decides whose queue it is in and who is told."""
+        coaches = self.by_organisation[organisation_id]
+        named = coaches.get(named_coach_id) if named_coach_id else None
+        if named is not None and not is_away(named, self.on):
+            return Route([named.user], _name(named.user))
+        if named is not None and named.cover_coach_id in coaches:
+            cover = coaches[named.cover_coach_id]
+            if not is_away(cover, self.on):
+                return Route(
+                    [cover.user],
+                    f"{_name(cover.user)}, covering for {_name(named.user)}",
+                    cover=cover.user,
+                )
+        pool = [
+            membership.user
+            for membership in coaches.values()
+            if membership.role == Membership.Role.COACH
+            and not is_away(membership, self.on)
+            and membership.user_id != trainee_id
+        ]
+        reason = "Coach pool"
+        if named is not None:
+            reason = f"Coach pool, while {_name(named.user)} is away"
+        return Route(sorted(pool, key=lambda user: user.pk), reason)
+
+    def routed_to(self, user: User) -> Q:
+        """Drafts (annotated with ``named_coach_id``, see queue_for) whose route today
+        includes ``user``: their own trainees, those they cover for, and the pool's."""
+        mine = Q(pk__in=[])
+        for organisation_id, coaches in self.by_organisation.items():
+            named = [
+                coach_id
+                for coach_id in coaches
+                if user in self.route(organisation_id, coach_id).coaches
+            ]
+            here = Q(account__organisation_id=organisation_id)
+            mine |= here & Q(named_coach_id__in=named)
+            if user in self.route(organisation_id, None).coaches:
+                # No named coach, or one who is no longer a coach here: the pool's.
+                mine |= here & (
+                    Q(named_coach_id__isnull=True) | ~Q(named_coach_id__in=list(coaches))
+                )
+        return mine
+
+    def absences(self) -> list[Absence]:
+        """Coaches away today, with who has their trainees (None: the coach pool)."""
+        return [
+            Absence(
+                membership.user, membership.away_until, self.route(organisation_id, coach_id).cover
+            )
+            for organisation_id, coaches in self.by_organisation.items()
+            for coach_id, membership in coaches.items()
+            if is_away(membership, self.on)
+        ]
+
+
 def responsible_coaches(
     *, trainee_id: int, organisation_id: int, on: dt.date | None = None
 ) -> tuple[list[User], str]:
-    """Who a trainee's submissions go to today, and why, in words for the queue.
-
-    The trainee's named coach; while that coach is away, their named cover coach; when
-    there is neither (or the cover is away too), the organisation's coach pool: every
-    coach who is not away. Any coach of the organisation may still review any draft;
-    this decides whose queue it is in and who is told.
-    """
-    on = on or timezone.localdate()
-    coaches = {
-        membership.user_id: membership
-        for membership in Membership.objects.filter(
-            organisation_id=organisation_id, role__in=(Membership.Role.COACH, Membership.Role.ADMIN)
-        ).select_related("user")
-    }
-    trainee = Membership.objects.filter(user_id=trainee_id, organisation_id=organisation_id).first()
-    named = coaches.get(trainee.coach_id) if trainee and trainee.coach_id else None
-    if named is not None and not is_away(named, on):
-        return [named.user], f"{named.user.get_full_name() or named.user.username}"
-    if named is not None and named.cover_coach_id in coaches:
-        cover = coaches[named.cover_coach_id]
-        if not is_away(cover, on):
-            return [cover.user], (
-                f"{cover.user.get_full_name() or cover.user.username}, covering for "
-                f"{named.user.get_full_name() or named.user.username}"
-            )
-    pool = [
-        membership.user
-        for membership in coaches.values()
-        if membership.role == Membership.Role.COACH
-        and not is_away(membership, on)
-        and membership.user_id != trainee_id
-    ]
-    reason = "Coach pool"
-    if named is not None:
-        reason = f"Coach pool, while {named.user.get_full_name() or named.user.username} is away"
-    return sorted(pool, key=lambda user: user.pk), reason
+    """Who a trainee's submissions go to today, and why (CoachDirectory.route)."""
+    named_coach_id = (
+        Membership.objects.filter(user_id=trainee_id, organisation_id=organisation_id)
+        .values_list("coach_id", flat=True)
+        .first()
+    )
+    route = CoachDirectory([organisation_id], on=on).route(
+        organisation_id, named_coach_id, trainee_id=trainee_id
+    )
+    return route.coaches, route.reason
 
 
 def publications_for(user: User, *, limit: int = 50) -> QuerySet[Publication]:
@@ -146,6 +236,160 @@ def accounts_for_reviewer(user: User) -> QuerySet[WorkplaceAccount]:
     return WorkplaceAccount.objects.filter(
         organisation_id__in=reviewer_organisation_ids(user)
     ).select_related("organisation")
+
+
+# The queue page: filters, routing and the review target, in a fixed number of queries ----------
+
+QUEUE_PAGE_SIZE = 50
+# Waiting at least this long; "overdue" is past the organisation's own review target.
+AGE_FILTERS = {"1h": dt.timedelta(hours=1), "4h": dt.timedelta(hours=4)}
+OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    scope: str = "mine"  # "mine": routed to me today; "all": everything in my organisations
+    trainee_id: int | None = None
+    cohort_id: int | None = None
+    account_id: int | None = None
+    age: str = ""  # "", a key of AGE_FILTERS, or OVERDUE
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    draft: Draft
+    route: Route
+    overdue: bool
+
+
+@dataclass
+class Queue:
+    filters: QueueFilters
+    page: Page[Draft]  # where the rows are in the whole list, for the page links
+    rows: list[QueueRow]
+    waiting: int  # in the chosen scope, before the other filters
+    overdue: int  # of those, waiting past their organisation's review target
+    absences: list[Absence] = field(default_factory=list)
+
+
+def _with_routing_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
+    """The author's named coach and cohort in the draft's organisation, and when the
+    review target falls due, as columns of the one query (a join, not a subquery per
+    row: the queue can hold thousands)."""
+    target = F("account__organisation__review_target_hours") * Value(dt.timedelta(hours=1))
+    return drafts.annotate(
+        trainee=FilteredRelation(
+            "author__memberships",
+            condition=Q(author__memberships__organisation_id=F("account__organisation_id")),
+        ),
+        named_coach_id=F("trainee__coach_id"),
+        trainee_cohort_id=F("trainee__cohort_id"),
+        cohort_name=F("trainee__cohort__name"),
+        due_at=ExpressionWrapper(F("submitted_at") + target, output_field=DateTimeField()),
+    )
+
+
+def default_queue_scope(user: User) -> str:
+    """Coaches start on the items routed to them; admins, who are in no pool, on all."""
+    is_coach = Membership.objects.filter(user=user, role=Membership.Role.COACH).exists()
+    return "mine" if is_coach else "all"
+
+
+def queue_page(
+    user: User, filters: QueueFilters, *, page_number: int | str = 1, now: dt.datetime | None = None
+) -> Queue:
+    now = now or timezone.now()
+    directory = CoachDirectory(reviewer_organisation_ids(user), on=timezone.localdate(now))
+    drafts = _with_routing_data(queue_for(user))
+    if filters.scope == "mine":
+        drafts = drafts.filter(directory.routed_to(user))
+    counts = drafts.aggregate(waiting=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    if filters.trainee_id:
+        drafts = drafts.filter(author_id=filters.trainee_id)
+    if filters.cohort_id:
+        drafts = drafts.filter(Q(trainee_cohort_id=filters.cohort_id))
+    if filters.account_id:
+        drafts = drafts.filter(account_id=filters.account_id)
+    if filters.age == OVERDUE:
+        drafts = drafts.filter(Q(due_at__lt=now))
+    elif filters.age in AGE_FILTERS:
+        drafts = drafts.filter(submitted_at__lte=now - AGE_FILTERS[filters.age])
+    page = Paginator(drafts, QUEUE_PAGE_SIZE).get_page(page_number)
+    rows = [
+        QueueRow(
+            draft=draft,
+            route=directory.route(
+                draft.account.organisation_id,
+                draft.named_coach_id,
+                trainee_id=draft.author_id,
+            ),
+            overdue=draft.due_at < now,
+        )
+        for draft in page.object_list
+    ]
+    return Queue(
+        filters=filters,
+        page=page,
+        rows=rows,
+        waiting=counts["waiting"],
+        overdue=counts["overdue"],
+        absences=directory.absences(),
+    )
+
+
+@dataclass(frozen=True)
+class QueueChoices:
+    """What the queue's filters offer: only the reviewer's own organisations'."""
+
+    trainees: list[User]
+    cohorts: list[Cohort]
+    accounts: list[WorkplaceAccount]
+
+
+def queue_choices(user: User) -> QueueChoices:
+    organisation_ids = reviewer_organisation_ids(user)
+    return QueueChoices(
+        trainees=list(
+            User.objects.filter(
+                memberships__organisation_id__in=organisation_ids,
+                memberships__role=Membership.Role.TRAINEE,
+            )
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        ),
+        cohorts=list(Cohort.objects.filter(organisation_id__in=organisation_ids)),
+        accounts=list(accounts_for_reviewer(user)),
+    )
+
+
+# Cover and assignment ---------------------------------------------------------------------------
+
+
+def unassigned_trainees(organisation_ids: Sequence[int]) -> QuerySet[Membership]:
+    """Trainees with no named coach, or whose named coach is no longer a coach or admin
+    there: their posts go to the coach pool (CoachDirectory.route)."""
+    coach_here = Membership.objects.filter(
+        organisation_id=OuterRef("organisation_id"),
+        user_id=OuterRef("coach_id"),
+        role__in=REVIEWER_ROLES,
+    )
+    return (
+        Membership.objects.filter(
+            organisation_id__in=organisation_ids, role=Membership.Role.TRAINEE
+        )
+        .filter(Q(coach__isnull=True) | ~Exists(coach_here))
+        .select_related("user", "organisation", "cohort", "coach")
+        .order_by("organisation__name", "user__first_name", "user__username")
+    )
+
+
+def coach_memberships(organisation_ids: Sequence[int]) -> QuerySet[Membership]:
+    """Coaches and admins of these organisations: who may be named coach or cover."""
+    return (
+        Membership.objects.filter(organisation_id__in=organisation_ids, role__in=REVIEWER_ROLES)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    )
 
 
 def blocking_codes(revision: DraftRevision) -> list[str]:

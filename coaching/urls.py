@@ -4,6 +4,9 @@ from coaching import notification_views, record_views, views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
+    path("availability/", views.availability, name="availability"),
+    path("trainees/unassigned/", views.unassigned_trainees, name="unassigned_trainees"),
+    path("trainees/unassigned/<int:pk>/assign/", views.trainee_assign, name="trainee_assign"),
     path("review/<int:pk>/", views.review, name="review"),
     path("review/<int:pk>/claim/", views.review_claim, name="review_claim"),
     path("review/<int:pk>/claim/renew/", views.review_claim_renew, name="review_claim_renew"),

@@ -15,6 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coaching import selectors, services
 from coaching.forms import (
+    AssignForm,
+    AvailabilityForm,
+    QueueFilterForm,
     ReasonForm,
     ReviewForm,
     ScenarioForm,
@@ -61,9 +64,18 @@ def _get_draft_for_coach(request: AuthenticatedRequest, pk: int) -> Draft:
 @require_GET
 @login_required
 def queue(request: AuthenticatedRequest) -> HttpResponse:
+    """The approval queue, filtered (GET, so a filtered queue can be bookmarked). htmx
+    polls the rows with the same filters, and refreshes them on queueChanged."""
     if not sandbox_selectors.reviewer_organisation_ids(request.user):
         raise PermissionDenied("The approval queue is for coaches.")
-    context = {"drafts": selectors.queue_for(request.user)}
+    form = QueueFilterForm(request.GET, choices=selectors.queue_choices(request.user))
+    filters = form.filters(default_scope=selectors.default_queue_scope(request.user))
+    context = {
+        "form": form,
+        "queue": selectors.queue_page(
+            request.user, filters, page_number=request.GET.get("page", 1)
+        ),
+    }
     template = "coaching/queue.html#queue-rows" if request.htmx else "coaching/queue.html"
     return render(request, template, context)
 
@@ -128,7 +140,16 @@ def review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "coaching/review.html#publication",
             {"draft": sandbox_selectors.draft_for_display(draft.pk)},
         )
-    return render(request, "coaching/review.html", _review_context(request, draft))
+    # The queue's a/r shortcuts open the review with a decision chosen (?decision=).
+    chosen = request.GET.get("decision")
+    initial: dict[str, object] = {"revision": draft.current_revision_id}
+    if chosen in Review.Decision.values:
+        initial["decision"] = chosen
+    return render(
+        request,
+        "coaching/review.html",
+        _review_context(request, draft, ReviewForm(initial=initial)),
+    )
 
 
 def _claim_banner(request: AuthenticatedRequest, draft: Draft, problem: str = "") -> HttpResponse:
@@ -738,3 +759,120 @@ def replay(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "reactions": [r for r in plan.reactions if r.at_seconds <= seconds],
     }
     return render(request, "coaching/replay.html", context_data)
+
+
+# Cover: a coach's availability, and the trainees no coach is named for ----------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def availability(request: AuthenticatedRequest) -> HttpResponse:
+    """When the coach is away and who covers, for one of their organisations at a time."""
+    organisation_ids = sandbox_selectors.reviewer_organisation_ids(request.user)
+    if not organisation_ids:
+        raise PermissionDenied("Setting when you are away is for coaches.")
+    raw = request.POST.get("organisation") or request.GET.get("organisation")
+    organisation_id = int(raw) if raw and raw.isdigit() else organisation_ids[0]
+    if organisation_id not in organisation_ids:
+        raise Http404("No such organisation.")
+    coaches = selectors.coach_memberships([organisation_id])
+    membership = next(m for m in coaches if m.user_id == request.user.pk)
+    others = [m.user for m in coaches if m.user_id != request.user.pk]
+    form = AvailabilityForm(
+        request.POST or None,
+        coaches=others,
+        initial={
+            "away_from": membership.away_from,
+            "away_until": membership.away_until,
+            "cover_coach": membership.cover_coach_id,
+        },
+    )
+    status = 200
+    if request.method == "POST":
+        if "back" in request.POST:
+            form = AvailabilityForm({}, coaches=others)
+        if form.is_valid():
+            try:
+                sandbox_services.coach_availability_set(
+                    by=request.user,
+                    organisation_id=organisation_id,
+                    away_from=form.cleaned_data["away_from"],
+                    away_until=form.cleaned_data["away_until"],
+                    cover_coach_id=form.cleaned_data["cover_coach"],
+                )
+            except InvalidInput as error:
+                form.add_domain_error(error)
+            except DomainError as error:
+                return refused(request, error, back_to=reverse("availability"))
+            else:
+                messages.success(request, _availability_message(form.cleaned_data))
+                return redirect(f"{reverse('availability')}?organisation={organisation_id}")
+        status = 422
+    context = {
+        "form": form,
+        "membership": membership,
+        "organisations": Organisation.objects.filter(pk__in=organisation_ids),
+        "organisation_id": organisation_id,
+    }
+    return render(request, "coaching/availability.html", context, status=status)
+
+
+def _availability_message(data: dict[str, object]) -> str:
+    if data["away_from"] is None:
+        return "Saved: you are not marked as away. Your trainees' posts come to you."
+    who = "your cover coach" if data["cover_coach"] else "the coach pool"
+    return f"Saved. While you are away, your trainees' posts go to {who}."
+
+
+@require_GET
+@login_required
+def unassigned_trainees(request: AuthenticatedRequest) -> HttpResponse:
+    admin_of = sandbox_selectors.admin_organisation_ids(request.user)
+    if not admin_of:
+        raise PermissionDenied("The list of unassigned trainees is for admins.")
+    coaches: dict[int, list[User]] = {}
+    for membership in selectors.coach_memberships(admin_of):
+        coaches.setdefault(membership.organisation_id, []).append(membership.user)
+    cohorts: dict[int, list[Cohort]] = {}
+    for cohort in Cohort.objects.filter(organisation_id__in=admin_of):
+        cohorts.setdefault(cohort.organisation_id, []).append(cohort)
+    rows = [
+        (
+            trainee,
+            coaches.get(trainee.organisation_id, []),
+            cohorts.get(trainee.organisation_id, []),
+        )
+        for trainee in selectors.unassigned_trainees(admin_of)
+    ]
+    return render(request, "coaching/unassigned.html", {"rows": rows})
+
+
+@require_POST
+@login_required
+def trainee_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    admin_of = sandbox_selectors.admin_organisation_ids(request.user)
+    if not admin_of:
+        raise PermissionDenied("Assigning coaches is for admins.")
+    membership = get_object_or_404(
+        Membership.objects.select_related("user", "organisation"),
+        pk=pk,
+        organisation_id__in=admin_of,
+    )
+    back = reverse("unassigned_trainees")
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(back)
+    try:
+        sandbox_services.trainee_assign(
+            by=request.user,
+            membership=membership,
+            coach_id=form.cleaned_data["coach"],
+            cohort_id=form.cleaned_data["cohort"],
+        )
+    except DomainError as error:
+        return refused(request, error, back_to=back)
+    trainee = membership.user.get_full_name() or membership.user.username
+    coach = membership.coach.get_full_name() or membership.coach.username  # type: ignore[union-attr]
+    messages.success(request, f"{trainee}'s posts now go to {coach}.")
+    return redirect(back)

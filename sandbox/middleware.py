@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 # Strict: scripts and styles only from our own origin, nothing inline, no eval.
 # htmx is configured (base.html meta tag) not to inject its indicator <style>.
@@ -27,4 +28,17 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+
+class VaryOnHtmxMiddleware:
+    """One URL serves a page and its htmx fragment, so every answer varies on HX-Request:
+    otherwise the Back button can show the browser's cached fragment, bare, as the page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        patch_vary_headers(response, ("HX-Request",))
         return response

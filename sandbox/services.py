@@ -503,3 +503,103 @@ def _start_run(
         if not is_reply:
             last_post = item
     return run
+
+
+# Cover and assignment ----------------------------------------------------------------------
+
+
+def _coach_membership(user: User, organisation_id: int) -> Membership | None:
+    return Membership.objects.filter(
+        user=user, organisation_id=organisation_id, role__in=REVIEWER_ROLES
+    ).first()
+
+
+def _name(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def coach_availability_set(
+    *,
+    by: User,
+    organisation_id: int,
+    away_from: dt.date | None,
+    away_until: dt.date | None,
+    cover_coach_id: int | None,
+) -> Membership:
+    """A coach marks themselves away (or back, with no dates). While away, their trainees'
+    posts go to the cover coach, or to the coach pool (coaching.selectors.CoachDirectory)."""
+    membership = _coach_membership(by, organisation_id)
+    if membership is None:
+        raise NotAllowed("Only coaches and admins can set when they are away.")
+    if away_from is None and away_until is not None:
+        raise InvalidInput(
+            "Enter the first day you are away, as well as the last.", field="away_from"
+        )
+    if away_from is not None and away_until is not None and away_until < away_from:
+        raise InvalidInput(
+            "The last day away must be the same as or after the first day away.",
+            field="away_until",
+        )
+    if away_until is not None and away_until < timezone.localdate():
+        raise InvalidInput(
+            "The last day away has already passed. Enter a date from today on, or clear "
+            "both dates if you are back.",
+            field="away_until",
+        )
+    cover = None
+    if away_from is not None and cover_coach_id is not None:
+        if cover_coach_id == by.pk:
+            raise InvalidInput(
+                "Choose another coach to cover for you, not yourself.", field="cover_coach"
+            )
+        cover_membership = (
+            Membership.objects.filter(
+                user_id=cover_coach_id, organisation_id=organisation_id, role__in=REVIEWER_ROLES
+            )
+            .select_related("user")
+            .first()
+        )
+        if cover_membership is None:
+            raise InvalidInput(
+                "Choose a coach of your organisation to cover for you.", field="cover_coach"
+            )
+        cover = cover_membership.user
+    membership.away_from, membership.away_until = away_from, away_until
+    membership.cover_coach = cover
+    membership.save(update_fields=["away_from", "away_until", "cover_coach"])
+    return membership
+
+
+def trainee_assign(
+    *, by: User, membership: Membership, coach_id: int, cohort_id: int | None
+) -> Membership:
+    """An admin names a trainee's coach (who must coach in the same organisation) and,
+    optionally, their cohort."""
+    organisation_id = membership.organisation_id
+    if role_in(by, organisation_id) != Membership.Role.ADMIN:
+        raise NotAllowed("Only an admin of the organisation can assign coaches.")
+    if membership.role != Membership.Role.TRAINEE:
+        raise InvalidInput(f"{_name(membership.user)} is not a trainee here.")
+    coach = (
+        Membership.objects.filter(
+            user_id=coach_id, organisation_id=organisation_id, role__in=REVIEWER_ROLES
+        )
+        .select_related("user")
+        .first()
+    )
+    if coach is None or coach.user_id == membership.user_id:
+        raise InvalidInput(
+            f"Choose a coach of {membership.organisation} for {_name(membership.user)}.",
+            field="coach",
+        )
+    cohort = None
+    if cohort_id is not None:
+        cohort = Cohort.objects.filter(pk=cohort_id, organisation_id=organisation_id).first()
+        if cohort is None:
+            raise InvalidInput(
+                f"Choose one of {membership.organisation}'s cohorts.", field="cohort"
+            )
+    membership.coach = coach.user
+    membership.cohort = cohort
+    membership.save(update_fields=["coach", "cohort"])
+    return membership

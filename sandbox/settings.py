@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "sandbox.middleware.VaryOnHtmxMiddleware",
 ]
 
 ROOT_URLCONF = "sandbox.urls"

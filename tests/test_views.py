@@ -317,3 +317,11 @@ def test_after_the_trainee_edits_the_coach_can_decide_on_the_new_text(as_coach, 
     assert "Looks fine" in body  # the note is kept
     submitted.refresh_from_db()
     assert f'value="{submitted.current_revision_id}"' in body  # the retry binds to it
+
+
+@pytest.mark.parametrize("name", ["timeline", "queue", "publishing", "notifications"])
+def test_every_page_that_serves_a_fragment_varies_on_htmx(client, coach, name):
+    # Otherwise the Back button can show a cached fragment, bare, in place of the page.
+    client.force_login(coach)
+    response = client.get(reverse(name))
+    assert "HX-Request" in response["Vary"]

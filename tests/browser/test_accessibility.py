@@ -102,6 +102,8 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
         ],
         coach: [
             reverse("queue"),
+            reverse("queue") + "?scope=all&age=overdue&trainee=0",  # filters, with an error
+            reverse("availability"),
             reverse("review", args=[other.pk]),
             reverse("replay", args=[draft.pk]),
             reverse("publishing"),
@@ -113,7 +115,7 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
             reverse("trainee_portfolio", args=[trainee.pk]),
             reverse("cohorts"),
         ],
-        admin: [reverse("accounts"), reverse("audit_log")],
+        admin: [reverse("accounts"), reverse("audit_log"), reverse("unassigned_trainees")],
     }
     problems = {}
     login = new_page(bypass_csp=True)

@@ -1,0 +1,67 @@
+"""Working the approval queue with the keyboard in Chromium: j/k move the selection,
+which survives the live refresh; o opens the review; a opens it with Approve ready."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from coaching import services as coaching
+from sandbox import services
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def submit(author, account, text):  # type: ignore[no-untyped-def]
+    draft = services.draft_create(author=author, account=account, text=text)
+    return coaching.draft_submit(draft=draft, by=author)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_work_the_queue_with_the_keyboard(new_page, live_server, trainee, coach, account):
+    first = submit(trainee, account, "First post in the queue")
+    second = submit(trainee, account, "Second post in the queue")
+    page = new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(coach.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Approval queue")).to_be_visible()
+    page.get_by_text("Keyboard shortcuts").click()
+    expect(page.get_by_text("select the next post")).to_be_visible()
+
+    rows = page.locator("[data-queue-row]")
+    page.keyboard.press("j")
+    expect(rows.nth(0)).to_have_attribute("aria-current", "true")
+    expect(page.get_by_role("link", name="First post in the queue")).to_be_focused()
+    expect(page.locator("#queue-announce")).to_contain_text("Post 1 of 2 selected")
+    page.keyboard.press("j")
+    expect(rows.nth(1)).to_have_attribute("aria-current", "true")
+    expect(rows.nth(0)).not_to_have_attribute("aria-current", "true")
+    page.keyboard.press("k")
+    page.keyboard.press("j")
+    expect(page.get_by_role("link", name="Second post in the queue")).to_be_focused()
+
+    # A live refresh (as after another coach's decision) keeps the selection and focus.
+    page.evaluate("htmx.trigger(document.body, 'queueChanged')")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(f"[data-draft-id='{second.pk}']")).to_have_attribute("aria-current", "true")
+    expect(page.get_by_role("link", name="Second post in the queue")).to_be_focused()
+
+    # Typing in a filter box is not a shortcut.
+    page.get_by_label("Trainee").focus()
+    page.keyboard.press("k")
+    expect(page.locator(f"[data-draft-id='{second.pk}']")).to_have_attribute("aria-current", "true")
+
+    page.get_by_role("link", name="Second post in the queue").focus()
+    page.keyboard.press("o")
+    page.wait_for_url(f"**{reverse('review', args=[second.pk])}")
+    expect(page.get_by_role("heading", name="Review a post by Tara")).to_be_visible()
+
+    page.go_back()
+    page.get_by_role("link", name="First post in the queue").focus()
+    page.keyboard.press("a")
+    page.wait_for_url(
+        lambda url: url.endswith(f"{reverse('review', args=[first.pk])}?decision=approve")
+    )
+    expect(page.get_by_role("button", name="Approve")).to_be_focused()
