@@ -173,7 +173,7 @@ def test_the_htmx_refresh_keeps_the_filters(client, trainee, coach, account):
 def test_the_queue_shows_who_holds_a_claim(client, trainee, coach, second_coach, account):
     draft = submit(trainee, account, "Claimed one")
     coaching.review_claim(draft=draft, by=second_coach)
-    assert "Colin is reviewing it, since" in page_for(client, coach)
+    assert "Being reviewed by Colin (last active at" in page_for(client, coach)
 
 
 def test_the_shortcuts_are_documented_on_the_page(client, coach):
