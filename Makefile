@@ -35,7 +35,7 @@ test: install
 	$(PY) -m pytest
 
 bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do name=bench.$$(basename $$script .py); echo "== $$name"; $(PY) -m $$name || exit 1; done
 
 lint: install
 	$(PY) -m ruff check .

@@ -30,8 +30,8 @@ from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Runnable as `.venv/bin/python bench/<name>.py`: the project packages live at the root,
-# and this checkout's come first even if the venv has another copy installed.
+# The project packages live at the root, and this checkout's come first even if the venv
+# has another copy installed.
 sys.path.insert(0, str(REPO_ROOT))
 
 if TYPE_CHECKING:
@@ -569,8 +569,3 @@ def duplicated(values: Iterable[str]) -> dict[str, int]:
     for value in values:
         counts[value] = counts.get(value, 0) + 1
     return {value: n for value, n in counts.items() if n > 1}
-
-
-if __name__ == "__main__":
-    # `make bench` runs every bench/*.py; this one is only the shared plumbing.
-    print("bench/_stack.py holds helpers for chaos_publish.py and publish_latency.py")

@@ -17,7 +17,7 @@ and the longest broker queue (the sweep re-sends queued rows' messages).
 Exit status 1 if either is non-zero (or the run timed out). Everything it starts (its own
 database, redis-server, X double, worker and beat) is torn down at the end, even on Ctrl+C.
 
-    .venv/bin/python bench/chaos_publish.py [--posts 500] [--kills K] [--seed S]
+    .venv/bin/python -m bench.chaos_publish [--posts 500] [--kills K] [--seed S]
 """
 
 from __future__ import annotations
@@ -35,9 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _stack, wherever we run from
-
-import _stack  # after the path is set
+from bench import _stack
 
 # Suffixed with our pid: concurrent runs must not share (or drop) one database.
 DATABASE_PREFIX = "sandpit_chaos"

@@ -1,6 +1,6 @@
 """Benchmark the content checks: run_checks on one post, and riskcheck's throughput.
 
-    .venv/bin/python bench/checks.py
+    .venv/bin/python -m bench.checks
 
 1. run_checks on one realistic 280-character post, many times: median and p95, against a
    baseline measured the same way in the same run (re.findall(r"\\w+") over the same text).

@@ -14,7 +14,7 @@ X API double with no faults. Figures:
   reads it from storage, uploads it, sets its alt text, then creates the post), against
   the text-only median of the same run.
 
-    .venv/bin/python bench/publish_latency.py [--posts 200] [--batch 200] [--image-posts 50]
+    .venv/bin/python -m bench.publish_latency [--posts 200] [--batch 200] [--image-posts 50]
 """
 
 from __future__ import annotations
@@ -33,9 +33,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _stack, wherever we run from
-
-import _stack  # after the path is set
+from bench import _stack
 
 # Suffixed with our pid: concurrent runs must not share (or drop) one database.
 DATABASE_PREFIX = "sandpit_latency"

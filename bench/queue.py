@@ -1,6 +1,6 @@
 """Benchmark the coach's approval queue and the trainee's portfolio as the drafts pile up.
 
-    .venv/bin/python bench/queue.py [--requests 50] [--json bench/results/queue.json]
+    .venv/bin/python -m bench.queue [--requests 50] [--json bench/results/queue.json]
 
 Seeds one organisation with 1,000 trainees, 20 coaches (one away with a cover coach, one
 away with none, so routing takes every path) and 10 cohorts, then 100 drafts, measures,
@@ -36,17 +36,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-# This file is named as the issue asks, but so is a standard-library module that the
-# libraries we load import. Take our directory off the path and load the real `queue`
-# first (it stays in sys.modules), then put the directory back for _stack and timeline.
-BENCH_DIR = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH_DIR]
-import queue as _stdlib_queue  # noqa: E402, F401
-
-sys.path.insert(0, str(BENCH_DIR))
-
-import _stack  # noqa: E402  # it puts the repository root on sys.path too
-import timeline as timeline_bench  # noqa: E402  # the same timing and query-count helpers
+from bench import _stack
+from bench import timeline as timeline_bench  # the same timing and query-count helpers
 
 DATABASE_PREFIX = "sandpit_bench_queue"
 SIZES = (100, 50_000)

@@ -1,6 +1,6 @@
 """Benchmark the private timeline page, and parse_tweet's throughput.
 
-    .venv/bin/python bench/timeline.py [--requests 50] [--json bench/results/timeline.json]
+    .venv/bin/python -m bench.timeline [--requests 50] [--json bench/results/timeline.json]
 
 1. The trainee's timeline through Django's test Client, logged in: the full page
    (GET /timeline/) and the fragment htmx polls every 10 s (the same GET with
@@ -41,9 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _stack, wherever we run from
-
-import _stack  # after the path is set; it puts the repository root on sys.path too
+from bench import _stack
 
 DATABASE_PREFIX = "sandpit_bench_timeline"
 REDIS_URL = "redis://127.0.0.1:6379/14"  # settings want one; nothing here connects to it

@@ -222,6 +222,8 @@ def draft_revised(*, draft: Draft, revision: DraftRevision) -> None:
             claimed_by=None,
             claimed_at=None,
         )
+        # Back in the queue with new text: the coaches hear of it as of a new submission.
+        notifications.submission_received(draft=draft)
     else:
         Draft.objects.filter(pk=draft.pk).update(
             current_revision=revision, updated_at=timezone.now()

@@ -160,6 +160,29 @@ def _claim_images(draft: Draft, images: list[list[dict[str, object]]]) -> None:
         PostImage.objects.filter(pk__in=ids, draft__isnull=True).update(draft=draft)
 
 
+# An image uploaded in the composer but never saved with a draft (the tab was closed) is
+# kept this long, so a trainee who comes back the same day still has it.
+UNATTACHED_IMAGE_LIFETIME = dt.timedelta(hours=24)
+
+
+def post_images_discard_unattached(*, now: dt.datetime | None = None) -> int:
+    """Delete images no draft ever claimed, and their files. A draft saving one at this
+    moment holds its row lock (``_validate_images``), so the delete re-checks it after
+    that commit and leaves it alone."""
+    cutoff = (now or timezone.now()) - UNATTACHED_IMAGE_LIFETIME
+    with transaction.atomic():
+        doomed = list(
+            PostImage.objects.select_for_update(skip_locked=True).filter(
+                draft__isnull=True, created_at__lt=cutoff
+            )
+        )
+        PostImage.objects.filter(pk__in=[image.pk for image in doomed], draft__isnull=True).delete()
+        # Files go only once the rows are surely gone.
+        for image in doomed:
+            transaction.on_commit(partial(image.file.storage.delete, image.file.name))
+    return len(doomed)
+
+
 def _answered_item(
     *,
     author: User,

@@ -190,6 +190,7 @@ CELERY_TASK_ROUTES = {
     "coaching.tasks.heartbeat": {"queue": "control"},
     "coaching.tasks.notify_past_target": {"queue": "control"},
     "coaching.tasks.send_digests": {"queue": "control"},
+    "sandbox.tasks.discard_unattached_images": {"queue": "control"},
 }
 CELERY_BEAT_SCHEDULE = {
     "publication-sweep": {
@@ -202,6 +203,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Hourly; each coach's digest goes on the first run at or after DIGEST_HOUR.
     "daily-digests": {"task": "coaching.tasks.send_digests", "schedule": crontab(minute=0)},
+    "unattached-images": {
+        "task": "sandbox.tasks.discard_unattached_images",
+        "schedule": crontab(minute=30),
+    },
 }
 
 # Publishing. X_API_BASE_URL points the X publisher anywhere: the real API in

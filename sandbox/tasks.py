@@ -8,3 +8,10 @@ def simulate_audience(item_id: int) -> None:
     from sandbox import services
 
     services.audience_simulate(item_id=item_id)
+
+
+@shared_task(ignore_result=True)
+def discard_unattached_images() -> None:
+    from sandbox import services
+
+    services.post_images_discard_unattached()

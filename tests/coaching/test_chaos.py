@@ -18,7 +18,6 @@ import pytest
 pytestmark = [pytest.mark.worker]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / "bench" / "chaos_publish.py"
 POSTS = 50
 # The run itself takes about 40 s on 2 cores; the script's own settle limit is shorter
 # than ours, so a stuck pipeline shows up as "lost" in its report rather than as a kill.
@@ -33,7 +32,8 @@ def run_chaos(json_path: Path) -> tuple[int, str]:
         env.pop(name, None)
     command = [
         sys.executable,
-        str(SCRIPT),
+        "-m",
+        "bench.chaos_publish",
         "--posts", str(POSTS),
         "--kills", "1",
         "--json", str(json_path),

@@ -62,6 +62,20 @@ def test_a_submission_is_told_to_the_trainees_named_coach_only(
     assert notice.message == "Tara sent a post for review: “Clinic open 9-5”"
 
 
+def test_an_edit_after_approval_puts_the_post_back_and_the_coach_hears_of_it(
+    trainee, coach, organisation, account
+):
+    _name_coach(trainee, coach, organisation)
+    draft = _submitted(trainee, account)
+    coaching.review_approve(draft=draft, by=coach, publish_at=timezone.now() + dt.timedelta(days=1))
+    services.draft_edit(draft=draft, by=trainee, text="Clinic open 9-6")
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.SUBMITTED
+    notices = Notification.objects.filter(kind=Kind.SUBMITTED, user=coach, draft=draft)
+    assert notices.count() == 2
+    assert "Clinic open 9-6" in notices.first().message
+
+
 def test_while_the_named_coach_is_away_the_cover_coach_is_told(
     trainee, coach, second_coach, organisation, account
 ):

@@ -1,10 +1,13 @@
 """Images on posts, through the services: stored stripped of metadata, attached with alt
 text, counted in the content hash, fed to the checks, and carried into publications."""
 
+import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from coaching import services as coaching
@@ -217,3 +220,28 @@ def test_the_checks_see_an_image_without_alt_text(organisation):
         ["Our new ward"], CheckContext(), images=[[{"id": 1, "alt": "A"}]]
     )
     assert "missing-alt-text" not in [f.code for f in described[0]]
+
+
+def test_images_never_saved_with_a_draft_are_discarded_after_a_day(
+    trainee, account, django_capture_on_commit_callbacks
+):
+    kept = upload(trainee)
+    abandoned = upload(trainee)
+    attached = upload(trainee)
+    draft = services.draft_create(
+        author=trainee,
+        account=account,
+        text="Ward 4 today",
+        images=[[{"id": attached.pk, "alt": "The ward's new garden"}]],
+    )
+    yesterday = timezone.now() - dt.timedelta(hours=25)
+    PostImage.objects.filter(pk__in=[abandoned.pk, attached.pk]).update(created_at=yesterday)
+    path = Path(abandoned.file.path)
+    assert path.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.post_images_discard_unattached() == 1
+
+    assert set(PostImage.objects.values_list("pk", flat=True)) == {kept.pk, attached.pk}
+    assert not path.exists()
+    assert PostImage.objects.get(pk=attached.pk).draft == draft
