@@ -24,6 +24,11 @@ zero. Spot-check passes (a Review with no reviewer) neither count nor break it: 
 those posts, so they are no evidence either way, and counting them would let autonomy keep
 itself going.
 
+**Practice responses** (replies to and quotes of simulated posts, which never leave
+Sandpit) never earn autonomy: trust to publish to the real account is earned on real
+posts. They can still end it, like any post: a coach's request for changes or a blocking
+finding is a sign of risk wherever it shows.
+
 **Full review -> spot-check** after a coach's decision, when the rule is on and the streak
 has reached ``autonomy_streak``. The rule is the actor (no person).
 
@@ -140,7 +145,13 @@ def reviewed_drafts(
     ``since``, most recent first. Two queries, however long the history."""
     by_coach = Q(reviews__reviewer__isnull=False)
     drafts = (
-        Draft.objects.filter(author_id=trainee_id, account__organisation_id=organisation_id)
+        Draft.objects.filter(
+            author_id=trainee_id,
+            account__organisation_id=organisation_id,
+            # Practice responses never earn autonomy (see the rule above).
+            in_reply_to__isnull=True,
+            quote_of__isnull=True,
+        )
         .annotate(
             first_decided=Min("reviews__created_at", filter=by_coach),
             overridden=Exists(CheckOverride.objects.filter(revision__draft=OuterRef("pk"))),

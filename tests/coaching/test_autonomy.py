@@ -66,14 +66,19 @@ def test_one_in_n_is_sampled():
 # The rule against the database ---------------------------------------------------------------
 
 
+GOOD_SCORES = {"safe": 3, "person_centred": 3, "effective": 3}
+
+
 class Rubric:
-    """Until the rubric is on the review form (another branch), this stands in for the
-    coach's scores: each new coach review is saved with ``scores``."""
+    """The coach's scores for the reviews these tests make. ``approved`` passes them
+    through the service as a coach's form does; for the other service calls (a request
+    for changes, a re-approval) a new coach review given no scores is saved with them."""
 
     scores: tuple[int, int, int] = (3, 3, 3)
 
     def __call__(self, sender, instance: Review, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        if instance._state.adding and instance.reviewer_id is not None:
+        unscored = instance.safe is None and instance.effective is None
+        if instance._state.adding and instance.reviewer_id is not None and unscored:
             instance.safe, instance.person_centred, instance.effective = self.scores
 
 
@@ -104,9 +109,9 @@ def submitted(trainee, account, text: str) -> Draft:  # type: ignore[no-untyped-
     return draft
 
 
-def approved(trainee, coach, account, text: str) -> Draft:  # type: ignore[no-untyped-def]
+def approved(trainee, coach, account, text: str, scores=GOOD_SCORES) -> Draft:  # type: ignore[no-untyped-def]
     draft = submitted(trainee, account, text)
-    coaching.review_approve(draft=draft, by=coach)
+    coaching.review_approve(draft=draft, by=coach, scores=scores)
     return draft
 
 
@@ -141,9 +146,13 @@ def test_low_scores_a_request_for_changes_or_an_override_break_the_streak(
 ):
     approved(trainee, coach, account, "One")
     approved(trainee, coach, account, "Two")
-    rubric.scores = (2, 4, 4)
-    approved(trainee, coach, account, "Three, scored 2 for safe")
-    rubric.scores = (3, 3, 3)
+    approved(
+        trainee,
+        coach,
+        account,
+        "Three, scored 2 for safe",
+        scores={"safe": 2, "person_centred": 4, "effective": 4},
+    )
     approved(trainee, coach, account, "Four")
     approved(trainee, coach, account, "Five")
     assert mode_of(trainee) == Mode.FULL  # the low score broke it: the streak is 2
@@ -387,3 +396,22 @@ def test_coaches_are_told_a_spot_check_pass_publishes_unless_they_hold_it(
     assert passed.status == Draft.Status.APPROVED
     notice = Notification.objects.filter(user=coach, draft=passed).get()
     assert "passed by spot-check and publishes after the delay unless you hold it" in notice.message
+
+
+def test_practice_responses_never_earn_spot_check(rule, rubric, trainee, coach, account):
+    troll = TimelineItem.objects.create(
+        owner=trainee, persona="troll", text="Your clinic is a joke", appear_at=timezone.now()
+    )
+    for n in range(4):
+        reply = services.draft_create(
+            author=trainee, account=account, text=f"Sorry to hear that ({n})", in_reply_to=troll
+        )
+        coaching.draft_submit(draft=reply, by=trainee)
+        coaching.review_approve(draft=reply, by=coach, scores=GOOD_SCORES)
+    assert mode_of(trainee) == Mode.FULL
+    # Real posts still count from zero: the practice approvals did not start a streak.
+    approved(trainee, coach, account, "Clinic open")
+    approved(trainee, coach, account, "Clinic open again")
+    assert mode_of(trainee) == Mode.FULL
+    approved(trainee, coach, account, "Clinic open once more")
+    assert mode_of(trainee) == Mode.SPOT_CHECK
