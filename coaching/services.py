@@ -888,11 +888,24 @@ def review_suggestion_accept(*, review: Review, by: User) -> Draft:
                 f"This post is {locked.get_status_display().lower()} and can no longer be "
                 "changed, so the rewrite cannot be used. Start a new draft with it instead."
             )
+        # The rewrite changes words, not pictures: each post keeps its images and alt text.
+        images = review.revision.images_by_post
+        dropped = [n for n, post in enumerate(images[len(review.suggestion) :], start=1) if post]
+        if dropped:
+            raise InvalidState(
+                f"The rewrite leaves out post {len(review.suggestion) + dropped[0]}, which has "
+                "images, so using it would lose them. Copy the words you want into the box "
+                "instead."
+            )
         Review.objects.filter(pk=review.pk, suggestion_accepted_at__isnull=True).update(
             suggestion_accepted_at=timezone.now()
         )
         return sandbox_services.draft_edit(
-            draft=locked, by=by, text=review.suggestion[0], thread=review.suggestion[1:]
+            draft=locked,
+            by=by,
+            text=review.suggestion[0],
+            thread=review.suggestion[1:],
+            images=images[: len(review.suggestion)],
         )
 
 

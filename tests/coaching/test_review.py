@@ -14,7 +14,7 @@ from coaching.services import AnchoredNote
 from sandbox import services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Draft
-from tests.factories import SCORES
+from tests.factories import SCORES, make_post_image
 
 pytestmark = pytest.mark.django_db
 
@@ -231,6 +231,48 @@ def test_using_a_suggestion_makes_the_next_revision_and_the_flow_carries_on(
     assert approval.revision.number == 2
     with pytest.raises(InvalidState, match="already used this suggestion"):
         coaching.review_suggestion_accept(review=review, by=trainee)
+
+
+def test_using_a_suggestion_keeps_each_posts_images_and_alt_text(
+    trainee, account, coach, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    draft = services.draft_create(author=trainee, account=account, text="Ward 4", thread=["More"])
+    photo = make_post_image(draft)
+    images = [[], [{"id": photo.pk, "alt": "The new ward garden"}]]
+    services.draft_edit(draft=draft, by=trainee, text="Ward 4", thread=["More"], images=images)
+    coaching.draft_submit(draft=draft, by=trainee)
+    review = coaching.review_request_changes(
+        draft=draft,
+        by=coach,
+        note="Name the hospital.",
+        scores=SCORES,
+        suggestion=["Ward 4, Victoria Hospital", "More"],
+    )
+    draft = coaching.review_suggestion_accept(review=review, by=trainee)
+    assert draft.current_revision.images_by_post == images
+
+
+def test_a_suggestion_that_leaves_out_a_post_with_images_is_refused(
+    trainee, account, coach, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    draft = services.draft_create(author=trainee, account=account, text="Ward 4", thread=["More"])
+    photo = make_post_image(draft)
+    services.draft_edit(
+        draft=draft,
+        by=trainee,
+        text="Ward 4",
+        thread=["More"],
+        images=[[], [{"id": photo.pk, "alt": "The new ward garden"}]],
+    )
+    coaching.draft_submit(draft=draft, by=trainee)
+    review = coaching.review_request_changes(
+        draft=draft, by=coach, note="One post is enough.", scores=SCORES, suggestion=["Ward 4"]
+    )
+    with pytest.raises(InvalidState, match="leaves out post 2, which has images"):
+        coaching.review_suggestion_accept(review=review, by=trainee)
+    assert draft.revisions.count() == 2
 
 
 def test_a_suggestion_for_an_older_revision_is_refused(submitted, trainee, coach):
