@@ -197,6 +197,11 @@ def draft_withdraw(*, draft: Draft, by: User) -> Draft:
     with transaction.atomic():
         # Decide from the status now, not the page's: a coach may have approved since.
         current = Draft.objects.select_for_update().get(pk=draft.pk)
+        if current.status == S.APPROVED and current.is_sandbox_only:
+            raise InvalidState(
+                "This response is already posted in your practice timeline, so it cannot be "
+                "withdrawn. Your coach can still see it in the debrief."
+            )
         if current.status == S.APPROVED:
             _cancel_queued_publication(draft, reason="The trainee withdrew the post.")
         _move(draft, "withdraw", claimed_by=None, claimed_at=None)
@@ -1004,6 +1009,8 @@ def _hold(publication: Publication, *, reason: str) -> bool:
             claimed_by=None,
             claimed_at=None,
         )
+        # It is in the queue now: the coaches who were told it would publish hear of it.
+        notifications.submission_received(draft=publication.draft)
     return True
 
 

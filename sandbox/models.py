@@ -1,12 +1,15 @@
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 
 from sandbox.crypto import EncryptedTextField
@@ -557,3 +560,10 @@ class PostImage(models.Model):
 
     def __str__(self) -> str:
         return f"Image {self.pk} on draft {self.draft_id}"
+
+
+@receiver(post_delete, sender=PostImage)
+def _delete_image_file(sender: type[PostImage], instance: PostImage, **kwargs: object) -> None:
+    # However the row goes (a deleted draft or user, or never being saved with a draft),
+    # the file goes too, once the deletion has committed: it may show a patient.
+    transaction.on_commit(partial(instance.file.storage.delete, instance.file.name))

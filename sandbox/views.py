@@ -462,7 +462,9 @@ def post_image(request: AuthenticatedRequest, pk: int) -> FileResponse:
     response = FileResponse(handle, content_type=image.content_type)
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
+    # Not kept in the browser's cache: these can be patient-adjacent photos, and NHS
+    # machines are shared.
+    response["Cache-Control"] = "private, no-store"
     # Opened on its own, the image is a document: let it do nothing but be shown.
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return response

@@ -248,7 +248,7 @@ def test_the_author_gets_the_image_with_safe_headers(as_trainee, attached):
     assert response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"] == "inline"
-    assert response["Cache-Control"].startswith("private")
+    assert response["Cache-Control"] == "private, no-store"
     assert "sandbox" in response["Content-Security-Policy"]
     body = b"".join(response.streaming_content)
     assert body[:2] == b"\xff\xd8" and b"SANDPIT-DATUM" not in body

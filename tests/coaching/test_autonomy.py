@@ -287,11 +287,15 @@ def test_a_sandbox_only_reply_is_reviewed_as_usual_and_not_counted(
 def test_a_coach_holds_a_passed_post_and_the_trainee_returns_to_full_review(
     rule, rubric, trainee, coach, second_coach, account
 ):
+    from coaching.models import Notification
+
     earn_spot_check(trainee, coach, account)
     draft = submitted(trainee, account, "Parking is free this week")
     coaching.spot_check_hold(draft=draft, by=second_coach)  # any coach of the organisation
     draft.refresh_from_db()
     assert draft.status == Draft.Status.SUBMITTED
+    # Told twice: that it would publish unless held, then that it is in the queue.
+    assert Notification.objects.filter(user=coach, draft=draft).count() == 2
     publication = draft.publications.get()
     assert publication.status == Publication.Status.CANCELLED
     assert publication.error == "Held for review by Colin."

@@ -245,3 +245,22 @@ def test_images_never_saved_with_a_draft_are_discarded_after_a_day(
     assert set(PostImage.objects.values_list("pk", flat=True)) == {kept.pk, attached.pk}
     assert not path.exists()
     assert PostImage.objects.get(pk=attached.pk).draft == draft
+
+
+def test_deleting_a_draft_deletes_its_image_files(
+    trainee, account, django_capture_on_commit_callbacks
+):
+    image = upload(trainee)
+    draft = services.draft_create(
+        author=trainee,
+        account=account,
+        text="Ward 4 today",
+        images=[[{"id": image.pk, "alt": "The ward's new garden"}]],
+    )
+    path = Path(image.file.path)
+    with django_capture_on_commit_callbacks(execute=True):
+        # Revisions are protected by the draft's pointer, so clear it as an admin would.
+        draft.__class__.objects.filter(pk=draft.pk).update(current_revision=None)
+        draft.delete()
+    assert not PostImage.objects.exists()
+    assert not path.exists()

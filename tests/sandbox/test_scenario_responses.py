@@ -655,3 +655,15 @@ def test_the_membership_inline_offers_only_this_organisations_cohorts_and_coache
     body = client.get(f"/admin/sandbox/organisation/{organisation.pk}/change/").content.decode()
     assert "Our ward" in body and "Their ward" not in body
     assert ">cora<" in body and ">olga<" not in body
+
+
+def test_a_response_posted_in_the_practice_timeline_cannot_be_withdrawn(
+    trainee, coach, account, inject
+):
+    draft = submitted_response(trainee, account, inject)
+    coaching.review_approve(draft=draft, by=coach)
+    with pytest.raises(InvalidState, match="already posted in your practice timeline"):
+        coaching.draft_withdraw(draft=draft, by=trainee)
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.APPROVED
+    assert TimelineItem.objects.filter(draft=draft).exists()
