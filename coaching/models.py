@@ -419,6 +419,9 @@ class Notification(models.Model):
     draft = models.ForeignKey(
         Draft, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    # For "past the target": the submission it is about. A draft that comes back to the
+    # queue (edited after approval, held, resubmitted) is a new wait, told of anew.
+    submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -426,12 +429,12 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
         constraints = [
-            # "Past the target" is said once per draft and coach, however often the
+            # "Past the target" is said once per wait and coach, however often the
             # sweep looks.
             models.UniqueConstraint(
-                fields=["user", "draft"],
+                fields=["user", "draft", "submitted_at"],
                 condition=Q(kind="past_target"),
-                name="one_past_target_notice_per_draft",
+                name="one_past_target_notice_per_wait",
             )
         ]
 

@@ -17,14 +17,22 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
 from coaching.models import Notification, NotificationPreference, Review
-from coaching.selectors import WAITING, queue_for, responsible_coaches
-from sandbox.models import Draft, Organisation
+from coaching.selectors import (
+    WAITING,
+    QueueFilters,
+    default_queue_scope,
+    is_away,
+    past_target,
+    queue_page,
+    responsible_coaches,
+)
+from sandbox.models import Draft, Membership
 from sandbox.selectors import REVIEWER_ROLES
 
 logger = logging.getLogger(__name__)
@@ -85,6 +93,7 @@ def notify(
                 user=user,
                 draft=draft,
                 kind=kind,
+                submitted_at=draft.submitted_at if draft else None,
                 defaults={"message": message, "url": url},
             )
             if created:
@@ -197,29 +206,15 @@ def review_decided(*, review: Review) -> list[Notification]:
 # Periodic: past the review target, and the daily digest ------------------------------------
 
 
-def _past_target(now: dt.datetime) -> Q:
-    """Waiting drafts submitted longer ago than their organisation's review target. One
-    condition per distinct target (organisations share a handful), so the SQL stays
-    portable: no interval arithmetic on a column."""
-    condition = Q(pk__in=[])
-    targets = (
-        Organisation.objects.order_by().values_list("review_target_hours", flat=True).distinct()
-    )
-    for hours in targets:
-        condition |= Q(
-            account__organisation__review_target_hours=hours,
-            submitted_at__lte=now - dt.timedelta(hours=hours),
-        )
-    return Q(status__in=WAITING) & condition
-
-
 def past_target_sweep(*, now: dt.datetime | None = None) -> int:
     """Tell the responsible coaches of each draft that has just gone past its target.
     Safe to run as often as beat likes: each coach hears once per draft."""
     now = now or timezone.now()
-    already_told = Notification.objects.filter(kind=Kind.PAST_TARGET, draft_id=OuterRef("pk"))
+    already_told = Notification.objects.filter(
+        kind=Kind.PAST_TARGET, draft_id=OuterRef("pk"), submitted_at=OuterRef("submitted_at")
+    )
     overdue = (
-        Draft.objects.filter(_past_target(now))
+        past_target(Draft.objects.filter(status__in=WAITING), now=now)
         .exclude(Exists(already_told))
         .select_related("author", "account__organisation", "current_revision")
         .order_by("submitted_at", "pk")[:PAST_TARGET_BATCH]
@@ -264,11 +259,21 @@ def send_due_digests(*, now: dt.datetime | None = None, any_hour: bool = False) 
     if not _digest_due(now, any_hour=any_hour):
         return 0
     today = timezone.localdate(now)
-    coaches = (
-        User.objects.filter(is_active=True, memberships__role__in=REVIEWER_ROLES)
+    coaches = [
+        coach
+        for coach in User.objects.filter(is_active=True, memberships__role__in=REVIEWER_ROLES)
         .exclude(email="")
         .distinct()
-    )
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.filter(role__in=REVIEWER_ROLES),
+                to_attr="reviewer_memberships",
+            )
+        )
+        # A coach away from every organisation they coach in has no queue to hear about.
+        if not all(is_away(membership, today) for membership in coach.reviewer_memberships)
+    ]
     # Everyone gets a preference row, so there is a row to claim (defaults: digest on).
     NotificationPreference.objects.bulk_create(
         [NotificationPreference(user=coach) for coach in coaches], ignore_conflicts=True
@@ -286,11 +291,12 @@ def send_due_digests(*, now: dt.datetime | None = None, any_hour: bool = False) 
 
 
 def _send_digest(coach: User, *, now: dt.datetime) -> int:
-    queue = queue_for(coach)
-    waiting = queue.count()
+    # The coach's queue as they first see it (routed to them, for a coach), so the digest
+    # and the page give the same numbers.
+    queue = queue_page(coach, QueueFilters(scope=default_queue_scope(coach)), now=now)
+    waiting, past_target = queue.waiting, queue.overdue
     if not waiting:
         return 0  # nothing to say; the claim stands, so no empty digest later today
-    past_target = queue.filter(_past_target(now)).count()
     lines = [
         f"Good morning {_name(coach)}.",
         "",
@@ -299,7 +305,7 @@ def _send_digest(coach: User, *, now: dt.datetime) -> int:
         "",
         "Waiting longest:",
     ]
-    for draft in queue[:DIGEST_OLDEST_ITEMS]:
+    for draft in [row.draft for row in queue.rows][:DIGEST_OLDEST_ITEMS]:
         assert draft.submitted_at is not None
         lines.append(
             f"- {_name(draft.author)}: {_post_words(draft)}, sent "

@@ -289,6 +289,16 @@ def _with_routing_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
     )
 
 
+def _overdue(now: dt.datetime) -> Q:
+    """Past the organisation's review target (drafts annotated by _with_routing_data): the
+    one definition, for the queue, the past-target notices and the digest."""
+    return Q(due_at__lt=now)
+
+
+def past_target(drafts: QuerySet[Draft], *, now: dt.datetime) -> QuerySet[Draft]:
+    return _with_routing_data(drafts).filter(_overdue(now))
+
+
 def default_queue_scope(user: User) -> str:
     """Coaches start on the items routed to them; admins, who are in no pool, on all."""
     is_coach = Membership.objects.filter(user=user, role=Membership.Role.COACH).exists()
@@ -303,7 +313,7 @@ def queue_page(
     drafts = _with_routing_data(queue_for(user))
     if filters.scope == "mine":
         drafts = drafts.filter(directory.routed_to(user))
-    counts = drafts.aggregate(waiting=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    counts = drafts.aggregate(waiting=Count("pk"), overdue=Count("pk", filter=_overdue(now)))
     if filters.trainee_id:
         drafts = drafts.filter(author_id=filters.trainee_id)
     if filters.cohort_id:
@@ -311,7 +321,7 @@ def queue_page(
     if filters.account_id:
         drafts = drafts.filter(account_id=filters.account_id)
     if filters.age == OVERDUE:
-        drafts = drafts.filter(Q(due_at__lt=now))
+        drafts = drafts.filter(_overdue(now))
     elif filters.age in AGE_FILTERS:
         drafts = drafts.filter(submitted_at__lte=now - AGE_FILTERS[filters.age])
     page = Paginator(drafts, QUEUE_PAGE_SIZE).get_page(page_number)

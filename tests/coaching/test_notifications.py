@@ -216,6 +216,22 @@ def test_a_post_past_the_target_is_told_to_its_coaches_once(
     assert [message.to for message in mail.outbox] == [["cora@example.nhs.uk"]]
 
 
+def test_a_post_back_in_the_queue_is_a_new_wait_and_is_told_of_again(
+    trainee, coach, organisation, account
+):
+    _name_coach(trainee, coach, organisation)
+    draft = _submitted(trainee, account)
+    _waited(draft, 30)
+    assert notifications.past_target_sweep() == 1
+    coaching.review_request_changes(draft=draft, by=coach, note="Say where.")
+    services.draft_edit(draft=draft, by=trainee, text="Clinic open 9-5 on Ward 4")
+    coaching.draft_submit(draft=draft, by=trainee)
+    assert notifications.past_target_sweep() == 0, "the new wait has only just begun"
+    _waited(draft, 30)
+    assert notifications.past_target_sweep() == 1
+    assert Notification.objects.filter(kind=Kind.PAST_TARGET, user=coach).count() == 2
+
+
 def test_a_decided_post_is_never_past_the_target(trainee, coach, account):
     draft = _submitted(trainee, account)
     _waited(draft, 48)
@@ -315,6 +331,31 @@ def test_one_digest_a_day_and_none_for_those_who_turned_it_off(
     assert notifications.send_due_digests(now=_local(8, day=25)) == 1
     assert {tuple(m.to) for m in mail.outbox} == {("cora@example.nhs.uk",)}
     assert NotificationPreference.objects.get(user=coach).digest_sent_on == dt.date(2026, 11, 25)
+
+
+def test_the_digest_counts_the_posts_routed_to_the_coach_and_skips_coaches_away(
+    trainee, other_trainee, coach, second_coach, organisation, account, waiting, settings
+):
+    settings.DIGEST_HOUR = 7
+    _name_coach(trainee, coach, organisation)  # the seven waiting posts are Cora's
+    _name_coach(other_trainee, second_coach, organisation)
+    other = _submitted(other_trainee, account, "For Colin")
+    Draft.objects.filter(pk=other.pk).update(submitted_at=_local(5))
+    assert notifications.send_due_digests(now=_local(8)) == 2
+    bodies = {message.to[0]: message.body for message in mail.outbox}
+    assert "7 posts waiting for review" in bodies["cora@example.nhs.uk"]
+    assert "1 post waiting for review" in bodies["colin@example.nhs.uk"]
+
+    mail.outbox.clear()
+    tomorrow = _local(8, day=25)
+    Membership.objects.filter(user=second_coach, organisation=organisation).update(
+        away_from=tomorrow.date(), away_until=tomorrow.date() + dt.timedelta(days=7)
+    )
+    assert notifications.send_due_digests(now=tomorrow) == 1, "Colin is away"
+    [digest] = mail.outbox
+    assert digest.to == ["cora@example.nhs.uk"]
+    # Colin has no cover, so his trainee's post is the pool's, which is Cora alone now.
+    assert "8 posts waiting for review" in digest.body
 
 
 def test_no_digest_when_nothing_is_waiting(coach):
