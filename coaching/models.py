@@ -315,9 +315,9 @@ class AuditEvent(models.Model):
     revision. Written only by services; never changed or deleted.
 
     The default manager refuses update() and delete(), and so does the instance for an
-    existing row. Deleting the whole organisation still removes its log, and deleting a
-    draft or account clears the link to it (Django's cascade uses the base manager): the
-    event itself stays.
+    existing row; on PostgreSQL a trigger refuses them too (migration 0005), so an
+    organisation with a history cannot be deleted. Deleting a draft or account only
+    clears the link to it: the event itself stays.
     """
 
     class Action(models.TextChoices):

@@ -77,6 +77,10 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # An organisation's audit log is kept for good (the database refuses to delete it).
+        return False
     fieldsets = [
         (None, {"fields": ["name", "slug", "review_target_hours"]}),
         (

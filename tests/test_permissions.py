@@ -203,3 +203,10 @@ def test_who_can_connect_other_platforms(request, client, who):
 def test_state_changes_refuse_get(client, coach, name, args):
     client.login(username=coach.username, password=PASSWORD)
     assert client.get(reverse(name, args=args)).status_code == 405
+
+
+def test_no_one_can_delete_an_organisation_in_the_admin(client, admin, organisation):
+    # Its audit log is kept for good.
+    client.force_login(admin)
+    response = client.get(reverse("admin:sandbox_organisation_delete", args=[organisation.pk]))
+    assert response.status_code == 403

@@ -347,6 +347,31 @@ def test_audit_events_cannot_be_changed_or_deleted(organisation):
         AuditEvent.objects.bulk_update([event], ["detail"])
 
 
+def test_the_database_itself_refuses_to_change_or_delete_an_audit_event(organisation, coach):
+    from django.db import DatabaseError, connection, transaction
+
+    event = audit(organisation, AuditEvent.Action.PUBLISHING_STOPPED, actor=coach, detail="Stopped")
+    table = AuditEvent._meta.db_table
+    for sql in (
+        f"UPDATE {table} SET detail = 'Nothing happened' WHERE id = %s",
+        f"UPDATE {table} SET actor_id = NULL WHERE id = %s",
+        f"DELETE FROM {table} WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).detail == "Stopped"
+
+
+def test_an_organisation_with_a_history_cannot_be_deleted(organisation):
+    from django.db import DatabaseError, transaction
+
+    audit(organisation, AuditEvent.Action.PUBLISHING_STOPPED, detail="Stopped")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        organisation.delete()
+    assert AuditEvent.objects.filter(organisation=organisation).exists()
+
+
 def test_removing_an_account_keeps_its_audit_events(organisation):
     account = AccountFactory(organisation=organisation, handle="GoneSoon", access_token="")
     event = audit(organisation, AuditEvent.Action.ACCOUNT_CONNECTED, account=account)
