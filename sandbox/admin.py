@@ -81,6 +81,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # An organisation's audit log is kept for good (the database refuses to delete it).
         return False
+
     fieldsets = [
         (None, {"fields": ["name", "slug", "review_target_hours"]}),
         (

@@ -351,15 +351,17 @@ def test_the_database_itself_refuses_to_change_or_delete_an_audit_event(organisa
     from django.db import DatabaseError, connection, transaction
 
     event = audit(organisation, AuditEvent.Action.PUBLISHING_STOPPED, actor=coach, detail="Stopped")
-    table = AuditEvent._meta.db_table
     for sql in (
-        f"UPDATE {table} SET detail = 'Nothing happened' WHERE id = %s",
-        f"UPDATE {table} SET actor_id = NULL WHERE id = %s",
-        f"DELETE FROM {table} WHERE id = %s",
+        "UPDATE coaching_auditevent SET detail = 'Nothing happened' WHERE id = %s",
+        "UPDATE coaching_auditevent SET actor_id = NULL WHERE id = %s",
+        "DELETE FROM coaching_auditevent WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [event.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).detail == "Stopped"
 
 
