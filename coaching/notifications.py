@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from coaching.models import Notification, NotificationPreference, Review
+from coaching.models import Notification, NotificationPreference, Publication, Review
 from coaching.selectors import (
     WAITING,
     QueueFilters,
@@ -199,6 +199,38 @@ def review_decided(*, review: Review) -> list[Notification]:
         kind=Kind.REVIEWED,
         message=f"{who} {_DECIDED[review.decision]} {_post_words(draft)}",
         url=reverse("draft_detail", args=[draft.pk]),
+        draft=draft,
+    )
+
+
+def publication_settled(*, publication: Publication) -> list[Notification]:
+    """A post went live, or failed for good: its author hears either way, and when it
+    failed so do the coaches who can publish it again."""
+    draft = publication.draft
+    if publication.status == Publication.Status.PUBLISHED:
+        return notify(
+            users=[draft.author],
+            kind=Kind.PUBLICATION,
+            message=f"Your post {_post_words(draft)} is live on @{publication.account.handle}",
+            url=reverse("draft_detail", args=[draft.pk]),
+            draft=draft,
+        )
+    coaches, _ = responsible_coaches(
+        trainee_id=draft.author_id, organisation_id=publication.account.organisation_id
+    )
+    told = notify(
+        users=[draft.author],
+        kind=Kind.PUBLICATION,
+        message=f"Your post {_post_words(draft)} could not be published: {publication.error}",
+        url=reverse("draft_detail", args=[draft.pk]),
+        draft=draft,
+    )
+    return told + notify(
+        users=[coach for coach in coaches if coach.pk != draft.author_id],
+        kind=Kind.PUBLICATION,
+        message=f"{_name(draft.author)}'s post {_post_words(draft)} could not be published: "
+        f"{publication.error}",
+        url=reverse("publishing"),
         draft=draft,
     )
 

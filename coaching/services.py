@@ -1201,6 +1201,8 @@ def _set_publication(publication: Publication, *, expected: str, **fields: objec
     if updated:
         for name, value in fields.items():
             setattr(publication, name, value)
+        if fields.get("status") in (P.PUBLISHED, P.FAILED):
+            notifications.publication_settled(publication=publication)
     return updated == 1
 
 

@@ -47,8 +47,8 @@ DROP FUNCTION IF EXISTS {FUNCTION}();
 """
 
 
-def _run(sql: str):  # type: ignore[no-untyped-def]
-    def run(apps, schema_editor):  # type: ignore[no-untyped-def]
+def _run(sql: str):
+    def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
             schema_editor.execute(sql)
 

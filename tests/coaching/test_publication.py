@@ -59,6 +59,26 @@ def test_a_duplicate_is_failed_in_the_platforms_own_words(publication, x_double)
     assert publication.attempts.get().outcome == PublishAttempt.Outcome.REJECTED
 
 
+def test_the_trainee_hears_when_their_post_is_live(publication, trainee, account):
+    from coaching.models import Notification
+
+    send(publication)
+    [notice] = Notification.objects.filter(user=trainee, kind="publication")
+    assert notice.message == f"Your post “Flu jabs at Ward 4 today” is live on @{account.handle}"
+
+
+def test_a_failed_post_is_told_to_the_trainee_and_the_coaches_who_can_retry_it(
+    publication, x_double, trainee, coach, second_coach
+):
+    from coaching.models import Notification
+
+    x_double.inject("403-duplicate")
+    send(publication)
+    told = Notification.objects.filter(kind="publication", draft=publication.draft)
+    assert {notice.user for notice in told} == {trainee, coach, second_coach}
+    assert all("could not be published: The platform said:" in n.message for n in told)
+
+
 @pytest.mark.parametrize("fault", ["5xx-after", "reset"])
 def test_an_unknown_outcome_is_unconfirmed_and_never_resent(publication, x_double, account, fault):
     x_double.inject(fault)
