@@ -326,7 +326,7 @@ class AuditEvent(models.Model):
         PUBLICATION_RETRACTED = "publication_retracted", "Post retracted"
         PUBLICATION_RECONCILED = "publication_reconciled", "Publication reconciled"
         PUBLICATION_FORCED = "publication_forced", "Published anyway"
-        PUBLICATION_RESUMED = "publication_resumed", "Thread resumed"
+        PUBLICATION_RESUMED = "publication_resumed", "Sent again after failing"
         ACCOUNT_CONNECTED = "account_connected", "Account connected"
         ACCOUNT_NEEDS_RECONNECT = "account_needs_reconnect", "Account needs reconnecting"
         CHECK_OVERRIDDEN = "check_overridden", "Risk check overridden"

@@ -117,11 +117,23 @@ def post_image_add(*, by: User, draft: Draft | None, upload: UploadedFile) -> Po
 
 
 def _validate_images(
-    images: PostImages, *, posts: int, author: User, draft: Draft | None
+    images: PostImages,
+    *,
+    posts: int,
+    author: User,
+    draft: Draft | None,
+    sandbox_only: bool = False,
 ) -> list[list[dict[str, object]]]:
     """The images as a revision stores them, each checked: at most four a post, each with
     alt text, and each uploaded for this draft (or by its author, for a new draft). Must
     run inside the transaction that saves the revision: it locks the images it claims."""
+    if sandbox_only and any(images):
+        # The practice timeline shows no images yet; refusing beats dropping them unseen.
+        raise InvalidInput(
+            "A practice response cannot have images yet: it is posted only in your practice "
+            "timeline, which does not show them. Remove the images to save it.",
+            field="upload-0",
+        )
     if len(images) > posts:
         raise InvalidInput("There are images for a post that is not there.", field="text")
     attached: list[list[dict[str, object]]] = []
@@ -226,7 +238,13 @@ def draft_create(
     _answered_item(author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of)
     posts = _validate_posts(text, thread)
     with transaction.atomic():
-        attached = _validate_images(images, posts=len(posts), author=author, draft=None)
+        attached = _validate_images(
+            images,
+            posts=len(posts),
+            author=author,
+            draft=None,
+            sandbox_only=in_reply_to is not None or quote_of is not None,
+        )
         draft = Draft.objects.create(
             author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of
         )
@@ -263,7 +281,9 @@ def draft_edit(
                 f"This draft is {locked.get_status_display().lower()} and can no longer be "
                 "edited. Start a new draft instead; your text is still in the box."
             )
-        attached = _validate_images(images, posts=len(posts), author=by, draft=locked)
+        attached = _validate_images(
+            images, posts=len(posts), author=by, draft=locked, sandbox_only=locked.is_sandbox_only
+        )
         content_hash = DraftRevision.hash_posts(posts, attached)
         current = locked.current_revision
         if current is not None and current.content_hash == content_hash:

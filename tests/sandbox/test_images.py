@@ -15,7 +15,7 @@ from coaching.models import Publication
 from sandbox import services
 from sandbox.checks import CheckContext
 from sandbox.errors import InvalidInput, NotAllowed
-from sandbox.models import DraftRevision, PostImage
+from sandbox.models import DraftRevision, PostImage, TimelineItem
 from sandbox.selectors import check_context, findings_for_posts
 from tests.sandbox.test_media import encode, png_declaring, revealing_exif
 
@@ -264,3 +264,28 @@ def test_deleting_a_draft_deletes_its_image_files(
         draft.delete()
     assert not PostImage.objects.exists()
     assert not path.exists()
+
+
+def test_a_practice_response_cannot_have_images(trainee, account):
+    troll = TimelineItem.objects.create(
+        owner=trainee, persona="troll", text="Your clinic is a joke", appear_at=timezone.now()
+    )
+    image = upload(trainee)
+    with pytest.raises(InvalidInput, match="practice response cannot have images"):
+        services.draft_create(
+            author=trainee,
+            account=account,
+            text="Sorry to hear that",
+            in_reply_to=troll,
+            images=[[{"id": image.pk, "alt": "Our waiting room"}]],
+        )
+    response = services.draft_create(
+        author=trainee, account=account, text="Sorry to hear that", in_reply_to=troll
+    )
+    with pytest.raises(InvalidInput, match="practice response cannot have images"):
+        services.draft_edit(
+            draft=response,
+            by=trainee,
+            text="Sorry to hear that",
+            images=[[{"id": image.pk, "alt": "Our waiting room"}]],
+        )
