@@ -332,6 +332,7 @@ class AvailabilityForm(DomainErrorsMixin, forms.Form):
             attrs={"type": "date", "class": "nhsuk-input nhsuk-input--width-10"}
         ),
         error_messages={"invalid": "Enter the last day away as a date, like 2026-12-05."},
+        help_text="Leave empty if you do not know yet; you can clear it when you are back.",
     )
     cover_coach = forms.TypedChoiceField(
         label="Who covers for you",
@@ -340,6 +341,8 @@ class AvailabilityForm(DomainErrorsMixin, forms.Form):
         empty_value=None,
         widget=forms.Select(attrs={"class": "nhsuk-select"}),
         error_messages={"invalid_choice": "Choose a coach of your organisation from the list."},
+        help_text="A coach of your organisation. If they are away too, your trainees' posts go "
+        "to the coach pool.",
     )
 
     def __init__(self, *args: Any, coaches: list[User], **kwargs: Any) -> None:

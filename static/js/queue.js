@@ -1,11 +1,28 @@
 // The approval queue's keyboard shortcuts: j/k select, o opens, a and r open the review
 // with a decision ready. Progressive enhancement: every row is a plain link without it.
 // The rows are replaced by htmx polling; the selection follows the draft, not the row.
+// Single keys can clash with speech input and screen readers (WCAG 2.1.4), so a switch on
+// the page turns them off; the choice is kept in localStorage. They are on by default.
 (function () {
   "use strict";
 
   var selectedId = null;
   var ACTIONS = { o: "", a: "approve", r: "request_changes" };
+  var STORED = "sandpit.queueShortcuts";
+
+  // Storage can be refused (private windows, strict settings): then the switch still
+  // works, for this page only.
+  var on = true;
+  try { on = window.localStorage.getItem(STORED) !== "off"; } catch (error) { /* stay on */ }
+
+  // Show the switch and set it to the choice made; also after htmx restores a page from its
+  // history, whose snapshot holds the switch as it was drawn then.
+  function showSwitch() {
+    var box = document.getElementById("queue-shortcuts");
+    if (!box) return;
+    box.checked = on;
+    box.closest("[data-shortcuts-switch]").hidden = false;
+  }
 
   function rows() {
     return Array.prototype.slice.call(document.querySelectorAll("[data-queue-row]"));
@@ -78,8 +95,15 @@
     return target.closest && target.closest("input, textarea, select, [contenteditable]");
   }
 
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "queue-shortcuts") return;
+    on = event.target.checked;
+    try { window.localStorage.setItem(STORED, on ? "on" : "off"); } catch (error) { /* this page only */ }
+  });
+
   document.addEventListener("keydown", function (event) {
     if (!document.querySelector("[data-queue]")) return;
+    if (!on) return;
     if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
     if (typing(event.target)) return;
     followFocus();
@@ -91,6 +115,9 @@
       open(ACTIONS[event.key]);
     }
   });
+
+  showSwitch();
+  document.addEventListener("htmx:historyRestore", showSwitch);
 
   // A click or tab onto a row's link selects that row too, so j/k carry on from there.
   document.addEventListener("focusin", followFocus);

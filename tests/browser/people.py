@@ -14,5 +14,6 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
 
 def score_the_rubric(page: Page, score: int = 3) -> None:
     """A coach scores safe, person-centred and effective, as the review form requires."""
+    # By name and value: the first radio of each group has no number in its id.
     for quality in ("safe", "person_centred", "effective"):
-        page.locator(f'label[for="id_{quality}_{score}"]').click()
+        page.locator(f'input[name="{quality}"][value="{score}"]').check()

@@ -105,6 +105,7 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
             reverse("queue") + "?scope=all&age=overdue&trainee=0",  # filters, with an error
             reverse("availability"),
             reverse("review", args=[other.pk]),
+            reverse("review", args=[other.pk]) + "?decision=approve",  # the "a" shortcut
             reverse("replay", args=[draft.pk]),
             reverse("publishing"),
             reverse("scenarios"),

@@ -1,5 +1,6 @@
 """Working the approval queue with the keyboard in Chromium: j/k move the selection,
-which survives the live refresh; o opens the review; a opens it with Approve ready."""
+which survives the live refresh; o opens the review; a opens it at the rubric, to score
+before approving; the single-key shortcuts can be switched off, and stay off."""
 
 import pytest
 from django.urls import reverse
@@ -7,6 +8,7 @@ from playwright.sync_api import expect
 
 from coaching import services as coaching
 from sandbox import services
+from tests.browser.people import score_the_rubric, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -64,4 +66,42 @@ def test_work_the_queue_with_the_keyboard(new_page, live_server, trainee, coach,
     page.wait_for_url(
         lambda url: url.endswith(f"{reverse('review', args=[first.pk])}?decision=approve")
     )
-    expect(page.get_by_role("button", name="Approve")).to_be_focused()
+    # Focus is at the start of the rubric, with the hint; scored, Approve works.
+    expect(page.get_by_role("heading", name="Score the post")).to_be_focused()
+    expect(page.get_by_text("Score the post, then press Approve.")).to_be_visible()
+    score_the_rubric(page, 1)
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("Approved. The post is queued for publication.")).to_be_visible()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_single_key_shortcuts_can_be_switched_off(
+    new_page, live_server, trainee, coach, account
+):
+    submit(trainee, account, "First post in the queue")
+    submit(trainee, account, "Second post in the queue")
+    page = new_page()
+    sign_in(page, live_server.url, coach.username)
+    switch = page.get_by_role("switch", name="Use single-key shortcuts (j, k, o, a, r)")
+    expect(switch).to_be_checked()  # on by default
+    switch.uncheck()
+    page.locator("body").click(position={"x": 5, "y": 5})  # focus away from the switch
+    page.keyboard.press("j")
+    expect(page.locator("[data-queue-row][aria-current]")).to_have_count(0)
+
+    # Remembered on this browser: still off after a reload, and the filters still work.
+    page.reload()
+    expect(switch).not_to_be_checked()
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("j")
+    expect(page.locator("[data-queue-row][aria-current]")).to_have_count(0)
+
+    switch.check()
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("j")
+    expect(page.locator("[data-queue-row]").first).to_have_attribute("aria-current", "true")
+    # Keys with Alt held are never shortcuts.
+    page.keyboard.press("Alt+j")
+    expect(page.locator("[data-queue-row]").first).to_have_attribute("aria-current", "true")
+    page.keyboard.press("j")
+    expect(page.locator("[data-queue-row]").nth(1)).to_have_attribute("aria-current", "true")

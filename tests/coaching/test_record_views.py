@@ -138,7 +138,9 @@ def test_the_portfolio_shows_the_figures_chart_table_tags_and_reviews(client, re
     # The chart: inline SVG with a title and a description, and the same data as a table.
     svg = re.search(r"<svg.*?</svg>", body, re.S).group(0)
     assert "<title" in svg and "<desc" in svg and 'role="img"' in svg
-    assert svg.count("<circle") == 4  # safe in all three coach reviews, effective in one
+    # Safe (circles) in all three coach reviews, effective (triangles) in one, no
+    # person-centred (squares).
+    assert svg.count("<circle") == 3 and svg.count("<polygon") == 1 and "<rect" not in svg
     assert "The scores in the chart" in body
     # Tags, most often first, and every review with its decision and reviewer.
     assert body.index("Tone</strong> 3 reviews") < body.index("Timing</strong> 2 reviews")
@@ -146,6 +148,32 @@ def test_the_portfolio_shows_the_figures_chart_table_tags_and_reviews(client, re
     # Links go to the coach's review page, not the trainee's draft page.
     assert reverse("review", args=[Review.objects.first().draft_id]) in body
     assert " style=" not in body and "<style" not in body
+
+
+def test_with_one_review_each_series_has_its_own_marker_shape(client, trainee, account, coach):
+    """One review draws each series as a single marker: they differ in shape, not only in
+    colour, and the legend shows the same shapes."""
+    scores = {"safe": 2, "person_centred": 3, "effective": 4}
+    reviewed(trainee, account, coach, [Review.Decision.APPROVE], scores=scores)
+    client.login(username=trainee.username, password=PASSWORD)
+    body = client.get(reverse("portfolio")).content.decode()
+    chart = re.search(r'<svg class="sp-chart__svg".*?</svg>', body, re.S).group(0)
+    legend = re.search(r'<ul class="sp-chart__legend">.*?</ul>', body, re.S).group(0)
+    series = re.compile(r'<g class="sp-chart__series sp-chart__series--(\w+)">(.*?)</g>', re.S)
+    marker = re.compile(r'<(circle|rect|polygon) class="sp-chart__dot"')
+    for part in (chart, legend):
+        shapes = [(name, marker.findall(inner)) for name, inner in series.findall(part)]
+        assert shapes == [
+            ("safe", ["circle"]),
+            ("person_centred", ["rect"]),
+            ("effective", ["polygon"]),
+        ]
+    # The legend's pictures are decoration: the words name each series.
+    assert legend.count('aria-hidden="true"') == 3 and "Person-centred" in legend
+    # The single markers sit over the middle of the chart, at their scores.
+    assert '<circle class="sp-chart__dot" cx="336.0" cy="149.3" r="5">' in chart
+    assert '<rect class="sp-chart__dot" x="331.5" y="78.2" width="9" height="9">' in chart
+    assert '<polygon class="sp-chart__dot" points="336.0,9.0 342.5,20.5 329.5,20.5">' in chart
 
 
 def test_the_portfolio_shows_the_review_mode(client, record):
