@@ -51,7 +51,7 @@
   }
 
   // Autosave: what is typed is kept in this browser until the server has it, so a closed
-  // tab or a failed request loses nothing. The trainee is offered it back, never surprised.
+  // tab or a failed request loses nothing. The writer is offered it back, never surprised.
   var PENDING = "sandpit:autosave:pending";
 
   function storageKey(textarea) {
@@ -146,6 +146,12 @@
       textarea.dataset.composerBound = "1";
       textarea.addEventListener("input", function () { updateCount(textarea); });
       updateCount(textarea);
+      autosave(textarea);
+    });
+    // Other long writing kept the same way: a coach's note, say.
+    root.querySelectorAll("textarea[data-autosave]").forEach(function (textarea) {
+      if (textarea.dataset.autosaveBound) return;
+      textarea.dataset.autosaveBound = "1";
       autosave(textarea);
     });
   }

@@ -104,3 +104,16 @@ def test_the_trainee_uses_the_coachs_rewrite_with_one_click(
     expect(trainee_page.get_by_text("Sent to your coach for review.")).to_be_visible()
     approval = coaching.review_approve(draft=draft, by=coach, scores=SCORES)
     assert approval.revision.number == 2
+
+
+def test_a_coachs_note_survives_a_closed_tab(new_page, live_server, trainee, coach, account):
+    draft = services.draft_create(author=trainee, account=account, text=TEXT)
+    coaching.draft_submit(draft=draft, by=trainee)
+    page = new_page()
+    sign_in(page, live_server.url, coach.username)
+    page.goto(f"{live_server.url}/review/{draft.pk}/")
+    note = page.get_by_label("Feedback for the trainee")
+    note.fill("Say which hospital, and")
+    page.goto(f"{live_server.url}/review/{draft.pk}/")  # the tab closes; back again
+    page.get_by_role("button", name="Put my text back").click()
+    expect(note).to_have_value("Say which hospital, and")
