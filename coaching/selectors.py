@@ -1,27 +1,35 @@
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    Case,
     Count,
     DateTimeField,
     Exists,
-    ExpressionWrapper,
     F,
     FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
     Value,
+    When,
 )
 from django.utils import timezone
 
 from coaching.models import AuditEvent, Notification, Publication, PublishingStop
 from sandbox.checks import CHECKS
-from sandbox.models import Cohort, Draft, DraftRevision, Membership, WorkplaceAccount
+from sandbox.models import (
+    Cohort,
+    Draft,
+    DraftRevision,
+    Membership,
+    Organisation,
+    WorkplaceAccount,
+)
 from sandbox.selectors import (
     REVIEWER_ROLES,
     admin_organisation_ids,
@@ -117,10 +125,18 @@ class CoachDirectory:
         self.by_organisation: dict[int, dict[int, Membership]] = {
             organisation_id: {} for organisation_id in organisation_ids
         }
+        self.review_targets: dict[int, int] = {}
         for membership in Membership.objects.filter(
             organisation_id__in=organisation_ids, role__in=REVIEWER_ROLES
-        ).select_related("user", "cover_coach"):
+        ).select_related("user", "cover_coach", "organisation"):
             self.by_organisation[membership.organisation_id][membership.user_id] = membership
+            self.review_targets[membership.organisation_id] = (
+                membership.organisation.review_target_hours
+            )
+
+    def target_hours(self) -> set[int]:
+        """The review targets of these organisations (for _with_routing_data)."""
+        return set(self.review_targets.values())
 
     def coach_ids(self, organisation_id: int) -> list[int]:
         return sorted(self.by_organisation[organisation_id])
@@ -272,11 +288,28 @@ class Queue:
     absences: list[Absence] = field(default_factory=list)
 
 
-def _with_routing_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
+def _with_routing_data(
+    drafts: QuerySet[Draft], *, target_hours: Iterable[int] | None = None
+) -> QuerySet[Draft]:
     """The author's named coach and cohort in the draft's organisation, and when the
     review target falls due, as columns of the one query (a join, not a subquery per
-    row: the queue can hold thousands)."""
-    target = F("account__organisation__review_target_hours") * Value(dt.timedelta(hours=1))
+    row: the queue can hold thousands).
+
+    The due time is one CASE branch per distinct target (organisations share a handful),
+    because SQLite, the embedded default, cannot multiply a column by a duration.
+    ``target_hours`` are the targets that can occur; by default, every organisation's."""
+    if target_hours is None:
+        target_hours = Organisation.objects.values_list("review_target_hours", flat=True)
+    due_at = Case(
+        *[
+            When(
+                account__organisation__review_target_hours=hours,
+                then=F("submitted_at") + Value(dt.timedelta(hours=hours)),
+            )
+            for hours in sorted(set(target_hours))
+        ],
+        output_field=DateTimeField(),
+    )
     return drafts.annotate(
         trainee=FilteredRelation(
             "author__memberships",
@@ -285,7 +318,7 @@ def _with_routing_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
         named_coach_id=F("trainee__coach_id"),
         trainee_cohort_id=F("trainee__cohort_id"),
         cohort_name=F("trainee__cohort__name"),
-        due_at=ExpressionWrapper(F("submitted_at") + target, output_field=DateTimeField()),
+        due_at=due_at,
     )
 
 
@@ -310,7 +343,7 @@ def queue_page(
 ) -> Queue:
     now = now or timezone.now()
     directory = CoachDirectory(reviewer_organisation_ids(user), on=timezone.localdate(now))
-    drafts = _with_routing_data(queue_for(user))
+    drafts = _with_routing_data(queue_for(user), target_hours=directory.target_hours())
     if filters.scope == "mine":
         drafts = drafts.filter(directory.routed_to(user))
     counts = drafts.aggregate(waiting=Count("pk"), overdue=Count("pk", filter=_overdue(now)))

@@ -210,7 +210,7 @@ def test_the_review_opens_with_the_decision_the_shortcut_chose(client, trainee, 
     assert 'id="approve-hint"><p>Score the post, then press Approve.</p>' in approve
     assert 'value="approve">Approve</button>' in approve
     changes = client.get(url, {"decision": "request_changes"}).content.decode()
-    assert changes.count("autofocus") == 1 and 'rows="4" autofocus' in changes
+    assert changes.count("autofocus") == 1 and 'rows="4" data-autosave autofocus' in changes
     assert "then press Approve" not in changes
     nonsense = client.get(url, {"decision": "nonsense"}).content.decode()
     assert "autofocus" not in nonsense and "then press Approve" not in nonsense
