@@ -26,7 +26,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo
-	@echo "Sandpit is starting on http://127.0.0.1:8000  (the X API double: http://127.0.0.1:8025/NHSDemoBoard)"
+	@echo "Sandpit is starting on http://$${SANDPIT_BIND:-127.0.0.1:8000}  (the X API double: http://127.0.0.1:$${SANDPIT_XDOUBLE_PORT:-8025}/NHSDemoBoard)"
 	@echo "Press Ctrl+C to stop."
 	@echo
 	honcho -f Procfile start $(PROCESSES)

@@ -635,6 +635,10 @@ def _decide(
     return review
 
 
+# A scheduled post waits at most this long (a typo of a year would otherwise park it).
+MAX_SCHEDULE_AHEAD = dt.timedelta(days=90)
+
+
 def review_approve(
     *,
     draft: Draft,
@@ -679,6 +683,12 @@ def review_approve(
     if publish_at is not None and publish_at <= now:
         raise InvalidInput(
             "Choose a time in the future, or leave the time empty to publish now.",
+            field="publish_at",
+        )
+    if publish_at is not None and publish_at > now + MAX_SCHEDULE_AHEAD:
+        raise InvalidInput(
+            "Choose a time within the next 90 days: a post scheduled further ahead is "
+            "likely to be out of date by then.",
             field="publish_at",
         )
     with transaction.atomic():

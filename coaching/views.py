@@ -197,7 +197,7 @@ def review_claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 def review_claim_renew(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The open review page's sign of life (htmx, every minute and as the coach types).
-    Answers with the claim banner, which says so if another coach took over."""
+    Answers with the claim banner only when it changed: another coach took over."""
     draft = _get_draft_for_coach(request, pk)
     problem = ""
     try:
@@ -210,6 +210,10 @@ def review_claim_renew(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         if problem:
             messages.error(request, problem)
         return redirect("review", pk=pk)
+    if not problem:
+        # Still the coach's: nothing to redraw. Keeping the element (htmx swaps nothing on
+        # 204) keeps its "at most every 30 s while typing" throttle; a fresh one would not.
+        return HttpResponse(status=204)
     return _claim_banner(request, draft, problem)
 
 

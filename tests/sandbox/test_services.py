@@ -188,6 +188,19 @@ def test_a_schedule_in_the_past_is_refused(submitted, coach):
         )
 
 
+def test_a_schedule_years_ahead_is_refused(submitted, coach):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    with pytest.raises(InvalidInput, match="within the next 90 days"):
+        coaching.review_approve(
+            draft=submitted, by=coach, publish_at=timezone.now() + dt.timedelta(days=3650)
+        )
+    submitted.refresh_from_db()
+    assert submitted.status == "submitted"
+
+
 def test_approving_a_stale_revision_is_refused(submitted, coach, trainee):
     shown = submitted.current_revision
     services.draft_edit(draft=submitted, by=trainee, text="Changed while the coach read it.")
