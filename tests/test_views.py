@@ -325,3 +325,12 @@ def test_every_page_that_serves_a_fragment_varies_on_htmx(client, coach, name):
     client.force_login(coach)
     response = client.get(reverse(name))
     assert "HX-Request" in response["Vary"]
+
+
+def test_a_button_address_opened_on_its_own_explains_itself(client, trainee, account):
+    draft = services.draft_create(author=trainee, account=account, text="Flu clinic today")
+    client.force_login(trainee)
+    response = client.get(reverse("draft_submit", args=[draft.pk]))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert "This address is for a button" in response.content.decode()
