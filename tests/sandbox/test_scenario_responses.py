@@ -667,3 +667,13 @@ def test_a_response_posted_in_the_practice_timeline_cannot_be_withdrawn(
     draft.refresh_from_db()
     assert draft.status == Draft.Status.APPROVED
     assert TimelineItem.objects.filter(draft=draft).exists()
+
+
+def test_a_practice_response_shows_no_preview_of_the_real_account(
+    client, trainee, coach, account, inject
+):
+    draft = submitted_response(trainee, account, inject)
+    for who, url in ((trainee, "draft_detail"), (coach, "review")):
+        client.force_login(who)
+        body = client.get(reverse(url, args=[draft.pk])).content.decode()
+        assert "how it will look on @" not in body.lower()
