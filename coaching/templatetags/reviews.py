@@ -1,4 +1,5 @@
-"""How a review reads: its rubric, its tags, its claim, and notes anchored in the text."""
+"""How a review reads: its rubric and scores, its tags, who decided, its claim, and notes
+anchored in the text."""
 
 import itertools
 
@@ -6,7 +7,7 @@ from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from coaching import selectors
+from coaching import portfolio, selectors
 from coaching.models import RUBRIC, FeedbackNote, Review
 from sandbox.models import Draft, DraftRevision
 
@@ -20,25 +21,24 @@ def claim_is_live(draft: Draft) -> bool:
 
 @register.filter
 def rubric_rows(review: Review) -> list[tuple[str, int, str]]:
-    """(title, score, what that score means) for each scored quality."""
+    """(title, score, what that score means) for each quality the review scored."""
     return [
-        (title, score, levels[score])
+        (title, given, levels[given])
         for name, (title, levels) in RUBRIC.items()
-        if (score := getattr(review, name)) is not None
+        if (given := getattr(review, name)) is not None
     ]
 
 
 @register.filter
-def tag_labels(review: Review) -> list[str]:
-    labels = dict(Review.Tag.choices)
-    return [str(labels[tag]) for tag in review.tags if tag in labels]
+def score(value: float | None) -> str:
+    """A rubric score or mean score, or a dash for none."""
+    if value is None:
+        return "\N{EN DASH}"
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
-@register.filter
-def reviewer_name(review: Review) -> str:
-    if review.reviewer is None:
-        return "Spot-check"
-    return review.reviewer.get_full_name() or review.reviewer.username
+register.filter("tag_labels", portfolio.tag_labels)
+register.filter("reviewer_name", selectors.reviewer_name)
 
 
 def _anchored_notes(revision: DraftRevision) -> list[FeedbackNote]:
