@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from coaching import services as coaching
 from sandbox import services
-from tests.factories import PASSWORD
+from tests.browser.people import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +30,7 @@ def violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
 
 def signed_in(new_page, live_server, user):  # type: ignore[no-untyped-def]
     page = new_page(bypass_csp=True)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, user.username)
     return page
 
 

@@ -16,18 +16,11 @@ from coaching.models import AuditEvent, AuditLogIsAppendOnly, Review
 from sandbox import services
 from sandbox.models import Cohort, Membership
 from tests.coaching.test_portfolio import reviewed
-from tests.factories import PASSWORD, AccountFactory, member
+from tests.factories import PASSWORD, AccountFactory, client_for, member
 
 pytestmark = pytest.mark.django_db
 
 PEOPLE = ["anonymous", "trainee", "other_trainee", "coach", "outside_coach", "admin"]
-
-
-def client_for(request, client, who):  # type: ignore[no-untyped-def]
-    if who != "anonymous":
-        user = request.getfixturevalue(who)
-        assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture
