@@ -7,6 +7,9 @@ from django.test import Client
 from sandbox.models import Membership, Organisation, WorkplaceAccount
 
 X_TOKEN = "test-x-access-token"
+# The organisation's accounts on the Mastodon and Bluesky doubles (tests/coaching/conftest.py).
+MASTODON_USER, MASTODON_TOKEN = "board", "m-token"
+BLUESKY_HANDLE, BLUESKY_APP_PASSWORD = "board.test", "b-pass"
 PASSWORD = "correct horse battery staple"
 # A complete rubric, as the review form sends it: every decision there is scored.
 SCORES = {"safe": "3", "person_centred": "3", "effective": "3"}
