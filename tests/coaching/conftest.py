@@ -8,6 +8,7 @@ import pytest
 
 from coaching.publishing.bluesky_double import BlueskyDouble
 from coaching.publishing.mastodon_double import MastodonDouble
+from coaching.publishing.x_double import XDouble
 from sandbox.models import Organisation, WorkplaceAccount
 from tests import factories
 from tests.factories import BLUESKY_APP_PASSWORD, BLUESKY_HANDLE, MASTODON_TOKEN, MASTODON_USER
@@ -30,11 +31,11 @@ def bluesky_double() -> Iterator[BlueskyDouble]:
 
 
 @pytest.fixture
-def platform_account(  # type: ignore[no-untyped-def]
-    request,
+def platform_account(
+    request: pytest.FixtureRequest,
     organisation: Organisation,
     account: WorkplaceAccount,
-    x_double,
+    x_double: XDouble,
     mastodon_double: MastodonDouble,
     bluesky_double: BlueskyDouble,
 ) -> tuple[str, WorkplaceAccount, Any]:
@@ -45,16 +46,16 @@ def platform_account(  # type: ignore[no-untyped-def]
         return platform, account, x_double
     if platform == "mastodon":
         mastodon_double.reset()
-        account = factories.AccountFactory(
+        on_mastodon = factories.AccountFactory.create(
             organisation=organisation,
             platform="mastodon",
             handle=MASTODON_USER,
             api_base_url=mastodon_double.base_url,
             access_token=MASTODON_TOKEN,
         )
-        return platform, account, mastodon_double
+        return platform, on_mastodon, mastodon_double
     bluesky_double.reset()
-    account = factories.AccountFactory(
+    on_bluesky = factories.AccountFactory.create(
         organisation=organisation,
         platform="bluesky",
         handle=BLUESKY_HANDLE,
@@ -62,4 +63,4 @@ def platform_account(  # type: ignore[no-untyped-def]
         access_token="",
         app_password=BLUESKY_APP_PASSWORD,
     )
-    return platform, account, bluesky_double
+    return platform, on_bluesky, bluesky_double
