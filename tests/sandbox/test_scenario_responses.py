@@ -20,6 +20,7 @@ from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Cohort, Draft, Membership, ScenarioRun, TimelineItem
 from tests import factories
 from tests.factories import PASSWORD, SCORES, signed_in
+from tests.test_risk_checks_in_the_app import NHS_NUMBER_POST
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +119,17 @@ def test_an_unknown_kind_of_answer_keeps_the_text(client, trainee, account, inje
 
 
 # Responses drafted for the coach ----------------------------------------------------------
+
+
+def test_a_response_with_a_blocking_finding_is_saved_but_not_sent(client, trainee, account, inject):
+    text = NHS_NUMBER_POST  # a patient detail: a blocking finding
+    url = reverse("timeline_item", args=[inject.pk])
+    data = {"kind": "reply", "text": text, "submit": "1"}
+    response = signed_in(client, trainee).post(url, data, follow=True)
+    draft = Draft.objects.get(author=trainee)
+    assert draft.status == Draft.Status.DRAFT and draft.text == text
+    assert response.redirect_chain[-1][0] == draft.get_absolute_url()
+    assert "Saved as a draft, but not sent." in response.content.decode()
 
 
 def test_a_response_for_the_coach_is_a_draft_that_answers_the_post(
