@@ -119,6 +119,13 @@ def command_line(doc: str, results_file: str) -> argparse.ArgumentParser:
     return parser
 
 
+def query_count_grew(report: Report) -> str | None:
+    """The page benchmarks' bar: each page makes as many queries on the large data as
+    on the small (report["same_query_count"], page -> bool)."""
+    grew = [page for page, same in report["same_query_count"].items() if not same]
+    return f"the number of queries grows with the data on {', '.join(grew)}" if grew else None
+
+
 def run_and_report(
     args: argparse.Namespace,
     run: Callable[[argparse.Namespace], Report],
