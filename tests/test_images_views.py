@@ -7,25 +7,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from PIL import Image
 
 from coaching import services as coaching
 from sandbox import services
 from sandbox.models import Draft, PostImage
 from tests.factories import signed_in
-from tests.sandbox.test_media import encode, png_declaring, revealing_exif
+from tests.sandbox.test_media import photo, png_declaring
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def photo(name: str = "ward.jpg") -> SimpleUploadedFile:
-    data = encode(Image.new("RGB", (64, 48), "green"), "JPEG", exif=revealing_exif())
-    return SimpleUploadedFile(name, data, content_type="image/jpeg")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 
 @pytest.fixture

@@ -18,15 +18,11 @@ from coaching.publishing.x_double import INVALID_MEDIA_IDS, XDouble
 from sandbox import services
 from sandbox.models import Draft, PostImage, WorkplaceAccount
 from tests import factories
+from tests.coaching.test_error_classes_through_worker import wait_for
 
+pytestmark = pytest.mark.usefixtures("private_media")
 P = Publication.Status
 Outcome = PublishAttempt.Outcome
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 class Platform:
@@ -71,15 +67,6 @@ ALL = pytest.mark.parametrize("platform_account", ["x", "mastodon", "bluesky"], 
 THROUGH_THE_WORKER = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 25.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for the worker")
-
-
 def draft_with_images(trainee, account, thread: tuple[str, ...] = ()) -> Draft:
     return services.draft_create(
         author=trainee, account=account, text=f"Clinic update {time.time_ns()}", thread=thread
@@ -108,7 +95,7 @@ def settled(publication: Publication, done: Callable[[Publication], bool]) -> Pu
         publication.refresh_from_db()
         return publication if done(publication) else None
 
-    return wait_for(check)  # type: ignore[return-value]
+    return wait_for(check, timeout=25.0)  # type: ignore[return-value]
 
 
 def first_attempt_done(p: Publication) -> bool:
