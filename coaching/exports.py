@@ -14,7 +14,7 @@ from fpdf import FPDF
 
 from coaching.models import RUBRIC, AuditEvent, Review
 from coaching.portfolio import Portfolio, tag_labels
-from coaching.selectors import reviewer_name
+from coaching.selectors import actor_name, reviewer_name
 from sandbox.selectors import display_name
 
 FONT = Path(__file__).resolve().parent / "fonts" / "DejaVuSans-2.37.ttf"
@@ -179,7 +179,7 @@ def audit_row(event: AuditEvent) -> list[object]:
     draft = event.draft
     return [
         _stamp(event.created_at),
-        display_name(event.actor) if event.actor else "Sandpit",
+        actor_name(event),
         event.get_action_display(),
         display_name(draft.author) if draft else "",
         event.draft_id or "",

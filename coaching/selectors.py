@@ -86,6 +86,12 @@ def is_away(membership: Membership, on: dt.date) -> bool:
     )
 
 
+def actor_name(event: AuditEvent) -> str:
+    """Who did what an audit event records; Sandpit itself (the beat, the autonomy rule)
+    when no person did. The same in the log page and its CSV."""
+    return display_name(event.actor) if event.actor else "Sandpit"
+
+
 def reviewer_name(review: Review) -> str:
     """Who decided a review. A spot-check pass has no reviewer: it is named one way
     wherever reviews are listed (pages, exports, notifications)."""

@@ -39,6 +39,7 @@ def score(value: float | None) -> str:
 
 register.filter("tag_labels", portfolio.tag_labels)
 register.filter("reviewer_name", selectors.reviewer_name)
+register.filter("actor_name", selectors.actor_name)
 
 
 def _anchored_notes(revision: DraftRevision) -> list[FeedbackNote]:
