@@ -1,4 +1,5 @@
-"""Plumbing shared by the publication benchmarks: a private stack of real components.
+"""Plumbing shared by the benchmarks: how each one runs and reports, and, for the
+publication benchmarks, a private stack of real components.
 
 Each benchmark gets its own PostgreSQL database, its own redis-server on a free port, an
 in-process X API double and real Celery worker/beat subprocesses, so it can kill and
@@ -9,6 +10,7 @@ the environment points at that private stack.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import faulthandler
 import importlib.util
@@ -23,7 +25,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -100,6 +102,56 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 def write_json(path: Path, payload: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
+
+
+# Running a benchmark -----------------------------------------------------------------------
+
+Report = dict[str, Any]
+
+
+def command_line(doc: str, results_file: str) -> argparse.ArgumentParser:
+    """A benchmark's arguments: its docstring's first paragraph as the help, and where
+    the figures go (--json, bench/results/<results_file> by default). It adds its own."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument(
+        "--json", type=Path, default=RESULTS_DIR / results_file, help="where to write the figures"
+    )
+    return parser
+
+
+def query_count_grew(report: Report) -> str | None:
+    """The page benchmarks' bar: each page makes as many queries on the large data as
+    on the small (report["same_query_count"], page -> bool)."""
+    grew = [page for page, same in report["same_query_count"].items() if not same]
+    return f"the number of queries grows with the data on {', '.join(grew)}" if grew else None
+
+
+def run_and_report(
+    args: argparse.Namespace,
+    run: Callable[[argparse.Namespace], Report],
+    print_summary: Callable[[Report], None],
+    failed: Callable[[Report], str | None] = lambda report: None,
+) -> int:
+    """A benchmark's main(): run it, write its figures as JSON and print them. The exit
+    status is 1, with the reason, when ``failed`` names a bar a figure missed; 130 when
+    interrupted."""
+    exit_cleanly_on_signals()
+    try:
+        report = run(args)
+    except KeyboardInterrupt:
+        # run() has already stopped everything it started (its ExitStack unwound).
+        print(
+            "interrupted; everything this run started has been stopped and its database dropped",
+            file=sys.stderr,
+        )
+        return 130
+    write_json(args.json, report)
+    print_summary(report)
+    print(f"figures written to {args.json}")
+    if (reason := failed(report)) is not None:
+        print(f"FAIL: {reason}", file=sys.stderr)
+        return 1
+    return 0
 
 
 # PostgreSQL --------------------------------------------------------------------------------

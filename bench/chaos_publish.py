@@ -104,7 +104,7 @@ class Chaos:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _stack.command_line(__doc__, "chaos_publish.json")
     parser.add_argument("--posts", type=int, default=500, help="posts to approve (500)")
     parser.add_argument(
         "--kills",
@@ -113,12 +113,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="worker kills; default: one every 3-8 s while approving and draining",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for faults and timing")
-    parser.add_argument(
-        "--json",
-        type=Path,
-        default=_stack.RESULTS_DIR / "chaos_publish.json",
-        help="where to write the figures",
-    )
     parser.add_argument(
         "--timeout", type=float, default=300.0, help="give up settling after this long (s)"
     )
@@ -577,19 +571,14 @@ def print_summary(report: dict[str, Any]) -> None:
     print("\n".join(lines))
 
 
+def failed(report: _stack.Report) -> str | None:
+    if report["ok"]:
+        return None
+    return "posts were lost, sent twice or left unsettled (see the verdict above)"
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    _stack.exit_cleanly_on_signals()
-    try:
-        report = run(args)
-    except KeyboardInterrupt:
-        # run() has already stopped everything it started (its ExitStack unwound).
-        print("interrupted; everything this run started has been stopped", file=sys.stderr)
-        return 130
-    _stack.write_json(args.json, report)
-    print_summary(report)
-    print(f"figures written to {args.json}")
-    return 0 if report["ok"] else 1
+    return _stack.run_and_report(parse_args(argv), run, print_summary, failed)
 
 
 if __name__ == "__main__":

@@ -42,15 +42,9 @@ WARM_UP = 10
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _stack.command_line(__doc__, "publish_latency.json")
     parser.add_argument("--posts", type=int, default=200, help="posts timed one by one (200)")
     parser.add_argument("--batch", type=int, default=200, help="posts in the throughput batch")
-    parser.add_argument(
-        "--json",
-        type=Path,
-        default=_stack.RESULTS_DIR / "publish_latency.json",
-        help="where to write the figures",
-    )
     parser.add_argument(
         "--image-posts", type=int, default=50, help="posts with one image, timed one by one"
     )
@@ -357,17 +351,7 @@ def print_summary(report: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    _stack.exit_cleanly_on_signals()
-    try:
-        report = run(args)
-    except KeyboardInterrupt:
-        print("interrupted; everything this run started has been stopped", file=sys.stderr)
-        return 130
-    _stack.write_json(args.json, report)
-    print_summary(report)
-    print(f"figures written to {args.json}")
-    return 0
+    return _stack.run_and_report(parse_args(argv), run, print_summary)
 
 
 if __name__ == "__main__":

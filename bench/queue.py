@@ -33,7 +33,6 @@ import sys
 import time
 import types
 import warnings
-from pathlib import Path
 from typing import Any
 
 from bench import _stack
@@ -45,7 +44,6 @@ TRAINEES = 1_000
 COACHES = 20
 COHORTS = 10
 REQUESTS = 50
-DEFAULT_JSON = _stack.RESULTS_DIR / "queue.json"
 # Every MEASURED_SHARE-th draft is the measured trainee's, so their portfolio grows too.
 MEASURED_SHARE = 50
 STATUS_WEIGHTS = {
@@ -63,9 +61,8 @@ TEXTS = timeline_bench.POST_TEXTS
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _stack.command_line(__doc__, "queue.json")
     parser.add_argument("--requests", type=int, default=REQUESTS, help="timed requests (50)")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write figures")
     return parser.parse_args(argv)
 
 
@@ -380,24 +377,7 @@ def print_summary(report: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    _stack.exit_cleanly_on_signals()
-    try:
-        report = run(args)
-    except KeyboardInterrupt:
-        print("interrupted; the benchmark's database has been dropped", file=sys.stderr)
-        return 130
-    _stack.write_json(args.json, report)
-    print_summary(report)
-    print(f"figures written to {args.json}")
-    if not all(report["same_query_count"].values()):
-        print(
-            f"FAIL: a page makes a different number of queries at {SIZES[1]} drafts "
-            f"than at {SIZES[0]}",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    return _stack.run_and_report(parse_args(argv), run, print_summary, _stack.query_count_grew)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,6 @@ WARM_UP = 5
 QUERY_SAMPLES = 5  # requests under CaptureQueriesContext, apart from the timed ones
 PARSE_ROUNDS = 20  # passes over the conformance texts per trial
 PARSE_TRIALS = 7
-DEFAULT_JSON = _stack.RESULTS_DIR / "timeline.json"
 
 # Posts as a health board's trainee writes them: mentions, hashtags, links, emoji. Each
 # gets a number so no two rows share a text.
@@ -109,9 +108,8 @@ SPACING_MINUTES = 40  # between consecutive entries, newest first
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = _stack.command_line(__doc__, "timeline.json")
     parser.add_argument("--requests", type=int, default=REQUESTS, help="timed requests (50)")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write figures")
     return parser.parse_args(argv)
 
 
@@ -740,24 +738,7 @@ def print_summary(report: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    _stack.exit_cleanly_on_signals()
-    try:
-        report = run(args)
-    except KeyboardInterrupt:
-        print("interrupted; the benchmark's database has been dropped", file=sys.stderr)
-        return 130
-    _stack.write_json(args.json, report)
-    print_summary(report)
-    print(f"figures written to {args.json}")
-    if not all(report["same_query_count"].values()):
-        print(
-            f"FAIL: the timeline makes a different number of queries at {SIZES[1]} rows "
-            f"than at {SIZES[0]}",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    return _stack.run_and_report(parse_args(argv), run, print_summary, _stack.query_count_grew)
 
 
 if __name__ == "__main__":

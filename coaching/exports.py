@@ -14,6 +14,8 @@ from fpdf import FPDF
 
 from coaching.models import RUBRIC, AuditEvent, Review
 from coaching.portfolio import Portfolio, tag_labels
+from coaching.selectors import actor_name, reviewer_name
+from sandbox.selectors import display_name
 
 FONT = Path(__file__).resolve().parent / "fonts" / "DejaVuSans-2.37.ttf"
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
@@ -45,12 +47,6 @@ def _stamp(when: object) -> str:
     return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")  # type: ignore[arg-type]
 
 
-def _name(user: object) -> str:
-    if user is None:
-        return "Spot-check (no coach)"
-    return user.get_full_name() or user.username  # type: ignore[attr-defined]
-
-
 def _notes(review: Review) -> str:
     return "\n\n".join(note.body for note in review.notes.all())
 
@@ -79,7 +75,7 @@ def review_row(review: Review) -> list[object]:
         review.draft_id,
         review.revision.number,
         review.get_decision_display(),
-        _name(review.reviewer),
+        reviewer_name(review),
         *(review.scores[name] for name in RUBRIC),
         ", ".join(tag_labels(review.tags)),
         _notes(review),
@@ -104,7 +100,7 @@ def record_pdf(record: Portfolio, reviews: Iterable[Review]) -> bytes:
     """An appraisal-ready summary and every review, in a font that covers most scripts
     (a character it lacks is left out, never an error)."""
     pdf = _RecordPDF(format="A4")
-    pdf.set_title(f"Sandpit learning record: {_name(record.trainee)}")
+    pdf.set_title(f"Sandpit learning record: {display_name(record.trainee)}")
     pdf.add_font("DejaVu", "", str(FONT))
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_page()
@@ -118,7 +114,7 @@ def record_pdf(record: Portfolio, reviews: Iterable[Review]) -> bytes:
     membership = record.membership
     figures = record.figures
     para("Sandpit learning record", size=18, gap=1)
-    para(_name(record.trainee), size=14, gap=0.5)
+    para(display_name(record.trainee), size=14, gap=0.5)
     para(
         f"{membership.organisation.name}"
         + (f" · {membership.cohort.name}" if membership.cohort else "")
@@ -183,9 +179,9 @@ def audit_row(event: AuditEvent) -> list[object]:
     draft = event.draft
     return [
         _stamp(event.created_at),
-        _name(event.actor) if event.actor else "Sandpit",
+        actor_name(event),
         event.get_action_display(),
-        _name(draft.author) if draft else "",
+        display_name(draft.author) if draft else "",
         event.draft_id or "",
         event.revision.number if event.revision else "",
         f"@{event.account.handle}" if event.account else "",

@@ -11,6 +11,7 @@ from coaching.selectors import OVERDUE, QueueChoices, QueueFilters
 from coaching.services import AnchoredNote
 from sandbox.forms import TEXT_HARD_CAP, DomainErrorsMixin
 from sandbox.models import Membership, WorkplaceAccount
+from sandbox.selectors import display_name
 
 # Boxes for notes on particular words, at most: enough for any review, and a bound on input.
 MAX_ANCHORED_NOTES = 20
@@ -150,7 +151,7 @@ class NotificationPreferencesForm(forms.Form):
 
 class _PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 _SELECT = {"class": "nhsuk-select"}
@@ -240,10 +241,6 @@ class AuditFilterForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name in self.fields}
 
 
-def _name(user: User) -> str:
-    return user.get_full_name() or user.username
-
-
 class QueueFilterForm(forms.Form):
     """The queue's filters (GET). Choices come only from the coach's own organisations,
     so another organisation's trainee cannot even be named."""
@@ -290,7 +287,7 @@ class QueueFilterForm(forms.Form):
     def __init__(self, data: QueryDict, *, choices: QueueChoices) -> None:
         super().__init__(data)
         for name, options in (
-            ("trainee", [(user.pk, _name(user)) for user in choices.trainees]),
+            ("trainee", [(user.pk, display_name(user)) for user in choices.trainees]),
             ("cohort", [(cohort.pk, cohort.name) for cohort in choices.cohorts]),
             ("account", [(account.pk, f"@{account.handle}") for account in choices.accounts]),
         ):
@@ -349,7 +346,7 @@ class AvailabilityForm(DomainErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["cover_coach"].choices = [  # type: ignore[attr-defined]
             ("", "Nobody: the coach pool shares my trainees"),
-            *[(coach.pk, _name(coach)) for coach in coaches],
+            *[(coach.pk, display_name(coach)) for coach in coaches],
         ]
 
 

@@ -31,9 +31,10 @@ from coaching.selectors import (
     past_target,
     queue_page,
     responsible_coaches,
+    reviewer_name,
 )
 from sandbox.models import Draft, Membership
-from sandbox.selectors import REVIEWER_ROLES
+from sandbox.selectors import REVIEWER_ROLES, display_name
 
 logger = logging.getLogger(__name__)
 
@@ -148,10 +149,6 @@ def _post_words(draft: Draft) -> str:
     return "“" + Truncator(" ".join(draft.text.split())).chars(60) + "”"
 
 
-def _name(user: User) -> str:
-    return user.get_full_name() or user.username
-
-
 def submission_received(*, draft: Draft) -> list[Notification]:
     """A trainee submitted: tell the coaches whose queue it lands in (named coach, their
     cover while away, or the pool). A post passed by spot-check is not waiting for them,
@@ -159,10 +156,10 @@ def submission_received(*, draft: Draft) -> list[Notification]:
     coaches, _ = responsible_coaches(
         trainee_id=draft.author_id, organisation_id=draft.account.organisation_id
     )
-    message = f"{_name(draft.author)} sent a post for review: {_post_words(draft)}"
+    message = f"{display_name(draft.author)} sent a post for review: {_post_words(draft)}"
     if draft.status == Draft.Status.APPROVED:
         message = (
-            f"{_name(draft.author)}'s post was passed by spot-check and publishes after the "
+            f"{display_name(draft.author)}'s post was passed by spot-check and publishes after the "
             f"delay unless you hold it: {_post_words(draft)}"
         )
     return notify(
@@ -193,7 +190,7 @@ _DECIDED: dict[str, str] = {
 def review_decided(*, review: Review) -> list[Notification]:
     """A coach decided: tell the trainee who wrote the post."""
     draft = review.draft
-    who = _name(review.reviewer) if review.reviewer else "A spot-check"
+    who = reviewer_name(review)
     return notify(
         users=[draft.author],
         kind=Kind.REVIEWED,
@@ -228,7 +225,7 @@ def publication_settled(*, publication: Publication) -> list[Notification]:
     return told + notify(
         users=[coach for coach in coaches if coach.pk != draft.author_id],
         kind=Kind.PUBLICATION,
-        message=f"{_name(draft.author)}'s post {_post_words(draft)} could not be published: "
+        message=f"{display_name(draft.author)}'s post {_post_words(draft)} could not be published: "
         f"{publication.error}",
         url=reverse("publishing"),
         draft=draft,
@@ -265,8 +262,8 @@ def past_target_sweep(*, now: dt.datetime | None = None) -> int:
                 users=[coach for coach in routes[key] if coach.pk != draft.author_id],
                 kind=Kind.PAST_TARGET,
                 message=(
-                    f"{_name(draft.author)}'s post {_post_words(draft)} has waited more than "
-                    f"{hours} hours for review"
+                    f"{display_name(draft.author)}'s post {_post_words(draft)} has waited "
+                    f"more than {hours} hours for review"
                 ),
                 url=reverse("review", args=[draft.pk]),
                 draft=draft,
@@ -330,7 +327,7 @@ def _send_digest(coach: User, *, now: dt.datetime) -> int:
     if not waiting:
         return 0  # nothing to say; the claim stands, so no empty digest later today
     lines = [
-        f"Good morning {_name(coach)}.",
+        f"Good morning {display_name(coach)}.",
         "",
         f"{waiting} post{'s' if waiting != 1 else ''} waiting for review, "
         f"{past_target} past the review target.",
@@ -340,7 +337,7 @@ def _send_digest(coach: User, *, now: dt.datetime) -> int:
     for draft in [row.draft for row in queue.rows][:DIGEST_OLDEST_ITEMS]:
         assert draft.submitted_at is not None
         lines.append(
-            f"- {_name(draft.author)}: {_post_words(draft)}, sent "
+            f"- {display_name(draft.author)}: {_post_words(draft)}, sent "
             f"{timezone.localtime(draft.submitted_at):%d %b %H:%M}\n"
             f"  {absolute(reverse('review', args=[draft.pk]))}"
         )

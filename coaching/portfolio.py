@@ -243,6 +243,8 @@ def review_page(membership: Membership, page_number: str | None) -> Page[Review]
 
 
 def tag_labels(tags: list[str]) -> list[str]:
+    """The tags' names as coaches chose them; a tag no longer offered keeps its stored
+    name, so nothing a coach said drops out of a record."""
     labels = dict(Review.Tag.choices)
     return [labels.get(tag, tag) for tag in tags or []]
 

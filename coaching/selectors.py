@@ -20,7 +20,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from coaching.models import AuditEvent, Notification, Publication, PublishingStop
+from coaching.models import AuditEvent, Notification, Publication, PublishingStop, Review
 from sandbox.checks import CHECKS
 from sandbox.models import (
     Cohort,
@@ -34,6 +34,7 @@ from sandbox.selectors import (
     REVIEWER_ROLES,
     admin_organisation_ids,
     check_context,
+    display_name,
     findings_for_posts,
     reviewer_organisation_ids,
 )
@@ -93,8 +94,16 @@ def is_away(membership: Membership, on: dt.date) -> bool:
     )
 
 
-def _name(user: User) -> str:
-    return user.get_full_name() or user.username
+def actor_name(event: AuditEvent) -> str:
+    """Who did what an audit event records; Sandpit itself (the beat, the autonomy rule)
+    when no person did. The same in the log page and its CSV."""
+    return display_name(event.actor) if event.actor else "Sandpit"
+
+
+def reviewer_name(review: Review) -> str:
+    """Who decided a review. A spot-check pass has no reviewer: it is named one way
+    wherever reviews are listed (pages, exports, notifications)."""
+    return display_name(review.reviewer) if review.reviewer else "Spot-check (no coach)"
 
 
 @dataclass(frozen=True)
@@ -151,13 +160,13 @@ class CoachDirectory:
         coaches = self.by_organisation[organisation_id]
         named = coaches.get(named_coach_id) if named_coach_id else None
         if named is not None and not is_away(named, self.on):
-            return Route([named.user], _name(named.user))
+            return Route([named.user], display_name(named.user))
         if named is not None and named.cover_coach_id in coaches:
             cover = coaches[named.cover_coach_id]
             if not is_away(cover, self.on):
                 return Route(
                     [cover.user],
-                    f"{_name(cover.user)}, covering for {_name(named.user)}",
+                    f"{display_name(cover.user)}, covering for {display_name(named.user)}",
                     cover=cover.user,
                 )
         pool = [
@@ -169,7 +178,7 @@ class CoachDirectory:
         ]
         reason = "Coach pool"
         if named is not None:
-            reason = f"Coach pool, while {_name(named.user)} is away"
+            reason = f"Coach pool, while {display_name(named.user)} is away"
         return Route(sorted(pool, key=lambda user: user.pk), reason)
 
     def routed_to(self, user: User) -> Q:

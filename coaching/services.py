@@ -57,7 +57,7 @@ from coaching.selectors import blocking_codes, check_titles, claim_is_live
 from sandbox import services as sandbox_services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Draft, DraftRevision, Membership, PostImage, WorkplaceAccount
-from sandbox.selectors import REVIEWER_ROLES, role_in
+from sandbox.selectors import REVIEWER_ROLES, display_name, role_in
 
 logger = logging.getLogger(__name__)
 
@@ -257,10 +257,6 @@ def _cancel_queued_publication(draft: Draft, *, reason: str) -> None:
 # take it over. While a claim is live, only its holder can decide.
 
 
-def _person(user: User | None) -> str:
-    return (user.get_full_name() or user.username) if user else "Spot-check"
-
-
 def _clock(moment: dt.datetime | None) -> str:
     return timezone.localtime(moment).strftime("%H:%M") if moment else "earlier"
 
@@ -284,12 +280,12 @@ def _claim_refusal(draft: Draft, *, outcome: str) -> InvalidState:
         .order_by("-created_at")
         .first()
     )
+    # Only a claimed draft is refused, so there is a holder to name.
+    name = display_name(holder) if holder else "Another coach"
     if taken is not None:
-        who = f"{_person(holder)} took over this review at {_clock(taken.created_at)}"
+        who = f"{name} took over this review at {_clock(taken.created_at)}"
     else:
-        who = (
-            f"{_person(holder)} is reviewing this post (last active at {_clock(draft.claimed_at)})"
-        )
+        who = f"{name} is reviewing this post (last active at {_clock(draft.claimed_at)})"
     minutes = int(settings.CLAIM_STALE_AFTER.total_seconds() // 60)
     return InvalidState(
         f"{who}. {outcome}. You can take the review over if they are inactive for "
@@ -330,14 +326,14 @@ def review_claim(*, draft: Draft, by: User) -> Draft:
                     f"This draft was {draft.get_status_display().lower()} a moment ago."
                 )
             raise _claim_refusal(draft, outcome="Only they can decide on it for now")
-        if holder_id not in (None, by.pk):
+        if previous is not None and previous.pk != by.pk:
             _audit(
                 AuditEvent.Action.CLAIM_TAKEN_OVER,
                 organisation_id=draft.account.organisation_id,
                 actor=by,
                 account=draft.account,
                 revision=draft.current_revision,
-                detail=f"From {_person(previous)}, inactive since {_clock(held_since)}.",
+                detail=f"From {display_name(previous)}, inactive since {_clock(held_since)}.",
             )
     draft.claimed_by, draft.claimed_at = by, now
     return draft
@@ -793,7 +789,7 @@ def _record_override(
         trainee_id=revision.draft.author_id,
         organisation_id=revision.draft.account.organisation_id,
         by=by,
-        reason=f"{_name(by)} let a {check_titles(codes)} through on one of your posts.",
+        reason=f"{display_name(by)} let a {check_titles(codes)} through on one of your posts.",
         revision=revision,
     )
     return override
@@ -929,10 +925,6 @@ def review_suggestion_accept(*, review: Review, by: User) -> Draft:
 Mode = Membership.ReviewMode
 
 
-def _name(user: User) -> str:
-    return user.get_full_name() or user.username
-
-
 def _membership(trainee_id: int, organisation_id: int) -> Membership | None:
     return (
         Membership.objects.select_related("organisation", "user")
@@ -1039,7 +1031,7 @@ def _review_mode_after_decision(review: Review, *, by: User) -> None:
                 trainee_id=draft.author_id,
                 organisation_id=membership.organisation_id,
                 by=by,
-                reason=f"{_name(by)} {did} one of your posts.",
+                reason=f"{display_name(by)} {did} one of your posts.",
                 revision=review.revision,
             )
         return
@@ -1127,7 +1119,7 @@ def spot_check_hold(*, draft: Draft, by: User) -> Draft:
     with transaction.atomic():
         # The worker may claim it between our read and this update: the update decides.
         if publication.status != P.QUEUED or not _hold(
-            publication, reason=f"Held for review by {_name(by)}."
+            publication, reason=f"Held for review by {display_name(by)}."
         ):
             raise InvalidState(
                 "Too late to hold this post: it started publishing before you pressed the "
@@ -1138,7 +1130,7 @@ def spot_check_hold(*, draft: Draft, by: User) -> Draft:
             trainee_id=draft.author_id,
             organisation_id=draft.account.organisation_id,
             by=by,
-            reason=f"{_name(by)} held one of your posts for review before it published.",
+            reason=f"{display_name(by)} held one of your posts for review before it published.",
             revision=draft.current_revision,
         )
     return draft
@@ -1159,12 +1151,12 @@ def review_mode_set_full(*, trainee: User, organisation_id: int, by: User, reaso
         raise InvalidInput("Keep the reason under 500 characters.", field="reason")
     membership = _membership(trainee.pk, organisation_id)
     if membership is None or membership.review_mode != Mode.SPOT_CHECK:
-        raise InvalidState(f"{_name(trainee)} is already in full review.")
+        raise InvalidState(f"{display_name(trainee)} is already in full review.")
     _return_to_full_review(
         trainee_id=trainee.pk,
         organisation_id=organisation_id,
         by=by,
-        reason=f"{_name(by)} switched you back: {reason}",
+        reason=f"{display_name(by)} switched you back: {reason}",
     )
 
 
@@ -1453,7 +1445,7 @@ def _release(
 
 
 def _stop_reason(stop: PublishingStop) -> str:
-    who = stop.started_by.get_full_name() or stop.started_by.username
+    who = display_name(stop.started_by)
     scope = f"@{stop.account.handle}" if stop.account else "every account of the organisation"
     return f"Waiting: {who} paused publishing to {scope}: {stop.reason}"
 
@@ -1841,7 +1833,7 @@ def publication_retract(*, publication: Publication, by: User, reason: str) -> P
         ) from error
     retracted = Publication.objects.filter(pk=publication.pk, status=previous).update(
         status=P.RETRACTED,
-        error=f"Retracted by {by.get_full_name() or by.username}: {reason}",
+        error=f"Retracted by {display_name(by)}: {reason}",
         updated_at=timezone.now(),
     )
     if not retracted:

@@ -187,8 +187,7 @@ def review_claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if previous is not None and previous != request.user:
         messages.success(
             request,
-            f"You have taken over this review from "
-            f"{previous.get_full_name() or previous.username}.",
+            f"You have taken over this review from {sandbox_selectors.display_name(previous)}.",
         )
     return redirect("review", pk=pk)
 
@@ -314,7 +313,7 @@ def spot_check_hold(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         services.spot_check_hold(draft=draft, by=request.user)
     except DomainError as error:
         return refused(request, error, back_to=reverse("review", args=[pk]))
-    name = draft.author.get_full_name() or draft.author.username
+    name = sandbox_selectors.display_name(draft.author)
     messages.success(
         request, f"Held. The post is in the queue for review, and {name} is back in full review."
     )
@@ -677,7 +676,7 @@ def scenario_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return refused(request, error, back_to=reverse("scenarios"))
     messages.success(
         request,
-        f"Started “{scenario.title}” for {trainee.get_full_name() or trainee.username}. "
+        f"Started “{scenario.title}” for {sandbox_selectors.display_name(trainee)}. "
         "Its posts arrive in their timeline over the next minutes.",
     )
     return redirect("trainee_timeline", user_id=trainee.pk)
@@ -876,7 +875,7 @@ def trainee_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         )
     except DomainError as error:
         return refused(request, error, back_to=back)
-    trainee = membership.user.get_full_name() or membership.user.username
-    coach = membership.coach.get_full_name() or membership.coach.username  # type: ignore[union-attr]
+    trainee = sandbox_selectors.display_name(membership.user)
+    coach = sandbox_selectors.display_name(membership.coach)  # type: ignore[arg-type]
     messages.success(request, f"{trainee}'s posts now go to {coach}.")
     return redirect(back)

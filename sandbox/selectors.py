@@ -29,6 +29,12 @@ Role = Membership.Role
 REVIEWER_ROLES = (Role.COACH, Role.ADMIN)
 
 
+def display_name(user: User) -> str:
+    """How a person is named everywhere (pages, messages, emails, exports): their full
+    name, or their username when they have not given one."""
+    return user.get_full_name() or user.username
+
+
 def role_in(user: User, organisation_id: int) -> str | None:
     return (
         Membership.objects.filter(user=user, organisation_id=organisation_id)

@@ -32,7 +32,13 @@ from sandbox.models import (
     TimelineItem,
     WorkplaceAccount,
 )
-from sandbox.selectors import REVIEWER_ROLES, check_context, organisation_of_item, role_in
+from sandbox.selectors import (
+    REVIEWER_ROLES,
+    check_context,
+    display_name,
+    organisation_of_item,
+    role_in,
+)
 from sandbox.tweet_text import parse_tweet
 
 # X lets a thread run to 25 posts.
@@ -557,10 +563,6 @@ def _coach_membership(user: User, organisation_id: int) -> Membership | None:
     ).first()
 
 
-def _name(user: User) -> str:
-    return user.get_full_name() or user.username
-
-
 def coach_availability_set(
     *,
     by: User,
@@ -622,7 +624,7 @@ def trainee_assign(
     if role_in(by, organisation_id) != Membership.Role.ADMIN:
         raise NotAllowed("Only an admin of the organisation can assign coaches.")
     if membership.role != Membership.Role.TRAINEE:
-        raise InvalidInput(f"{_name(membership.user)} is not a trainee here.")
+        raise InvalidInput(f"{display_name(membership.user)} is not a trainee here.")
     coach = (
         Membership.objects.filter(
             user_id=coach_id, organisation_id=organisation_id, role__in=REVIEWER_ROLES
@@ -632,7 +634,7 @@ def trainee_assign(
     )
     if coach is None or coach.user_id == membership.user_id:
         raise InvalidInput(
-            f"Choose a coach of {membership.organisation} for {_name(membership.user)}.",
+            f"Choose a coach of {membership.organisation} for {display_name(membership.user)}.",
             field="coach",
         )
     cohort = None

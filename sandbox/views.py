@@ -228,13 +228,7 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
                     try:
                         coaching_services.draft_submit(draft=draft, by=request.user)
                     except DomainError as error:
-                        # Saved, but not sent (a blocking finding): show the draft, with
-                        # its highlights, rather than an empty composer.
-                        return refused(
-                            request,
-                            DomainError(f"Saved as a draft, but not sent. {error.message}"),
-                            back_to=draft.get_absolute_url(),
-                        )
+                        return _saved_but_not_sent(request, draft, error)
             except InvalidInput as error:
                 _show_error(form, attachments, error)
             except DomainError as error:
@@ -342,17 +336,25 @@ def _answer(
     try:
         coaching_services.draft_submit(draft=draft, by=request.user)
     except DomainError as error:
-        return refused(
-            request,
-            DomainError(f"Saved as a draft, but not sent. {error.message}"),
-            back_to=draft.get_absolute_url(),
-        )
+        return _saved_but_not_sent(request, draft, error)
     messages.success(
         request,
         "Sent to your coach for review. If they approve it, it is posted in your practice "
         "timeline only.",
     )
     return redirect(draft)
+
+
+def _saved_but_not_sent(
+    request: AuthenticatedRequest, draft: Draft, error: DomainError
+) -> HttpResponse:
+    """The draft was saved but could not be sent (a blocking finding, say): show the
+    draft, with its highlights, rather than an empty composer."""
+    return refused(
+        request,
+        DomainError(f"Saved as a draft, but not sent. {error.message}"),
+        back_to=draft.get_absolute_url(),
+    )
 
 
 def _item_url(item: TimelineItem) -> str:

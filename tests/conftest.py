@@ -94,6 +94,16 @@ def admin(organisation):  # type: ignore[no-untyped-def]
     return factories.member(organisation, "admin", username="ada", is_staff=True)
 
 
+# Uploaded images ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def private_media(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Uploaded images go to this test's own temporary directory, never var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 # The X API double ------------------------------------------------------------------------
 
 

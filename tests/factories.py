@@ -1,9 +1,15 @@
 import factory
+import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.test import Client
 
 from sandbox.models import Membership, Organisation, WorkplaceAccount
 
 X_TOKEN = "test-x-access-token"
+# The organisation's accounts on the Mastodon and Bluesky doubles (tests/coaching/conftest.py).
+MASTODON_USER, MASTODON_TOKEN = "board", "m-token"
+BLUESKY_HANDLE, BLUESKY_APP_PASSWORD = "board.test", "b-pass"
 PASSWORD = "correct horse battery staple"
 # A complete rubric, as the review form sends it: every decision there is scored.
 SCORES = {"safe": "3", "person_centred": "3", "effective": "3"}
@@ -43,6 +49,20 @@ def member(organisation: Organisation, role: str, **user_fields: object):  # typ
     user = UserFactory(**user_fields)
     Membership.objects.create(user=user, organisation=organisation, role=role)
     return user
+
+
+def signed_in(client: Client, user: AbstractBaseUser) -> Client:
+    """The test client, signed in as the user through the real password check."""
+    assert client.login(username=user.get_username(), password=PASSWORD)
+    return client
+
+
+def client_for(request: pytest.FixtureRequest, client: Client, who: str) -> Client:
+    """The client signed in as a named user fixture ("trainee", "outside_coach", ...), or
+    left signed out for "anonymous", so permission tables read like sentences."""
+    if who != "anonymous":
+        signed_in(client, request.getfixturevalue(who))
+    return client
 
 
 from sandbox.models import Draft, PostImage  # noqa: E402 - appended with the image factory

@@ -7,35 +7,19 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from PIL import Image
 
 from coaching import services as coaching
 from sandbox import services
 from sandbox.models import Draft, PostImage
-from tests.factories import PASSWORD
-from tests.sandbox.test_media import encode, png_declaring, revealing_exif
+from tests.factories import signed_in
+from tests.sandbox.test_media import photo, png_declaring
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def photo(name: str = "ward.jpg") -> SimpleUploadedFile:
-    data = encode(Image.new("RGB", (64, 48), "green"), "JPEG", exif=revealing_exif())
-    return SimpleUploadedFile(name, data, content_type="image/jpeg")
-
-
-def login(client: Client, user) -> Client:
-    client.login(username=user.username, password=PASSWORD)
-    return client
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 
 @pytest.fixture
 def as_trainee(client, trainee):
-    return login(client, trainee)
+    return signed_in(client, trainee)
 
 
 def compose(client: Client, account, **fields: object):
@@ -217,7 +201,7 @@ def test_the_coach_sees_the_images_on_the_review_page(client, trainee, coach, ac
         author=trainee, account=account, text="Hi", images=[[{"id": image.pk, "alt": "The desk"}]]
     )
     coaching.draft_submit(draft=draft, by=trainee)
-    page = login(client, coach).get(reverse("review", args=[draft.pk])).content.decode()
+    page = signed_in(client, coach).get(reverse("review", args=[draft.pk])).content.decode()
     assert f'src="{reverse("post_image", args=[image.pk])}" alt="The desk"' in page
 
 
@@ -256,7 +240,7 @@ def test_the_author_gets_the_image_with_safe_headers(as_trainee, attached):
 
 @pytest.mark.parametrize(("who", "status"), [("coach", 200), ("admin", 200)])
 def test_the_organisations_coaches_see_it(client, request, attached, who, status):
-    response = login(client, request.getfixturevalue(who)).get(
+    response = signed_in(client, request.getfixturevalue(who)).get(
         reverse("post_image", args=[attached.pk])
     )
     assert response.status_code == status
@@ -264,7 +248,7 @@ def test_the_organisations_coaches_see_it(client, request, attached, who, status
 
 @pytest.mark.parametrize("who", ["other_trainee", "outside_coach"])
 def test_outsiders_get_a_404(client, request, attached, who):
-    response = login(client, request.getfixturevalue(who)).get(
+    response = signed_in(client, request.getfixturevalue(who)).get(
         reverse("post_image", args=[attached.pk])
     )
     assert response.status_code == 404
@@ -278,8 +262,8 @@ def test_anonymous_people_are_sent_to_log_in(client, attached):
 def test_an_image_not_yet_in_a_draft_is_seen_only_by_its_uploader(client, trainee, coach):
     image = services.post_image_add(by=trainee, draft=None, upload=photo())
     url = reverse("post_image", args=[image.pk])
-    assert login(client, coach).get(url).status_code == 404
-    assert login(client, trainee).get(url).status_code == 200
+    assert signed_in(client, coach).get(url).status_code == 404
+    assert signed_in(client, trainee).get(url).status_code == 200
 
 
 def test_serving_refuses_post(as_trainee, attached):

@@ -9,16 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from coaching.models import Notification, NotificationPreference
-from tests.factories import PASSWORD
+from tests.factories import signed_in
 
 pytestmark = pytest.mark.django_db
 
 Kind = Notification.Kind
-
-
-def signed_in(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def notices(user, count: int, *, url: str = "/timeline/") -> list[Notification]:

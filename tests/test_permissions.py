@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from coaching import services as coaching
 from sandbox import services
-from tests.factories import PASSWORD, SCORES
+from tests.factories import PASSWORD, SCORES, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -17,13 +17,6 @@ PEOPLE = ["anonymous", "trainee", "other_trainee", "coach", "outside_coach", "ad
 def draft(trainee, account):  # type: ignore[no-untyped-def]
     draft = services.draft_create(author=trainee, account=account, text="Clinic open 9-5")
     return coaching.draft_submit(draft=draft, by=trainee)
-
-
-def client_for(request, client, who):  # type: ignore[no-untyped-def]
-    if who != "anonymous":
-        user = request.getfixturevalue(who)
-        assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 # GET pages: expected status per person (302 = sent to sign in).

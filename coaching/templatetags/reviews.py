@@ -1,4 +1,5 @@
-"""How a review reads: its rubric, its tags, its claim, and notes anchored in the text."""
+"""How a review reads: its rubric and scores, its tags, who decided, its claim, and notes
+anchored in the text."""
 
 import itertools
 
@@ -6,7 +7,7 @@ from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from coaching import selectors
+from coaching import portfolio, selectors
 from coaching.models import RUBRIC, FeedbackNote, Review
 from sandbox.models import Draft, DraftRevision
 
@@ -20,25 +21,25 @@ def claim_is_live(draft: Draft) -> bool:
 
 @register.filter
 def rubric_rows(review: Review) -> list[tuple[str, int, str]]:
-    """(title, score, what that score means) for each scored quality."""
+    """(title, score, what that score means) for each quality the review scored."""
     return [
-        (title, score, levels[score])
+        (title, given, levels[given])
         for name, (title, levels) in RUBRIC.items()
-        if (score := getattr(review, name)) is not None
+        if (given := getattr(review, name)) is not None
     ]
 
 
 @register.filter
-def tag_labels(review: Review) -> list[str]:
-    labels = dict(Review.Tag.choices)
-    return [str(labels[tag]) for tag in review.tags if tag in labels]
+def score(value: float | None) -> str:
+    """A rubric score or mean score, or a dash for none."""
+    if value is None:
+        return "\N{EN DASH}"
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
-@register.filter
-def reviewer_name(review: Review) -> str:
-    if review.reviewer is None:
-        return "Spot-check"
-    return review.reviewer.get_full_name() or review.reviewer.username
+register.filter("tag_labels", portfolio.tag_labels)
+register.filter("reviewer_name", selectors.reviewer_name)
+register.filter("actor_name", selectors.actor_name)
 
 
 def _anchored_notes(revision: DraftRevision) -> list[FeedbackNote]:
@@ -103,3 +104,32 @@ def anchored_post(revision: DraftRevision, index: int) -> SafeString:
                     )
                 )
     return mark_safe("".join(pieces))  # noqa: S308  (every piece above is escaped)
+
+
+# Each rubric series has its own marker shape, besides its colour and dash, so the chart
+# reads without colour even where a series is a single point (one review). The legend
+# draws the same markers. Sizes give the three shapes about the same area.
+_MARKERS = {
+    "safe": '<circle class="sp-chart__dot" cx="{x}" cy="{y}" r="5"></circle>',
+    "person_centred": '<rect class="sp-chart__dot" x="{left}" y="{top}" width="9" height="9">'
+    "</rect>",
+    "effective": '<polygon class="sp-chart__dot" points="{x},{apex} {right},{base} {left_base},'
+    '{base}"></polygon>',
+}
+
+
+@register.simple_tag
+def chart_marker(series: str, x: float, y: float) -> SafeString:
+    """The marker of one score on the chart (or in its legend), centred on x, y."""
+    shape = _MARKERS.get(series, _MARKERS["safe"])
+    return format_html(
+        shape,
+        x=x,
+        y=y,
+        left=round(x - 4.5, 1),
+        top=round(y - 4.5, 1),
+        apex=round(y - 7, 1),
+        base=round(y + 4.5, 1),
+        right=round(x + 6.5, 1),
+        left_base=round(x - 6.5, 1),
+    )

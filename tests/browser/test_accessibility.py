@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from coaching import services as coaching
 from sandbox import services
-from tests.factories import PASSWORD
+from tests.browser.people import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,11 +30,28 @@ def violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
 
 def signed_in(new_page, live_server, user):  # type: ignore[no-untyped-def]
     page = new_page(bypass_csp=True)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, user.username)
     return page
+
+
+def problems_on(new_page, live_server, pages, check=None) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """Each person's pages ({user: [url, ...]}) through axe, signed in as them: the
+    serious and critical violations, by URL, of the pages that have any. ``check(page)``
+    runs on each page first, for what a test wants to see there."""
+    problems = {}
+    for person, urls in pages.items():
+        page = signed_in(new_page, live_server, person)
+        for url in urls:
+            page.goto(f"{live_server.url}{url}")
+            page.wait_for_load_state("networkidle")
+            if check:
+                check(page)
+            problems[url] = violations(page)
+    return {
+        url: [f"{v['id']}: {v['help']} ({len(v['nodes'])}x)" for v in found]
+        for url, found in problems.items()
+        if found
+    }
 
 
 @pytest.mark.django_db(transaction=True)
@@ -118,19 +135,7 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
         ],
         admin: [reverse("accounts"), reverse("audit_log"), reverse("unassigned_trainees")],
     }
-    problems = {}
     login = new_page(bypass_csp=True)
     login.goto(f"{live_server.url}/accounts/login/")
-    problems["/accounts/login/"] = violations(login)
-    for person, urls in pages.items():
-        page = signed_in(new_page, live_server, person)
-        for url in urls:
-            page.goto(f"{live_server.url}{url}")
-            page.wait_for_load_state("networkidle")
-            problems[url] = violations(page)
-    found = {
-        url: [f"{v['id']}: {v['help']} ({len(v['nodes'])}x)" for v in found]
-        for url, found in problems.items()
-        if found
-    }
-    assert found == {}
+    assert [f"{v['id']}: {v['help']}" for v in violations(login)] == []
+    assert problems_on(new_page, live_server, pages) == {}

@@ -11,7 +11,7 @@ from coaching import services as coaching
 from coaching.models import Publication
 from sandbox import services
 from sandbox.models import Draft, Membership, Organisation
-from tests.factories import PASSWORD
+from tests.factories import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +32,6 @@ def spot_checked(organisation, trainee, coach):  # type: ignore[no-untyped-def]
     return trainee
 
 
-def login(client, user):  # type: ignore[no-untyped-def]
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
 @pytest.fixture
 def passed(spot_checked, account) -> Draft:  # type: ignore[no-untyped-def]
     draft = services.draft_create(author=spot_checked, account=account, text="Clinic at 2pm")
@@ -46,7 +41,7 @@ def passed(spot_checked, account) -> Draft:  # type: ignore[no-untyped-def]
 
 
 def test_the_trainee_sees_their_mode_and_its_history(client, spot_checked, passed):
-    page = login(client, spot_checked).get(reverse("timeline")).content.decode()
+    page = signed_in(client, spot_checked).get(reverse("timeline")).content.decode()
     today = timezone.localdate().strftime("%-d %b")
     assert "You are in spot-check mode since <time" in page
     assert today in page
@@ -62,12 +57,12 @@ def test_the_trainee_sees_their_mode_and_its_history(client, spot_checked, passe
 
 
 def test_the_trainee_sees_the_change_when_a_coach_holds_a_post(client, spot_checked, passed, coach):
-    response = login(client, coach).post(reverse("spot_check_hold", args=[passed.pk]))
+    response = signed_in(client, coach).post(reverse("spot_check_hold", args=[passed.pk]))
     assert response.status_code == 302
     passed.refresh_from_db()
     assert passed.status == Draft.Status.SUBMITTED
     client.logout()
-    page = login(client, spot_checked).get(reverse("timeline")).content.decode()
+    page = signed_in(client, spot_checked).get(reverse("timeline")).content.decode()
     assert "Full review</strong> A coach reads every post" in page
     assert (
         "Back to full review: Cora held one of your posts for review before it published." in page
@@ -76,7 +71,7 @@ def test_the_trainee_sees_the_change_when_a_coach_holds_a_post(client, spot_chec
 
 
 def test_a_coach_sees_the_rule_and_the_hold_button(client, spot_checked, passed, coach):
-    login(client, coach)
+    signed_in(client, coach)
     review_page = client.get(reverse("review", args=[passed.pk])).content.decode()
     assert "Hold for review" in review_page
     trainee_page = client.get(reverse("trainee_timeline", args=[spot_checked.pk])).content.decode()
@@ -87,7 +82,8 @@ def test_a_coach_sees_the_rule_and_the_hold_button(client, spot_checked, passed,
 
 def test_hold_lost_to_the_worker_says_so(client, spot_checked, passed, coach):
     Publication.objects.filter(draft=passed).update(status=Publication.Status.SENDING)
-    response = login(client, coach).post(reverse("spot_check_hold", args=[passed.pk]), follow=True)
+    url = reverse("spot_check_hold", args=[passed.pk])
+    response = signed_in(client, coach).post(url, follow=True)
     assert "Too late to hold this post" in response.content.decode()
     assert Membership.objects.get(user=spot_checked).review_mode == Mode.SPOT_CHECK
 
@@ -99,20 +95,20 @@ def test_only_a_coach_of_the_organisation_can_hold(client, passed, who, request)
         response = client.post(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     else:
-        response = login(client, request.getfixturevalue(who)).post(url)
+        response = signed_in(client, request.getfixturevalue(who)).post(url)
         # Outside the organisation: 404; inside it but not a coach: 403.
         assert response.status_code == (404 if who == "outside_coach" else 403)
     assert passed.publications.get().status == Publication.Status.QUEUED
 
 
 def test_hold_and_switch_refuse_get(client, passed, coach, spot_checked):
-    login(client, coach)
+    signed_in(client, coach)
     assert client.get(reverse("spot_check_hold", args=[passed.pk])).status_code == 405
     assert client.get(reverse("review_mode_full", args=[spot_checked.pk])).status_code == 405
 
 
 def test_a_coach_switches_a_trainee_back_with_a_reason(client, spot_checked, coach, organisation):
-    login(client, coach)
+    signed_in(client, coach)
     url = reverse("review_mode_full", args=[spot_checked.pk])
     response = client.post(url, {"organisation": organisation.pk, "reason": ""}, follow=True)
     assert response.status_code == 200
@@ -126,7 +122,7 @@ def test_a_coach_switches_a_trainee_back_with_a_reason(client, spot_checked, coa
     ("who", "status"), [("trainee", 404), ("outside_coach", 404), ("other_trainee", 404)]
 )
 def test_nobody_else_can_switch_a_trainee(client, spot_checked, organisation, who, status, request):
-    login(client, request.getfixturevalue(who))
+    signed_in(client, request.getfixturevalue(who))
     response = client.post(
         reverse("review_mode_full", args=[spot_checked.pk]),
         {"organisation": organisation.pk, "reason": "I would rather"},
@@ -138,7 +134,7 @@ def test_nobody_else_can_switch_a_trainee(client, spot_checked, organisation, wh
 def test_the_timeline_panel_costs_the_same_however_long_the_history(
     client, spot_checked, coach, organisation
 ):
-    login(client, spot_checked)
+    signed_in(client, spot_checked)
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:

@@ -14,6 +14,7 @@ from sandbox import services
 from sandbox.errors import InvalidInput, NotAllowed
 from sandbox.models import Cohort, Membership
 from tests import factories
+from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +29,6 @@ def membership(user, organisation):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def other_admin(other_organisation):  # type: ignore[no-untyped-def]
     return factories.member(other_organisation, "admin", username="oscar")
-
-
-def as_user(client, request, who):  # type: ignore[no-untyped-def]
-    if who != "anonymous":
-        client.force_login(request.getfixturevalue(who))
-    return client
 
 
 # Availability: the service --------------------------------------------------------------------
@@ -120,7 +115,7 @@ def test_trainees_and_outsiders_cannot_set_availability(trainee, outside_coach, 
     [("anonymous", 302), ("trainee", 403), ("coach", 200), ("admin", 200), ("outside_coach", 200)],
 )
 def test_who_can_open_my_availability(client, request, who, status, organisation):
-    response = as_user(client, request, who).get(reverse("availability"))
+    response = client_for(request, client, who).get(reverse("availability"))
     assert response.status_code == status
 
 
@@ -211,7 +206,7 @@ def test_unassigned_lists_trainees_without_a_coach_or_whose_coach_left(
     [("anonymous", 302), ("trainee", 403), ("coach", 403), ("outside_coach", 403), ("admin", 200)],
 )
 def test_who_can_open_unassigned_trainees(client, request, who, status, organisation):
-    response = as_user(client, request, who).get(reverse("unassigned_trainees"))
+    response = client_for(request, client, who).get(reverse("unassigned_trainees"))
     assert response.status_code == status
 
 
@@ -239,7 +234,7 @@ def test_an_admin_assigns_a_coach_and_a_cohort(client, admin, trainee, coach, or
 )
 def test_who_can_assign(client, request, who, status, trainee, coach, organisation):
     url = reverse("trainee_assign", args=[membership(trainee, organisation).pk])
-    response = as_user(client, request, who).post(url, {"coach": coach.pk})
+    response = client_for(request, client, who).post(url, {"coach": coach.pk})
     assert response.status_code == status
     assigned = membership(trainee, organisation).coach
     assert assigned == (coach if who == "admin" else None)

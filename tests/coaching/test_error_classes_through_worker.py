@@ -2,71 +2,22 @@
 real Celery worker, the platform's real client library, the platform's double."""
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from coaching import services as coaching
 from coaching.models import Publication, PublishAttempt
-from coaching.publishing.bluesky_double import BlueskyDouble
-from coaching.publishing.mastodon_double import MastodonDouble
 from sandbox import services
 from sandbox.models import WorkplaceAccount
-from tests import factories
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 P = Publication.Status
 CLOSED_PORT = "http://127.0.0.1:9"  # the discard port: nothing listens, connect is refused
 
 
-@pytest.fixture(scope="module")
-def mastodon() -> Iterator[MastodonDouble]:
-    double = MastodonDouble(hang_seconds=5).start()
-    double.add_account("board", token="m-token")
-    yield double
-    double.stop()
-
-
-@pytest.fixture(scope="module")
-def bluesky() -> Iterator[BlueskyDouble]:
-    double = BlueskyDouble(hang_seconds=5).start()
-    double.add_account("board.test", app_password="b-pass")
-    yield double
-    double.stop()
-
-
-# platform -> (the fault its double uses for a rejection, how to make its account)
+# platform -> the fault its double uses for a rejection
 REJECTION = {"x": "403-duplicate", "mastodon": "422", "bluesky": "400"}
-
-
-@pytest.fixture
-def platform_account(request, organisation, x_double, mastodon, bluesky):  # type: ignore[no-untyped-def]
-    platform = request.param
-    if platform == "x":
-        account = WorkplaceAccount.objects.get(handle="TestBoard")
-        double = x_double
-    elif platform == "mastodon":
-        mastodon.reset()
-        account = factories.AccountFactory(
-            organisation=organisation,
-            platform="mastodon",
-            handle="board",
-            api_base_url=mastodon.base_url,
-            access_token="m-token",
-        )
-        double = mastodon
-    else:
-        bluesky.reset()
-        account = factories.AccountFactory(
-            organisation=organisation,
-            platform="bluesky",
-            handle="board.test",
-            api_base_url=bluesky.base_url,
-            access_token="",
-            app_password="b-pass",
-        )
-        double = bluesky
-    return platform, account, double
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> object:

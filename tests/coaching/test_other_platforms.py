@@ -1,38 +1,24 @@
 """Mastodon and Bluesky through the whole pipeline: connected by an admin, approved by a
 coach, published by the service with the real client library against each double."""
 
-from collections.abc import Iterator
-
 import pytest
 from django.urls import reverse
 
 from coaching import services as coaching
 from coaching.models import Publication
-from coaching.publishing.bluesky_double import BlueskyDouble
-from coaching.publishing.mastodon_double import MastodonDouble
 from sandbox import services
 from sandbox.errors import InvalidState
 from sandbox.models import WorkplaceAccount
-from tests.factories import PASSWORD
+from tests.factories import (
+    BLUESKY_APP_PASSWORD,
+    BLUESKY_HANDLE,
+    MASTODON_TOKEN,
+    MASTODON_USER,
+    PASSWORD,
+)
 
 pytestmark = pytest.mark.django_db
 P = Publication.Status
-
-
-@pytest.fixture(scope="module")
-def mastodon_double() -> Iterator[MastodonDouble]:
-    double = MastodonDouble(hang_seconds=5).start()
-    double.add_account("nhsboard", token="mastodon-token", display_name="NHS Board")
-    yield double
-    double.stop()
-
-
-@pytest.fixture(scope="module")
-def bluesky_double() -> Iterator[BlueskyDouble]:
-    double = BlueskyDouble(hang_seconds=5).start()
-    double.add_account("nhsboard.test", app_password="abcd-efgh-ijkl-mnop")
-    yield double
-    double.stop()
 
 
 def approved(trainee, coach, account, text, thread=()):  # type: ignore[no-untyped-def]
@@ -54,16 +40,16 @@ def test_an_admin_connects_mastodon_and_a_thread_goes_out(
     client.login(username=admin.username, password=PASSWORD)
     response = client.post(
         reverse("account_connect_other", args=["mastodon"]),
-        {"server": mastodon_double.base_url, "secret": "mastodon-token"},
+        {"server": mastodon_double.base_url, "secret": MASTODON_TOKEN},
         follow=True,
     )
-    assert "Connected @nhsboard on Mastodon" in response.content.decode()
+    assert f"Connected @{MASTODON_USER} on Mastodon" in response.content.decode()
     account = WorkplaceAccount.objects.get(platform="mastodon")
-    assert account.access_token == "mastodon-token"
+    assert account.access_token == MASTODON_TOKEN
 
     publication = send(approved(trainee, coach, account, "Clinic news 1/2", ["Clinic news 2/2"]))
     assert publication.status == P.PUBLISHED
-    statuses = {s.text: s for s in mastodon_double.statuses_for("nhsboard")}
+    statuses = {s.text: s for s in mastodon_double.statuses_for(MASTODON_USER)}
     assert statuses["Clinic news 2/2"].in_reply_to_id == statuses["Clinic news 1/2"].id
     assert publication.remote_url.startswith(mastodon_double.base_url)
 
@@ -93,15 +79,15 @@ def test_bluesky_connects_with_an_app_password_and_keeps_its_session(
         by=admin,
         organisation_id=organisation.pk,
         server=bluesky_double.base_url,
-        handle="nhsboard.test",
-        app_password="abcd-efgh-ijkl-mnop",
+        handle=BLUESKY_HANDLE,
+        app_password=BLUESKY_APP_PASSWORD,
     )
     assert account.platform_session  # saved, encrypted, so we do not log in every time
     sessions_before = bluesky_double.state()["calls"]["com.atproto.server.createSession"]
     assert sessions_before >= 1  # connecting logged in once
     publication = send(approved(trainee, coach, account, "Bluesky clinic news"))
     assert publication.status == P.PUBLISHED
-    [post] = bluesky_double.posts_for("nhsboard.test")
+    [post] = bluesky_double.posts_for(BLUESKY_HANDLE)
     assert post.text == "Bluesky clinic news"
     assert publication.remote_id.startswith("at://")
     sessions_after = bluesky_double.state()["calls"].get("com.atproto.server.createSession", 0)
@@ -114,7 +100,7 @@ def test_a_wrong_bluesky_app_password_is_refused(admin, organisation, bluesky_do
             by=admin,
             organisation_id=organisation.pk,
             server=bluesky_double.base_url,
-            handle="nhsboard.test",
+            handle=BLUESKY_HANDLE,
             app_password="wrong-wrong-wrong-wrong",
         )
 

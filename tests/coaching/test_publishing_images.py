@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,37 +14,15 @@ from django.db import transaction
 
 from coaching import services as coaching
 from coaching.models import Publication, PublishAttempt
-from coaching.publishing.bluesky_double import BlueskyDouble
-from coaching.publishing.mastodon_double import MastodonDouble
 from coaching.publishing.x_double import INVALID_MEDIA_IDS, XDouble
 from sandbox import services
 from sandbox.models import Draft, PostImage, WorkplaceAccount
 from tests import factories
+from tests.coaching.test_error_classes_through_worker import wait_for
 
+pytestmark = pytest.mark.usefixtures("private_media")
 P = Publication.Status
 Outcome = PublishAttempt.Outcome
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(scope="module")
-def mastodon_server() -> Iterator[MastodonDouble]:
-    double = MastodonDouble(hang_seconds=5).start()
-    double.add_account("board", token="m-token")
-    yield double
-    double.stop()
-
-
-@pytest.fixture(scope="module")
-def bluesky_server() -> Iterator[BlueskyDouble]:
-    double = BlueskyDouble(hang_seconds=5).start()
-    double.add_account("board.test", app_password="b-pass")
-    yield double
-    double.stop()
 
 
 class Platform:
@@ -55,11 +33,9 @@ class Platform:
 
     def posts(self) -> list[Any]:
         """Stored posts, oldest first."""
-        if self.name == "x":
-            return list(reversed(self.double.posts_for(self.account.handle)))
         if self.name == "mastodon":
-            return list(reversed(self.double.statuses_for("board")))
-        return list(reversed(self.double.posts_for("board.test")))
+            return list(reversed(self.double.statuses_for(self.account.handle)))
+        return list(reversed(self.double.posts_for(self.account.handle)))
 
     def images(self, post: Any) -> list[tuple[str, bytes]]:
         """(alt text, bytes) of each image attached to a stored post, in order."""
@@ -83,43 +59,12 @@ class Platform:
 
 
 @pytest.fixture
-def platform(request, organisation, x_double, mastodon_server, bluesky_server) -> Platform:
-    name = request.param
-    if name == "x":
-        return Platform(name, WorkplaceAccount.objects.get(handle="TestBoard"), x_double)
-    if name == "mastodon":
-        mastodon_server.reset()
-        account = factories.AccountFactory(
-            organisation=organisation,
-            platform="mastodon",
-            handle="board",
-            api_base_url=mastodon_server.base_url,
-            access_token="m-token",
-        )
-        return Platform(name, account, mastodon_server)
-    bluesky_server.reset()
-    account = factories.AccountFactory(
-        organisation=organisation,
-        platform="bluesky",
-        handle="board.test",
-        api_base_url=bluesky_server.base_url,
-        access_token="",
-        app_password="b-pass",
-    )
-    return Platform(name, account, bluesky_server)
+def platform(platform_account: tuple[str, WorkplaceAccount, Any]) -> Platform:
+    return Platform(*platform_account)
 
 
-ALL = pytest.mark.parametrize("platform", ["x", "mastodon", "bluesky"], indirect=True)
+ALL = pytest.mark.parametrize("platform_account", ["x", "mastodon", "bluesky"], indirect=True)
 THROUGH_THE_WORKER = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 25.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for the worker")
 
 
 def draft_with_images(trainee, account, thread: tuple[str, ...] = ()) -> Draft:
@@ -150,7 +95,7 @@ def settled(publication: Publication, done: Callable[[Publication], bool]) -> Pu
         publication.refresh_from_db()
         return publication if done(publication) else None
 
-    return wait_for(check)  # type: ignore[return-value]
+    return wait_for(check, timeout=25.0)  # type: ignore[return-value]
 
 
 def first_attempt_done(p: Publication) -> bool:
@@ -262,7 +207,7 @@ def test_an_upload_whose_answer_is_lost_is_retried_and_posts_exactly_once(
     assert [alt for alt, _ in platform.images(post)] == ["A poster"]
 
 
-@pytest.mark.parametrize("platform", ["x"], indirect=True)
+@pytest.mark.parametrize("platform_account", ["x"], indirect=True)
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_media_id_x_does_not_know_is_rejected_in_xs_words(
@@ -309,7 +254,7 @@ def test_reconcile_finds_a_post_with_images(platform, trainee, coach) -> None:
     assert publication.remote_id == platform.remote_id(post)
 
 
-@pytest.mark.parametrize("platform", ["x"], indirect=True)
+@pytest.mark.parametrize("platform_account", ["x"], indirect=True)
 @pytest.mark.django_db
 def test_an_image_of_another_draft_is_never_sent(platform, trainee, other_trainee, coach) -> None:
     draft = draft_with_images(trainee, platform.account)
@@ -325,7 +270,7 @@ def test_an_image_of_another_draft_is_never_sent(platform, trainee, other_traine
     assert not publication.attempts.exists()  # nothing went near the platform
 
 
-@pytest.mark.parametrize("platform", ["x"], indirect=True)
+@pytest.mark.parametrize("platform_account", ["x"], indirect=True)
 @pytest.mark.django_db
 def test_a_post_without_images_sends_no_upload(platform, trainee, coach) -> None:
     draft = draft_with_images(trainee, platform.account)

@@ -16,18 +16,11 @@ from coaching.models import AuditEvent, AuditLogIsAppendOnly, Review
 from sandbox import services
 from sandbox.models import Cohort, Membership
 from tests.coaching.test_portfolio import reviewed
-from tests.factories import PASSWORD, AccountFactory, member
+from tests.factories import PASSWORD, AccountFactory, client_for, member
 
 pytestmark = pytest.mark.django_db
 
 PEOPLE = ["anonymous", "trainee", "other_trainee", "coach", "outside_coach", "admin"]
-
-
-def client_for(request, client, who):  # type: ignore[no-untyped-def]
-    if who != "anonymous":
-        user = request.getfixturevalue(who)
-        assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture
@@ -228,6 +221,29 @@ def test_the_csv_has_one_row_per_review(client, record):
     assert newest_first[2] == "2" and newest_first[4] == "Cora"  # approved revision 2
     assert newest_first[5:8] == ["2", "", ""] and newest_first[8] == "Tone, Timing"
     assert rows[1][9] == "Say when."
+
+
+def test_a_spot_check_pass_and_a_retired_tag_read_the_same_on_pages_and_in_the_csv(
+    client, trainee, account
+):
+    draft = services.draft_create(author=trainee, account=account, text="Passed, no coach")
+    revision = draft.current_revision
+    Review.objects.create(
+        draft=draft,
+        revision=revision,
+        reviewer=None,
+        decision=Review.Decision.APPROVE,
+        content_hash=revision.content_hash,
+        tags=["tone", "retired_tag"],
+    )
+    client.login(username=trainee.username, password=PASSWORD)
+    body = client.get(reverse("portfolio")).content.decode()
+    assert "Spot-check (no coach)" in body and "Tone, retired_tag" in body
+    _header, row = read_csv(client.get(reverse("portfolio_export", args=["csv"])))
+    assert row[4] == "Spot-check (no coach)" and row[8] == "Tone, retired_tag"
+    # The draft page lists the same tags: one rule for a tag's name.
+    draft_page = client.get(reverse("draft_detail", args=[draft.pk])).content.decode()
+    assert ">Tone</strong>" in draft_page and ">retired_tag</strong>" in draft_page
 
 
 def test_the_csv_defuses_spreadsheet_formulas(client, trainee, account, coach):

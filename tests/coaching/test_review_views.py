@@ -13,7 +13,7 @@ from coaching.models import FeedbackNote, Review
 from coaching.services import AnchoredNote
 from sandbox import services
 from sandbox.models import Draft
-from tests.factories import PASSWORD, SCORES
+from tests.factories import SCORES, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -25,11 +25,6 @@ PEOPLE = ["anonymous", "trainee", "other_trainee", "coach", "outside_coach", "ad
 def submitted(trainee, account):  # type: ignore[no-untyped-def]
     draft = services.draft_create(author=trainee, account=account, text=TEXT)
     return coaching.draft_submit(draft=draft, by=trainee)
-
-
-def signed_in(client, user):  # type: ignore[no-untyped-def]
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def decide(client, draft, htmx=False, **data):  # type: ignore[no-untyped-def]

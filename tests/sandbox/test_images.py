@@ -17,20 +17,9 @@ from sandbox.checks import CheckContext
 from sandbox.errors import InvalidInput, NotAllowed
 from sandbox.models import DraftRevision, PostImage, TimelineItem
 from sandbox.selectors import check_context, findings_for_posts
-from tests.sandbox.test_media import encode, png_declaring, revealing_exif
+from tests.sandbox.test_media import photo, png_declaring
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def photo(name: str = "ward.jpg") -> SimpleUploadedFile:
-    """A phone photo that says where it was taken."""
-    data = encode(Image.new("RGB", (64, 48), "green"), "JPEG", exif=revealing_exif())
-    return SimpleUploadedFile(name, data, content_type="image/jpeg")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("private_media")]
 
 
 def upload(trainee, draft=None, name: str = "ward.jpg") -> PostImage:

@@ -11,6 +11,7 @@ import zlib
 from typing import Literal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms, ImageFile, PngImagePlugin, TiffImagePlugin
@@ -28,6 +29,12 @@ def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
     out = io.BytesIO()
     image.save(out, fmt, **params)
     return out.getvalue()
+
+
+def photo(name: str = "ward.jpg") -> SimpleUploadedFile:
+    """A phone photo, as uploaded, that says where it was taken."""
+    data = encode(Image.new("RGB", (64, 48), "green"), "JPEG", exif=revealing_exif())
+    return SimpleUploadedFile(name, data, content_type="image/jpeg")
 
 
 def reopen(clean: CleanImage) -> Image.Image:

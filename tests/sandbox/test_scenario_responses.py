@@ -19,7 +19,8 @@ from sandbox import services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Cohort, Draft, Membership, ScenarioRun, TimelineItem
 from tests import factories
-from tests.factories import PASSWORD, SCORES
+from tests.factories import PASSWORD, SCORES, signed_in
+from tests.test_risk_checks_in_the_app import NHS_NUMBER_POST
 
 pytestmark = pytest.mark.django_db
 
@@ -59,11 +60,6 @@ def other_inject(scenario, other_trainee, coach):  # type: ignore[no-untyped-def
     return other_run.items.get(appear_at=other_run.started_at)
 
 
-def login(client, user):  # type: ignore[no-untyped-def]
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
 def submitted_response(trainee, account, inject, **target):  # type: ignore[no-untyped-def]
     target = target or {"in_reply_to": inject}
     draft = services.draft_create(author=trainee, account=account, text=ANSWER, **target)
@@ -84,7 +80,7 @@ def test_a_practice_quote_is_a_post_of_its_own_with_the_quoted_post_embedded(
     quote.refresh_from_db()
     assert quote.audience is not None  # reactions are simulated like any practice post
 
-    body = login(client, trainee).get(reverse("timeline")).content.decode()
+    body = signed_in(client, trainee).get(reverse("timeline")).content.decode()
     # In the feed as a post, with the quoted post inside it.
     assert "This is not true." in body
     embedded = body[body.index("This is not true.") :]
@@ -97,7 +93,7 @@ def test_a_practice_quote_is_a_post_of_its_own_with_the_quoted_post_embedded(
 
 def test_quoting_from_the_conversation_page(client, trainee, account, inject):
     url = reverse("timeline_item", args=[inject.pk])
-    response = login(client, trainee).post(
+    response = signed_in(client, trainee).post(
         url, {"kind": "quote", "text": "Please check before sharing.", "practise": "1"}
     )
     assert response.status_code == 302
@@ -115,7 +111,7 @@ def test_a_reply_and_a_quote_at_once_is_refused_clearly(trainee, account, inject
 
 def test_an_unknown_kind_of_answer_keeps_the_text(client, trainee, account, inject):
     url = reverse("timeline_item", args=[inject.pk])
-    response = login(client, trainee).post(url, {"kind": "retweet", "text": ANSWER})
+    response = signed_in(client, trainee).post(url, {"kind": "retweet", "text": ANSWER})
     assert response.status_code == 422
     body = response.content.decode()
     assert "Choose a reply or a quote." in body and "nhs.uk/flu" in body
@@ -125,11 +121,23 @@ def test_an_unknown_kind_of_answer_keeps_the_text(client, trainee, account, inje
 # Responses drafted for the coach ----------------------------------------------------------
 
 
+def test_a_response_with_a_blocking_finding_is_saved_but_not_sent(client, trainee, account, inject):
+    text = NHS_NUMBER_POST  # a patient detail: a blocking finding
+    url = reverse("timeline_item", args=[inject.pk])
+    data = {"kind": "reply", "text": text, "submit": "1"}
+    response = signed_in(client, trainee).post(url, data, follow=True)
+    draft = Draft.objects.get(author=trainee)
+    assert draft.status == Draft.Status.DRAFT and draft.text == text
+    assert response.redirect_chain[-1][0] == draft.get_absolute_url()
+    assert "Saved as a draft, but not sent." in response.content.decode()
+
+
 def test_a_response_for_the_coach_is_a_draft_that_answers_the_post(
     client, trainee, coach, account, inject
 ):
     url = reverse("timeline_item", args=[inject.pk])
-    response = login(client, trainee).post(url, {"kind": "reply", "text": ANSWER, "submit": "1"})
+    data = {"kind": "reply", "text": ANSWER, "submit": "1"}
+    response = signed_in(client, trainee).post(url, data)
     draft = Draft.objects.get(author=trainee)
     assert response.status_code == 302 and response["Location"] == draft.get_absolute_url()
     assert draft.in_reply_to == inject and draft.quote_of is None and draft.is_sandbox_only
@@ -142,14 +150,14 @@ def test_a_response_for_the_coach_is_a_draft_that_answers_the_post(
     # The conversation lists it, with its status.
     assert "Waiting for review" in client.get(url).content.decode()
 
-    review = login(client, coach).get(reverse("review", args=[draft.pk])).content.decode()
+    review = signed_in(client, coach).get(reverse("review", args=[draft.pk])).content.decode()
     assert "A reply to this post" in review and "out-of-date vaccines" in review
     assert "Wake Up Kelderby" in review
 
 
 def test_a_quote_response_saved_as_a_draft_is_not_sent(client, trainee, account, inject):
     url = reverse("timeline_item", args=[inject.pk])
-    login(client, trainee).post(url, {"kind": "quote", "text": ANSWER, "save": "1"})
+    signed_in(client, trainee).post(url, {"kind": "quote", "text": ANSWER, "save": "1"})
     draft = Draft.objects.get(author=trainee)
     assert draft.quote_of == inject and draft.in_reply_to is None
     assert draft.status == Draft.Status.DRAFT
@@ -158,7 +166,7 @@ def test_a_quote_response_saved_as_a_draft_is_not_sent(client, trainee, account,
 def test_a_response_over_the_limit_keeps_the_text(client, trainee, account, inject):
     url = reverse("timeline_item", args=[inject.pk])
     too_long = "Not true. " * 40
-    response = login(client, trainee).post(url, {"text": too_long, "submit": "1"})
+    response = signed_in(client, trainee).post(url, {"text": too_long, "submit": "1"})
     assert response.status_code == 422
     assert "over X&#x27;s limit" in response.content.decode()
     assert too_long.strip() in response.content.decode()
@@ -185,7 +193,7 @@ def test_a_post_that_has_not_arrived_cannot_be_answered(client, trainee, account
     with pytest.raises(NotAllowed):
         services.draft_create(author=trainee, account=account, text="x", in_reply_to=later)
     url = reverse("timeline_item", args=[later.pk])
-    assert login(client, trainee).post(url, {"text": "x", "submit": "1"}).status_code == 404
+    assert signed_in(client, trainee).post(url, {"text": "x", "submit": "1"}).status_code == 404
 
 
 def test_a_post_of_another_organisations_practice_is_answered_only_as_that_organisation(
@@ -210,7 +218,7 @@ def test_only_the_timelines_owner_can_answer_its_posts(
     request, client, inject, account, who, expected
 ):
     if who != "anonymous":
-        login(client, request.getfixturevalue(who))
+        signed_in(client, request.getfixturevalue(who))
     url = reverse("timeline_item", args=[inject.pk])
     for action in ("practise", "submit", "save"):
         response = client.post(url, {"kind": "quote", "text": "Hijack", action: "1"})
@@ -227,7 +235,7 @@ def test_approving_a_response_posts_it_in_the_practice_timeline_and_publishes_no
 ):
     draft = submitted_response(trainee, account, inject)
     url = reverse("review_decide", args=[draft.pk])
-    response = login(client, coach).post(
+    response = signed_in(client, coach).post(
         url,
         {"decision": "approve", "revision": draft.current_revision_id, "note": "Good.", **SCORES},
     )
@@ -247,7 +255,7 @@ def test_approving_a_response_posts_it_in_the_practice_timeline_and_publishes_no
         "practice timeline only" in client.get(reverse("review", args=[draft.pk])).content.decode()
     )
 
-    page = login(client, trainee).get(draft.get_absolute_url()).content.decode()
+    page = signed_in(client, trainee).get(draft.get_absolute_url()).content.decode()
     assert "Approved — posted in your practice timeline only" in page
     assert reverse("timeline_item", args=[inject.pk]) in page  # the reply, in its conversation
     assert "Edit your post" not in page  # posted, so final
@@ -260,7 +268,7 @@ def test_a_response_cannot_be_scheduled_and_the_note_is_kept(
 ):
     draft = submitted_response(trainee, account, inject)
     later = (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    response = login(client, coach).post(
+    response = signed_in(client, coach).post(
         reverse("review_decide", args=[draft.pk]),
         {
             "decision": "approve",
@@ -456,12 +464,12 @@ def test_an_empty_cohort_gets_a_clear_message(client, scenario, coach, organisat
     with pytest.raises(InvalidInput, match="no trainees in Night shift"):
         services.scenario_assign_cohort(scenario=scenario, cohort=empty, by=coach)
     url = reverse("scenario_assign_cohort", args=[scenario.pk])
-    response = login(client, coach).post(url, {"cohort": empty.pk}, follow=True)
+    response = signed_in(client, coach).post(url, {"cohort": empty.pk}, follow=True)
     assert "There are no trainees in Night shift yet" in response.content.decode()
 
 
 def test_assigning_from_the_scenarios_page(client, scenario, cohort, coach):
-    page = login(client, coach).get(reverse("scenarios")).content.decode()
+    page = signed_in(client, coach).get(reverse("scenarios")).content.decode()
     assert "Ward 4 (2 trainees)" in page
     url = reverse("scenario_assign_cohort", args=[scenario.pk])
     first = client.post(url, {"cohort": cohort.pk}, follow=True).content.decode()
@@ -482,7 +490,7 @@ def test_assigning_from_the_scenarios_page(client, scenario, cohort, coach):
 )
 def test_who_can_assign_a_cohort(request, client, scenario, cohort, who, expected):
     if who != "anonymous":
-        login(client, request.getfixturevalue(who))
+        signed_in(client, request.getfixturevalue(who))
     url = reverse("scenario_assign_cohort", args=[scenario.pk])
     assert client.post(url, {"cohort": cohort.pk}).status_code == expected
     assert ScenarioRun.objects.count() == (2 if who == "coach" else 0)
@@ -492,7 +500,7 @@ def test_who_can_assign_a_cohort(request, client, scenario, cohort, who, expecte
 def test_another_organisations_cohort_cannot_be_used(client, scenario, coach, other_organisation):
     theirs = Cohort.objects.create(organisation=other_organisation, name="Theirs")
     url = reverse("scenario_assign_cohort", args=[scenario.pk])
-    assert login(client, coach).post(url, {"cohort": theirs.pk}).status_code == 404
+    assert signed_in(client, coach).post(url, {"cohort": theirs.pk}).status_code == 404
     with pytest.raises(NotAllowed):
         services.scenario_assign_cohort(scenario=scenario, cohort=theirs, by=coach)
 
@@ -517,7 +525,7 @@ def test_the_debrief_interleaves_the_scenario_with_the_trainees_answers(
     Draft.objects.filter(pk=draft.pk).update(created_at=start + dt.timedelta(seconds=90))
     coaching.review_request_changes(draft=draft, by=coach, note="Say where to check.")
 
-    body = login(client, coach).get(reverse("scenario_debrief", args=[run.pk])).content.decode()
+    body = signed_in(client, coach).get(reverse("scenario_debrief", args=[run.pk])).content.decode()
     order = [
         body.index("out-of-date vaccines"),  # 0:00
         body.index("Practised answer"),  # 0:30
@@ -538,13 +546,14 @@ def test_an_approved_response_shows_once_in_the_debrief(
 ):
     draft = submitted_response(trainee, account, inject)
     coaching.review_approve(draft=draft, by=coach, note="Clear and kind.")
-    body = login(client, coach).get(reverse("scenario_debrief", args=[run.pk])).content.decode()
+    body = signed_in(client, coach).get(reverse("scenario_debrief", args=[run.pk])).content.decode()
     assert body.count("vaccines are in date") == 1
     assert "Approved, practice only" in body and "Clear and kind." in body
 
 
 def test_the_trainee_sees_their_debrief_without_what_is_still_to_come(client, run, trainee):
-    body = login(client, trainee).get(reverse("scenario_debrief", args=[run.pk])).content.decode()
+    url = reverse("scenario_debrief", args=[run.pk])
+    body = signed_in(client, trainee).get(url).content.decode()
     assert "out-of-date vaccines" in body
     assert "Parents cancel flu jabs" not in body and "Not arrived yet" not in body
 
@@ -562,7 +571,7 @@ def test_the_trainee_sees_their_debrief_without_what_is_still_to_come(client, ru
 )
 def test_who_can_see_a_debrief(request, client, run, who, expected):
     if who != "anonymous":
-        login(client, request.getfixturevalue(who))
+        signed_in(client, request.getfixturevalue(who))
     url = reverse("scenario_debrief", args=[run.pk])
     assert client.get(url).status_code == expected
     assert client.post(url).status_code in (302, 405)
@@ -572,9 +581,9 @@ def test_the_other_trainees_debrief_is_closed_to_this_trainee_and_the_other_way(
     client, run, trainee, other_trainee, scenario, coach
 ):
     other_run = services.scenario_start(scenario=scenario, trainee=other_trainee, by=coach)
-    login(client, trainee)
+    signed_in(client, trainee)
     assert client.get(reverse("scenario_debrief", args=[other_run.pk])).status_code == 404
-    login(client, other_trainee)
+    signed_in(client, other_trainee)
     assert client.get(reverse("scenario_debrief", args=[run.pk])).status_code == 404
 
 
@@ -582,7 +591,7 @@ def test_the_debrief_is_linked_from_the_scenarios_page_and_the_trainees_timeline
     client, run, trainee, coach
 ):
     link = reverse("scenario_debrief", args=[run.pk])
-    login(client, coach)
+    signed_in(client, coach)
     assert link in client.get(reverse("scenarios")).content.decode()
     assert link in client.get(reverse("trainee_timeline", args=[trainee.pk])).content.decode()
 
@@ -595,7 +604,7 @@ def test_the_debrief_takes_the_same_number_of_queries_however_many_answers(
             assert client.get(reverse("scenario_debrief", args=[run.pk])).status_code == 200
         return len(captured)
 
-    login(client, coach)
+    signed_in(client, coach)
     draft = submitted_response(trainee, account, inject)
     coaching.review_request_changes(draft=draft, by=coach, note="One")
     services.practice_post(author=trainee, account=account, text="One", in_reply_to=inject)
@@ -615,7 +624,7 @@ def test_the_scenarios_page_takes_the_same_number_of_queries_however_many_runs(
             assert client.get(reverse("scenarios")).status_code == 200
         return len(captured)
 
-    login(client, coach)
+    signed_in(client, coach)
     services.scenario_assign_cohort(scenario=scenario, cohort=cohort, by=coach)
     few = queries()
     for n in range(5):
@@ -639,7 +648,7 @@ def test_an_admin_sees_only_their_organisations_cohorts(
     admin.user_permissions.add(*Permission.objects.filter(codename__endswith="_cohort"))
     Cohort.objects.create(organisation=organisation, name="Our ward")
     Cohort.objects.create(organisation=other_organisation, name="Their ward")
-    body = login(client, admin).get("/admin/sandbox/cohort/").content.decode()
+    body = signed_in(client, admin).get("/admin/sandbox/cohort/").content.decode()
     assert "Our ward" in body and "Their ward" not in body
     add = client.get("/admin/sandbox/cohort/add/").content.decode()
     assert "Test Health Board" in add and "Elsewhere Council" not in add
