@@ -20,6 +20,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coaching import autonomy
@@ -234,10 +235,9 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
             except DomainError as error:
                 return refused(request, error, back_to=reverse("timeline"))
             else:
-                submitted = draft.status == Draft.Status.SUBMITTED
+                sent = "submit" in request.POST
                 messages.success(
-                    request,
-                    "Sent to your coach for review." if submitted else "Saved to your timeline.",
+                    request, _sent_message(draft) if sent else "Saved to your timeline."
                 )
                 return redirect(draft)
         status = 422
@@ -480,8 +480,20 @@ def draft_submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         coaching_services.draft_submit(draft=draft, by=request.user)
     except DomainError as error:
         return refused(request, error, back_to=draft.get_absolute_url())
-    messages.success(request, "Sent to your coach for review.")
+    messages.success(request, _sent_message(draft))
     return redirect(draft)
+
+
+def _sent_message(draft: Draft) -> str:
+    """What happened to a post the trainee just sent: a coach reviews it, or (in
+    spot-check mode) it was passed and publishes after the delay unless a coach holds it."""
+    if draft.status == Draft.Status.APPROVED:
+        # Asked afresh: a prefetched list on this draft predates the pass.
+        publication = draft.publications.order_by("-created_at").first()
+        when = publication.publish_at if publication else None
+        at = f" at {timezone.localtime(when):%H:%M}" if when else ""
+        return f"Passed by spot-check: it publishes{at} unless a coach holds it for review first."
+    return "Sent to your coach for review."
 
 
 @require_POST

@@ -153,3 +153,12 @@ def test_the_timeline_panel_costs_the_same_however_long_the_history(
             reason="Earned again.",
         )
     assert queries() == before
+
+
+def test_a_post_passed_by_spot_check_says_when_it_publishes(client, spot_checked, account):
+    draft = services.draft_create(author=spot_checked, account=account, text="Clinic at 3pm")
+    response = signed_in(client, spot_checked).post(
+        reverse("draft_submit", args=[draft.pk]), follow=True
+    )
+    assert "Passed by spot-check: it publishes at " in response.content.decode()
+    assert "unless a coach holds it for review first" in response.content.decode()
