@@ -198,10 +198,13 @@ class AuditFilterForm(forms.Form):
         label="Draft number",
         required=False,
         min_value=1,
+        # The largest id the database can hold (a bigger number would not be a draft).
+        max_value=2**63 - 1,
         widget=forms.NumberInput(attrs={"class": "nhsuk-input nhsuk-input--width-10"}),
         error_messages={
             "invalid": "Enter a draft number, like 42.",
             "min_value": "Draft numbers start at 1.",
+            "max_value": "There is no draft with a number that large.",
         },
     )
     account = forms.ModelChoiceField(

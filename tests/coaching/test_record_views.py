@@ -359,6 +359,9 @@ def test_bad_filters_get_a_clear_message_and_keep_what_was_typed(client, admin, 
     assert "Enter a draft number, like 42." in body
     assert 'value="2026-13-45"' in body and 'value="abc"' in body
     assert "Stopped" in body  # the bad filters are left out, not fatal
+    huge = client.get(reverse("audit_log"), {"draft": "9" * 30})
+    assert huge.status_code == 200
+    assert "There is no draft with a number that large." in huge.content.decode()
     reversed_dates = {"date_from": "2026-12-02", "date_to": "2026-12-01"}
     body = client.get(reverse("audit_log"), reversed_dates).content.decode()
     assert "The &#x27;to&#x27; date must be the same as or after the &#x27;from&#x27; date." in body
