@@ -37,7 +37,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 if TYPE_CHECKING:
-    from coaching.publishing.x_double import DUPLICATE_DETAIL, XDouble, _Reply, _Request
+    from coaching.publishing.http_double import HttpRequest, Reply
+    from coaching.publishing.x_double import DUPLICATE_DETAIL, XDouble
     from sandbox.models import Draft, Organisation, WorkplaceAccount
 else:
     # The double is pure standard library by design, but its package's __init__ imports
@@ -562,8 +563,9 @@ class CountingXDouble(XDouble):
     often it refused a post as duplicate content (we inject no such fault, so every one
     means Sandpit sent a text twice), and when each text was stored.
 
-    It hooks two private methods of XDouble; they are small and stable, and counting at
-    the double is the only way to see a duplicate that the client never heard about.
+    It hooks XDouble.next_fault and the private XDouble._create; they are small and
+    stable, and counting at the double is the only way to see a duplicate that the client
+    never heard about.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -576,15 +578,15 @@ class CountingXDouble(XDouble):
         # would steal CPU from the worker on a 2-core machine and skew the figures).
         self._stored = threading.Condition(self._lock)
 
-    def _next_fault(self) -> str | None:
-        fault = super()._next_fault()
+    def next_fault(self) -> str | None:
+        fault = super().next_fault()
         with self._lock:
             self.create_requests += 1
             if fault is not None:
                 self.fault_counts[fault] = self.fault_counts.get(fault, 0) + 1
         return fault
 
-    def _create(self, request: _Request, user: Any, fault: str | None) -> _Reply:
+    def _create(self, request: HttpRequest, user: Any, fault: str | None) -> Reply:
         # The lock is re-entrant and the double takes it to store anyway, so holding it
         # across the call costs nothing and makes "did this request store a post" exact.
         with self._lock:
@@ -607,7 +609,7 @@ class CountingXDouble(XDouble):
             return self.stored_at[text]
 
 
-def _request_text(request: _Request) -> str | None:
+def _request_text(request: HttpRequest) -> str | None:
     try:
         payload = json.loads(request.body)
     except ValueError:

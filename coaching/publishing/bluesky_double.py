@@ -47,16 +47,15 @@ from typing import Any
 from urllib.parse import quote
 
 from coaching.publishing.double_media import image_size, images_html, sniff_image
-from coaching.publishing.mastodon_double import (
+from coaching.publishing.http_double import (
     HttpDouble,
     HttpRequest,
     Reply,
-    grapheme_count,
     html_reply,
-    iso_time,
     json_reply,
     text_html,
 )
+from coaching.publishing.mastodon_double import grapheme_count, iso_time
 
 # Faults that answer instead of the PDS: the record is NOT stored.
 PRE_FAULTS = ("429", "401", "400", "5xx-before")

@@ -31,28 +31,30 @@ import hashlib
 import html
 import json
 import os
-import random
 import re
 import secrets
-import socket
-import struct
-import threading
 import time
 import unicodedata
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from coaching.publishing.double_media import (
     image_size,
     images_html,
     multipart_form,
     sniff_image,
+)
+from coaching.publishing.http_double import (
+    HttpDouble,
+    HttpRequest,
+    Reply,
+    html_reply,
+    json_reply,
+    text_html,
 )
 
 # Faults that answer instead of X: the post is NOT stored.
@@ -170,88 +172,42 @@ class _Grant:
     redirect_uri: str = ""
 
 
-@dataclass
-class _Bucket:
-    limit: int
-    remaining: int
-    reset_at: int
-
-
-@dataclass(frozen=True)
-class _Request:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: Mapping[str, str]  # names lower-cased
-    body: bytes
-
-    def param(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else None
-
-    def header(self, name: str) -> str:
-        return self.headers.get(name.lower(), "")
-
-    def form(self) -> dict[str, str]:
-        if not self.header("Content-Type").startswith("application/x-www-form-urlencoded"):
-            return {}
-        return {k: v[0] for k, v in parse_qs(self.body.decode(errors="replace")).items()}
-
-    def bearer_token(self) -> str | None:
-        scheme, _, token = self.header("Authorization").partition(" ")
-        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-@dataclass
-class _Reply:
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    # A post-fault to act out instead of answering at once ("hang-after" or "reset").
-    then: str | None = None
-
-
-def _json(status: int, payload: object, content_type: str = "application/json") -> _Reply:
-    return _Reply(status, json.dumps(payload).encode(), f"{content_type}; charset=utf-8")
-
-
-def _problem(status: int, title: str, detail: str, type_: str = "about:blank") -> _Reply:
+def _problem(status: int, title: str, detail: str, type_: str = "about:blank") -> Reply:
     payload = {"title": title, "type": type_, "status": status, "detail": detail}
-    return _json(status, payload, "application/problem+json")
+    return json_reply(status, payload, "application/problem+json")
 
 
-def _invalid_request(message: str, parameters: Mapping[str, list[str]] | None = None) -> _Reply:
+def _invalid_request(message: str, parameters: Mapping[str, list[str]] | None = None) -> Reply:
     payload = {
         "errors": [{"parameters": dict(parameters or {}), "message": message}],
         "title": "Invalid Request",
         "detail": INVALID_REQUEST_DETAIL,
         "type": INVALID_REQUEST_TYPE,
     }
-    return _json(400, payload, "application/problem+json")
+    return json_reply(400, payload, "application/problem+json")
 
 
-def _unauthorized() -> _Reply:
+def _unauthorized() -> Reply:
     return _problem(401, "Unauthorized", "Unauthorized")
 
 
-def _too_many_requests() -> _Reply:
+def _too_many_requests() -> Reply:
     return _problem(429, "Too Many Requests", "Too Many Requests")
 
 
-def _service_unavailable() -> _Reply:
+def _service_unavailable() -> Reply:
     return _problem(503, "Service Unavailable", "Service Unavailable")
 
 
-_FAULT_REPLIES: dict[str | None, Callable[[], _Reply]] = {
+_FAULT_REPLIES: dict[str | None, Callable[[], Reply]] = {
     "401": _unauthorized,
     "403-duplicate": lambda: _problem(403, "Forbidden", DUPLICATE_DETAIL),
     "5xx-before": _service_unavailable,
 }
 
 
-def _oauth_error(description: str, error: str = "invalid_request") -> _Reply:
-    return _json(400, {"error": error, "error_description": description})
+def _oauth_error(description: str, error: str = "invalid_request") -> Reply:
+    return json_reply(400, {"error": error, "error_description": description})
 
 
 def _user_id_for(username: str) -> str:
@@ -267,11 +223,15 @@ def _pkce_matches(verifier: str, challenge: str, method: str) -> bool:
     return secrets.compare_digest(derived.rstrip(b"=").decode(), challenge)
 
 
-class XDouble:
+class XDouble(HttpDouble):
     """The X API double. Start it, point ``XPublisher`` at ``base_url``, inspect what arrived.
 
     All state sits behind one lock because every request runs on its own thread.
     """
+
+    server_name = "XDouble/1"
+    fault_names = FAULTS
+    upload_fault_names = UPLOAD_FAULTS
 
     # How long an uploaded media id stays usable (X: a day); a test may shorten it.
     media_expires_seconds: float = MEDIA_EXPIRES_SECONDS
@@ -287,16 +247,15 @@ class XDouble:
         rate_limit_window_seconds: int = 900,
         verbose: bool = False,
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(
+            host,
+            port,
+            hang_seconds=hang_seconds,
+            rate_limit_reset_seconds=rate_limit_reset_seconds,
+            verbose=verbose,
+        )
         self.state_file = Path(state_file) if state_file else None
-        # How long "hang-after" holds the response: set it past the client's read timeout.
-        self.hang_seconds = hang_seconds
-        # When a "429" fault says the limit resets, counted from the faulted request.
-        self.rate_limit_reset_seconds = rate_limit_reset_seconds
         self.rate_limit_window_seconds = rate_limit_window_seconds
-        self.verbose = verbose
-        self._lock = threading.RLock()
         self._users: dict[str, DoubleUser] = {}
         self._tokens: dict[str, _Grant] = {}
         self._refresh_tokens: dict[str, _Grant] = {}
@@ -305,52 +264,8 @@ class XDouble:
         self._media: dict[str, DoubleMedia] = {}
         self._media_bytes: dict[str, bytes] = {}  # not in the state file: kept small
         self._last_post_id = 0
-        self._buckets: dict[tuple[str, str], _Bucket] = {}
-        self._fault_queue: deque[str] = deque()
-        self._upload_faults: deque[str] = deque()
-        self._probabilities: dict[str, float] = {}
-        self._rng = random.Random()  # noqa: S311 - chaos, not security
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         if self.state_file and self.state_file.exists():
             self._load()
-
-    # Lifecycle ----------------------------------------------------------------------
-
-    def start(self) -> XDouble:
-        self._stopping.clear()
-        self._server = _Server((self.host, self.port), self)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},  # how soon stop() takes effect
-            name=f"xdouble-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        # Wake any "hang-after" responses so their threads end with the server.
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> XDouble:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def profile_url(self, username: str) -> str:
         return f"{self.base_url}/{quote(username)}"
@@ -443,48 +358,6 @@ class XDouble:
             )
             return code
 
-    def inject(self, *faults: str, on: str = "create") -> None:
-        """Queue faults; each create request (``on="upload"``: each media upload) takes
-        the next one, in order."""
-        if on == "upload":
-            _check_faults(faults, UPLOAD_FAULTS)
-            with self._lock:
-                self._upload_faults.extend(faults)
-            return
-        if on != "create":
-            raise ValueError("faults strike on 'create' or 'upload'")
-        _check_faults(faults)
-        with self._lock:
-            self._fault_queue.extend(faults)
-
-    def set_probabilities(
-        self, probabilities: Mapping[str, float], *, seed: int | None = None
-    ) -> None:
-        """When the queue is empty, each create request draws a fault with these odds."""
-        _check_faults(probabilities)
-        if any(not 0 <= p <= 1 for p in probabilities.values()) or sum(probabilities.values()) > 1:
-            raise ValueError("probabilities must each be in [0, 1] and sum to at most 1")
-        with self._lock:
-            self._probabilities = dict(probabilities)
-            if seed is not None:
-                self._rng.seed(seed)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._fault_queue.clear()
-            self._upload_faults.clear()
-            self._probabilities = {}
-
-    def faults(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                "queue": list(self._fault_queue),
-                "upload_queue": list(self._upload_faults),
-                "probabilities": dict(self._probabilities),
-                "hang_seconds": self.hang_seconds,
-                "rate_limit_reset_seconds": self.rate_limit_reset_seconds,
-            }
-
     def reset(self) -> None:
         """Forget posts, media, faults, rate-limit counts and pending codes; keep users
         and tokens."""
@@ -492,7 +365,7 @@ class XDouble:
             self._posts.clear()
             self._media.clear()
             self._media_bytes.clear()
-            self._buckets.clear()
+            self._windows.clear()
             self._codes.clear()
             self.clear_faults()
             self._save()
@@ -512,21 +385,22 @@ class XDouble:
 
     # Request handling (called from server threads) -----------------------------------
 
-    def handle(self, request: _Request) -> _Reply:
+    def handle(self, request: HttpRequest) -> Reply:
         if request.path.startswith("/2/"):
             return self._api(request)
         if request.path.startswith("/_double/"):
-            return self._control(request)
+            return self.control(request, self._control)
         if request.path == "/i/oauth2/authorize":
             return self._authorize(request)
         if request.method == "GET":
             return self._page(request.path)
         return _problem(405, "Method Not Allowed", "Method Not Allowed")
 
-    def wait_for_hang(self) -> None:
-        self._stopping.wait(self.hang_seconds)
+    def internal_error(self) -> Reply:
+        # A bug in the double must look like X having one, not like a dropped connection.
+        return _problem(500, "Internal Server Error", "Internal Server Error")
 
-    def _api(self, request: _Request) -> _Reply:
+    def _api(self, request: HttpRequest) -> Reply:
         method, path = request.method, request.path
         endpoint, arg = "other", ""
         if method == "POST" and path == "/2/oauth2/token":
@@ -547,9 +421,9 @@ class XDouble:
         # one fault.
         fault = None
         if endpoint == "create":
-            fault = self._next_fault()
+            fault = self.next_fault()
         elif endpoint == "media":
-            fault = self._next_upload_fault()
+            fault = self.next_upload_fault()
         if fault == "429":
             reset_at = int(time.time()) + self.rate_limit_reset_seconds
             reply = _too_many_requests()
@@ -566,7 +440,7 @@ class XDouble:
         elif endpoint == "token":
             reply = self._token(request) if allowed else _too_many_requests()
         elif endpoint == "other":
-            reply = _json(
+            reply = json_reply(
                 404, {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
             )
         elif user is None:
@@ -583,7 +457,7 @@ class XDouble:
         elif endpoint == "metadata":
             reply = self._metadata(request, user)
         elif endpoint == "me":
-            reply = _json(200, {"data": asdict(user)})
+            reply = json_reply(200, {"data": asdict(user)})
         elif endpoint == "delete":
             reply = self._delete(user, arg)
         else:
@@ -593,41 +467,19 @@ class XDouble:
 
     def _consume(self, endpoint: str, identity: str) -> tuple[bool, dict[str, str]]:
         """Count one request against its 15-minute window; say if it was within the limit."""
-        with self._lock:
-            now = int(time.time())
-            bucket = self._buckets.get((identity, endpoint))
-            if bucket is None or bucket.reset_at <= now:
-                limit = RATE_LIMITS[endpoint]
-                bucket = _Bucket(limit, limit, now + self.rate_limit_window_seconds)
-                self._buckets[(identity, endpoint)] = bucket
-            allowed = bucket.remaining > 0
-            bucket.remaining = max(bucket.remaining - 1, 0)
-            return allowed, _rate_headers(bucket.limit, bucket.remaining, bucket.reset_at)
+        limit = RATE_LIMITS[endpoint]
+        allowed, remaining, reset_at = self.spend(
+            (identity, endpoint), limit, self.rate_limit_window_seconds
+        )
+        return allowed, _rate_headers(limit, remaining, reset_at)
 
-    def _next_fault(self) -> str | None:
-        with self._lock:
-            if self._fault_queue:
-                return self._fault_queue.popleft()
-            if not self._probabilities:
-                return None
-            draw = self._rng.random()
-            for fault, probability in self._probabilities.items():
-                if draw < probability:
-                    return fault
-                draw -= probability
-            return None
-
-    def _next_upload_fault(self) -> str | None:
-        with self._lock:
-            return self._upload_faults.popleft() if self._upload_faults else None
-
-    def _scope_of(self, request: _Request) -> set[str]:
+    def _scope_of(self, request: HttpRequest) -> set[str]:
         token = request.bearer_token()
         with self._lock:
             grant = self._tokens.get(token) if token else None
             return set(grant.scope.split()) if grant else set()
 
-    def _authenticate(self, request: _Request) -> DoubleUser | None:
+    def _authenticate(self, request: HttpRequest) -> DoubleUser | None:
         token = request.bearer_token()
         with self._lock:
             grant = self._tokens.get(token) if token else None
@@ -635,7 +487,7 @@ class XDouble:
                 return None
             return self._users.get(grant.user_id)
 
-    def _create(self, request: _Request, user: DoubleUser, fault: str | None) -> _Reply:
+    def _create(self, request: HttpRequest, user: DoubleUser, fault: str | None) -> Reply:
         if not request.header("Content-Type").startswith("application/json"):
             return _invalid_request(
                 "Requests with bodies must have content-type of application/json."
@@ -692,7 +544,7 @@ class XDouble:
         if fault == "5xx-after":
             return _service_unavailable()
         data = {"id": post.id, "text": post.shown_text, "edit_history_tweet_ids": [post.id]}
-        reply = _json(201, {"data": data})
+        reply = json_reply(201, {"data": data})
         reply.then = fault  # "hang-after", "reset" or None
         return reply
 
@@ -704,7 +556,7 @@ class XDouble:
             and media.uploaded_at + self.media_expires_seconds > time.time()
         )
 
-    def _upload(self, request: _Request, user: DoubleUser, fault: str | None) -> _Reply:
+    def _upload(self, request: HttpRequest, user: DoubleUser, fault: str | None) -> Reply:
         """One-shot image upload: multipart/form-data with the file in ``media`` (or a
         JSON body with it base64-encoded, the form the current reference also shows)."""
         content_type = request.header("Content-Type")
@@ -761,11 +613,11 @@ class XDouble:
             "expires_after_secs": int(self.media_expires_seconds),
             "image": {"image_type": kind, "w": media.width, "h": media.height},
         }
-        reply = _json(200, {"data": body})
+        reply = json_reply(200, {"data": body})
         reply.then = fault  # "hang-after", "reset" or None
         return reply
 
-    def _metadata(self, request: _Request, user: DoubleUser) -> _Reply:
+    def _metadata(self, request: HttpRequest, user: DoubleUser) -> Reply:
         try:
             payload = json.loads(request.body)
         except ValueError:
@@ -789,14 +641,14 @@ class XDouble:
             media = self._media[media_id] = replace(self._media[media_id], alt_text=text)
             self._save()
         associated = {"alt_text": {"text": media.alt_text}}
-        return _json(200, {"data": {"id": media.id, "associated_metadata": associated}})
+        return json_reply(200, {"data": {"id": media.id, "associated_metadata": associated}})
 
-    def _delete(self, user: DoubleUser, post_id: str) -> _Reply:
+    def _delete(self, user: DoubleUser, post_id: str) -> Reply:
         with self._lock:
             post = self._posts.get(post_id)
             if post is None:
                 # Unverified against X: nothing to delete is reported as not deleted.
-                return _json(200, {"data": {"deleted": False}})
+                return json_reply(200, {"data": {"deleted": False}})
             if post.author_id != user.id:
                 return _problem(
                     403,
@@ -805,9 +657,9 @@ class XDouble:
                 )
             del self._posts[post_id]
             self._save()
-        return _json(200, {"data": {"deleted": True}})
+        return json_reply(200, {"data": {"deleted": True}})
 
-    def _timeline(self, request: _Request, user_id: str) -> _Reply:
+    def _timeline(self, request: HttpRequest, user_id: str) -> Reply:
         raw = request.param("max_results") or "10"
         if not raw.isdigit() or not 5 <= int(raw) <= 100:
             return _invalid_request(
@@ -829,7 +681,7 @@ class XDouble:
                     "resource_id": user_id,
                     "type": "https://api.twitter.com/2/problems/resource-not-found",
                 }
-                return _json(200, {"errors": [error]})
+                return json_reply(200, {"errors": [error]})
             posts = self._posts_of(user_id)
         # The pagination token is opaque to clients; here it is the id to continue below.
         before = request.param("pagination_token")
@@ -837,7 +689,7 @@ class XDouble:
             posts = [p for p in posts if int(p.id) < int(before)] if before.isdigit() else []
         page, more = posts[: int(raw)], posts[int(raw) :]
         if not page:
-            return _json(200, {"meta": {"result_count": 0}})
+            return json_reply(200, {"meta": {"result_count": 0}})
         data = []
         included: list[dict[str, Any]] = []
         for post in page:
@@ -867,9 +719,9 @@ class XDouble:
         body: dict[str, Any] = {"data": data, "meta": meta}
         if included:
             body["includes"] = {"media": included}
-        return _json(200, body)
+        return json_reply(200, body)
 
-    def _token(self, request: _Request) -> _Reply:
+    def _token(self, request: HttpRequest) -> Reply:
         form = request.form()
         if not form:
             return _oauth_error("Missing required parameter [grant_type].")
@@ -915,69 +767,40 @@ class XDouble:
                 )
                 body["refresh_token"] = refresh_token
             self._save()
-        return _json(200, body)
+        return json_reply(200, body)
 
-    def _control(self, request: _Request) -> _Reply:
-        method, path = request.method, request.path
-        try:
-            payload = json.loads(request.body) if request.body else {}
-            if method == "GET" and path == "/_double/state":
-                return _json(200, self.state())
-            if method == "GET" and (m := re.fullmatch(r"/_double/media/(\d+)", path)):
-                with self._lock:
-                    media = self._media.get(m[1])
-                    data = self._media_bytes.get(m[1])
-                if media is None or data is None:
-                    return _json(404, {"error": "no such media"})
-                return _Reply(200, data, media.content_type)
-            if method == "POST" and path == "/_double/reset":
-                self.reset()
-                return _json(200, self.state())
-            if path == "/_double/faults" and method in {"GET", "POST", "DELETE"}:
-                if method == "DELETE":
-                    self.clear_faults()
-                if method == "POST":
-                    self._configure_faults(payload)
-                return _json(200, self.faults())
-            if method == "POST" and path == "/_double/users":
-                token = payload.get("token") or secrets.token_urlsafe(24)
-                uid = self.add_user(payload["username"], name=payload.get("name"), token=token)
-                return _json(201, {"id": uid, "username": payload["username"], "token": token})
-            if method == "POST" and path == "/_double/authorization-codes":
-                code = self.issue_authorization_code(
-                    payload["username"],
-                    code_challenge=payload["code_challenge"],
-                    code_challenge_method=payload.get("code_challenge_method", "S256"),
-                    redirect_uri=payload.get("redirect_uri", ""),
-                    client_id=payload.get("client_id", ""),
-                    scope=payload.get("scope", DEFAULT_SCOPE),
-                )
-                return _json(201, {"code": code})
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            return _json(400, {"error": f"{type(exc).__name__}: {exc}"})
-        return _json(404, {"error": f"no control endpoint {method} {path}"})
-
-    def _configure_faults(self, payload: Mapping[str, Any]) -> None:
-        """Keys present replace what is set; absent keys are left alone."""
-        if "queue" in payload:
-            _check_faults(payload["queue"])
+    def _control(self, method: str, path: str, payload: dict[str, Any]) -> Reply | None:
+        if method == "GET" and path == "/_double/state":
+            return json_reply(200, self.state())
+        if method == "GET" and (m := re.fullmatch(r"/_double/media/(\d+)", path)):
             with self._lock:
-                self._fault_queue = deque(payload["queue"])
-        if "upload_queue" in payload:
-            _check_faults(payload["upload_queue"], UPLOAD_FAULTS)
-            with self._lock:
-                self._upload_faults = deque(payload["upload_queue"])
-        if "probabilities" in payload or "seed" in payload:
-            current = self.faults()["probabilities"]
-            self.set_probabilities(payload.get("probabilities", current), seed=payload.get("seed"))
-        if "hang_seconds" in payload:
-            self.hang_seconds = float(payload["hang_seconds"])
-        if "rate_limit_reset_seconds" in payload:
-            self.rate_limit_reset_seconds = int(payload["rate_limit_reset_seconds"])
+                media = self._media.get(m[1])
+                data = self._media_bytes.get(m[1])
+            if media is None or data is None:
+                return json_reply(404, {"error": "no such media"})
+            return Reply(200, data, media.content_type)
+        if method == "POST" and path == "/_double/reset":
+            self.reset()
+            return json_reply(200, self.state())
+        if method == "POST" and path == "/_double/users":
+            token = payload.get("token") or secrets.token_urlsafe(24)
+            uid = self.add_user(payload["username"], name=payload.get("name"), token=token)
+            return json_reply(201, {"id": uid, "username": payload["username"], "token": token})
+        if method == "POST" and path == "/_double/authorization-codes":
+            code = self.issue_authorization_code(
+                payload["username"],
+                code_challenge=payload["code_challenge"],
+                code_challenge_method=payload.get("code_challenge_method", "S256"),
+                redirect_uri=payload.get("redirect_uri", ""),
+                client_id=payload.get("client_id", ""),
+                scope=payload.get("scope", DEFAULT_SCOPE),
+            )
+            return json_reply(201, {"code": code})
+        return None
 
     # The consent screen ---------------------------------------------------------------
 
-    def _authorize(self, request: _Request) -> _Reply:
+    def _authorize(self, request: HttpRequest) -> Reply:
         """X's consent screen, reduced to choosing which account grants access. GET shows
         it; POST (the button) sends the browser back to the app with a code, or with
         error=access_denied if the person cancels."""
@@ -1041,7 +864,7 @@ class XDouble:
 
     # Public pages -------------------------------------------------------------------
 
-    def _page(self, path: str) -> _Reply:
+    def _page(self, path: str) -> Reply:
         parts = [p for p in path.split("/") if p]
         with self._lock:
             if not parts:
@@ -1115,12 +938,6 @@ class XDouble:
         self._last_post_id = int(state.get("last_post_id", 0))
 
 
-def _check_faults(faults: Iterable[str], allowed: tuple[str, ...] = FAULTS) -> None:
-    unknown = sorted(set(faults) - set(allowed))
-    if unknown:
-        raise ValueError(f"unknown faults {unknown}; choose from {list(allowed)}")
-
-
 def _media_object(media: DoubleMedia, fields: set[str], base_url: str) -> dict[str, Any]:
     """A media object as the ``includes.media`` of a v2 answer carries it."""
     item: dict[str, Any] = {"media_key": media.media_key, "type": "photo"}
@@ -1156,33 +973,12 @@ def _basic_auth_user(header: str) -> str:
 # HTML: plain, accessible, no scripts or styles, so a strict CSP costs nothing. ----------
 
 
-def _redirect(location: str) -> _Reply:
-    return _Reply(302, b"", "text/plain; charset=utf-8", {"Location": location})
+def _redirect(location: str) -> Reply:
+    return Reply(302, b"", "text/plain; charset=utf-8", {"Location": location})
 
 
-def _html_page(title: str, main: str, status: int = 200) -> _Reply:
-    document = f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)} · X API double</title>
-</head>
-<body>
-<header>
-<p><a href="/">X API double</a>: a stand-in for X used by Sandpit. Nothing here is public.</p>
-</header>
-<main>
-{main}
-</main>
-</body>
-</html>
-"""
-    headers = {
-        "Content-Security-Policy": "default-src 'none'; img-src 'self'",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return _Reply(status, document.encode(), "text/html; charset=utf-8", headers)
+def _html_page(title: str, main: str, status: int = 200) -> Reply:
+    return html_reply("X API double", title, main, status, platform="X")
 
 
 def _users_html(users: list[DoubleUser]) -> str:
@@ -1193,10 +989,6 @@ def _users_html(users: list[DoubleUser]) -> str:
         for u in users
     )
     return f"<h1>Accounts</h1>\n<ul>\n{items}\n</ul>"
-
-
-def _text_html(text: str) -> str:
-    return html.escape(text).replace("\n", "<br>\n")
 
 
 def _post_link(user: DoubleUser, post: DoublePost) -> str:
@@ -1212,7 +1004,7 @@ def _profile_html(user: DoubleUser, posts: list[tuple[DoublePost, list[DoubleMed
     if not posts:
         return f"{heading}\n<p>No posts yet.</p>"
     items = "\n".join(
-        f"<li><article>\n<p>{_text_html(p.text)}</p>\n{_images_html(media)}"
+        f"<li><article>\n<p>{text_html(p.text)}</p>\n{_images_html(media)}"
         f'<p>{_post_link(user, p)}, <time datetime="{p.created_at}">{p.created_at}</time></p>\n'
         "</article></li>"
         for p, media in posts
@@ -1228,91 +1020,7 @@ def _status_html(user: DoubleUser, post: DoublePost, media: list[DoubleMedia]) -
     )
     return (
         f"<h1>Post {post.id} by {html.escape(user.name)} (@{html.escape(user.username)})</h1>\n"
-        f"<article>\n{reply}<p>{_text_html(post.text)}</p>\n{_images_html(media)}"
+        f"<article>\n{reply}<p>{text_html(post.text)}</p>\n{_images_html(media)}"
         f'<p><time datetime="{post.created_at}">{post.created_at}</time></p>\n</article>\n'
         f'<p><a href="/{quote(user.username)}">All posts by @{html.escape(user.username)}</a></p>'
     )
-
-
-# The server -------------------------------------------------------------------------
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], double: XDouble) -> None:
-        self.double = double
-        super().__init__(address, _Handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    # HTTP/1.1 keeps connections alive, as X does; every reply carries Content-Length.
-    protocol_version = "HTTP/1.1"
-    server_version = "XDouble/1"
-    server: _Server
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in separate writes; without this, Nagle's algorithm and
-        # the client's delayed ACK add ~40 ms to every keep-alive response.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def _dispatch(self) -> None:
-        url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        request = _Request(
-            method=self.command,
-            path=url.path,
-            query=parse_qs(url.query),
-            headers={k.lower(): v for k, v in self.headers.items()},
-            body=self.rfile.read(length) if length else b"",
-        )
-        double = self.server.double
-        try:
-            reply = double.handle(request)
-        except Exception:
-            # A bug in the double must look like X having one, not like a dropped connection.
-            self.log_error("double failed on %s %s", self.command, self.path)
-            reply = _problem(500, "Internal Server Error", "Internal Server Error")
-        if reply.then == "reset":
-            self._reset_connection()
-            return
-        if reply.then == "hang-after":
-            double.wait_for_hang()
-        self._send(reply)
-
-    def _send(self, reply: _Reply) -> None:
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
-            # The client gave up (e.g. its read timeout during "hang-after"); nobody to tell.
-            self.close_connection = True
-
-    def _reset_connection(self) -> None:
-        # SO_LINGER with a zero timeout makes close() send a TCP RST instead of a FIN:
-        # the client sees "connection reset" with no response, as when a proxy drops it.
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.connection.close()
-        self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.double.verbose:
-            super().log_message(format, *args)
