@@ -358,3 +358,44 @@ class AssignForm(forms.Form):
         error_messages={"required": "Choose a coach.", "invalid": "Choose a coach."}
     )
     cohort = forms.IntegerField(required=False, error_messages={"invalid": "Choose a cohort."})
+
+
+class ConnectForm(DomainErrorsMixin, forms.Form):
+    """Connecting a Mastodon or Bluesky account. The service judges every value (address,
+    handle, credential shape); this form carries them back to the page with its message.
+    The secret is never sent back."""
+
+    server = forms.CharField(
+        label="Server address",
+        max_length=2000,
+        widget=forms.URLInput(attrs={"class": "nhsuk-input nhsuk-input--width-20"}),
+    )
+    secret = forms.CharField(
+        max_length=1000,
+        widget=forms.PasswordInput(
+            attrs={"class": "nhsuk-input nhsuk-input--width-20", "autocomplete": "off"}
+        ),
+    )
+
+    def __init__(self, platform: str, *args: Any, **kwargs: Any) -> None:
+        # Both platforms' forms share a page: their ids must differ, their names need not.
+        super().__init__(*args, auto_id=f"{platform}-%s", **kwargs)
+        self.platform = platform
+        self.fields["secret"].label = "Access token" if platform == "mastodon" else "App password"
+        if platform == "bluesky":
+            self.fields["server"].initial = "https://bsky.social"
+            self.fields["handle"] = forms.CharField(
+                label="Handle",
+                max_length=253,
+                widget=forms.TextInput(
+                    attrs={
+                        "class": "nhsuk-input nhsuk-input--width-20",
+                        "placeholder": "nhsdemoboard.bsky.social",
+                        "autocapitalize": "none",
+                        "spellcheck": "false",
+                    }
+                ),
+            )
+            self.order_fields(["server", "handle", "secret"])
+        else:
+            self.fields["server"].widget.attrs["placeholder"] = "https://mastodon.social"

@@ -54,6 +54,7 @@ from coaching.publishing.base import (
     Rejected,
 )
 from coaching.selectors import blocking_codes, check_titles, claim_is_live
+from sandbox import outbound
 from sandbox import services as sandbox_services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Draft, DraftRevision, Membership, PostImage, WorkplaceAccount
@@ -2076,15 +2077,37 @@ def _save_connection(
     return account
 
 
+# What each platform's credentials look like. A value of another shape is refused before
+# any connection: it is a typo, the account's real password, or an attempt to make a
+# client library read a file (Mastodon.py treats a token that names a file as that file).
+_MASTODON_TOKEN = re.compile(r"[A-Za-z0-9_\-.~+=]{20,512}")
+_BLUESKY_APP_PASSWORD = re.compile(r"[a-z0-9]{4}(?:-[a-z0-9]{4}){3}", re.IGNORECASE)
+_BLUESKY_HANDLE = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*", re.I)
+
+
 def _platform_url(url: str) -> str:
+    """A server address an admin typed, if Sandpit may connect to it (sandbox.outbound)."""
     url = (url or "").strip().rstrip("/")
     try:
         URLValidator(schemes=["https"] if settings.PRODUCTION else ["https", "http"])(url)
-    except ValidationError as exc:
+        return outbound.check_url(url)
+    except (ValidationError, ValueError) as exc:
         raise InvalidInput(
-            "Enter the server's full address, like https://mastodon.social.", field="server"
+            "Enter the server's full address, like https://mastodon.social."
+            + ("" if not settings.PRODUCTION else " It must start with https://."),
+            field="server",
         ) from exc
-    return url
+    except outbound.ForbiddenAddress as exc:
+        raise InvalidInput(
+            f"Sandpit connects only to servers on the public internet: {exc}", field="server"
+        ) from exc
+
+
+def _credential(value: str, shape: re.Pattern[str], message: str) -> str:
+    value = (value or "").strip()
+    if not shape.fullmatch(value):
+        raise InvalidInput(message, field="secret")
+    return value
 
 
 def mastodon_connect(
@@ -2096,12 +2119,18 @@ def mastodon_connect(
 
     _require_admin(by, organisation_id)
     server = _platform_url(server)
-    access_token = (access_token or "").strip()
-    if not access_token:
-        raise InvalidInput("Paste the account's access token.", field="secret")
+    access_token = _credential(
+        access_token,
+        _MASTODON_TOKEN,
+        "Paste the access token exactly as Mastodon shows it: 20 or more letters, digits, "
+        "dashes and underscores, with no spaces.",
+    )
     try:
         remote_id, username, name = MastodonPublisher(
-            api_base_url=server, access_token=access_token, timeout=settings.PUBLISH_READ_TIMEOUT
+            api_base_url=server,
+            access_token=access_token,
+            timeout=settings.PUBLISH_READ_TIMEOUT,
+            session=outbound.checked_session(),
         ).identity()
     except PublishError as error:
         raise InvalidState(f"Mastodon did not accept that: {error}") from error
@@ -2127,14 +2156,23 @@ def bluesky_connect(
     _require_admin(by, organisation_id)
     server = _platform_url(server or BLUESKY_DEFAULT_SERVICE)
     handle = (handle or "").strip().removeprefix("@")
-    if not handle or not app_password:
-        raise InvalidInput("Enter the account's handle and an app password.", field="secret")
+    if not _BLUESKY_HANDLE.fullmatch(handle) or len(handle) > 253:
+        raise InvalidInput(
+            "Enter the account's handle, like nhsdemoboard.bsky.social.", field="handle"
+        )
+    app_password = _credential(
+        app_password,
+        _BLUESKY_APP_PASSWORD,
+        "Enter an app password, four groups of four letters or digits like "
+        "abcd-efgh-ijkl-mnop, made in Bluesky's settings. Never the account's own password.",
+    )
     publisher = BlueskyPublisher(
         service_url=server,
         handle=handle,
-        app_password=app_password.strip(),
+        app_password=app_password,
         public_base_url=settings.BLUESKY_PUBLIC_BASE_URL,
         timeout=settings.PUBLISH_READ_TIMEOUT,
+        transport=outbound.CheckedTransport,
     )
     try:
         publisher.recent_posts(limit=1)  # logs in: proves the app password works
@@ -2147,6 +2185,6 @@ def bluesky_connect(
         handle=handle,
         display_name=handle,
         api_base_url=server,
-        app_password=app_password.strip(),
+        app_password=app_password,
         platform_session=publisher.session or "",
     )

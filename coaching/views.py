@@ -17,6 +17,7 @@ from coaching import selectors, services
 from coaching.forms import (
     AssignForm,
     AvailabilityForm,
+    ConnectForm,
     QueueFilterForm,
     ReasonForm,
     ReviewForm,
@@ -498,16 +499,27 @@ def _admin_organisation_id(request: AuthenticatedRequest, raw: str | None) -> in
 @require_GET
 @login_required
 def accounts(request: AuthenticatedRequest) -> HttpResponse:
+    return _accounts_page(request)
+
+
+def _accounts_page(
+    request: AuthenticatedRequest, *, bound: ConnectForm | None = None, status: int = 200
+) -> HttpResponse:
     admin_of = sandbox_selectors.admin_organisation_ids(request.user)
     if not admin_of:
         raise PermissionDenied("Connecting accounts is for admins.")
+    forms = {platform: ConnectForm(platform) for platform in ("mastodon", "bluesky")}
+    if bound is not None:
+        forms[bound.platform] = bound
     context = {
         "accounts": WorkplaceAccount.objects.filter(organisation_id__in=admin_of).select_related(
             "organisation", "connected_by"
         ),
         "organisations": Organisation.objects.filter(pk__in=admin_of),
+        "mastodon_form": forms["mastodon"],
+        "bluesky_form": forms["bluesky"],
     }
-    return render(request, "coaching/accounts.html", context)
+    return render(request, "coaching/accounts.html", context, status=status)
 
 
 @require_POST
@@ -566,29 +578,40 @@ def account_connect_x_callback(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 @login_required
 def account_connect_other(request: AuthenticatedRequest, platform: str) -> HttpResponse:
-    """Mastodon (server + access token) and Bluesky (server + handle + app password)."""
+    """Mastodon (server + access token) and Bluesky (server + handle + app password). A
+    refusal shows the page again with the message at its field and the address and handle
+    kept (never the secret)."""
     organisation_id = _admin_organisation_id(request, request.POST.get("organisation"))
-    data = request.POST
-    try:
-        if platform == "mastodon":
-            account = services.mastodon_connect(
-                by=request.user,
-                organisation_id=organisation_id,
-                server=data.get("server", ""),
-                access_token=data.get("secret", ""),
-            )
+    form = ConnectForm(platform, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if platform == "mastodon":
+                account = services.mastodon_connect(
+                    by=request.user,
+                    organisation_id=organisation_id,
+                    server=data["server"],
+                    access_token=data["secret"],
+                )
+            else:
+                account = services.bluesky_connect(
+                    by=request.user,
+                    organisation_id=organisation_id,
+                    server=data["server"],
+                    handle=data["handle"],
+                    app_password=data["secret"],
+                )
+        except NotAllowed as error:
+            raise PermissionDenied(error.message) from error
+        except InvalidInput as error:
+            form.add_domain_error(error)
+        except DomainError as error:
+            form.add_error(None, error.message)
         else:
-            account = services.bluesky_connect(
-                by=request.user,
-                organisation_id=organisation_id,
-                server=data.get("server", ""),
-                handle=data.get("handle", ""),
-                app_password=data.get("secret", ""),
-            )
-    except DomainError as error:
-        return refused(request, error, back_to=reverse("accounts"))
-    messages.success(request, f"Connected @{account.handle} on {account.get_platform_display()}.")
-    return redirect("accounts")
+            name = account.get_platform_display()
+            messages.success(request, f"Connected @{account.handle} on {name}.")
+            return redirect("accounts")
+    return _accounts_page(request, bound=form, status=400)
 
 
 # Scenarios and the "what would happen" replay -------------------------------------------------

@@ -2,11 +2,12 @@
 
 Every setting the deployment can change goes through one of these, so a typo in a
 value stops the process at start-up instead of surfacing as odd behaviour later.
-A secret may also come from ``NAME_FILE`` (Docker and Kubernetes secrets).
+Secrets are values, never file paths: nothing here reads a file named by the environment,
+so no setting can be turned into a way to read the server's files. An orchestrator that
+keeps secrets in files passes their contents in (``env_file``, ``valueFrom``).
 """
 
 import os
-from pathlib import Path
 
 
 class ImproperlyConfiguredEnv(Exception):
@@ -14,12 +15,6 @@ class ImproperlyConfiguredEnv(Exception):
 
 
 def string(name: str, default: str | None = None) -> str:
-    file_path = os.environ.get(f"{name}_FILE")
-    if file_path:
-        try:
-            return Path(file_path).read_text().strip()
-        except OSError as exc:
-            raise ImproperlyConfiguredEnv(f"{name}_FILE={file_path} cannot be read: {exc}") from exc
     value = os.environ.get(name)
     if value is None or value == "":
         if default is None:

@@ -228,6 +228,15 @@ X_AUTHORIZE_URL = env.string(
     "https://x.com/i/oauth2/authorize" if PRODUCTION else f"{X_API_BASE_URL}/i/oauth2/authorize",
 )
 BLUESKY_PUBLIC_BASE_URL = env.string("BLUESKY_PUBLIC_BASE_URL", "https://bsky.app")
+# Mastodon and Bluesky server addresses are typed by admins, so Sandpit connects only to
+# public internet addresses (sandbox.outbound). This one explicit setting lets it reach
+# this machine and private networks, for the local platform doubles; never in production.
+ALLOW_LOCAL_PLATFORM_ADDRESSES = env.boolean("SANDPIT_ALLOW_LOCAL_PLATFORMS", False)
+if PRODUCTION and ALLOW_LOCAL_PLATFORM_ADDRESSES:
+    raise env.ImproperlyConfiguredEnv(
+        "SANDPIT_ALLOW_LOCAL_PLATFORMS is for development only: production connects only to "
+        "public addresses."
+    )
 XDOUBLE_DEMO_TOKEN = env.string("SANDPIT_XDOUBLE_DEMO_TOKEN", "sandpit-demo-x-token")
 PUBLISH_CONNECT_TIMEOUT = 5.0
 PUBLISH_READ_TIMEOUT = float(env.integer("SANDPIT_PUBLISH_READ_TIMEOUT", 15))

@@ -8,8 +8,9 @@ from sandbox.models import Membership, Organisation, WorkplaceAccount
 
 X_TOKEN = "test-x-access-token"
 # The organisation's accounts on the Mastodon and Bluesky doubles (tests/coaching/conftest.py).
-MASTODON_USER, MASTODON_TOKEN = "board", "m-token"
-BLUESKY_HANDLE, BLUESKY_APP_PASSWORD = "board.test", "b-pass"
+# Shaped as the platforms make them: connecting refuses any other shape.
+MASTODON_USER, MASTODON_TOKEN = "board", "Zq3v_Nm8rT5yW1xK0pL7bC9dF2gH4jS6aE-uIoYt_Qw"
+BLUESKY_HANDLE, BLUESKY_APP_PASSWORD = "board.test", "bd7x-k2mq-9rtp-w4nc"
 PASSWORD = "correct horse battery staple"
 # A complete rubric, as the review form sends it: every decision there is scored.
 SCORES = {"safe": "3", "person_centred": "3", "effective": "3"}

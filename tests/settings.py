@@ -16,6 +16,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 X_API_BASE_URL = "http://127.0.0.1:9"
 X_PUBLIC_BASE_URL = X_API_BASE_URL
 PUBLISH_READ_TIMEOUT = 3.0
+# The Mastodon and Bluesky doubles listen on 127.0.0.1; tests of the address rule turn
+# this off again.
+ALLOW_LOCAL_PLATFORM_ADDRESSES = True
 # Close connections after each task and request, so threads used by the in-process worker
 # and live server do not hold the test database open at teardown.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -17,6 +17,7 @@ def publisher_for(account: WorkplaceAccount) -> Publisher:
     import httpx
     from django.conf import settings
 
+    from sandbox import outbound
     from sandbox.models import WorkplaceAccount
 
     read_timeout = settings.PUBLISH_READ_TIMEOUT
@@ -38,6 +39,7 @@ def publisher_for(account: WorkplaceAccount) -> Publisher:
             api_base_url=account.api_base_url,
             access_token=account.access_token,
             timeout=read_timeout,
+            session=outbound.checked_session(),
         )
     if account.platform == WorkplaceAccount.Platform.BLUESKY:
         from coaching.publishing.bluesky import BlueskyPublisher
@@ -49,5 +51,6 @@ def publisher_for(account: WorkplaceAccount) -> Publisher:
             session=account.platform_session or None,
             public_base_url=settings.BLUESKY_PUBLIC_BASE_URL,
             timeout=read_timeout,
+            transport=outbound.CheckedTransport,
         )
     raise ValueError(f"No publisher for platform {account.platform!r}")

@@ -77,8 +77,12 @@ class BlueskyPublisher:
         session: str | None = None,
         public_base_url: str = "https://bsky.app",
         timeout: float = 15.0,
+        transport: Callable[..., httpx.BaseTransport] | None = None,
     ) -> None:
+        """``transport`` makes the httpx transport, given ``limits=``: the caller's rule for
+        where a connection may go (sandbox.outbound) when a person typed the address."""
         self.service_url = service_url.rstrip("/")
+        self._transport = transport
         self.handle = handle.removeprefix("@").lower()
         self.public_base_url = public_base_url.rstrip("/")
         self.timeout = timeout
@@ -295,7 +299,14 @@ class BlueskyPublisher:
         timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, _CONNECT_TIMEOUT))
         # No keep-alive, as in x.py: a pooled connection the server has silently closed
         # fails mid-send, turning a surely-not-sent into an unknown.
-        request = Request(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0))
+        limits = httpx.Limits(max_keepalive_connections=0)
+        request = Request(
+            timeout=timeout,
+            limits=limits,
+            transport=self._transport(limits=limits) if self._transport else None,
+            # Proxies from the environment would bypass the transport's rule.
+            trust_env=self._transport is None,
+        )
         return Client(base_url=self.service_url, request=request)
 
     def _did(self) -> str:
@@ -384,14 +395,21 @@ def _words(exc: RequestErrorBase) -> str:
 def _details(exc: RequestErrorBase) -> dict[str, Any]:
     if exc.response is None:
         return {"status_code": None, "body": ""}
-    content = exc.response.content
+    return {"status_code": exc.response.status_code, "body": _as_text(exc.response.content)}
+
+
+def _as_text(content: object) -> str:
+    """Whatever the server answered, as text to keep with the attempt. A server that is not
+    a PDS can answer any JSON: the SDK hands it back as an XrpcError, bytes, or its own
+    DotDict, which json cannot encode, so nothing here may assume a shape."""
     if isinstance(content, XrpcError):
-        body = json.dumps({"error": content.error, "message": content.message})
+        content = {"error": content.error, "message": content.message}
     elif isinstance(content, bytes):
-        body = content.decode(errors="replace")
-    else:
-        body = json.dumps(content)
-    return {"status_code": exc.response.status_code, "body": body}
+        return content.decode(errors="replace")
+    to_dict = getattr(content, "to_dict", None)
+    if callable(to_dict):
+        content = to_dict()
+    return json.dumps(content, default=str)
 
 
 def _at_uri(value: str) -> AtUri:

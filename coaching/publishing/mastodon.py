@@ -63,12 +63,21 @@ _APP_ONLY_TOKEN = "This method requires an authenticated user"  # noqa: S105 - w
 class MastodonPublisher:
     """Publishes as one Mastodon account, authenticated by a user access token."""
 
-    def __init__(self, *, api_base_url: str, access_token: str, timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        *,
+        api_base_url: str,
+        access_token: str,
+        timeout: float = 15.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        """``session`` carries the caller's rule for where a connection may go
+        (sandbox.outbound) when a person typed the address."""
         self.api_base_url = api_base_url.rstrip("/")
         self.timeout = timeout
         self._account_id: str | None = None
         self._last_response: requests.Response | None = None
-        session = requests.Session()
+        session = session or requests.Session()
         # No keep-alive: reusing a pooled connection that the server has silently closed
         # fails mid-send, turning a surely-not-sent into an unknown (as in x.py).
         session.headers["Connection"] = "close"
@@ -76,7 +85,10 @@ class MastodonPublisher:
         # body or headers; the PublishAttempt record wants them, so keep the last response.
         session.hooks["response"].append(self._remember)
         self._api = Mastodon(
-            access_token=access_token,
+            # Not here: given a token that names a file, Mastodon.py's constructor reads the
+            # file and sends its first line as the token. Set after construction, the token
+            # is only ever a value.
+            access_token=None,
             api_base_url=self.api_base_url,
             request_timeout=timeout,
             # Raise on 429 instead of sleeping until the reset inside a worker: the service
@@ -88,6 +100,7 @@ class MastodonPublisher:
             session=session,
             user_agent=USER_AGENT,
         )
+        self._api.access_token = access_token
 
     def publish(
         self,

@@ -58,7 +58,7 @@ def test_a_wrong_mastodon_token_is_refused_clearly(client, admin, mastodon_doubl
     client.login(username=admin.username, password=PASSWORD)
     response = client.post(
         reverse("account_connect_other", args=["mastodon"]),
-        {"server": mastodon_double.base_url, "secret": "wrong"},
+        {"server": mastodon_double.base_url, "secret": "W" * 43},
         follow=True,
     )
     assert "Mastodon did not accept that" in response.content.decode()
@@ -101,7 +101,7 @@ def test_a_wrong_bluesky_app_password_is_refused(admin, organisation, bluesky_do
             organisation_id=organisation.pk,
             server=bluesky_double.base_url,
             handle=BLUESKY_HANDLE,
-            app_password="wrong-wrong-wrong-wrong",
+            app_password="zzzz-zzzz-zzzz-zzzz",
         )
 
 
