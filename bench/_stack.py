@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import faulthandler
-import importlib.util
 import json
 import logging
 import math
@@ -36,22 +35,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # has another copy installed.
 sys.path.insert(0, str(REPO_ROOT))
 
+from doubles.x import DUPLICATE_DETAIL, XDouble  # noqa: E402 - after the path above
+
 if TYPE_CHECKING:
-    from coaching.publishing.http_double import HttpRequest, Reply
-    from coaching.publishing.x_double import DUPLICATE_DETAIL, XDouble
+    from doubles.server import HttpRequest, Reply
     from sandbox.models import Draft, Organisation, WorkplaceAccount
-else:
-    # The double is pure standard library by design, but its package's __init__ imports
-    # Django models, which cannot load before django.setup(); and setup must wait until
-    # the environment holds the double's address. So load the double's file on its own.
-    _spec = importlib.util.spec_from_file_location(
-        "sandpit_bench_x_double", REPO_ROOT / "coaching" / "publishing" / "x_double.py"
-    )
-    _x_double = importlib.util.module_from_spec(_spec)
-    sys.modules[_spec.name] = _x_double  # dataclasses look their module up while building
-    _spec.loader.exec_module(_x_double)
-    XDouble = _x_double.XDouble
-    DUPLICATE_DETAIL = _x_double.DUPLICATE_DETAIL
 
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 PG_HOST = os.environ.get("SANDPIT_BENCH_PG_HOST", "127.0.0.1")

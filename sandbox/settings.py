@@ -211,7 +211,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Publishing. X_API_BASE_URL points the X publisher anywhere: the real API in
-# production, the X API double (python manage.py xdouble) everywhere else.
+# production, the X API double (python -m doubles) everywhere else.
 XDOUBLE_PORT = env.integer("SANDPIT_XDOUBLE_PORT", 8025)
 X_API_BASE_URL = env.string(
     "X_API_BASE_URL", "https://api.x.com" if PRODUCTION else f"http://127.0.0.1:{XDOUBLE_PORT}"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 
-from coaching.publishing.x_double import XDouble
+from doubles.x import XDouble
 from tests import factories
 
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"

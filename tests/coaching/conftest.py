@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from coaching.publishing.bluesky_double import BlueskyDouble
-from coaching.publishing.mastodon_double import MastodonDouble
-from coaching.publishing.x_double import XDouble
+from doubles.bluesky import BlueskyDouble
+from doubles.mastodon import MastodonDouble
+from doubles.x import XDouble
 from sandbox.models import Organisation, WorkplaceAccount
 from tests import factories
 from tests.factories import BLUESKY_APP_PASSWORD, BLUESKY_HANDLE, MASTODON_TOKEN, MASTODON_USER

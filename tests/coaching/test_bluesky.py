@@ -17,7 +17,6 @@ import pytest
 from atproto_client import Client
 
 from coaching.publishing import bluesky as bluesky_module
-from coaching.publishing import bluesky_double
 from coaching.publishing.base import (
     AuthFailed,
     NotSent,
@@ -27,7 +26,8 @@ from coaching.publishing.base import (
     Rejected,
 )
 from coaching.publishing.bluesky import BlueskyPublisher, record_key_for
-from coaching.publishing.bluesky_double import (
+from doubles import bluesky as bluesky_double
+from doubles.bluesky import (
     INVALID_CREDENTIALS,
     TOO_LONG,
     BlueskyDouble,

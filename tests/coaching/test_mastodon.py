@@ -14,7 +14,6 @@ import pytest
 from mastodon import Mastodon
 
 from coaching.publishing import mastodon as mastodon_module
-from coaching.publishing import mastodon_double
 from coaching.publishing.base import (
     AuthFailed,
     NotSent,
@@ -24,7 +23,8 @@ from coaching.publishing.base import (
     Rejected,
 )
 from coaching.publishing.mastodon import MastodonPublisher, plain_text
-from coaching.publishing.mastodon_double import (
+from doubles import mastodon as mastodon_double
+from doubles.mastodon import (
     BLANK_TEXT,
     INVALID_TOKEN,
     RECORD_NOT_FOUND,

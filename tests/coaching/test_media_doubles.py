@@ -11,10 +11,10 @@ import httpx
 import pytest
 from PIL import Image
 
-from coaching.publishing.bluesky_double import BlueskyDouble
-from coaching.publishing.double_media import image_size, sniff_image
-from coaching.publishing.mastodon_double import MastodonDouble
-from coaching.publishing.x_double import INVALID_MEDIA_IDS, INVALID_REQUEST_TYPE, XDouble
+from doubles.bluesky import BlueskyDouble
+from doubles.mastodon import MastodonDouble
+from doubles.media import image_size, sniff_image
+from doubles.x import INVALID_MEDIA_IDS, INVALID_REQUEST_TYPE, XDouble
 
 
 def picture(colour: str = "red", fmt: str = "PNG", size: tuple[int, int] = (32, 24)) -> bytes:

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from coaching import services as coaching
 from coaching.models import Publication, PublishAttempt
-from coaching.publishing.x_double import INVALID_MEDIA_IDS, XDouble
+from doubles.x import INVALID_MEDIA_IDS, XDouble
 from sandbox import services
 from sandbox.models import Draft, PostImage, WorkplaceAccount
 from tests import factories

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from coaching.publishing import x_double
-from coaching.publishing.x_double import DUPLICATE_DETAIL, TOO_LONG_DETAIL, XDouble
+from doubles import x as x_double
+from doubles.x import DUPLICATE_DETAIL, TOO_LONG_DETAIL, XDouble
 
 TOKEN = "test-token-nhs"
 OTHER_TOKEN = "test-token-other"

@@ -19,7 +19,7 @@ from coaching.publishing.base import (
     Rejected,
 )
 from coaching.publishing.x import XPublisher
-from coaching.publishing.x_double import DUPLICATE_DETAIL, TOO_LONG_DETAIL, XDouble
+from doubles.x import DUPLICATE_DETAIL, TOO_LONG_DETAIL, XDouble
 
 TOKEN = "publisher-test-token"
 USERNAME = "NHSDemoBoard"

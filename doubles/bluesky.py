@@ -46,8 +46,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
 
-from coaching.publishing.double_media import image_size, images_html, sniff_image
-from coaching.publishing.http_double import (
+from doubles.mastodon import grapheme_count, iso_time
+from doubles.media import image_size, images_html, sniff_image
+from doubles.server import (
     HttpDouble,
     HttpRequest,
     Reply,
@@ -55,7 +56,6 @@ from coaching.publishing.http_double import (
     json_reply,
     text_html,
 )
-from coaching.publishing.mastodon_double import grapheme_count, iso_time
 
 # Faults that answer instead of the PDS: the record is NOT stored.
 PRE_FAULTS = ("429", "401", "400", "5xx-before")

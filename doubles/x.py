@@ -4,7 +4,7 @@ It follows X's documented contract (paths, response shapes, status codes, proble
 bodies, rate-limit headers) so the X publisher can be exercised end to end without
 credentials, and it can be told to misbehave in the ways X really does (see ``FAULTS``).
 Pure standard library: nothing here needs Django, so tests and benchmarks can run it
-in-process (``XDouble(...).start()``) and ``manage.py xdouble`` can run it standalone.
+in-process (``XDouble(...).start()``) and ``python -m doubles`` can run it standalone.
 
 Endpoints (API responses always carry ``x-rate-limit-*`` headers):
     POST   /2/media/upload          upload one image (multipart: media, media_category)
@@ -42,13 +42,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from coaching.publishing.double_media import (
+from doubles.media import (
     image_size,
     images_html,
     multipart_form,
     sniff_image,
 )
-from coaching.publishing.http_double import (
+from doubles.server import (
     HttpDouble,
     HttpRequest,
     Reply,

@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from coaching.publishing.double_media import multipart_form
+from doubles.media import multipart_form
 
 
 @dataclass(frozen=True)

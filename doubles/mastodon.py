@@ -44,8 +44,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from coaching.publishing.double_media import image_size, images_html, multipart_form, sniff_image
-from coaching.publishing.http_double import (
+from doubles.media import image_size, images_html, multipart_form, sniff_image
+from doubles.server import (
     HttpDouble,
     HttpRequest,
     Reply,
