@@ -1,4 +1,5 @@
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 from django.utils.functional import SimpleLazyObject
 
 from sandbox.selectors import REVIEWER_ROLES, roles_of
@@ -22,4 +23,16 @@ def roles(request: HttpRequest) -> dict[str, object]:
         # Lazy: counted only when a template shows it (the header), so htmx fragments
         # and polls, which render no header, never pay for the query.
         "unread_notifications": SimpleLazyObject(lambda: unread_notification_count(user)),
+        "autosave_owner": autosave_owner(user.pk),
     }
+
+
+def autosave_owner(user_pk: object) -> str:
+    """Who the browser keeps unsent text for: an opaque, stable value per person.
+
+    The browser keys what it keeps by this, so on a shared ward computer one person's
+    unsent text is never offered to the next. It is an HMAC with the SECRET_KEY, not the
+    id or username: the page (and anyone reading the browser's storage) learns nothing
+    about who it is, and cannot make another person's.
+    """
+    return salted_hmac("sandbox.autosave-owner", str(user_pk), algorithm="sha256").hexdigest()[:32]

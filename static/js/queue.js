@@ -3,17 +3,24 @@
 // The rows are replaced by htmx polling; the selection follows the draft, not the row.
 // Single keys can clash with speech input and screen readers (WCAG 2.1.4), so a switch on
 // the page turns them off; the choice is kept in localStorage. They are on by default.
+// The choice is one person's (a speech-input user's "off" is not the next coach's on a
+// shared computer), so it is kept under their opaque value from the page, like autosave
+// in sandpit.js. It holds no patient detail, so unlike a draft it outlives sign-out.
 (function () {
   "use strict";
 
   var selectedId = null;
   var ACTIONS = { o: "", a: "approve", r: "request_changes" };
-  var STORED = "sandpit.queueShortcuts";
+  var STORED = "sandpit.queueShortcuts:" + (document.body.dataset.autosaveOwner || "");
 
   // Storage can be refused (private windows, strict settings): then the switch still
   // works, for this page only.
   var on = true;
-  try { on = window.localStorage.getItem(STORED) !== "off"; } catch (error) { /* stay on */ }
+  try {
+    on = window.localStorage.getItem(STORED) !== "off";
+    // The old key was the whole browser's, whoever set it: nobody's now.
+    window.localStorage.removeItem("sandpit.queueShortcuts");
+  } catch (error) { /* stay on */ }
 
   // Show the switch and set it to the choice made; also after htmx restores a page from its
   // history, whose snapshot holds the switch as it was drawn then.

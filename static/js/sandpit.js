@@ -52,10 +52,40 @@
 
   // Autosave: what is typed is kept in this browser until the server has it, so a closed
   // tab or a failed request loses nothing. The writer is offered it back, never surprised.
-  var PENDING = "sandpit:autosave:pending";
+  // Ward computers are shared and the text can hold patient details, so it belongs to the
+  // person: every key carries their opaque value (the <body>'s data-autosave-owner, an
+  // HMAC the server makes; "" when nobody is signed in), and it is forgotten at sign-out.
+  var PREFIX = "sandpit:autosave:";
+  var PENDING = "sandpit:autosave:pending";  // in sessionStorage: keys, never text
+  // htmx keeps copies of pages it navigated (the queue's filters) in localStorage; they
+  // show drafts, so they are forgotten with the person too.
+  var HTMX_HISTORY = "htmx-history-cache";
+
+  // Undefined on a page that does not say who is signed in: keep and forget nothing there.
+  function owner() {
+    return document.body.dataset.autosaveOwner;
+  }
 
   function storageKey(textarea) {
-    return "sandpit:autosave:" + location.pathname + ":" + textarea.name;
+    return PREFIX + owner() + ":" + location.pathname + ":" + textarea.name;
+  }
+
+  // Remove every kept text that is not this person's: all of it when nobody is signed in.
+  // Keys from before they carried an owner have no owner's value, so they go too.
+  function forgetAllBut(person) {
+    try {
+      var keys = [];
+      for (var i = 0; i < localStorage.length; i++) keys.push(localStorage.key(i));
+      keys.forEach(function (key) {
+        if (key.indexOf(PREFIX) === 0 && !(person && key.indexOf(PREFIX + person + ":") === 0)) {
+          localStorage.removeItem(key);
+        }
+      });
+      if (!person) {
+        localStorage.removeItem(HTMX_HISTORY);
+        sessionStorage.removeItem(PENDING);
+      }
+    } catch (e) { /* storage blocked: nothing was kept */ }
   }
 
   function offerRestore(textarea, saved) {
@@ -88,6 +118,7 @@
   }
 
   function autosave(textarea) {
+    if (!owner()) return;  // nobody to keep it for
     var key = storageKey(textarea);
     var saved = null;
     try { saved = localStorage.getItem(key); } catch (e) { return; }  // storage blocked
@@ -156,8 +187,16 @@
     });
   }
 
+  // Signing out forgets everything kept for the person before the server forgets them.
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches("form[data-sign-out]")) forgetAllBut("");
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     settlePendingSaves();
+    // Someone else's text never waits here: not on the sign-in page (nobody is signed in,
+    // so all of it goes), nor once another person has signed in.
+    if (owner() !== undefined) forgetAllBut(owner());
     bind(document);
   });
   document.addEventListener("htmx:load", function (event) { bind(event.target); });
