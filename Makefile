@@ -31,8 +31,9 @@ run: install
 	@echo
 	honcho -f Procfile start $(PROCESSES)
 
+# One pytest worker per core; a module's tests stay together (they share its doubles).
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 bench: install
 	@for script in bench/[!_]*.py; do name=bench.$$(basename $$script .py); echo "== $$name"; $(PY) -m $$name || exit 1; done

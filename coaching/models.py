@@ -1,5 +1,7 @@
 from typing import Any
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -145,6 +147,16 @@ class FeedbackNote(models.Model):
         return f"Note on review {self.review_id}"
 
 
+@dataclass(frozen=True)
+class Phase:
+    """Where a publication is on its way to the account, as people are told it: ``code`` for
+    templates to choose their sentence by, ``label`` and ``colour`` for its NHS.UK tag."""
+
+    code: str
+    label: str
+    colour: str
+
+
 class Publication(models.Model):
     """The outbox row: one approved text on its way to the real account.
 
@@ -205,6 +217,29 @@ class Publication(models.Model):
 
     def __str__(self) -> str:
         return f"Publication {self.pk} ({self.status})"
+
+    @property
+    def phase(self) -> Phase:
+        """The one rule for naming a publication's state on every page. A queued post with
+        an error is waiting (stopped, rate limited, held, needing its account reconnected)
+        whatever its planned time, so a past-due scheduled post held by a stop says so."""
+        status = self.status
+        if status == self.Status.QUEUED:
+            if self.error:
+                return Phase("waiting", "Waiting", "yellow")
+            if self.publish_at and not self.approval.reviewer_id:
+                return Phase("spot_check", "Passed by spot-check", "purple")
+            if self.publish_at:
+                return Phase("scheduled", "Scheduled", "purple")
+            return Phase("queued", "Approved, queued", "blue")
+        return {
+            self.Status.SENDING: Phase("sending", "Publishing", "blue"),
+            self.Status.PUBLISHED: Phase("published", "Live", "green"),
+            self.Status.FAILED: Phase("failed", "Publishing failed", "red"),
+            self.Status.UNCONFIRMED: Phase("unconfirmed", "Not confirmed", "orange"),
+            self.Status.CANCELLED: Phase("cancelled", "Cancelled", "grey"),
+            self.Status.RETRACTED: Phase("retracted", "Retracted", "grey"),
+        }[self.Status(status)]
 
     @property
     def live_parts(self) -> int:
