@@ -14,7 +14,7 @@ _redis_base, _, _redis_db = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/
 _xdist_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 os.environ["REDIS_URL"] = f"{_redis_base}/{int(_redis_db or 15) - _xdist_worker}"
 
-from sandbox.settings import *  # noqa: F403
+from sandbox.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests start their own X API double on a free port and point the publisher at it.
