@@ -32,6 +32,67 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+# Strict: no page of Sandpit uses a camera, microphone, location, payments or any other
+# powerful feature, so none may, not even our own scripts or anything injected into them.
+# Only passkeys (WebAuthn) are kept for our own origin, for signing in with one later.
+# Every feature named is one Chromium recognises (tests/test_headers.py checks): browsers
+# warn about unknown names, and interest-cohort is long gone (browsing-topics replaced it).
+PERMISSIONS_POLICY = ", ".join(
+    [
+        *(
+            f"{feature}=()"
+            for feature in [
+                "accelerometer",
+                "autoplay",
+                "browsing-topics",
+                "camera",
+                "clipboard-read",
+                "clipboard-write",
+                "compute-pressure",
+                "digital-credentials-create",
+                "digital-credentials-get",
+                "display-capture",
+                "encrypted-media",
+                "fullscreen",
+                "gamepad",
+                "geolocation",
+                "gyroscope",
+                "hid",
+                "identity-credentials-get",
+                "idle-detection",
+                "local-fonts",
+                "magnetometer",
+                "microphone",
+                "midi",
+                "otp-credentials",
+                "payment",
+                "picture-in-picture",
+                "screen-wake-lock",
+                "serial",
+                "storage-access",
+                "usb",
+                "window-management",
+                "xr-spatial-tracking",
+            ]
+        ),
+        "publickey-credentials-create=(self)",
+        "publickey-credentials-get=(self)",
+    ]
+)
+
+
+class PermissionsPolicyMiddleware:
+    """Before WhiteNoise, like the CSP, so static files carry the header too."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+
 class VaryOnHtmxMiddleware:
     """One URL serves a page and its htmx fragment, so every answer varies on HX-Request:
     otherwise the Back button can show the browser's cached fragment, bare, as the page."""

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "sandbox.middleware.ContentSecurityPolicyMiddleware",
+    "sandbox.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -146,7 +147,8 @@ STORAGES = {
 # serves each one only to people who may see its draft. Keep it outside any web root.
 MEDIA_ROOT = Path(env.string("SANDPIT_MEDIA_ROOT", str(VAR_DIR / "media")))
 
-# Security headers. The Content-Security-Policy is set by sandbox.middleware.
+# Security headers. The Content-Security-Policy and Permissions-Policy are set by
+# sandbox.middleware.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
