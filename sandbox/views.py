@@ -541,7 +541,9 @@ def liveness(request: HttpRequest) -> JsonResponse:
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     """For load balancers and monitoring: 200 only if the database answers, Redis answers
-    and a Celery worker takes a heartbeat task off the queue and answers it in time."""
+    and a Celery worker takes a heartbeat task off the queue and answers it in time.
+    Which part failed, and how many posts are stuck, is shown only to staff (is_staff, or a
+    coach or admin anywhere): to anyone else it would map the insides of the service."""
     from coaching import selectors as coaching_selectors
     from coaching.tasks import heartbeat
 
@@ -563,12 +565,20 @@ def health(request: HttpRequest) -> JsonResponse:
         checks["worker"] = f"no answer within {settings.HEALTH_WORKER_TIMEOUT} seconds"
     except Exception as exc:  # the broker itself is down: kombu raises several kinds
         checks["worker"] = f"error: broker unreachable ({exc.__class__.__name__})"
-    if checks["database"] == "ok":
-        checks["stuck_publishing"] = coaching_selectors.stuck_publication_count()
     healthy = checks["database"] == "ok" and checks["worker"] == "ok"
-    return JsonResponse(
-        {"status": "ok" if healthy else "failing", **checks}, status=200 if healthy else 503
-    )
+    body: dict[str, object] = {"status": "ok" if healthy else "failing"}
+    # Only signed-in staff (a User; the anonymous caller is not one) see the details.
+    # Recognising them reads their session from the database: with the database down, no
+    # one is recognised and everyone gets the bare status.
+    user = request.user
+    if (
+        checks["database"] == "ok"
+        and isinstance(user, User)
+        and (user.is_staff or selectors.roles_of(user) & set(selectors.REVIEWER_ROLES))
+    ):
+        checks["stuck_publishing"] = coaching_selectors.stuck_publication_count()
+        body.update(checks)
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 @require_POST

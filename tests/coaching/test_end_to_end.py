@@ -77,15 +77,17 @@ def test_two_coaches_approving_at_once_make_one_approval_and_one_post(
     assert len(x_double.posts_for(account.handle)) == 1
 
 
-def test_health_is_ok_only_when_a_worker_answers(celery_worker, client):
+def test_health_is_ok_only_when_a_worker_answers(celery_worker, client, admin):
+    client.force_login(admin)  # only staff see the details (tests/test_health.py)
     response = client.get("/health/")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["worker"] == "ok" and body["database"] == "ok"
 
 
-def test_health_fails_clearly_with_no_worker(transactional_db, client, settings):
+def test_health_fails_clearly_with_no_worker(transactional_db, client, settings, admin):
     settings.HEALTH_WORKER_TIMEOUT = 1
+    client.force_login(admin)  # only staff see the details (tests/test_health.py)
     response = client.get("/health/")
     assert response.status_code == 503
     assert response.json()["worker"] == "no answer within 1 seconds"
