@@ -115,8 +115,9 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Cohort)
 class CohortAdmin(admin.ModelAdmin):
-    """Cohorts are grouped by organisation; staff who are not superusers see and add
-    only their own organisations' cohorts (those where they are an admin)."""
+    """Cohorts are grouped by organisation. Only superusers reach the admin
+    (sandbox.admin_site); the scoping to an admin's own organisations below is kept as a
+    second line, should anyone else ever be let in."""
 
     list_display = ["name", "organisation", "created_at"]
     list_filter = ["organisation"]

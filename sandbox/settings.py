@@ -38,7 +38,7 @@ CSRF_TRUSTED_ORIGINS = env.csv("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 INSTALLED_APPS = [
     "sandbox.apps.SandboxConfig",
     "coaching.apps.CoachingConfig",
-    "django.contrib.admin",
+    "sandbox.apps.SandpitAdminConfig",  # django.contrib.admin, for superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

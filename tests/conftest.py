@@ -94,6 +94,23 @@ def admin(organisation):  # type: ignore[no-untyped-def]
     return factories.member(organisation, "admin", username="ada", is_staff=True)
 
 
+@pytest.fixture
+def outside_staff_admin(other_organisation):  # type: ignore[no-untyped-def]
+    """An admin of another organisation who is Django staff with every model permission:
+    the most the Django admin could ever let a non-superuser do."""
+    from django.contrib.auth.models import Permission
+
+    user = factories.member(other_organisation, "admin", username="oscar", is_staff=True)
+    user.user_permissions.set(Permission.objects.all())
+    return user
+
+
+@pytest.fixture
+def superuser(db):  # type: ignore[no-untyped-def]
+    """An operator of the installation: the only person the Django admin lets in."""
+    return factories.UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
 # Uploaded images ------------------------------------------------------------------------
 
 
