@@ -9,7 +9,15 @@ from django.http import QueryDict
 from coaching.models import NOTE_MAX_LENGTH, RUBRIC, AuditEvent, Review
 from coaching.selectors import OVERDUE, QueueChoices, QueueFilters
 from coaching.services import AnchoredNote
-from sandbox.forms import TEXT_HARD_CAP, DomainErrorsMixin
+from sandbox.forms import (
+    TEXT_HARD_CAP,
+    DomainErrorsMixin,
+    IdField,
+    TextField,
+    unsaveable_boxes,
+    unsaveable_message,
+)
+from sandbox.http import id_from
 from sandbox.models import Membership, WorkplaceAccount
 from sandbox.selectors import display_name
 
@@ -31,7 +39,7 @@ class ReviewForm(DomainErrorsMixin, forms.Form):
         choices=Review.Decision.choices,
         error_messages={"required": "Choose approve, request changes or reject."},
     )
-    note = forms.CharField(
+    note = TextField(
         label="Feedback for the trainee",
         required=False,
         strip=True,
@@ -39,17 +47,17 @@ class ReviewForm(DomainErrorsMixin, forms.Form):
         # A little slack over the limit so the service, not the form, words the message.
         max_length=NOTE_MAX_LENGTH * 10,
     )
-    override_reason = forms.CharField(
+    override_reason = TextField(
         label="Reason for overriding",
         required=False,
         max_length=1000,
         widget=forms.TextInput(attrs={"class": "nhsuk-input"}),
     )
-    revision = forms.IntegerField(widget=forms.HiddenInput)
+    revision = IdField(widget=forms.HiddenInput)
     # The rubric and tags are passed to the service as sent, which words every refusal.
-    safe = forms.CharField(required=False, max_length=10)
-    person_centred = forms.CharField(required=False, max_length=10)
-    effective = forms.CharField(required=False, max_length=10)
+    safe = TextField(required=False, max_length=10)
+    person_centred = TextField(required=False, max_length=10)
+    effective = TextField(required=False, max_length=10)
     tags = ValuesField(required=False)
     publish_at = forms.DateTimeField(
         label="Publish at (optional)",
@@ -62,12 +70,18 @@ class ReviewForm(DomainErrorsMixin, forms.Form):
         error_messages={"invalid": "Enter a date and time, like 2026-12-01 09:30."},
     )
 
+    def clean(self) -> dict[str, Any]:
+        """The notes on particular words and the suggested rewrite are not form fields
+        (their number varies; anchored_notes_from and suggestion_from read them), so the
+        rule for what can be saved is applied to them here, and a refusal keeps them."""
+        cleaned = super().clean() or {}
+        for name in unsaveable_boxes(self.data, ("anchor-", "suggestion-")):
+            what = "Your suggested rewrite" if name.startswith("s") else "A note on words"
+            self.add_error(None, unsaveable_message(what))
+        return cleaned
+
     def scores(self) -> dict[str, str]:
         return {name: self.cleaned_data.get(name) or "" for name in RUBRIC}
-
-
-def _number(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 9 else None
 
 
 def anchored_notes_from(data: QueryDict) -> list[AnchoredNote]:
@@ -81,9 +95,9 @@ def anchored_notes_from(data: QueryDict) -> list[AnchoredNote]:
             AnchoredNote(
                 body=str(data.get(f"anchor-{n}-body", ""))[: NOTE_MAX_LENGTH * 10],
                 quote=str(data.get(f"anchor-{n}-quote", ""))[:TEXT_HARD_CAP],
-                post_index=_number(data.get(f"anchor-{n}-post")),
-                start=_number(data.get(f"anchor-{n}-start")),
-                end=_number(data.get(f"anchor-{n}-end")),
+                post_index=id_from(data.get(f"anchor-{n}-post")),
+                start=id_from(data.get(f"anchor-{n}-start")),
+                end=id_from(data.get(f"anchor-{n}-end")),
             )
         )
     return notes
@@ -97,26 +111,26 @@ def suggestion_from(data: QueryDict, posts: list[str]) -> list[str]:
 class ReasonForm(DomainErrorsMixin, forms.Form):
     """A reason that goes in the audit log and on the banner (stop, retract)."""
 
-    reason = forms.CharField(
+    reason = TextField(
         label="Reason",
         max_length=500,
         widget=forms.TextInput(attrs={"class": "nhsuk-input"}),
         error_messages={"required": "Say why; everyone in the organisation will see it."},
     )
-    organisation = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    account = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    organisation = IdField(required=False, widget=forms.HiddenInput)
+    account = IdField(required=False, widget=forms.HiddenInput)
 
 
 class ScenarioForm(DomainErrorsMixin, forms.Form):
-    title = forms.CharField(
+    title = TextField(
         label="Title", max_length=120, widget=forms.TextInput(attrs={"class": "nhsuk-input"})
     )
-    description = forms.CharField(
+    description = TextField(
         label="What the trainee should practise (optional)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "class": "nhsuk-textarea"}),
     )
-    script = forms.CharField(
+    script = TextField(
         label="Timeline items, one a line",
         widget=forms.Textarea(attrs={"rows": 8, "class": "nhsuk-textarea"}),
         help_text="minutes | persona | text. Start the text with 'reply:' to reply to the "
@@ -354,10 +368,8 @@ class AvailabilityForm(DomainErrorsMixin, forms.Form):
 
 
 class AssignForm(forms.Form):
-    coach = forms.IntegerField(
-        error_messages={"required": "Choose a coach.", "invalid": "Choose a coach."}
-    )
-    cohort = forms.IntegerField(required=False, error_messages={"invalid": "Choose a cohort."})
+    coach = IdField(error_messages={"required": "Choose a coach.", "invalid": "Choose a coach."})
+    cohort = IdField(required=False, error_messages={"invalid": "Choose a cohort."})
 
 
 class ConnectForm(DomainErrorsMixin, forms.Form):
@@ -365,12 +377,12 @@ class ConnectForm(DomainErrorsMixin, forms.Form):
     handle, credential shape); this form carries them back to the page with its message.
     The secret is never sent back."""
 
-    server = forms.CharField(
+    server = TextField(
         label="Server address",
         max_length=2000,
         widget=forms.URLInput(attrs={"class": "nhsuk-input nhsuk-input--width-20"}),
     )
-    secret = forms.CharField(
+    secret = TextField(
         max_length=1000,
         widget=forms.PasswordInput(
             attrs={"class": "nhsuk-input nhsuk-input--width-20", "autocomplete": "off"}
@@ -384,7 +396,7 @@ class ConnectForm(DomainErrorsMixin, forms.Form):
         self.fields["secret"].label = "Access token" if platform == "mastodon" else "App password"
         if platform == "bluesky":
             self.fields["server"].initial = "https://bsky.social"
-            self.fields["handle"] = forms.CharField(
+            self.fields["handle"] = TextField(
                 label="Handle",
                 max_length=253,
                 widget=forms.TextInput(

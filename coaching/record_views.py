@@ -14,7 +14,7 @@ from coaching import exports, portfolio, selectors
 from coaching.forms import AuditFilterForm
 from coaching.models import AuditEvent
 from sandbox import selectors as sandbox_selectors
-from sandbox.http import AuthenticatedRequest
+from sandbox.http import AuthenticatedRequest, id_from
 from sandbox.models import Membership
 
 AUDIT_EVENTS_PER_PAGE = 50
@@ -25,10 +25,10 @@ def _organisation_asked_for(request: AuthenticatedRequest) -> int | None:
     raw = request.GET.get("organisation")
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise Http404("No such organisation.") from exc
+    organisation_id = id_from(raw)
+    if organisation_id is None:
+        raise Http404("No such organisation.")
+    return organisation_id
 
 
 def _own_record(request: AuthenticatedRequest) -> Membership:

@@ -57,6 +57,7 @@ from coaching.selectors import blocking_codes, check_titles, claim_is_live
 from sandbox import outbound
 from sandbox import services as sandbox_services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
+from sandbox.http import id_from
 from sandbox.models import Draft, DraftRevision, Membership, PostImage, WorkplaceAccount
 from sandbox.selectors import REVIEWER_ROLES, display_name, role_in
 
@@ -411,7 +412,7 @@ def _clean_scores(scores: Mapping[str, object] | None) -> dict[str, int | None]:
         if not raw:
             missing.append(name)
             continue
-        value = int(raw) if raw.isdigit() else None
+        value = id_from(raw)  # not int(): '²' passes isdigit(), then int() refuses it
         if value not in levels:
             raise InvalidInput(
                 f"Score {title.lower()} from 1 to 4: “{raw[:20]}” is not one of those.",

@@ -32,7 +32,8 @@ from sandbox import selectors as sandbox_selectors
 from sandbox import services as sandbox_services
 from sandbox.checks import run_checks
 from sandbox.errors import DomainError, InvalidInput, NotAllowed
-from sandbox.http import AuthenticatedRequest, refused
+from sandbox.forms import posted_text
+from sandbox.http import AuthenticatedRequest, id_from, refused
 from sandbox.models import (
     Cohort,
     Draft,
@@ -168,7 +169,8 @@ def _claim_banner(request: AuthenticatedRequest, draft: Draft, problem: str = ""
 def check_override(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_coach(request, pk)
     try:
-        services.check_override(draft=draft, by=request.user, reason=request.POST.get("reason", ""))
+        reason = posted_text(request.POST, "reason", what="The reason")
+        services.check_override(draft=draft, by=request.user, reason=reason)
     except DomainError as error:
         return refused(request, error, back_to=reverse("review", args=[pk]))
     messages.success(request, "Let through. The trainee can now send it for review.")
@@ -325,8 +327,7 @@ def spot_check_hold(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 def review_mode_full(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     """A coach switches one of their trainees back to full review."""
-    raw = request.POST.get("organisation", "")
-    organisation_id = int(raw) if raw.isdigit() else 0
+    organisation_id = id_from(request.POST.get("organisation"))
     if organisation_id not in sandbox_selectors.reviewer_organisation_ids(request.user):
         raise Http404("No such organisation.")
     trainee = get_object_or_404(User, pk=user_id, memberships__organisation_id=organisation_id)
@@ -336,7 +337,7 @@ def review_mode_full(request: AuthenticatedRequest, user_id: int) -> HttpRespons
             trainee=trainee,
             organisation_id=organisation_id,
             by=request.user,
-            reason=request.POST.get("reason", ""),
+            reason=posted_text(request.POST, "reason", what="The reason"),
         )
     except DomainError as error:
         return refused(request, error, back_to=back)
@@ -470,7 +471,9 @@ def publication_retract(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     back = reverse("review", args=[publication.draft_id])
     try:
         services.publication_retract(
-            publication=publication, by=request.user, reason=request.POST.get("reason", "")
+            publication=publication,
+            by=request.user,
+            reason=posted_text(request.POST, "reason", what="The reason"),
         )
     except DomainError as error:
         return refused(request, error, back_to=back)
@@ -487,10 +490,7 @@ def _admin_organisation_id(request: AuthenticatedRequest, raw: str | None) -> in
     admin_of = sandbox_selectors.admin_organisation_ids(request.user)
     if not admin_of:
         raise PermissionDenied("Connecting accounts is for admins.")
-    try:
-        organisation_id = int(raw) if raw else admin_of[0]
-    except ValueError as exc:
-        raise Http404("No such organisation.") from exc
+    organisation_id = id_from(raw) if raw else admin_of[0]
     if organisation_id not in admin_of:
         raise Http404("No such organisation.")
     return organisation_id
@@ -687,11 +687,11 @@ def scenario_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         pk=pk,
         organisation_id__in=sandbox_selectors.reviewer_organisation_ids(request.user),
     )
-    trainee_id = request.POST.get("trainee", "")
+    trainee_id = id_from(request.POST.get("trainee"))
+    if trainee_id is None:
+        raise Http404("No such trainee.")
     trainee = get_object_or_404(
-        User,
-        pk=int(trainee_id) if trainee_id.isdigit() else 0,
-        memberships__organisation=scenario.organisation,
+        User, pk=trainee_id, memberships__organisation=scenario.organisation
     )
     try:
         sandbox_services.scenario_start(scenario=scenario, trainee=trainee, by=request.user)
@@ -711,12 +711,10 @@ def scenario_assign_cohort(request: AuthenticatedRequest, pk: int) -> HttpRespon
     """Start a scenario for every trainee in a cohort of the coach's organisation."""
     coached = sandbox_selectors.reviewer_organisation_ids(request.user)
     scenario = get_object_or_404(Scenario, pk=pk, organisation_id__in=coached)
-    cohort_id = request.POST.get("cohort", "")
-    cohort = get_object_or_404(
-        Cohort,
-        pk=int(cohort_id) if cohort_id.isdigit() else 0,
-        organisation_id=scenario.organisation_id,
-    )
+    cohort_id = id_from(request.POST.get("cohort"))
+    if cohort_id is None:
+        raise Http404("No such cohort.")
+    cohort = get_object_or_404(Cohort, pk=cohort_id, organisation_id=scenario.organisation_id)
     try:
         assignment = sandbox_services.scenario_assign_cohort(
             scenario=scenario, cohort=cohort, by=request.user
@@ -766,10 +764,7 @@ def replay(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """What would happen if this draft were posted: the audience rules that fire, and the
     reactions and counts at a chosen minute. Nothing is posted or saved."""
     draft = _get_draft_for_coach(request, pk)
-    try:
-        minutes = int(request.GET.get("minutes", "15"))
-    except ValueError:
-        minutes = 15
+    minutes = id_from(request.GET.get("minutes"))
     minutes = minutes if minutes in REPLAY_MINUTES else 15
     text = draft.text
     context = sandbox_selectors.check_context(draft.account.organisation_id)
@@ -798,7 +793,7 @@ def availability(request: AuthenticatedRequest) -> HttpResponse:
     if not organisation_ids:
         raise PermissionDenied("Setting when you are away is for coaches.")
     raw = request.POST.get("organisation") or request.GET.get("organisation")
-    organisation_id = int(raw) if raw and raw.isdigit() else organisation_ids[0]
+    organisation_id = id_from(raw) if raw else organisation_ids[0]
     if organisation_id not in organisation_ids:
         raise Http404("No such organisation.")
     coaches = selectors.coach_memberships([organisation_id])

@@ -147,6 +147,13 @@ STORAGES = {
 # Uploaded post images. Private: there is no MEDIA_URL route; sandbox.views.post_image
 # serves each one only to people who may see its draft. Keep it outside any web root.
 MEDIA_ROOT = Path(env.string("SANDPIT_MEDIA_ROOT", str(VAR_DIR / "media")))
+# Django's two handlers, after one that shortens absurd file names before Django's parser
+# refuses the whole form with a bare 400 (see sandbox.http.ShortFileNames).
+FILE_UPLOAD_HANDLERS = [
+    "sandbox.http.ShortFileNames",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Security headers. The Content-Security-Policy and Permissions-Policy are set by
 # sandbox.middleware.

@@ -38,7 +38,7 @@ from sandbox.forms import (
     attachments_of,
     post_attachments,
 )
-from sandbox.http import AuthenticatedRequest, refused
+from sandbox.http import AuthenticatedRequest, id_from, refused
 from sandbox.models import Draft, TimelineItem, WorkplaceAccount
 
 
@@ -102,17 +102,18 @@ def _edits_thread(
             attachments.append(PostAttachments(len(attachments)))
         return True
     if "remove_post" in request.POST:
-        index = request.POST["remove_post"]
-        if index.isdigit() and 1 <= int(index) <= len(thread):
-            del thread[int(index) - 1]
-            del attachments[int(index)]
+        index = id_from(request.POST["remove_post"])
+        if index is not None and 1 <= index <= len(thread):
+            del thread[index - 1]
+            del attachments[index]
             _renumber(attachments)
         return True
     if "remove_image" in request.POST:
-        position, _, image_id = request.POST["remove_image"].partition("-")
-        if position.isdigit() and int(position) < len(attachments):
-            post = attachments[int(position)]
-            post.images = [image for image in post.images if str(image.id) != image_id]
+        raw_position, _, raw_image_id = request.POST["remove_image"].partition("-")
+        position, image_id = id_from(raw_position), id_from(raw_image_id)
+        if position is not None and position < len(attachments):
+            post = attachments[position]
+            post.images = [image for image in post.images if image.id != image_id]
         return True
     return "attach" in request.POST or "preview" in request.POST
 
@@ -241,7 +242,7 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
                 )
                 return redirect(draft)
         status = 422
-    chosen = str(request.POST.get("account", ""))
+    chosen = id_from(request.POST.get("account"))
     context = {
         "form": form,
         "attachments": attachments,
@@ -252,7 +253,7 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
         "image_errors": _has_image_errors(attachments),
         "preview": preview,
         "preview_account": preview
-        and (accounts.filter(pk=int(chosen)).first() if chosen.isdigit() else accounts.first()),
+        and (accounts.filter(pk=chosen).first() if chosen is not None else accounts.first()),
     }
     return render(request, "sandbox/timeline.html", context, status=status)
 
@@ -591,8 +592,8 @@ def draft_check(request: AuthenticatedRequest) -> HttpResponse:
     text = request.POST.get(field if field == "text" or field.startswith("thread-") else "text", "")
     text = text[:TEXT_HARD_CAP]
     accounts = selectors.accounts_for_author(request.user)
-    account_id = request.POST.get("account", "")
-    chosen = accounts.filter(pk=int(account_id)).first() if account_id.isdigit() else None
+    account_id = id_from(request.POST.get("account"))
+    chosen = accounts.filter(pk=account_id).first() if account_id is not None else None
     account = chosen or accounts.first()
     context = selectors.check_context(account.organisation_id) if account else CheckContext()
     # The composer's form sends each post's images and alt text along with the text.
