@@ -389,9 +389,9 @@ class ConnectForm(DomainErrorsMixin, forms.Form):
         ),
     )
 
-    def __init__(self, platform: str, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, platform: str, data: QueryDict | None = None) -> None:
         # Both platforms' forms share a page: their ids must differ, their names need not.
-        super().__init__(*args, auto_id=f"{platform}-%s", **kwargs)
+        super().__init__(data, auto_id=f"{platform}-%s")
         self.platform = platform
         self.fields["secret"].label = "Access token" if platform == "mastodon" else "App password"
         if platform == "bluesky":
