@@ -38,7 +38,9 @@ test: install
 bench: install
 	@for script in bench/[!_]*.py; do name=bench.$$(basename $$script .py); echo "== $$name"; $(PY) -m $$name || exit 1; done
 
+# The architecture contracts (import-linter, in pyproject.toml) are part of lint.
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy sandbox coaching
+	$(PY) -m mypy sandbox coaching doubles
+	$(VENV)/bin/lint-imports

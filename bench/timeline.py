@@ -168,7 +168,7 @@ class TimelineSeeder:
     reactions, persona post) at a time; ``take(n)`` builds exactly n rows of it."""
 
     def __init__(self, cast: _stack.Cast, scenario_run: Any, now: dt.datetime) -> None:
-        from sandbox import audience
+        from sandbox import audience, personas
         from sandbox.checks import run_checks
 
         self.cast = cast
@@ -177,7 +177,7 @@ class TimelineSeeder:
         self.rng = random.Random(20_000)
         self.position = 0  # entries so far: sets each one's moment
         self.serial = 0  # makes every text unique
-        self.personas = [p.slug for p in audience.PERSONAS]
+        self.personas = [p.slug for p in personas.PERSONAS]
         # The audience's plan for each practice text, worked out once (run_checks and the
         # rules are what the real task runs) and reused, as if the same post were
         # practised again.

@@ -8,5 +8,9 @@ class CoachingConfig(AppConfig):
 
     def ready(self) -> None:
         from coaching.portfolio import register_sqlite_median
+        from coaching.services.drafts import on_draft_revised
+        from sandbox.signals import draft_revised
 
         connection_created.connect(register_sqlite_median)
+        # Editing a draft under review or approved is a coaching decision (sandbox.signals).
+        draft_revised.connect(on_draft_revised, dispatch_uid="coaching.draft_revised")

@@ -145,13 +145,9 @@ def reviewed_drafts(
     ``since``, most recent first. Two queries, however long the history."""
     by_coach = Q(reviews__reviewer__isnull=False)
     drafts = (
-        Draft.objects.filter(
-            author_id=trainee_id,
-            account__organisation_id=organisation_id,
-            # Practice responses never earn autonomy (see the rule above).
-            in_reply_to__isnull=True,
-            quote_of__isnull=True,
-        )
+        Draft.objects.filter(author_id=trainee_id, account__organisation_id=organisation_id)
+        # Practice responses never earn autonomy (see the rule above).
+        .exclude(Draft.SANDBOX_ONLY)
         .annotate(
             first_decided=Min("reviews__created_at", filter=by_coach),
             overridden=Exists(CheckOverride.objects.filter(revision__draft=OuterRef("pk"))),

@@ -39,8 +39,6 @@ from sandbox.selectors import (
     reviewer_organisation_ids,
 )
 
-STUCK_WARNING_AFTER = dt.timedelta(minutes=1)
-
 WAITING = (Draft.Status.SUBMITTED, Draft.Status.IN_REVIEW)
 
 
@@ -235,20 +233,25 @@ def publications_for(user: User, *, limit: int = 50) -> QuerySet[Publication]:
     )
 
 
+def stuck(now: dt.datetime | None = None) -> QuerySet[Publication]:
+    """Posts "publishing" for longer than a publish can take (SANDPIT_STUCK_SENDING_SECONDS,
+    which exceeds the publish timeouts): their worker died. The one rule, for the sweep that
+    settles them, the coaches' warning and /health/."""
+    since = (now or timezone.now()) - dt.timedelta(seconds=settings.STUCK_SENDING_SECONDS)
+    return Publication.objects.filter(status=Publication.Status.SENDING, updated_at__lte=since)
+
+
 def stuck_publications(user: User) -> QuerySet[Publication]:
-    """Posts in flight for longer than a publish can take: shown to coaches as a warning."""
-    return Publication.objects.filter(
-        account__organisation_id__in=reviewer_organisation_ids(user),
-        status=Publication.Status.SENDING,
-        updated_at__lte=timezone.now() - STUCK_WARNING_AFTER,
-    ).select_related("account")
+    """The stuck posts of the organisations the user coaches, as a warning on their page."""
+    return (
+        stuck()
+        .filter(account__organisation_id__in=reviewer_organisation_ids(user))
+        .select_related("account")
+    )
 
 
 def stuck_publication_count() -> int:
-    return Publication.objects.filter(
-        status=Publication.Status.SENDING,
-        updated_at__lte=timezone.now() - STUCK_WARNING_AFTER,
-    ).count()
+    return stuck().count()
 
 
 def standing_stops_for(user: User) -> QuerySet[PublishingStop]:

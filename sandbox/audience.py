@@ -16,139 +16,39 @@ went (one pledge, one sentence, 14,268 retweets), and it keeps that figure a cei
 Plans are seeded: the same text and seed always give the same plan. The app stores the plan
 with the post (AudiencePlan.as_dict), so changing a rule here never rewrites a trainee's history.
 
-The personas come from data/personas.json and the coaches' scenarios from data/scenarios/,
-both read once, at import. Nothing else here touches Django or the disk.
+Who reacts comes from sandbox.personas. Nothing here touches Django or the disk.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import random
-import re
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
 from sandbox.checks import Finding, run_checks
 from sandbox.checks.base import Post
-from sandbox.tweet_text import parse_tweet
+from sandbox.personas import PERSONAS_BY_KIND
 
 __all__ = [
     "MAX_REACTIONS",
     "METRICS",
-    "PERSONAS",
-    "PERSONA_KINDS",
     "PLACEHOLDERS",
     "RULES",
-    "SCENARIOS",
     "AudiencePlan",
     "Curve",
-    "Persona",
     "PlannedReaction",
     "Reach",
     "Rule",
     "Say",
-    "Scenario",
-    "ScenarioItem",
     "Signals",
     "counts_at",
     "explain",
-    "load_scenario",
-    "persona",
     "plan",
-    "scenario",
 ]
-
-_DATA = Path(__file__).resolve().parent / "data"
-
-# --- Personas --------------------------------------------------------------------------------
-
-PERSONA_KINDS = (
-    "health-board",
-    "council",
-    "local-news",
-    "journalist",
-    "public",
-    "campaigner",
-    "troll",
-)
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")  # X's own rule for usernames
-_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
-_AA_CONTRAST = 4.5  # WCAG 2.2 AA for normal-size text: the avatar's initials are white
-
-
-@dataclass(frozen=True)
-class Persona:
-    slug: str
-    name: str
-    handle: str  # without the @
-    kind: str  # one of PERSONA_KINDS
-    bio: str
-    colour: str  # "#RRGGBB" behind white initials
-
-    @property
-    def initials(self) -> str:
-        words = [w for w in self.name.split() if w[:1].isalnum()]
-        return "".join(w[0] for w in words[:2]).upper()
-
-
-def _contrast_with_white(colour: str) -> float:
-    def channel(hex_pair: str) -> float:
-        c = int(hex_pair, 16) / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(colour[i : i + 2]) for i in (1, 3, 5))
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return 1.05 / (luminance + 0.05)
-
-
-def _load_personas(path: Path) -> tuple[Persona, ...]:
-    # Coaches may edit this file, so a mistake stops the app with a message naming the entry.
-    fields = {"slug", "name", "handle", "kind", "bio", "colour"}
-    personas: list[Persona] = []
-    for number, entry in enumerate(json.loads(path.read_text(encoding="utf-8")), start=1):
-        where = f"{path.name}, persona {number}"
-        if not isinstance(entry, dict) or set(entry) != fields:
-            raise ValueError(f"{where}: needs exactly these fields: {', '.join(sorted(fields))}.")
-        if not all(isinstance(value, str) and value.strip() for value in entry.values()):
-            raise ValueError(f"{where}: every field must be a non-empty string.")
-        p = Persona(**entry)
-        if not _SLUG.fullmatch(p.slug):
-            raise ValueError(f"{where}: slug {p.slug!r} must be lower-case words and hyphens.")
-        if not _HANDLE.fullmatch(p.handle):
-            raise ValueError(
-                f"{where}: handle {p.handle!r} must be 1 to 15 letters, digits or underscores, "
-                "without the @."
-            )
-        if p.kind not in PERSONA_KINDS:
-            raise ValueError(f"{where}: kind {p.kind!r} must be one of {', '.join(PERSONA_KINDS)}.")
-        if not _COLOUR.fullmatch(p.colour) or _contrast_with_white(p.colour) < _AA_CONTRAST:
-            raise ValueError(
-                f"{where}: colour {p.colour!r} must be #RRGGBB and dark enough for white text "
-                f"(contrast {_AA_CONTRAST}:1 or more)."
-            )
-        if any(other.slug == p.slug for other in personas):
-            raise ValueError(f"{where}: slug {p.slug!r} is used twice.")
-        personas.append(p)
-    return tuple(personas)
-
-
-PERSONAS: tuple[Persona, ...] = _load_personas(_DATA / "personas.json")
-_PERSONAS_BY_SLUG = {p.slug: p for p in PERSONAS}
-_PERSONAS_BY_KIND = {kind: tuple(p for p in PERSONAS if p.kind == kind) for kind in PERSONA_KINDS}
-
-
-def persona(slug: str) -> Persona:
-    try:
-        return _PERSONAS_BY_SLUG[slug]
-    except KeyError:
-        raise KeyError(f"No persona {slug!r}.") from None
 
 
 # --- Curves and plans ------------------------------------------------------------------------
@@ -285,72 +185,6 @@ class Signals:
     hashtags: tuple[str, ...]  # with the #
     links: int
     question: bool  # a question mark outside links, mentions and hashtags
-    names_someone_ill: bool  # see _names_someone_ill
-
-
-# Words that, beside a name, make it a patient's medical information. Not "surgery" or
-# "operation": a GP surgery and an operations team are everyday words in an NHS post.
-_CONDITION = re.compile(
-    r"\b(?:cancer|tumou?rs?|stroke|dementia|alzheimer'?s|diabet(?:es|ic)|covid(?:-19)?"
-    r"|pneumonia|sepsis|heart\s+attack|cardiac\s+arrest|overdosed?|hiv|hepatitis"
-    r"|pregnan(?:t|cy)|miscarriage|stillbirth|fractured?|broken\s+(?:hip|leg|arm|wrist|ankle)"
-    r"|(?:hip|knee)\s+replacement|chemo(?:therapy)?|dialysis|transplant|amputation"
-    r"|depression|schizophrenia|bipolar|anorexia|self[- ]harm|suicid(?:e|al)|epilep(?:sy|tic)"
-    r"|seizures?|parkinson'?s|motor\s+neurone\s+disease|leukaemia|lymphoma|cystic\s+fibrosis)\b",
-    re.IGNORECASE,
-)
-# A capitalised word that could be part of a name: Jane, McDonald, O'Brien, Smith-Jones;
-# not NHS or DMs.
-_APOSTROPHES = "'\u2019"
-_NAME_WORD = rf"[A-Z](?:[a-z]|[{_APOSTROPHES}][A-Z])[A-Za-z{_APOSTROPHES}-]*"
-_CAPITALISED_RUN = re.compile(
-    rf"(?<![\w{_APOSTROPHES}-]){_NAME_WORD}(?:[ \t]+{_NAME_WORD})+(?![\w{_APOSTROPHES}-])"
-)
-_HONORIFIC_NAME = re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?[ \t]+{_NAME_WORD}")
-_PATIENT_NAME = re.compile(rf"\bpatients?[ \t]+({_NAME_WORD})")
-# Capitalised words that start sentences or name places, services, days and campaigns,
-# so "Happy Monday", "Royal Infirmary" and "Dementia Action Week" are not taken for names.
-_NOT_NAME_WORDS = """
-    a an the this that these those our your their my we you they he she it i its
-    get well soon thank thanks happy good great huge big congratulations congrats welcome
-    please join come visit meet see do don't here there what when where who why how
-    today tomorrow yesterday tonight morning afternoon evening weekend week weeks month year day
-    monday tuesday wednesday thursday friday saturday sunday january february march april may
-    june july august september october november december christmas easter
-    nhs hospital hospitals infirmary general royal university community clinic clinics centre
-    center surgery practice ward wards unit units department team teams service services trust
-    board council borough county city district health care social mental public primary
-    awareness action appeal campaign fund charity foundation society research support group
-    street road lane avenue park square house hall court
-    accident emergency minor injuries injury world national international local
-    new old best first last free
-"""
-_NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
-
-
-def _could_be_a_name(word: str) -> bool:
-    bare = re.sub(rf"[{_APOSTROPHES}]s$", "", word).lower()
-    return bare not in _NOT_NAMES and not _CONDITION.fullmatch(bare)
-
-
-def _names_someone_ill(prose: str) -> bool:
-    """A rule of thumb for "a named person beside a medical condition".
-
-    A name is Mr/Mrs/Ms/Miss/Mx and a capitalised word, "patient" and a capitalised word, or
-    two or three capitalised words in a row that are not everyday capitalised words (longer
-    runs are titles). It will sometimes take a member of staff being thanked for a patient.
-    """
-    if not _CONDITION.search(prose):
-        return False
-    if _HONORIFIC_NAME.search(prose):
-        return True
-    if any(_could_be_a_name(m[1]) for m in _PATIENT_NAME.finditer(prose)):
-        return True
-    for run in _CAPITALISED_RUN.finditer(prose):
-        words = run[0].split()
-        if len(words) <= 3 and all(map(_could_be_a_name, words)):
-            return True
-    return False
 
 
 def _signals(text: str, findings: Sequence[Finding]) -> Signals:
@@ -360,7 +194,6 @@ def _signals(text: str, findings: Sequence[Finding]) -> Signals:
         hashtags=tuple("#" + h.value for h in post.hashtags),
         links=len(post.urls),
         question="?" in post.prose,
-        names_someone_ill=_names_someone_ill(post.prose),
     )
 
 
@@ -495,7 +328,7 @@ RULES: tuple[Rule, ...] = (
             "person beside a medical condition. People complain about patient privacy, and "
             "someone takes a screenshot before it can be deleted."
         ),
-        trigger=lambda s: found("patient-identifier", "date-of-birth")(s) or s.names_someone_ill,
+        trigger=lambda s: found("patient-identifier", "date-of-birth", "patient-details")(s),
         reach=Reach(likes=20, reposts=35, quotes=18, views=6_500, peak_minute=12, rise_minutes=15),
         picks=4,
         says=(
@@ -698,7 +531,7 @@ def _check_rules() -> None:
         if not 0 <= rule.picks <= len(rule.says):
             raise ValueError(f"Rule {rule.id}: picks must be between 0 and {len(rule.says)}.")
         for say in rule.says:
-            if not _PERSONAS_BY_KIND.get(say.who):
+            if not PERSONAS_BY_KIND.get(say.who):
                 raise ValueError(f"Rule {rule.id}: there is no {say.who!r} persona to say it.")
             for _, name, spec, conversion in string.Formatter().parse(say.text):
                 if name is not None and (name not in PLACEHOLDERS or spec or conversion):
@@ -720,7 +553,7 @@ def _fired(text: str, findings: Sequence[Finding] | None) -> tuple[Signals, list
 
 def _placeholders(signals: Signals) -> dict[str, str]:
     def handle(kind: str) -> str:
-        return "@" + _PERSONAS_BY_KIND[kind][0].handle if _PERSONAS_BY_KIND[kind] else ""
+        return "@" + PERSONAS_BY_KIND[kind][0].handle if PERSONAS_BY_KIND[kind] else ""
 
     # The post's own hashtag is the trainee's text, shown back only in their own sandbox.
     return {
@@ -741,7 +574,7 @@ def plan(text: str, *, seed: int, findings: Sequence[Finding] | None = None) -> 
             max(rule.reach.peak_minute * 60, _FIRST_REACTION_SECONDS), _LAST_REACTION_SECONDS
         )
         for say in rng.sample(rule.says, rule.picks):
-            who = rng.choice(_PERSONAS_BY_KIND[say.who])
+            who = rng.choice(PERSONAS_BY_KIND[say.who])
             at = int(rng.triangular(_FIRST_REACTION_SECONDS, _LAST_REACTION_SECONDS, peak))
             text_said = say.text.format_map(values)
             reactions.append(PlannedReaction(at, who.slug, say.kind, text_said, rule.id))
@@ -762,131 +595,3 @@ def explain(text: str, findings: Sequence[Finding] | None = None) -> list[tuple[
     """The rules `text` sets off, as (id, description), for the coach's "what would happen"."""
     _, fired = _fired(text, findings)
     return [(rule.id, rule.description) for rule in fired]
-
-
-# --- Scenarios -------------------------------------------------------------------------------
-
-ItemKind = Literal["post", "reply"]
-_MAX_WEIGHTED_LENGTH = 280
-
-
-@dataclass(frozen=True)
-class ScenarioItem:
-    offset_seconds: int  # from the start of the scenario
-    persona: str  # a persona slug
-    kind: ItemKind  # a reply answers the latest post before it in the scenario
-    text: str
-
-
-@dataclass(frozen=True)
-class Scenario:
-    slug: str
-    title: str
-    description: str
-    items: tuple[ScenarioItem, ...]  # in time order
-
-
-_SCENARIO_FIELDS = ("slug", "title", "description", "items")
-_ITEM_FIELDS = ("offset_seconds", "persona", "kind", "text")
-
-
-def load_scenario(data: Mapping[str, Any]) -> Scenario:
-    """A Scenario from its JSON form, or a ValueError that tells the coach what to fix."""
-    if not isinstance(data, Mapping):
-        raise ValueError(
-            "A scenario must be a JSON object with slug, title, description and items."
-        )
-    for field in _SCENARIO_FIELDS:
-        if field not in data:
-            raise ValueError(f"The scenario has no {field!r}.")
-    for field in data:
-        if field not in _SCENARIO_FIELDS:
-            raise ValueError(
-                f"The scenario has an unknown field {field!r}. "
-                f"Use only: {', '.join(_SCENARIO_FIELDS)}."
-            )
-    slug = data["slug"]
-    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
-        raise ValueError(
-            f"The scenario's slug {slug!r} must be lower-case words joined by hyphens, "
-            "like 'clinic-rumour'."
-        )
-    if not isinstance(data["title"], str) or not data["title"].strip():
-        raise ValueError("The scenario's title is empty.")
-    # The description is optional: a coach may only want a title.
-    if not isinstance(data["description"], str):
-        raise ValueError("The scenario's description must be text.")
-    if not isinstance(data["items"], list) or not data["items"]:
-        raise ValueError("The scenario has no items. Add at least one post.")
-    items = tuple(_load_item(number, item) for number, item in enumerate(data["items"], start=1))
-    for number, (before, item) in enumerate(pairwise(items), start=2):
-        if item.offset_seconds < before.offset_seconds:
-            raise ValueError(
-                f"Item {number} is at {item.offset_seconds} seconds, before item {number - 1} "
-                f"at {before.offset_seconds} seconds. List the items in time order."
-            )
-    if items[0].kind == "reply":
-        raise ValueError("Item 1 is a reply, but there is no post before it to reply to.")
-    return Scenario(slug, data["title"].strip(), data["description"].strip(), items)
-
-
-def _load_item(number: int, item: object) -> ScenarioItem:
-    where = f"Item {number}"
-    if not isinstance(item, Mapping):
-        raise ValueError(f"{where} must be an object with {', '.join(_ITEM_FIELDS)}.")
-    for field in _ITEM_FIELDS:
-        if field not in item:
-            raise ValueError(f"{where} has no {field!r}.")
-    for field in item:
-        if field not in _ITEM_FIELDS:
-            raise ValueError(
-                f"{where} has an unknown field {field!r}. Use only: {', '.join(_ITEM_FIELDS)}."
-            )
-    offset = item["offset_seconds"]
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ValueError(
-            f"{where}: offset_seconds must be a whole number of seconds from the start, "
-            f"0 or more (it is {offset!r})."
-        )
-    slug = item["persona"]
-    if not isinstance(slug, str) or slug not in _PERSONAS_BY_SLUG:
-        raise ValueError(
-            f"{where}: there is no persona {slug!r}. Use one of: {', '.join(_PERSONAS_BY_SLUG)}."
-        )
-    kind = item["kind"]
-    if kind not in ("post", "reply"):
-        raise ValueError(f"{where}: kind must be 'post' or 'reply' (it is {kind!r}).")
-    text = item["text"]
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"{where}: the text is empty.")
-    length = parse_tweet(text).weighted_length
-    if length > _MAX_WEIGHTED_LENGTH:
-        raise ValueError(
-            f"{where}: the text is {length} characters as X counts them. "
-            f"The limit is {_MAX_WEIGHTED_LENGTH}."
-        )
-    return ScenarioItem(offset, slug, kind, text)
-
-
-def _load_scenarios(folder: Path) -> tuple[Scenario, ...]:
-    scenarios: list[Scenario] = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            loaded = load_scenario(json.loads(path.read_text(encoding="utf-8")))
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError too
-            raise ValueError(f"{path.name}: {exc}") from exc
-        if loaded.slug != path.stem:
-            raise ValueError(f"{path.name}: the slug {loaded.slug!r} must match the file name.")
-        scenarios.append(loaded)
-    return tuple(scenarios)
-
-
-SCENARIOS: tuple[Scenario, ...] = _load_scenarios(_DATA / "scenarios")
-_SCENARIOS_BY_SLUG = {s.slug: s for s in SCENARIOS}
-
-
-def scenario(slug: str) -> Scenario:
-    try:
-        return _SCENARIOS_BY_SLUG[slug]
-    except KeyError:
-        raise KeyError(f"No scenario {slug!r}.") from None

@@ -1,8 +1,11 @@
 from collections.abc import Callable
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+
+from sandbox.errors import NotAllowed
 
 # Strict: scripts and styles only from our own origin, nothing inline, no eval.
 # htmx is configured (base.html meta tag) not to inject its indicator <style>.
@@ -118,4 +121,34 @@ class FriendlyMethodNotAllowedMiddleware:
         if response.status_code == 405 and not response.content and request.method == "GET":
             response.content = render_to_string("405.html", request=request).encode()
             response["Content-Type"] = "text/html; charset=utf-8"
+        return response
+
+
+class NotAllowedMiddleware:
+    """A role check that refuses (sandbox.access raises NotAllowed) answers 403 with its
+    message, wherever in a view it was raised: views need no handling of their own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if isinstance(exception, NotAllowed):
+            raise PermissionDenied(exception.message) from exception
+
+
+class PrivatePagesMiddleware:
+    """Pages shown to a signed-in person are kept by no cache, the browser's included: on a
+    shared ward computer, Back after sign-out must not show the last person's posts."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+            response["Cache-Control"] = "private, no-store"
         return response

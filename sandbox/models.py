@@ -2,7 +2,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,9 +13,6 @@ from django.dispatch import receiver
 from django.urls import reverse
 
 from sandbox.crypto import EncryptedTextField
-
-if TYPE_CHECKING:
-    from coaching.models import Publication
 
 
 class Organisation(models.Model):
@@ -282,14 +279,19 @@ class Draft(models.Model):
     def text(self) -> str:
         return self.current_revision.text if self.current_revision else ""
 
+    # A reply to or quote of a simulated post: approval never reaches the account. The one
+    # rule, as a query (SANDBOX_ONLY) and for one draft (is_sandbox_only).
+    SANDBOX_ONLY = Q(in_reply_to__isnull=False) | Q(quote_of__isnull=False)
+
     @property
     def is_sandbox_only(self) -> bool:
-        """A reply to or quote of a simulated post: approval never reaches the account."""
         return self.in_reply_to_id is not None or self.quote_of_id is not None
 
     @property
-    def latest_publication(self) -> "Publication | None":
-        """Needs the ``publication_list`` prefetch from sandbox.selectors."""
+    def latest_publication(self) -> Any:
+        """The newest of the publications coaching keeps for this draft (coaching builds on
+        sandbox, so this model knows them only through the ORM's reverse relation). Uses the
+        ``publication_list`` prefetch of coaching.draft_display when it is there."""
         publications = getattr(self, "publication_list", None)
         if publications is None:
             publications = list(self.publications.order_by("-created_at")[:1])
@@ -493,7 +495,7 @@ class TimelineItem(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="timeline_items"
     )
-    # A persona's slug (sandbox.audience.PERSONAS); empty for the trainee's own posts,
+    # A persona's slug (sandbox.personas.PERSONAS); empty for the trainee's own posts,
     # which show as ``account``.
     persona = models.CharField(max_length=40, blank=True)
     account = models.ForeignKey(

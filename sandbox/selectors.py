@@ -2,12 +2,10 @@
 rule is written once and the views only ask."""
 
 import dataclasses
-import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from sandbox.checks import CheckContext, Finding, MediaInfo, run_checks
@@ -63,47 +61,6 @@ def accounts_for_author(user: User) -> QuerySet[WorkplaceAccount]:
     )
 
 
-def _with_display_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
-    # Imported here: coaching depends on sandbox, not the other way round.
-    from coaching.models import Publication
-
-    return drafts.select_related(
-        "current_revision", "account", "author", "in_reply_to", "quote_of__account"
-    ).prefetch_related(
-        Prefetch(
-            "publications",
-            # The approval tells a spot-check pass (no reviewer) from a coach's.
-            queryset=Publication.objects.select_related("approval").order_by("-created_at"),
-            to_attr="publication_list",
-        )
-    )
-
-
-def draft_for_display(pk: int) -> Draft:
-    return _with_display_data(Draft.objects.filter(pk=pk)).get()
-
-
-def draft_visible_to(user: User, pk: int) -> Draft | None:
-    """A draft its author can see, and so can the coaches and admins of its organisation."""
-    visible = Draft.objects.filter(
-        Q(author=user) | Q(account__organisation_id__in=reviewer_organisation_ids(user)), pk=pk
-    )
-    return _with_display_data(visible).first()
-
-
-def revisions_with_feedback(draft: Draft) -> QuerySet[DraftRevision]:
-    from coaching.models import FeedbackNote, Review
-
-    return draft.revisions.order_by("-number").prefetch_related(
-        Prefetch(
-            "reviews",
-            queryset=Review.objects.select_related("reviewer").prefetch_related(
-                Prefetch("notes", queryset=FeedbackNote.objects.select_related("author"))
-            ),
-        )
-    )
-
-
 def admin_organisation_ids(user: User) -> list[int]:
     return list(
         Membership.objects.filter(user=user, role=Role.ADMIN)
@@ -154,6 +111,14 @@ def findings_for_posts(
     return found
 
 
+def visible_drafts(user: User) -> QuerySet[Draft]:
+    """The drafts a user may see: their own, and those of the organisations they coach or
+    administer."""
+    return Draft.objects.filter(
+        Q(author=user) | Q(account__organisation_id__in=reviewer_organisation_ids(user))
+    )
+
+
 def post_image_visible_to(user: User, pk: int) -> PostImage | None:
     """An image is seen by whoever may see its draft; before it has a draft (a new post
     still in the composer), only by the person who uploaded it."""
@@ -162,7 +127,7 @@ def post_image_visible_to(user: User, pk: int) -> PostImage | None:
         return None
     if image.draft_id is None:
         return image if image.uploaded_by_id == user.pk else None
-    return image if draft_visible_to(user, image.draft_id) is not None else None
+    return image if visible_drafts(user).filter(pk=image.draft_id).exists() else None
 
 
 def last_reviewed_revision(draft: Draft) -> DraftRevision | None:
@@ -177,8 +142,6 @@ def last_reviewed_revision(draft: Draft) -> DraftRevision | None:
 
 # The private timeline ---------------------------------------------------------------------
 
-FEED_LENGTH = 50
-
 
 def can_see_timeline_of(user: User, owner_id: int) -> bool:
     """A trainee sees only their own timeline; coaches and admins see their trainees'."""
@@ -189,47 +152,12 @@ def can_see_timeline_of(user: User, owner_id: int) -> bool:
     ).exists()
 
 
-def _in_organisations(organisation_ids: Sequence[int]) -> Q:
+def in_organisations(organisation_ids: Sequence[int]) -> Q:
     """Timeline items that belong to these organisations: practice posts made as their
     accounts, and the injects of their scenarios."""
     return Q(account__organisation_id__in=organisation_ids) | Q(
         scenario_run__scenario__organisation_id__in=organisation_ids
     )
-
-
-def feed_for(owner_id: int, *, viewer: User | None = None) -> list[Draft | TimelineItem]:
-    """The owner's timeline, newest first: their drafts and the posts that have arrived
-    (practice posts, personas, scenario injects). A coach (``viewer``) sees only what
-    belongs to organisations they coach, should the trainee belong to several. Two
-    queries and their prefetches, however long the timeline."""
-    now = timezone.now()
-    drafts_q = Draft.objects.filter(author_id=owner_id).exclude(status=Draft.Status.WITHDRAWN)
-    items_q = TimelineItem.objects.filter(
-        owner_id=owner_id, parent__isnull=True, appear_at__lte=now
-    )
-    if viewer is not None and viewer.pk != owner_id:
-        coached = reviewer_organisation_ids(viewer)
-        drafts_q = drafts_q.filter(account__organisation_id__in=coached)
-        items_q = items_q.filter(_in_organisations(coached))
-    drafts = list(_with_display_data(drafts_q).order_by("-updated_at")[:FEED_LENGTH])
-    items = list(
-        items_q.select_related("account", "quote_of__account").order_by("-appear_at")[:FEED_LENGTH]
-    )
-    # Count replies for the posts shown only, not for the whole timeline before sorting.
-    replies = dict(
-        TimelineItem.objects.filter(parent__in=items, appear_at__lte=now)
-        .values("parent")
-        .annotate(n=Count("pk"))
-        .values_list("parent", "n")
-    )
-    for item in items:
-        item.reply_count = replies.get(item.pk, 0)  # type: ignore[attr-defined]
-
-    def moment(entry: Draft | TimelineItem) -> dt.datetime:
-        return entry.updated_at if isinstance(entry, Draft) else entry.appear_at
-
-    entries: list[Draft | TimelineItem] = [*drafts, *items]
-    return sorted(entries, key=moment, reverse=True)[:FEED_LENGTH]
 
 
 def timeline_item_for(user: User, pk: int) -> TimelineItem | None:
@@ -243,7 +171,7 @@ def timeline_item_for(user: User, pk: int) -> TimelineItem | None:
     if (
         user.pk != item.owner_id
         and not TimelineItem.objects.filter(
-            _in_organisations(reviewer_organisation_ids(user)), pk=pk
+            in_organisations(reviewer_organisation_ids(user)), pk=pk
         ).exists()
     ):
         return None  # the trainee's, but from an organisation this coach does not coach
@@ -295,13 +223,6 @@ def account_for_response(user: User, item: TimelineItem) -> WorkplaceAccount | N
     return accounts.first()
 
 
-def responses_to(item: TimelineItem, author: User) -> QuerySet[Draft]:
-    """The author's drafts answering this item, newest first."""
-    return _with_display_data(
-        Draft.objects.filter(Q(in_reply_to=item) | Q(quote_of=item), author=author)
-    ).order_by("-created_at")
-
-
 # Scenario runs and their debrief ----------------------------------------------------------
 
 
@@ -327,85 +248,6 @@ def scenario_runs_for(
     if trainee_id is not None:
         runs = runs.filter(trainee_id=trainee_id)
     return runs.select_related("scenario", "trainee", "cohort").order_by("-started_at")[:limit]
-
-
-@dataclass(frozen=True)
-class DebriefEntry:
-    """One line of a debrief: an inject, or the trainee's response to one."""
-
-    at: dt.datetime
-    seconds: int  # from the start of the run
-    inject: TimelineItem | None = None
-    practice: TimelineItem | None = None
-    draft: Draft | None = None
-    answers: TimelineItem | None = None
-    arrived: bool = True
-
-
-def debrief(run: ScenarioRun, *, viewer: User) -> list[DebriefEntry]:
-    """The scenario's items in the order they arrive, each at its offset, interleaved
-    with the trainee's answers to them: practice replies and quotes, and responses drafted
-    for review (with their reviews and notes). The trainee sees only items that have
-    arrived; coaches see what is still to come. A fixed number of queries."""
-    from coaching.models import FeedbackNote, Review
-
-    now = timezone.now()
-    injects_q = run.items.select_related("parent")
-    if viewer.pk == run.trainee_id:
-        injects_q = injects_q.filter(appear_at__lte=now)
-    injects = list(injects_q.order_by("appear_at", "pk"))
-    by_pk = {item.pk: item for item in injects}
-    practice = TimelineItem.objects.filter(
-        Q(parent__in=injects) | Q(quote_of__in=injects),
-        owner_id=run.trainee_id,
-        persona="",
-        draft__isnull=True,  # an approved response shows as its draft, with its review
-        appear_at__lte=now,
-    ).select_related("account")
-    drafts = (
-        _with_display_data(
-            Draft.objects.filter(Q(in_reply_to__in=injects) | Q(quote_of__in=injects)).filter(
-                author_id=run.trainee_id
-            )
-        )
-        .select_related("practice_item")
-        .prefetch_related(
-            Prefetch(
-                "reviews",
-                queryset=Review.objects.select_related("reviewer").prefetch_related(
-                    Prefetch("notes", queryset=FeedbackNote.objects.select_related("author"))
-                ),
-                to_attr="review_list",
-            )
-        )
-    )
-    start = run.started_at
-
-    def entry(at: dt.datetime, **fields: object) -> DebriefEntry:
-        seconds = max(0, int((at - start).total_seconds()))
-        return DebriefEntry(at=at, seconds=seconds, **fields)  # type: ignore[arg-type]
-
-    entries = [
-        entry(item.appear_at, inject=item, arrived=item.appear_at <= now) for item in injects
-    ]
-    entries += [
-        entry(
-            item.appear_at,
-            practice=item,
-            answers=by_pk.get(item.parent_id or 0) or by_pk.get(item.quote_of_id or 0),
-        )
-        for item in practice
-    ]
-    entries += [
-        entry(
-            draft.created_at,
-            draft=draft,
-            answers=by_pk.get(draft.in_reply_to_id or 0) or by_pk.get(draft.quote_of_id or 0),
-        )
-        for draft in drafts
-    ]
-    # An inject sorts before the answers given in the same second.
-    return sorted(entries, key=lambda e: (e.at, e.inject is None))
 
 
 def members_of(organisation_id: int, role: str) -> QuerySet[User]:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from sandbox import audience, media, tasks
+from sandbox import access, audience, media, scenario_scripts, signals, tasks
 from sandbox.checks import CheckContext, run_checks
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import (
@@ -94,8 +94,8 @@ def too_many_images(position: int) -> str:
 def post_image_add(*, by: User, draft: Draft | None, upload: UploadedFile) -> PostImage:
     """Check an uploaded image, strip its metadata and store it privately. Without a draft
     (a new post still in the composer) it belongs to the uploader until a draft claims it."""
-    if draft is not None and draft.author_id != by.pk:
-        raise NotAllowed("Only the author of a draft can add images to it.")
+    if draft is not None:
+        access.require_author(draft, by)
     # Refuse a huge file before reading it into memory; clean_image checks the exact limit.
     size = upload.size or 0
     if size > media.MAX_GIF_BYTES:
@@ -239,21 +239,15 @@ def draft_create(
 ) -> Draft:
     """A new draft. With ``in_reply_to`` or ``quote_of`` it is a response to a post in the
     author's private timeline: reviewed like any draft, but only ever posted there."""
-    if role_in(author, account.organisation_id) is None:
-        raise NotAllowed("You can only write drafts for your own organisation's accounts.")
+    access.require_member(author, account.organisation_id)
     _answered_item(author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of)
     posts = _validate_posts(text, thread)
+    draft = Draft(author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of)
     with transaction.atomic():
         attached = _validate_images(
-            images,
-            posts=len(posts),
-            author=author,
-            draft=None,
-            sandbox_only=in_reply_to is not None or quote_of is not None,
+            images, posts=len(posts), author=author, draft=None, sandbox_only=draft.is_sandbox_only
         )
-        draft = Draft.objects.create(
-            author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of
-        )
+        draft.save()
         _claim_images(draft, attached)
         revision = DraftRevision.objects.create(
             draft=draft,
@@ -272,12 +266,10 @@ def draft_edit(
     *, draft: Draft, by: User, text: str, thread: Sequence[str] = (), images: PostImages = ()
 ) -> Draft:
     """Add a revision. Editing after changes were requested returns the draft to the
-    trainee's desk; editing after approval voids the approval (coaching.services).
-    Changing only an image or its alt text is an edit like any other."""
-    from coaching import services as coaching_services
-
-    if draft.author_id != by.pk:
-        raise NotAllowed("Only the author of a draft can edit it.")
+    trainee's desk; editing after approval voids the approval (coaching decides both, on
+    the draft_revised signal). Changing only an image or its alt text is an edit like any
+    other."""
+    access.require_author(draft, by)
     posts = _validate_posts(text, thread)
     with transaction.atomic():
         # Lock the draft so two tabs saving at once get consecutive revision numbers.
@@ -304,7 +296,7 @@ def draft_edit(
             images=attached,
             content_hash=content_hash,
         )
-        coaching_services.draft_revised(draft=locked, revision=revision)
+        signals.draft_revised.send(sender=Draft, draft=locked, revision=revision)
     locked.refresh_from_db()
     return locked
 
@@ -327,8 +319,7 @@ def practice_post(
     ``in_reply_to`` answers a post already in the trainee's timeline (a persona's, say);
     ``quote_of`` quotes one, as a post of its own. ``draft`` is the approved response
     this posts (coaching.services.review_approve)."""
-    if role_in(author, account.organisation_id) is None:
-        raise NotAllowed("You can only practise as your own organisation's accounts.")
+    access.require_member(author, account.organisation_id)
     _answered_item(author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of)
     _validate_posts(text, thread)
     now = timezone.now()
@@ -392,11 +383,6 @@ def audience_simulate(*, item_id: int) -> None:
         )
 
 
-def _require_coach_of(user: User, organisation_id: int) -> None:
-    if role_in(user, organisation_id) not in REVIEWER_ROLES:
-        raise NotAllowed("Only coaches and admins can manage scenarios.")
-
-
 def parse_scenario_script(script: str) -> list[dict[str, object]]:
     """Coaches write a scenario one item a line: ``minutes | persona | text``, with
     ``reply:`` before the text for a reply to the scenario's previous post."""
@@ -438,13 +424,13 @@ def scenario_save(
     items: list[dict[str, object]],
     scenario: Scenario | None = None,
 ) -> Scenario:
-    _require_coach_of(by, organisation_id)
+    access.require_reviewer(by, organisation_id)
     title = title.strip()
     if not title:
         raise InvalidInput("Give the scenario a title.", field="title")
     try:
         # The description is optional here; the shared validator wants one, so lend the title.
-        audience.load_scenario(
+        scenario_scripts.load_scenario(
             {"slug": "draft", "title": title, "description": description or title, "items": items}
         )
     except ValueError as exc:
@@ -458,7 +444,7 @@ def scenario_save(
 def scenario_start(*, scenario: Scenario, trainee: User, by: User) -> ScenarioRun:
     """Start a scenario in one trainee's timeline: its items arrive at their offsets.
     Starting it again for them within a minute returns the run already started."""
-    _require_coach_of(by, scenario.organisation_id)
+    access.require_reviewer(by, scenario.organisation_id)
     if role_in(trainee, scenario.organisation_id) is None:
         raise NotAllowed("That person is not in this organisation.")
     with transaction.atomic():
@@ -479,7 +465,7 @@ def scenario_assign_cohort(*, scenario: Scenario, cohort: Cohort, by: User) -> C
     """Start a scenario for every trainee in a cohort, all or none, each with their own
     run. A trainee whose run of it began less than a minute ago (a double click, a
     resubmitted form) is not started twice; an hour later, it is a new exercise."""
-    _require_coach_of(by, scenario.organisation_id)
+    access.require_reviewer(by, scenario.organisation_id)
     if cohort.organisation_id != scenario.organisation_id:
         raise NotAllowed("That cohort is not in this scenario's organisation.")
     with transaction.atomic():
@@ -575,7 +561,7 @@ def coach_availability_set(
     posts go to the cover coach, or to the coach pool (coaching.selectors.CoachDirectory)."""
     membership = _coach_membership(by, organisation_id)
     if membership is None:
-        raise NotAllowed("Only coaches and admins can set when they are away.")
+        raise NotAllowed(access.REVIEWER_ONLY)
     if away_from is None and away_until is not None:
         raise InvalidInput(
             "Enter the first day you are away, as well as the last.", field="away_from"
@@ -621,8 +607,7 @@ def trainee_assign(
     """An admin names a trainee's coach (who must coach in the same organisation) and,
     optionally, their cohort."""
     organisation_id = membership.organisation_id
-    if role_in(by, organisation_id) != Membership.Role.ADMIN:
-        raise NotAllowed("Only an admin of the organisation can assign coaches.")
+    access.require_admin(by, organisation_id)
     if membership.role != Membership.Role.TRAINEE:
         raise InvalidInput(f"{display_name(membership.user)} is not a trainee here.")
     coach = (

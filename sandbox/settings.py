@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "sandbox.middleware.VaryOnHtmxMiddleware",
     "sandbox.middleware.FriendlyMethodNotAllowedMiddleware",
+    "sandbox.middleware.NotAllowedMiddleware",
+    "sandbox.middleware.PrivatePagesMiddleware",
 ]
 
 ROOT_URLCONF = "sandbox.urls"
@@ -78,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sandbox.context_processors.roles",
+                "coaching.context_processors.banners",
             ],
         },
     },

@@ -46,8 +46,8 @@ from PIL import Image
 from coaching import forms as coaching_forms
 from coaching import services as coaching
 from coaching.models import Notification, Publication, PublishingStop
-from sandbox import audience
 from sandbox import forms as sandbox_forms
+from sandbox import scenario_scripts
 from sandbox import services as sandbox_services
 from sandbox.http import ShortFileNames, id_from
 from sandbox.models import Cohort, Membership, PostImage, TimelineItem
@@ -324,7 +324,7 @@ TYPED_TEXT_FIELDS = {
 # Values for URL arguments that are not <int:...>.
 OTHER_ARGUMENTS = {
     "kind": ["csv", "pdf", "xls"],
-    "slug": [audience.SCENARIOS[0].slug, "no-such-example"],
+    "slug": [scenario_scripts.SCENARIOS[0].slug, "no-such-example"],
     "platform": ["mastodon", "bluesky"],
     "app_label": ["sandbox", "coaching", "auth"],
     "object_id": [],  # from the world, plus hostile ones
@@ -498,7 +498,7 @@ def world(  # type: ignore[no-untyped-def]
     stop = coaching.publishing_stop(
         by=coach, organisation_id=organisation.pk, account=account, reason="Testing"
     )
-    example = audience.SCENARIOS[0]
+    example = scenario_scripts.SCENARIOS[0]
     import dataclasses
 
     scenario = sandbox_services.scenario_save(

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import httpx
+from django.conf import settings
 
-if TYPE_CHECKING:
-    from coaching.publishing.base import Publisher
-    from sandbox.models import WorkplaceAccount
+from coaching.publishing.base import Publisher
+from coaching.publishing.bluesky import BlueskyPublisher
+from coaching.publishing.mastodon import MastodonPublisher
+from coaching.publishing.x import XPublisher
+from sandbox import outbound
+from sandbox.models import WorkplaceAccount
 
 BLUESKY_DEFAULT_SERVICE = "https://bsky.social"
 
 
 def publisher_for(account: WorkplaceAccount) -> Publisher:
-    # Imported here, not at the top: the doubles in this package are plain standard
-    # library and load without Django (the benchmarks load them before setting it up).
-    import httpx
-    from django.conf import settings
-
-    from sandbox import outbound
-    from sandbox.models import WorkplaceAccount
-
     read_timeout = settings.PUBLISH_READ_TIMEOUT
     if account.platform == WorkplaceAccount.Platform.X:
-        from coaching.publishing.x import XPublisher
-
         return XPublisher(
             base_url=account.api_base_url or settings.X_API_BASE_URL,
             public_base_url=settings.X_PUBLIC_BASE_URL,
@@ -33,8 +27,6 @@ def publisher_for(account: WorkplaceAccount) -> Publisher:
             timeout=httpx.Timeout(read_timeout, connect=settings.PUBLISH_CONNECT_TIMEOUT),
         )
     if account.platform == WorkplaceAccount.Platform.MASTODON:
-        from coaching.publishing.mastodon import MastodonPublisher
-
         return MastodonPublisher(
             api_base_url=account.api_base_url,
             access_token=account.access_token,
@@ -42,8 +34,6 @@ def publisher_for(account: WorkplaceAccount) -> Publisher:
             session=outbound.checked_session(),
         )
     if account.platform == WorkplaceAccount.Platform.BLUESKY:
-        from coaching.publishing.bluesky import BlueskyPublisher
-
         return BlueskyPublisher(
             service_url=account.api_base_url or BLUESKY_DEFAULT_SERVICE,
             handle=account.handle,

@@ -28,6 +28,7 @@ from sandbox.checks import (
     identifiers,
     language,
     links,
+    patients,
     pledges,
 )
 from sandbox.checks.base import (
@@ -59,6 +60,13 @@ CHECKS: tuple[Check, ...] = (
         "block",
         "NHS and CHI numbers, and your organisation's own patient numbers.",
         identifiers.patient_identifiers,
+    ),
+    Check(
+        "patient-details",
+        "Patient details in words",
+        "warn",
+        "A named person beside a medical condition: a patient identifiable in words.",
+        patients.patient_details,
     ),
     Check(
         "phone-number",

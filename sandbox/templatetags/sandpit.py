@@ -9,7 +9,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
-from sandbox import audience
+from sandbox import audience, personas
 from sandbox.checks import CHECKS, Finding
 from sandbox.diff import word_diff
 from sandbox.models import TimelineItem
@@ -146,10 +146,10 @@ def pair_posts(old: list[str], new: list[str]) -> list[tuple[str, str]]:
 
 
 @register.filter
-def persona(slug: str) -> audience.Persona | None:
+def persona(slug: str) -> personas.Persona | None:
     """The persona behind a simulated post; None for the trainee's own (or a retired slug)."""
     try:
-        return audience.persona(slug) if slug else None
+        return personas.persona(slug) if slug else None
     except KeyError:
         return None
 

@@ -231,7 +231,7 @@ def test_an_edit_while_publishing_is_refused_and_nothing_changes(submitted, coac
 
 @pytest.mark.parametrize("decide", ["approve", "request_changes", "reject"])
 def test_a_trainee_cannot_decide(submitted, other_trainee, decide):
-    with pytest.raises(NotAllowed, match="Only a coach"):
+    with pytest.raises(NotAllowed, match="coaches and admins"):
         getattr(coaching, f"review_{decide}")(draft=submitted, by=other_trainee, note="n")
 
 

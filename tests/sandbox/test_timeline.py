@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from sandbox import audience, services
+from sandbox import audience, scenario_scripts, services
 from sandbox.errors import InvalidInput, NotAllowed
 from sandbox.models import Scenario, TimelineItem
 from tests.factories import PASSWORD
@@ -200,9 +200,9 @@ def test_only_coaches_write_or_start_scenarios(trainee, organisation):
 
 @pytest.mark.django_db
 def test_three_example_scenarios_ship_and_can_be_started_from_the_page(client, coach, trainee):
-    assert len(audience.SCENARIOS) == 3
+    assert len(scenario_scripts.SCENARIOS) == 3
     client.login(username=coach.username, password=PASSWORD)
-    for example in audience.SCENARIOS:
+    for example in scenario_scripts.SCENARIOS:
         client.post(reverse("scenario_copy_example", args=[example.slug]))
     assert Scenario.objects.count() == 3
     scenario = Scenario.objects.first()

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from sandbox import audience
+from sandbox import scenario_scripts
 from sandbox.models import Cohort, Membership, Organisation, Scenario, WorkplaceAccount
 
 DEMO_USERS = [
@@ -72,7 +72,7 @@ class Command(BaseCommand):
                 coach=users["coach"], cohort=cohort
             )
             # The example exercises, ready for the coach to start for the trainee.
-            for example in audience.SCENARIOS:
+            for example in scenario_scripts.SCENARIOS:
                 Scenario.objects.get_or_create(
                     organisation=organisation,
                     title=example.title,

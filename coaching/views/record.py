@@ -2,7 +2,6 @@
 Read-only pages, thin like the rest: an access helper, a selector, render."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_GET
 from coaching import exports, portfolio, selectors
 from coaching.forms import AuditFilterForm
 from coaching.models import AuditEvent
-from sandbox import selectors as sandbox_selectors
+from sandbox import access
 from sandbox.http import AuthenticatedRequest, id_from
 from sandbox.models import Membership
 
@@ -114,17 +113,14 @@ def trainee_portfolio_export(
 @require_GET
 @login_required
 def cohorts(request: AuthenticatedRequest) -> HttpResponse:
-    if not sandbox_selectors.reviewer_organisation_ids(request.user):
-        raise PermissionDenied("The cohort overview is for coaches.")
+    access.reviewer_organisations(request.user)
     return render(
         request, "coaching/cohorts.html", {"groups": portfolio.cohort_overview(request.user)}
     )
 
 
 def _audit_events(request: AuthenticatedRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
-    admin_of = sandbox_selectors.admin_organisation_ids(request.user)
-    if not admin_of:
-        raise PermissionDenied("The audit log is for admins.")
+    admin_of = access.admin_organisations(request.user)
     form = AuditFilterForm(request.GET, organisation_ids=admin_of)
     return form, selectors.audit_log_for(request.user, **form.filters)  # type: ignore[arg-type]
 

@@ -1,0 +1,18 @@
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from coaching.selectors import standing_stops_for, unread_notification_count
+
+
+def banners(request: HttpRequest) -> dict[str, object]:
+    """Coaching's part of every page: emergency stops and the unread notification count."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        # Everyone in the organisation sees an emergency stop, trainees included.
+        "standing_stops": list(standing_stops_for(user)),
+        # Lazy: counted only when a template shows it (the header), so htmx fragments
+        # and polls, which render no header, never pay for the query.
+        "unread_notifications": SimpleLazyObject(lambda: unread_notification_count(user)),
+    }

@@ -1,0 +1,410 @@
+"""Sending one publication: the claim by conditional update, each post of a thread, and every
+failure class mapped to what happens next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import time
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from coaching.models import (
+    Publication,
+    PublishAttempt,
+    PublishingStop,
+)
+from coaching.publishing import publisher_for, x_oauth
+from coaching.publishing.base import (
+    AuthFailed,
+    Media,
+    NotSent,
+    OutcomeUnknown,
+    Publisher,
+    PublishError,
+    RateLimited,
+    Rejected,
+)
+from coaching.services.accounts import _timeout, account_needs_reconnect
+from coaching.services.lifecycle import P, S, _seconds
+from coaching.services.outbox import _due, _enqueue, _set_publication, standing_stop
+from sandbox.models import PostImage, WorkplaceAccount
+from sandbox.selectors import display_name
+
+logger = logging.getLogger(__name__)
+
+
+#
+# queued --claim--> sending --> published | failed | unconfirmed | queued (wait or retry)
+# unconfirmed --reconcile--> published | failed | queued (rest of a thread)
+# failed | unconfirmed --retry (a coach)--> queued;  published --retract--> retracted
+
+MAX_NOT_SENT_TRIES = 8
+
+
+# How far back reconcile looks: a short look while a post may still be appearing, a long
+# one before it may conclude that a post never arrived.
+RECONCILE_QUICK_DEPTH = 100
+
+
+RECONCILE_SEARCH_DEPTH = 1000
+
+
+TOKEN_REFRESH_MARGIN = dt.timedelta(minutes=5)
+
+
+def publication_send(*, publication_id: int) -> None:
+    """Send one publication if it is queued and due. Safe to call any number of times:
+    only the caller whose conditional update claims the row goes on to the network."""
+    now = timezone.now()
+    claimed = (
+        Publication.objects.filter(pk=publication_id, status=P.QUEUED)
+        .filter(_due(now))
+        .update(status=P.SENDING, updated_at=now)
+    )
+    if claimed != 1:
+        return
+    publication = Publication.objects.select_related("account", "draft").get(pk=publication_id)
+    account = publication.account
+    draft = publication.draft
+
+    if draft.is_sandbox_only:
+        # Approval never makes a publication for these; if one exists anyway, it stops here.
+        _set_publication(
+            publication,
+            expected=P.SENDING,
+            status=P.CANCELLED,
+            error="This is a response to a post in a practice timeline; it never goes to "
+            "the real account.",
+        )
+        return
+    if draft.status != S.APPROVED or draft.current_revision_id != publication.revision_id:
+        _set_publication(
+            publication,
+            expected=P.SENDING,
+            status=P.CANCELLED,
+            error="The draft changed after approval, so nothing was published.",
+        )
+        return
+    stop = standing_stop(account)
+    if stop is not None:
+        _release(publication, _stop_reason(stop))
+        return
+    if account.rate_limited_until and account.rate_limited_until > now:
+        _release(
+            publication,
+            "The platform's rate limit was reached. Waiting until "
+            f"{timezone.localtime(account.rate_limited_until):%H:%M} to try again.",
+            not_before=account.rate_limited_until,
+        )
+        return
+    if account.status != WorkplaceAccount.Status.ACTIVE or not account.has_credentials:
+        _wait_for_account(publication, account)
+        return
+    try:
+        publisher = _publisher_with_fresh_credentials(account)
+    except PublishError as error:
+        _handle_failure(publication, error)
+        return
+    _send_parts(publication, publisher)
+
+
+def _send_parts(publication: Publication, publisher: Publisher) -> None:
+    """Publish each post not yet live, in order, as a reply chain. Each success is saved
+    before the next post goes, so a failure part-way resumes from the post that failed."""
+    parts = [dict(part) for part in publication.parts]
+    start = publication.next_part
+    first = len(parts) if start is None else start  # None: every post is already live
+    for index in range(first, len(parts)):
+        if index > first and (stop := standing_stop(publication.account)) is not None:
+            _release(publication, _stop_reason(stop) + _progress(publication))
+            return
+        try:
+            media = _part_media(publication, parts[index])
+        except _ImageMissing as missing:
+            # Nothing was sent. Publishing without the image would put out a post the
+            # coach did not approve, so stop and say so.
+            _set_publication(
+                publication,
+                expected=P.SENDING,
+                status=P.FAILED,
+                error=f"Post {index + 1}: {missing} Nothing more was sent."
+                + _progress(publication),
+            )
+            return
+        images = f" with {len(media)} image{'s' if len(media) != 1 else ''}" if media else ""
+        attempt = PublishAttempt.objects.create(
+            publication=publication,
+            part=index,
+            request=f"{publication.account.get_platform_display()}: create post {index + 1} "
+            f"of {len(parts)}{images}",
+        )
+        started = time.monotonic()
+        # Outside any transaction: the claim and the attempt row are committed, so a crash
+        # here leaves a visible "pending" attempt that the sweep turns into "unconfirmed".
+        try:
+            post = publisher.publish(
+                text=parts[index]["text"],
+                idempotency_key=f"sandpit-publication-{publication.pk}-{index}",
+                reply_to=parts[index - 1]["remote_id"] if index else None,
+                media=media,
+            )
+        except PublishError as error:
+            _record_failure(publication, attempt, started, error)
+            return
+        except Exception as error:
+            # A bug or an unexpected library error mid-request: the post may have gone out.
+            logger.exception("Unexpected error publishing %s", publication.pk)
+            unknown = OutcomeUnknown(f"Unexpected error while publishing: {error}")
+            _record_failure(publication, attempt, started, unknown)
+            return
+        finally:
+            _save_session(publication.account, publisher)
+        parts[index].update(remote_id=post.remote_id, remote_url=post.remote_url)
+        # The attempt's success and the live part are saved together: a crash can never
+        # leave a finished attempt beside a row that does not know its post is live.
+        with transaction.atomic():
+            _finish_attempt(attempt, started, status_code=post.status_code)
+            still_ours = _set_publication(
+                publication,
+                expected=P.SENDING,
+                parts=parts,
+                remote_id=parts[0]["remote_id"],
+                remote_url=parts[0]["remote_url"],
+            )
+        if not still_ours:
+            return  # the sweep settled it meanwhile; it is not ours to carry on
+    _set_publication(
+        publication,
+        expected=P.SENDING,
+        status=P.PUBLISHED,
+        published_at=timezone.now(),
+        not_before=None,
+        error="",
+    )
+
+
+class _ImageMissing(Exception):
+    pass
+
+
+def _part_media(publication: Publication, part: dict[str, object]) -> list[Media]:
+    """The images of one post of the publication, read from storage, in order. Only the
+    publication's own draft's images can be found: an id from anywhere else is missing."""
+    entries = part.get("images") or []
+    assert isinstance(entries, list)
+    if not entries:
+        return []
+    ids = [int(entry["id"]) for entry in entries]
+    found = PostImage.objects.filter(draft_id=publication.draft_id, pk__in=ids).in_bulk()
+    media = []
+    for number, entry in enumerate(entries, start=1):
+        image = found.get(int(entry["id"]))
+        if image is None:
+            raise _ImageMissing(f"image {number} is no longer attached to the draft.")
+        try:
+            with image.file.open("rb") as file:
+                data = file.read()
+        except OSError as exc:
+            logger.exception("Could not read image %s of publication %s", image.pk, publication.pk)
+            raise _ImageMissing(f"image {number} could not be read from storage.") from exc
+        media.append(
+            Media(
+                data=data,
+                content_type=image.content_type,
+                alt=str(entry.get("alt") or ""),
+                filename=image.file.name.rsplit("/", 1)[-1],
+                width=image.width,
+                height=image.height,
+            )
+        )
+    return media
+
+
+def _record_failure(
+    publication: Publication, attempt: PublishAttempt, started: float, error: PublishError
+) -> None:
+    with transaction.atomic():
+        _finish_attempt(attempt, started, error=error)
+        _handle_failure(publication, error)
+
+
+def _release(
+    publication: Publication, reason: str, *, not_before: dt.datetime | None = None
+) -> None:
+    """Hand a claimed publication back to the queue without touching the network."""
+    _set_publication(
+        publication, expected=P.SENDING, status=P.QUEUED, error=reason, not_before=not_before
+    )
+
+
+def _stop_reason(stop: PublishingStop) -> str:
+    who = display_name(stop.started_by)
+    scope = f"@{stop.account.handle}" if stop.account else "every account of the organisation"
+    return f"Waiting: {who} paused publishing to {scope}: {stop.reason}"
+
+
+def _publisher_with_fresh_credentials(account: WorkplaceAccount) -> Publisher:
+    """X access tokens last two hours: refresh a little before expiry. The refresh token
+    rotates, so the new pair is saved only if nobody else refreshed first."""
+    expires = account.token_expires_at
+    if (
+        account.platform == WorkplaceAccount.Platform.X
+        and account.refresh_token
+        and expires is not None
+        and expires - timezone.now() < TOKEN_REFRESH_MARGIN
+    ):
+        try:
+            tokens = x_oauth.refresh(
+                base_url=account.api_base_url or settings.X_API_BASE_URL,
+                client_id=settings.X_CLIENT_ID,
+                client_secret=settings.X_CLIENT_SECRET,
+                refresh_token=account.refresh_token,
+                timeout=_timeout(),
+            )
+        except AuthFailed:
+            # Two workers may refresh at once with the same single-use token: if the other
+            # one already saved a new pair, use it rather than asking for a reconnect.
+            fresh = WorkplaceAccount.objects.get(pk=account.pk)
+            if fresh.token_expires_at != account.token_expires_at:
+                return publisher_for(fresh)
+            raise
+        except PublishError as error:
+            # Only the token endpoint was involved: no post went anywhere.
+            raise NotSent(f"Could not refresh the X token: {error}") from error
+        saved = WorkplaceAccount.objects.filter(
+            pk=account.pk, token_expires_at=account.token_expires_at
+        ).update(
+            # update() encrypts through the field, as save() does.
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            token_expires_at=tokens.expires_at,
+        )
+        account.refresh_from_db()
+        if not saved:
+            logger.info("Another worker refreshed @%s first; using its token", account.handle)
+    return publisher_for(account)
+
+
+def _save_session(account: WorkplaceAccount, publisher: Publisher) -> None:
+    # Bluesky hands back a session we reuse, so we do not log in for every post.
+    session = getattr(publisher, "session", None)
+    if session and session != account.platform_session:
+        WorkplaceAccount.objects.filter(pk=account.pk).update(platform_session=session)
+        account.platform_session = session
+
+
+_OUTCOMES: dict[type[PublishError], str] = {
+    NotSent: PublishAttempt.Outcome.NOT_SENT,
+    RateLimited: PublishAttempt.Outcome.RATE_LIMITED,
+    AuthFailed: PublishAttempt.Outcome.AUTH_FAILED,
+    Rejected: PublishAttempt.Outcome.REJECTED,
+    OutcomeUnknown: PublishAttempt.Outcome.UNKNOWN,
+}
+
+
+def _finish_attempt(
+    attempt: PublishAttempt,
+    started: float,
+    *,
+    error: PublishError | None = None,
+    status_code: int | None = None,
+) -> None:
+    attempt.finished_at = timezone.now()
+    attempt.duration_ms = round((time.monotonic() - started) * 1000)
+    if error is None:
+        attempt.outcome = PublishAttempt.Outcome.PUBLISHED
+        attempt.status_code = status_code
+    else:
+        attempt.outcome = _OUTCOMES.get(type(error), PublishAttempt.Outcome.UNKNOWN)
+        attempt.status_code = error.status_code
+        attempt.error_body = error.body or str(error)
+    attempt.save()
+
+
+def _backoff_seconds(tries: int) -> float:
+    # Exponential with full jitter, so many posts failing together do not retry in step.
+    return random.uniform(1.0, min(300.0, 5.0 * 2**tries))  # noqa: S311
+
+
+def _progress(publication: Publication) -> str:
+    live, total = publication.live_parts, len(publication.parts)
+    if total > 1 and live:
+        return f" Posts 1 to {live} of the thread are live; it will carry on from post {live + 1}."
+    return ""
+
+
+def _handle_failure(publication: Publication, error: PublishError) -> None:
+    now = timezone.now()
+    if isinstance(error, NotSent):
+        tries = publication.attempts.filter(outcome=PublishAttempt.Outcome.NOT_SENT).count()
+        if tries >= MAX_NOT_SENT_TRIES:
+            _set_publication(
+                publication,
+                expected=P.SENDING,
+                status=P.FAILED,
+                error=f"Could not reach the platform after {tries} tries: {error}"
+                + _progress(publication),
+            )
+            return
+        delay = _backoff_seconds(tries)
+        _release(
+            publication,
+            f"Could not reach the platform ({error}). Trying again shortly.",
+            not_before=now + dt.timedelta(seconds=delay),
+        )
+        _enqueue(publication, countdown=delay)
+    elif isinstance(error, RateLimited):
+        reset_at = error.reset_at or now + dt.timedelta(minutes=15)
+        WorkplaceAccount.objects.filter(pk=publication.account_id).update(
+            rate_limited_until=reset_at
+        )
+        _release(
+            publication,
+            "The platform's rate limit was reached. Waiting until "
+            f"{timezone.localtime(reset_at):%H:%M} to try again.",
+            not_before=reset_at,
+        )
+        # Never a countdown beyond Redis's visibility timeout (it would be redelivered
+        # early); the sweep picks up anything further away.
+        wait = (reset_at - now).total_seconds()
+        if wait < settings.CELERY_BROKER_VISIBILITY_TIMEOUT / 2:
+            _enqueue(publication, countdown=max(wait, 0) + 1)
+    elif isinstance(error, AuthFailed):
+        account_needs_reconnect(
+            account=publication.account, reason=f"The platform refused the saved token: {error}"
+        )
+        _wait_for_account(publication, publication.account)
+    elif isinstance(error, Rejected):
+        _set_publication(
+            publication,
+            expected=P.SENDING,
+            status=P.FAILED,
+            error=f"The platform said: {error}" + _progress(publication),
+        )
+    else:
+        _set_publication(
+            publication,
+            expected=P.SENDING,
+            status=P.UNCONFIRMED,
+            not_before=now + _seconds(settings.RECONCILE_EVERY_SECONDS),
+            error="We sent the post but did not hear back, so we cannot tell whether it is "
+            "live. It will not be sent again automatically; Sandpit is checking the account. "
+            f"Detail: {error}",
+        )
+
+
+def _wait_for_account(publication: Publication, account: WorkplaceAccount) -> None:
+    if account.status == WorkplaceAccount.Status.ACTIVE:
+        account_needs_reconnect(
+            account=account, reason=f"@{account.handle} has no connected credentials."
+        )
+    _release(
+        publication,
+        f"Waiting: @{account.handle} needs reconnecting ({account.status_detail}) "
+        "An admin can reconnect it on the Accounts page.",
+    )

@@ -1,0 +1,14 @@
+"""What authoring announces, for the apps that build on it to act on.
+
+sandbox imports nothing from coaching (make lint enforces it), yet editing a draft that
+is under review or approved has consequences that coaching owns: the claim is released,
+the approval is void, a queued publication is cancelled. So sandbox announces the edit
+and coaching, which connects its receiver in CoachingConfig.ready, decides. The signal is
+sent inside the edit's transaction and its receivers' errors are not swallowed, so the new
+revision and its consequences commit or fail together.
+"""
+
+from django.dispatch import Signal
+
+# A draft has a new revision. Sent with draft= (locked for update) and revision=.
+draft_revised = Signal()
