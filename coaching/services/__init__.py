@@ -30,8 +30,6 @@ from coaching.services.reviews import (
 )
 from coaching.services.sending import (
     MAX_NOT_SENT_TRIES,
-    RECONCILE_QUICK_DEPTH,
-    RECONCILE_SEARCH_DEPTH,
     TOKEN_REFRESH_MARGIN,
     publication_send,
 )
@@ -40,8 +38,6 @@ from coaching.services.stops import publishing_resume, publishing_stop
 __all__ = [
     "MAX_NOT_SENT_TRIES",
     "MAX_SCHEDULE_AHEAD",
-    "RECONCILE_QUICK_DEPTH",
-    "RECONCILE_SEARCH_DEPTH",
     "TOKEN_REFRESH_MARGIN",
     "AnchoredNote",
     "_change_review_mode",

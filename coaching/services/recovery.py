@@ -23,14 +23,17 @@ from coaching.publishing.base import (
 from coaching.services.lifecycle import P, S, _audit, _seconds, clean_reason
 from coaching.services.outbox import _enqueue, _set_publication
 from coaching.services.sending import (
-    RECONCILE_QUICK_DEPTH,
-    RECONCILE_SEARCH_DEPTH,
     _progress,
     _publisher_with_fresh_credentials,
 )
 from sandbox import access
 from sandbox.errors import InvalidState
 from sandbox.selectors import display_name
+
+# How far back reconcile looks: a short look while a post may still be appearing, a long
+# one before it may conclude that a post never arrived.
+RECONCILE_QUICK_DEPTH = 100
+RECONCILE_SEARCH_DEPTH = 1000
 
 
 def _same_text(ours: str, theirs: str) -> bool:

@@ -46,14 +46,6 @@ logger = logging.getLogger(__name__)
 MAX_NOT_SENT_TRIES = 8
 
 
-# How far back reconcile looks: a short look while a post may still be appearing, a long
-# one before it may conclude that a post never arrived.
-RECONCILE_QUICK_DEPTH = 100
-
-
-RECONCILE_SEARCH_DEPTH = 1000
-
-
 TOKEN_REFRESH_MARGIN = dt.timedelta(minutes=5)
 
 

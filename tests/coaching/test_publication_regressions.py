@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from coaching import services as coaching
 from coaching.models import AuditEvent, Publication, PublishAttempt
+from coaching.services import recovery
 from sandbox import services
 from sandbox.errors import InvalidState
 from sandbox.models import Draft
@@ -89,7 +90,7 @@ def test_reconcile_finds_a_post_buried_under_many_newer_ones(trainee, coach, acc
 def test_reconcile_never_calls_a_post_failed_on_an_incomplete_search(
     trainee, coach, account, x_double, monkeypatch
 ):
-    monkeypatch.setattr(coaching, "RECONCILE_SEARCH_DEPTH", 5)
+    monkeypatch.setattr(recovery, "RECONCILE_SEARCH_DEPTH", 5)
     x_double.inject("5xx-before")
     publication = send(approved(trainee, coach, account, "Never arrived"))
     post_directly(x_double, account.handle, 10)

@@ -12,20 +12,16 @@ from hypothesis import strategies as st
 
 from sandbox.audience import (
     MAX_REACTIONS,
-    PERSONA_KINDS,
-    PERSONAS,
     PLACEHOLDERS,
     RULES,
-    SCENARIOS,
     AudiencePlan,
     Curve,
     counts_at,
     explain,
-    load_scenario,
-    persona,
     plan,
-    scenario,
 )
+from sandbox.personas import PERSONA_KINDS, PERSONAS, persona
+from sandbox.scenario_scripts import SCENARIOS, load_scenario, scenario
 from sandbox.checks import Finding
 from sandbox.tweet_text import parse_tweet
 
