@@ -20,9 +20,9 @@ from sandbox.audience import (
     explain,
     plan,
 )
+from sandbox.checks import Finding
 from sandbox.personas import PERSONA_KINDS, PERSONAS, persona
 from sandbox.scenario_scripts import SCENARIOS, load_scenario, scenario
-from sandbox.checks import Finding
 from sandbox.tweet_text import parse_tweet
 
 PLEDGE = "We'll donate £1 to the hospital charity for every retweet this gets!"
