@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 
 from doubles.x import XDouble
-from tests import factories
+from tests import builders, factories
 
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = (
@@ -109,6 +109,28 @@ def outside_staff_admin(other_organisation):  # type: ignore[no-untyped-def]
 def superuser(db):  # type: ignore[no-untyped-def]
     """An operator of the installation: the only person the Django admin lets in."""
     return factories.UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+# Drafts at a step of their life (tests/builders.py) -------------------------------------
+
+
+@pytest.fixture
+def post_text() -> str:
+    """What the ``draft`` and ``submitted`` fixtures say. A module whose tests quote the
+    post overrides this fixture with its own text."""
+    return builders.TEXT
+
+
+@pytest.fixture
+def draft(trainee, account, post_text):
+    """The trainee's saved draft, not yet sent to a coach."""
+    return builders.draft(trainee, account, post_text)
+
+
+@pytest.fixture
+def submitted(trainee, account, post_text):
+    """The trainee's draft, sent to a coach and waiting in the queue."""
+    return builders.submitted(trainee, account, post_text)
 
 
 # Uploaded images ------------------------------------------------------------------------

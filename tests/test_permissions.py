@@ -6,18 +6,12 @@ from django.urls import reverse
 
 from coaching import services as coaching
 from sandbox import services
-from tests import factories
+from tests import builders, factories
 from tests.factories import PASSWORD, SCORES, client_for
 
 pytestmark = pytest.mark.django_db
 
 PEOPLE = ["anonymous", "trainee", "other_trainee", "coach", "outside_coach", "admin"]
-
-
-@pytest.fixture
-def draft(trainee, account):  # type: ignore[no-untyped-def]
-    draft = services.draft_create(author=trainee, account=account, text="Clinic open 9-5")
-    return coaching.draft_submit(draft=draft, by=trainee)
 
 
 # GET pages: expected status per person (302 = sent to sign in).
@@ -31,8 +25,8 @@ PAGES = {
 
 @pytest.mark.parametrize("who", PEOPLE)
 @pytest.mark.parametrize("page", PAGES)
-def test_who_can_open_each_page(request, client, draft, who, page):
-    args = [draft.pk] if page in {"draft_detail", "review"} else []
+def test_who_can_open_each_page(request, client, submitted, who, page):
+    args = [submitted.pk] if page in {"draft_detail", "review"} else []
     response = client_for(request, client, who).get(reverse(page, args=args))
     assert response.status_code == PAGES[page][who]
     if response.status_code == 302:
@@ -41,8 +35,8 @@ def test_who_can_open_each_page(request, client, draft, who, page):
 
 @pytest.mark.parametrize("who", PEOPLE)
 @pytest.mark.parametrize("page", ["draft_detail", "review", "queue"])
-def test_htmx_fragments_follow_the_same_rules(request, client, draft, who, page):
-    args = [draft.pk] if page in {"draft_detail", "review"} else []
+def test_htmx_fragments_follow_the_same_rules(request, client, submitted, who, page):
+    args = [submitted.pk] if page in {"draft_detail", "review"} else []
     client = client_for(request, client, who)
     response = client.get(reverse(page, args=args), headers={"HX-Request": "true"})
     assert response.status_code == PAGES[page][who]
@@ -66,33 +60,33 @@ ACTIONS = {
 
 @pytest.mark.parametrize("who", PEOPLE)
 @pytest.mark.parametrize("action", ACTIONS)
-def test_who_can_act(request, client, draft, who, action):
+def test_who_can_act(request, client, submitted, who, action):
     data, expected = ACTIONS[action]
     if action == "review_decide":
-        data = {**data, "revision": draft.current_revision_id}
-    response = client_for(request, client, who).post(reverse(action, args=[draft.pk]), data)
+        data = {**data, "revision": submitted.current_revision_id}
+    response = client_for(request, client, who).post(reverse(action, args=[submitted.pk]), data)
     assert response.status_code == expected[who]
 
 
 @pytest.mark.parametrize("action", ACTIONS)
-def test_actions_refuse_get(client, trainee, draft, action):
+def test_actions_refuse_get(client, trainee, submitted, action):
     client.login(username=trainee.username, password=PASSWORD)
-    assert client.get(reverse(action, args=[draft.pk])).status_code == 405
+    assert client.get(reverse(action, args=[submitted.pk])).status_code == 405
 
 
 @pytest.mark.parametrize("page", ["draft_detail", "review", "queue"])
-def test_pages_refuse_other_methods(client, coach, trainee, draft, page):
+def test_pages_refuse_other_methods(client, coach, trainee, submitted, page):
     client.login(username=coach.username, password=PASSWORD)
-    args = [draft.pk] if page != "queue" else []
+    args = [submitted.pk] if page != "queue" else []
     assert client.put(reverse(page, args=args)).status_code == 405
 
 
-def test_the_queue_never_shows_another_organisations_drafts(client, draft, outside_coach):
+def test_the_queue_never_shows_another_organisations_drafts(client, submitted, outside_coach):
     client.login(username=outside_coach.username, password=PASSWORD)
     assert b"Clinic open 9-5" not in client.get(reverse("queue")).content
 
 
-def test_the_timeline_shows_only_your_own_drafts(client, draft, other_trainee):
+def test_the_timeline_shows_only_your_own_drafts(client, submitted, other_trainee):
     client.login(username=other_trainee.username, password=PASSWORD)
     assert b"Clinic open 9-5" not in client.get(reverse("timeline")).content
 
@@ -102,14 +96,7 @@ def test_the_timeline_shows_only_your_own_drafts(client, draft, other_trainee):
 
 @pytest.fixture
 def live_publication(trainee, coach, account, x_double):  # type: ignore[no-untyped-def]
-    from coaching.models import Publication
-
-    draft = services.draft_create(author=trainee, account=account, text="Live post")
-    coaching.draft_submit(draft=draft, by=trainee)
-    coaching.review_approve(draft=draft, by=coach)
-    publication = Publication.objects.get(draft=draft)
-    coaching.publication_send(publication_id=publication.pk)
-    return publication
+    return builders.sent(builders.approved(trainee, coach, account, "Live post"))
 
 
 # Who gets through: a coach or admin of the organisation is let in (and sent back to the
@@ -147,9 +134,9 @@ def test_who_can_let_a_blocked_draft_through(request, client, trainee, account, 
 
 
 @pytest.mark.parametrize("who", PEOPLE)
-def test_who_can_see_the_replay(request, client, draft, who):
+def test_who_can_see_the_replay(request, client, submitted, who):
     expected = dict(zip(PEOPLE, [302, 403, 403, 200, 404, 200], strict=True))
-    response = client_for(request, client, who).get(reverse("replay", args=[draft.pk]))
+    response = client_for(request, client, who).get(reverse("replay", args=[submitted.pk]))
     assert response.status_code == expected[who]
 
 
@@ -213,17 +200,17 @@ ORGANISATION_A_DATA = ["Test Health Board", "TestBoard", "tara", "Clinic open 9-
 
 
 @pytest.fixture
-def publication(draft, coach):  # type: ignore[no-untyped-def]
+def publication(submitted, coach):  # type: ignore[no-untyped-def]
     from coaching.models import Publication
 
-    coaching.review_approve(draft=draft, by=coach)
-    return Publication.objects.get(draft=draft)
+    coaching.review_approve(draft=submitted, by=coach)
+    return Publication.objects.get(draft=submitted)
 
 
-def admin_pages(draft, publication):  # type: ignore[no-untyped-def]
+def admin_pages(submitted, publication):  # type: ignore[no-untyped-def]
     """Each admin page, and what a superuser must see there (so "absent" means something)."""
-    organisation, account = draft.account.organisation, draft.account
-    membership = draft.author.memberships.get()
+    organisation, account = submitted.account.organisation, submitted.account
+    membership = submitted.author.memberships.get()
     return {
         "index": (reverse("admin:index"), "Organisations"),
         "organisations": (reverse("admin:sandbox_organisation_changelist"), "Test Health Board"),
@@ -239,7 +226,7 @@ def admin_pages(draft, publication):  # type: ignore[no-untyped-def]
             "TestBoard",
         ),
         "drafts": (reverse("admin:sandbox_draft_changelist"), "tara"),
-        "draft": (reverse("admin:sandbox_draft_change", args=[draft.pk]), "Clinic open 9-5"),
+        "draft": (reverse("admin:sandbox_draft_change", args=[submitted.pk]), "Clinic open 9-5"),
         "publications": (reverse("admin:coaching_publication_changelist"), "TestBoard"),
         "publication": (
             reverse("admin:coaching_publication_change", args=[publication.pk]),
@@ -265,8 +252,8 @@ ADMIN_PAGES = [
 
 @pytest.mark.parametrize("who", ADMIN_PEOPLE)
 @pytest.mark.parametrize("page", ADMIN_PAGES)
-def test_who_can_open_the_django_admin(request, client, draft, publication, who, page):
-    url, superuser_sees = admin_pages(draft, publication)[page]
+def test_who_can_open_the_django_admin(request, client, submitted, publication, who, page):
+    url, superuser_sees = admin_pages(submitted, publication)[page]
     client = client_for(request, client, who)
     response = client.get(url)
     assert response.status_code == ADMIN_STATUS[who]

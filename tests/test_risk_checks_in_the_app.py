@@ -9,6 +9,7 @@ from coaching.models import AuditEvent, CheckOverride, Publication
 from sandbox import services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import CheckSeverity, Draft, LocalIdentifierPattern, LocalWord
+from tests import builders
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ NHS_NUMBER_POST = "Great to see Mrs Brown, NHS no 999 200 2972, walking again!"
 
 @pytest.fixture
 def risky(trainee, account):  # type: ignore[no-untyped-def]
-    return services.draft_create(author=trainee, account=account, text=NHS_NUMBER_POST)
+    return builders.draft(trainee, account, NHS_NUMBER_POST)
 
 
 def test_a_blocking_finding_stops_submission_with_the_reason(risky, trainee):

@@ -12,6 +12,7 @@ from coaching import services as coaching
 from coaching.models import Publication
 from sandbox import services
 from sandbox.models import Draft
+from tests import builders
 from tests.factories import PASSWORD, SCORES
 
 pytestmark = pytest.mark.django_db
@@ -27,12 +28,6 @@ def as_trainee(client, trainee):  # type: ignore[no-untyped-def]
 def as_coach(client, coach, organisation):  # type: ignore[no-untyped-def]
     client.login(username=coach.username, password=PASSWORD)
     return client
-
-
-@pytest.fixture
-def submitted(trainee, account):  # type: ignore[no-untyped-def]
-    draft = services.draft_create(author=trainee, account=account, text="Clinic open 9-5")
-    return coaching.draft_submit(draft=draft, by=trainee)
 
 
 # The composer -----------------------------------------------------------------------------
@@ -250,8 +245,7 @@ def count_queries(client, url):  # type: ignore[no-untyped-def]
 
 def make_posts(trainee, account, coach, n):  # type: ignore[no-untyped-def]
     for i in range(n):
-        draft = services.draft_create(author=trainee, account=account, text=f"Post {i}")
-        coaching.draft_submit(draft=draft, by=trainee)
+        draft = builders.submitted(trainee, account, f"Post {i}")
         if i % 3 == 0:
             coaching.review_approve(draft=draft, by=coach)
 

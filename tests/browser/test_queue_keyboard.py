@@ -6,23 +6,17 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from coaching import services as coaching
-from sandbox import services
 from tests.browser.people import score_the_rubric, sign_in
+from tests.builders import submitted
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-def submit(author, account, text):  # type: ignore[no-untyped-def]
-    draft = services.draft_create(author=author, account=account, text=text)
-    return coaching.draft_submit(draft=draft, by=author)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_work_the_queue_with_the_keyboard(new_page, live_server, trainee, coach, account):
-    first = submit(trainee, account, "First post in the queue")
-    second = submit(trainee, account, "Second post in the queue")
+    first = submitted(trainee, account, "First post in the queue")
+    second = submitted(trainee, account, "Second post in the queue")
     page = new_page()
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(coach.username)
@@ -78,8 +72,8 @@ def test_work_the_queue_with_the_keyboard(new_page, live_server, trainee, coach,
 def test_the_single_key_shortcuts_can_be_switched_off(
     new_page, live_server, trainee, coach, account
 ):
-    submit(trainee, account, "First post in the queue")
-    submit(trainee, account, "Second post in the queue")
+    submitted(trainee, account, "First post in the queue")
+    submitted(trainee, account, "Second post in the queue")
     page = new_page()
     sign_in(page, live_server.url, coach.username)
     switch = page.get_by_role("switch", name="Use single-key shortcuts (j, k, o, a, r)")

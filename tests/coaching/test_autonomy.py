@@ -3,6 +3,7 @@ the automatic pass bound to one revision, a coach holding a post, and who may do
 
 import datetime as dt
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 from django.db.models.signals import pre_save
@@ -15,6 +16,8 @@ from coaching.models import AuditEvent, Publication, Review
 from sandbox import services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Draft, Membership, Organisation, TimelineItem
+from tests import builders
+from tests.builders import submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -103,16 +106,8 @@ def mode_of(user) -> str:  # type: ignore[no-untyped-def]
     return Membership.objects.get(user=user).review_mode
 
 
-def submitted(trainee, account, text: str) -> Draft:  # type: ignore[no-untyped-def]
-    draft = services.draft_create(author=trainee, account=account, text=text)
-    coaching.draft_submit(draft=draft, by=trainee)
-    return draft
-
-
-def approved(trainee, coach, account, text: str, scores=GOOD_SCORES) -> Draft:  # type: ignore[no-untyped-def]
-    draft = submitted(trainee, account, text)
-    coaching.review_approve(draft=draft, by=coach, scores=scores)
-    return draft
+# Every approval here is scored high enough to count towards the streak, unless it says.
+approved = partial(builders.approved, scores=GOOD_SCORES)
 
 
 def earn_spot_check(trainee, coach, account) -> None:  # type: ignore[no-untyped-def]
@@ -133,7 +128,7 @@ def test_the_streak_earns_spot_check_and_the_change_is_audited(
     approved(trainee, coach, account, "One")
     approved(trainee, coach, account, "Two")
     assert mode_of(trainee) == Mode.FULL
-    last = approved(trainee, coach, account, "Three")
+    last = approved(trainee, coach, account, "Three").draft
     assert mode_of(trainee) == Mode.SPOT_CHECK
     [event] = mode_events(trainee)
     assert event.actor is None  # the rule, not a person
@@ -318,7 +313,7 @@ def test_holding_too_late_or_twice_is_refused_clearly(rule, rubric, trainee, coa
         coaching.spot_check_hold(draft=draft, by=coach)
     assert mode_of(trainee) == Mode.SPOT_CHECK  # nothing changed
     submitted(trainee, account, "Second, passed")
-    coached = approved(trainee, coach, account, "Third, sampled and approved by a coach")
+    coached = approved(trainee, coach, account, "Third, sampled and approved by a coach").draft
     with pytest.raises(InvalidState, match="Only a post passed by spot-check"):
         coaching.spot_check_hold(draft=coached, by=coach)
 

@@ -11,6 +11,7 @@ from coaching import services as coaching
 from coaching.models import Publication
 from sandbox import services
 from sandbox.models import Draft, Membership, Organisation
+from tests import builders
 from tests.factories import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -34,10 +35,7 @@ def spot_checked(organisation, trainee, coach):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def passed(spot_checked, account) -> Draft:  # type: ignore[no-untyped-def]
-    draft = services.draft_create(author=spot_checked, account=account, text="Clinic at 2pm")
-    coaching.draft_submit(draft=draft, by=spot_checked)
-    assert draft.status == Draft.Status.APPROVED
-    return draft
+    return builders.passed(spot_checked, account, "Clinic at 2pm")
 
 
 def test_the_trainee_sees_their_mode_and_its_history(client, spot_checked, passed):

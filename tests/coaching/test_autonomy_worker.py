@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from coaching import services as coaching
 from coaching.models import Publication
-from sandbox import services
 from sandbox.errors import InvalidState
 from sandbox.models import Draft, Membership, Organisation
+from tests.builders import passed
 from tests.coaching.test_end_to_end import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -30,13 +30,6 @@ def spot_checked(organisation, trainee):  # type: ignore[no-untyped-def]
     )
     Membership.objects.filter(user=trainee).update(review_mode=Mode.SPOT_CHECK)
     return trainee
-
-
-def passed(trainee, account, text: str) -> Draft:  # type: ignore[no-untyped-def]
-    draft = services.draft_create(author=trainee, account=account, text=text)
-    coaching.draft_submit(draft=draft, by=trainee)
-    assert draft.status == Draft.Status.APPROVED
-    return draft
 
 
 def test_nobody_steps_in_so_the_sweep_and_the_worker_publish_it_when_due(

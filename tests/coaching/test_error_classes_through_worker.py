@@ -6,10 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from coaching import services as coaching
 from coaching.models import Publication, PublishAttempt
-from sandbox import services
 from sandbox.models import WorkplaceAccount
+from tests.builders import approved
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 P = Publication.Status
@@ -32,10 +31,7 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> object:
 def approve_and_wait(
     trainee, coach, account, settled=lambda p: p.attempts.exclude(outcome="pending").exists()
 ):  # type: ignore[no-untyped-def]
-    draft = services.draft_create(author=trainee, account=account, text=f"Update {time.time_ns()}")
-    coaching.draft_submit(draft=draft, by=trainee)
-    coaching.review_approve(draft=draft, by=coach)
-    publication = Publication.objects.get(draft=draft)
+    publication = approved(trainee, coach, account, f"Update {time.time_ns()}")
 
     def done() -> Publication | None:
         publication.refresh_from_db()

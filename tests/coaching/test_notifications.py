@@ -18,6 +18,7 @@ from coaching.models import Notification, NotificationPreference
 from sandbox import services
 from sandbox.models import Draft, Membership
 from tests import factories
+from tests.builders import submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -29,14 +30,6 @@ def emails(trainee, coach, second_coach, outside_coach):
     for user in (trainee, coach, second_coach, outside_coach):
         user.email = f"{user.username}@example.nhs.uk"
         user.save(update_fields=["email"])
-
-
-def _draft(trainee, account, text="Clinic open 9-5"):
-    return services.draft_create(author=trainee, account=account, text=text)
-
-
-def _submitted(trainee, account, text="Clinic open 9-5"):
-    return coaching.draft_submit(draft=_draft(trainee, account, text), by=trainee)
 
 
 def _told(kind: str) -> set[str]:
@@ -54,7 +47,7 @@ def test_a_submission_is_told_to_the_trainees_named_coach_only(
     trainee, coach, second_coach, organisation, account
 ):
     _name_coach(trainee, coach, organisation)
-    draft = _submitted(trainee, account)
+    draft = submitted(trainee, account)
     notice = Notification.objects.get(kind=Kind.SUBMITTED)
     assert notice.user == coach
     assert notice.draft == draft
@@ -66,7 +59,7 @@ def test_an_edit_after_approval_puts_the_post_back_and_the_coach_hears_of_it(
     trainee, coach, organisation, account
 ):
     _name_coach(trainee, coach, organisation)
-    draft = _submitted(trainee, account)
+    draft = submitted(trainee, account)
     coaching.review_approve(draft=draft, by=coach, publish_at=timezone.now() + dt.timedelta(days=1))
     services.draft_edit(draft=draft, by=trainee, text="Clinic open 9-6")
     draft.refresh_from_db()
@@ -84,14 +77,14 @@ def test_while_the_named_coach_is_away_the_cover_coach_is_told(
     Membership.objects.filter(user=coach, organisation=organisation).update(
         away_from=today, away_until=today + dt.timedelta(days=2), cover_coach=second_coach
     )
-    _submitted(trainee, account)
+    submitted(trainee, account)
     assert _told(Kind.SUBMITTED) == {"colin"}
 
 
 def test_an_unassigned_trainees_submission_goes_to_the_pool_not_another_organisation(
     trainee, coach, second_coach, outside_coach, account
 ):
-    _submitted(trainee, account)
+    submitted(trainee, account)
     assert _told(Kind.SUBMITTED) == {"cora", "colin"}
 
 
@@ -101,7 +94,7 @@ def test_submission_emails_only_coaches_who_asked_for_them(
     # The default is no email per submission (the digest covers it); Colin opts in.
     NotificationPreference.objects.create(user=second_coach, email_submissions=True)
     with django_capture_on_commit_callbacks(execute=True):
-        _submitted(trainee, account)
+        submitted(trainee, account)
     assert [message.to for message in mail.outbox] == [["colin@example.nhs.uk"]]
     assert "Tara sent a post for review" in mail.outbox[0].subject
     assert "http://127.0.0.1:8000/review/" in mail.outbox[0].body
@@ -121,7 +114,7 @@ def test_submission_emails_only_coaches_who_asked_for_them(
 def test_the_trainee_hears_of_each_decision_in_plain_words(
     trainee, coach, account, decide: Callable[..., object], words: str
 ):
-    draft = _submitted(trainee, account)
+    draft = submitted(trainee, account)
     decide(draft=draft, by=coach, note="Say which clinic.")
     notice = Notification.objects.get(kind=Kind.REVIEWED)
     assert (notice.user, notice.message) == (trainee, words)
@@ -131,7 +124,7 @@ def test_the_trainee_hears_of_each_decision_in_plain_words(
 def test_decision_email_follows_the_trainees_preference(
     trainee, coach, account, django_capture_on_commit_callbacks
 ):
-    first, second = _submitted(trainee, account), _submitted(trainee, account, "Second post")
+    first, second = submitted(trainee, account), submitted(trainee, account, "Second post")
     with django_capture_on_commit_callbacks(execute=True):
         coaching.review_reject(draft=first, by=coach, note="No.")
     assert [message.to for message in mail.outbox] == [["tara@example.nhs.uk"]]
@@ -149,7 +142,7 @@ def test_decision_email_follows_the_trainees_preference(
 def test_a_post_with_line_breaks_still_makes_a_one_line_subject(
     trainee, coach, account, django_capture_on_commit_callbacks
 ):
-    draft = _submitted(trainee, account, "Clinic open\n\n9-5 today")
+    draft = submitted(trainee, account, "Clinic open\n\n9-5 today")
     with django_capture_on_commit_callbacks(execute=True):
         coaching.review_reject(draft=draft, by=coach, note="No.")
     assert mail.outbox[0].subject == "Sandpit: Cora rejected your post “Clinic open 9-5 today”"
@@ -157,14 +150,14 @@ def test_a_post_with_line_breaks_still_makes_a_one_line_subject(
 
 @pytest.mark.django_db(transaction=True)
 def test_email_goes_only_after_the_decision_commits(trainee, coach, account):
-    draft = _submitted(trainee, account)
+    draft = submitted(trainee, account)
     with transaction.atomic():
         coaching.review_request_changes(draft=draft, by=coach, note="Say which clinic.")
         assert Notification.objects.filter(user=trainee).exists()
         assert mail.outbox == [], "no mail while the transaction is open"
     assert len(mail.outbox) == 1
 
-    second = _submitted(trainee, account, "Another post")
+    second = submitted(trainee, account, "Another post")
     with pytest.raises(RuntimeError), transaction.atomic():
         coaching.review_request_changes(draft=second, by=coach, note="Hmm.")
         raise RuntimeError("something later in the request failed")
@@ -179,7 +172,7 @@ def test_a_mail_server_that_is_down_never_breaks_the_decision(
     # The real SMTP backend, pointed at a port where nothing listens.
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
-    draft = _submitted(trainee, account)
+    draft = submitted(trainee, account)
     with caplog.at_level(logging.ERROR, logger="coaching.notifications"):
         coaching.review_reject(draft=draft, by=coach, note="Not this one.")
     draft.refresh_from_db()
@@ -203,7 +196,7 @@ def test_a_post_past_the_target_is_told_to_its_coaches_once(
     organisation.review_target_hours = 4
     organisation.save()
     _name_coach(trainee, coach, organisation)
-    late, fresh = _submitted(trainee, account), _submitted(trainee, account, "Just now")
+    late, fresh = submitted(trainee, account), submitted(trainee, account, "Just now")
     _waited(late, 5)
     _waited(fresh, 3)
     with django_capture_on_commit_callbacks(execute=True):
@@ -220,7 +213,7 @@ def test_a_post_back_in_the_queue_is_a_new_wait_and_is_told_of_again(
     trainee, coach, organisation, account
 ):
     _name_coach(trainee, coach, organisation)
-    draft = _submitted(trainee, account)
+    draft = submitted(trainee, account)
     _waited(draft, 30)
     assert notifications.past_target_sweep() == 1
     coaching.review_request_changes(draft=draft, by=coach, note="Say where.")
@@ -233,7 +226,7 @@ def test_a_post_back_in_the_queue_is_a_new_wait_and_is_told_of_again(
 
 
 def test_a_decided_post_is_never_past_the_target(trainee, coach, account):
-    draft = _submitted(trainee, account)
+    draft = submitted(trainee, account)
     _waited(draft, 48)
     coaching.review_reject(draft=draft, by=coach, note="No.")
     assert notifications.past_target_sweep() == 0
@@ -245,7 +238,7 @@ def test_each_organisation_has_its_own_target(
     other_organisation.review_target_hours = 48
     other_organisation.save()
     outsider = factories.member(other_organisation, "trainee", username="tom")
-    here, there = _submitted(trainee, account), _submitted(outsider, other_account)
+    here, there = submitted(trainee, account), submitted(outsider, other_account)
     _waited(here, 30)
     _waited(there, 30)
     notifications.past_target_sweep()
@@ -282,7 +275,7 @@ def _at_once(work: Callable[[], object], times: int = 2) -> list[object]:
 def test_two_sweeps_at_once_tell_each_coach_once(trainee, coach, second_coach, account):
     NotificationPreference.objects.create(user=coach, email_past_target=True)
     for n in range(5):
-        _waited(_submitted(trainee, account, f"Post {n}"), 30)
+        _waited(submitted(trainee, account, f"Post {n}"), 30)
     told = _at_once(notifications.past_target_sweep)
     assert sum(told) == 10
     assert Notification.objects.filter(kind=Kind.PAST_TARGET).count() == 10
@@ -300,7 +293,7 @@ def _local(hour: int, day: int = 24) -> dt.datetime:
 def waiting(trainee, account, organisation):
     organisation.review_target_hours = 24
     organisation.save()
-    drafts = [_submitted(trainee, account, f"Post number {n}") for n in range(7)]
+    drafts = [submitted(trainee, account, f"Post number {n}") for n in range(7)]
     for n, draft in enumerate(drafts):
         Draft.objects.filter(pk=draft.pk).update(submitted_at=_local(6) - dt.timedelta(hours=n * 8))
     return drafts
@@ -339,7 +332,7 @@ def test_the_digest_counts_the_posts_routed_to_the_coach_and_skips_coaches_away(
     settings.DIGEST_HOUR = 7
     _name_coach(trainee, coach, organisation)  # the seven waiting posts are Cora's
     _name_coach(other_trainee, second_coach, organisation)
-    other = _submitted(other_trainee, account, "For Colin")
+    other = submitted(other_trainee, account, "For Colin")
     Draft.objects.filter(pk=other.pk).update(submitted_at=_local(5))
     assert notifications.send_due_digests(now=_local(8)) == 2
     bodies = {message.to[0]: message.body for message in mail.outbox}

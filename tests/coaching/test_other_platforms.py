@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from coaching import services as coaching
 from coaching.models import Publication
-from sandbox import services
 from sandbox.errors import InvalidState
 from sandbox.models import WorkplaceAccount
+from tests.builders import approved, sent
 from tests.factories import (
     BLUESKY_APP_PASSWORD,
     BLUESKY_HANDLE,
@@ -19,19 +19,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 P = Publication.Status
-
-
-def approved(trainee, coach, account, text, thread=()):  # type: ignore[no-untyped-def]
-    draft = services.draft_create(author=trainee, account=account, text=text, thread=thread)
-    coaching.draft_submit(draft=draft, by=trainee)
-    coaching.review_approve(draft=draft, by=coach)
-    return Publication.objects.get(draft=draft)
-
-
-def send(publication: Publication) -> Publication:
-    coaching.publication_send(publication_id=publication.pk)
-    publication.refresh_from_db()
-    return publication
 
 
 def test_an_admin_connects_mastodon_and_a_thread_goes_out(
@@ -47,7 +34,7 @@ def test_an_admin_connects_mastodon_and_a_thread_goes_out(
     account = WorkplaceAccount.objects.get(platform="mastodon")
     assert account.access_token == MASTODON_TOKEN
 
-    publication = send(approved(trainee, coach, account, "Clinic news 1/2", ["Clinic news 2/2"]))
+    publication = sent(approved(trainee, coach, account, "Clinic news 1/2", ["Clinic news 2/2"]))
     assert publication.status == P.PUBLISHED
     statuses = {s.text: s for s in mastodon_double.statuses_for(MASTODON_USER)}
     assert statuses["Clinic news 2/2"].in_reply_to_id == statuses["Clinic news 1/2"].id
@@ -85,7 +72,7 @@ def test_bluesky_connects_with_an_app_password_and_keeps_its_session(
     assert account.platform_session  # saved, encrypted, so we do not log in every time
     sessions_before = bluesky_double.state()["calls"]["com.atproto.server.createSession"]
     assert sessions_before >= 1  # connecting logged in once
-    publication = send(approved(trainee, coach, account, "Bluesky clinic news"))
+    publication = sent(approved(trainee, coach, account, "Bluesky clinic news"))
     assert publication.status == P.PUBLISHED
     [post] = bluesky_double.posts_for(BLUESKY_HANDLE)
     assert post.text == "Bluesky clinic news"

@@ -7,51 +7,15 @@ import sqlite3
 import pytest
 
 from coaching import portfolio
-from coaching import services as coaching
 from coaching.models import Review
 from sandbox import services
-from sandbox.models import Cohort, Draft, Membership
+from sandbox.models import Cohort, Membership
 from tests import factories
+from tests.builders import reviewed
 
 pytestmark = pytest.mark.django_db
 
 HOUR = dt.timedelta(hours=1)
-
-
-def reviewed(trainee, account, coach, decisions, *, hours=None, scores=None, tags=None):  # type: ignore[no-untyped-def]
-    """A draft taken through ``decisions`` in turn (each a Review.Decision, or "spot" for a
-    spot-check pass); the trainee revises and resubmits after each request for changes.
-    ``hours``: the first approval is that many hours after the first submission."""
-    draft = services.draft_create(author=trainee, account=account, text="Clinic open 9-5")
-    coaching.draft_submit(draft=draft, by=trainee)
-    for turn, decision in enumerate(decisions):
-        if decision == "spot":
-            Review.objects.create(
-                draft=draft,
-                revision=draft.current_revision,
-                reviewer=None,
-                decision=Review.Decision.APPROVE,
-                content_hash=draft.current_revision.content_hash,
-            )
-        elif decision == Review.Decision.APPROVE:
-            coaching.review_approve(draft=draft, by=coach)
-        elif decision == Review.Decision.REJECT:
-            coaching.review_reject(draft=draft, by=coach, note="Not this one.")
-        else:
-            coaching.review_request_changes(draft=draft, by=coach, note="Say when.")
-            draft = services.draft_edit(draft=draft, by=trainee, text=f"Clinic open 9-5 ({turn})")
-            coaching.draft_submit(draft=draft, by=trainee)
-    reviews = Review.objects.filter(draft=draft)
-    if scores:
-        reviews.filter(reviewer__isnull=False).update(**scores)
-    if tags:
-        reviews.filter(reviewer__isnull=False).update(tags=tags)
-    if hours is not None:
-        first = Draft.objects.get(pk=draft.pk).first_submitted_at
-        reviews.filter(decision=Review.Decision.APPROVE).update(
-            created_at=first + dt.timedelta(hours=hours)
-        )
-    return draft
 
 
 def figures(trainee):  # type: ignore[no-untyped-def]

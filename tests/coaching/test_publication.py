@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from coaching import services as coaching
 from coaching.models import Publication, PublishAttempt
-from sandbox import services
 from sandbox.models import Draft, WorkplaceAccount
+from tests.builders import approved, sent
 
 pytestmark = pytest.mark.django_db
 
@@ -18,20 +18,11 @@ P = Publication.Status
 
 @pytest.fixture
 def publication(trainee, coach, account, x_double):  # type: ignore[no-untyped-def]
-    draft = services.draft_create(author=trainee, account=account, text="Flu jabs at Ward 4 today")
-    coaching.draft_submit(draft=draft, by=trainee)
-    coaching.review_approve(draft=draft, by=coach)
-    return Publication.objects.get(draft=draft)
-
-
-def send(publication: Publication) -> Publication:
-    coaching.publication_send(publication_id=publication.pk)
-    publication.refresh_from_db()
-    return publication
+    return approved(trainee, coach, account, "Flu jabs at Ward 4 today")
 
 
 def test_an_approved_post_goes_live_with_its_link(publication, x_double, account):
-    publication = send(publication)
+    publication = sent(publication)
     assert publication.status == P.PUBLISHED
     [post] = x_double.posts_for(account.handle)
     assert post.text == "Flu jabs at Ward 4 today"
@@ -44,8 +35,8 @@ def test_an_approved_post_goes_live_with_its_link(publication, x_double, account
 
 
 def test_sending_again_never_posts_twice(publication, x_double, account):
-    send(publication)
-    send(publication)
+    sent(publication)
+    sent(publication)
     coaching.publication_send(publication_id=publication.pk)
     assert len(x_double.posts_for(account.handle)) == 1
     assert publication.attempts.count() == 1
@@ -53,7 +44,7 @@ def test_sending_again_never_posts_twice(publication, x_double, account):
 
 def test_a_duplicate_is_failed_in_the_platforms_own_words(publication, x_double):
     x_double.inject("403-duplicate")
-    publication = send(publication)
+    publication = sent(publication)
     assert publication.status == P.FAILED
     assert "You are not allowed to create a Tweet with duplicate content." in publication.error
     assert publication.attempts.get().outcome == PublishAttempt.Outcome.REJECTED
@@ -62,7 +53,7 @@ def test_a_duplicate_is_failed_in_the_platforms_own_words(publication, x_double)
 def test_the_trainee_hears_when_their_post_is_live(publication, trainee, account):
     from coaching.models import Notification
 
-    send(publication)
+    sent(publication)
     [notice] = Notification.objects.filter(user=trainee, kind="publication")
     assert notice.message == f"Your post “Flu jabs at Ward 4 today” is live on @{account.handle}"
 
@@ -73,7 +64,7 @@ def test_a_failed_post_is_told_to_the_trainee_and_the_coaches_who_can_retry_it(
     from coaching.models import Notification
 
     x_double.inject("403-duplicate")
-    send(publication)
+    sent(publication)
     told = Notification.objects.filter(kind="publication", draft=publication.draft)
     assert {notice.user for notice in told} == {trainee, coach, second_coach}
     assert all("could not be published: The platform said:" in n.message for n in told)
@@ -82,17 +73,17 @@ def test_a_failed_post_is_told_to_the_trainee_and_the_coaches_who_can_retry_it(
 @pytest.mark.parametrize("fault", ["5xx-after", "reset"])
 def test_an_unknown_outcome_is_unconfirmed_and_never_resent(publication, x_double, account, fault):
     x_double.inject(fault)
-    publication = send(publication)
+    publication = sent(publication)
     assert publication.status == P.UNCONFIRMED
     assert "will not be sent again" in publication.error
-    send(publication)
+    sent(publication)
     assert len(x_double.posts_for(account.handle)) == 1  # the double stored it once
 
 
 def test_a_timeout_after_sending_is_unconfirmed(publication, x_double, settings):
     settings.PUBLISH_READ_TIMEOUT = 1.0
     x_double.inject("hang-after")
-    publication = send(publication)
+    publication = sent(publication)
     assert publication.status == P.UNCONFIRMED
     assert publication.attempts.get().outcome == PublishAttempt.Outcome.UNKNOWN
 
@@ -100,12 +91,12 @@ def test_a_timeout_after_sending_is_unconfirmed(publication, x_double, settings)
 def test_5xx_before_storing_is_still_unconfirmed_because_we_cannot_tell(publication, x_double):
     # From outside, a 503 on create looks the same whether or not X stored the post.
     x_double.inject("5xx-before")
-    assert send(publication).status == P.UNCONFIRMED
+    assert sent(publication).status == P.UNCONFIRMED
 
 
 def test_an_unreachable_platform_is_retried_later(publication, settings):
     settings.X_API_BASE_URL = "http://127.0.0.1:9"  # discard port: connection refused
-    publication = send(publication)
+    publication = sent(publication)
     assert publication.status == P.QUEUED
     assert publication.not_before > timezone.now() - dt.timedelta(seconds=1)
     assert "Trying again shortly" in publication.error
@@ -116,20 +107,20 @@ def test_a_rate_limit_waits_for_the_reset_time_stored_on_the_account(
     publication, x_double, account
 ):
     x_double.inject("429")
-    publication = send(publication)
+    publication = sent(publication)
     account.refresh_from_db()
     assert publication.status == P.QUEUED
     assert account.rate_limited_until is not None
     assert publication.not_before == account.rate_limited_until
     assert account.rate_limited_until > timezone.now()
     # Not due yet, so a send now does nothing.
-    assert send(publication).status == P.QUEUED
+    assert sent(publication).status == P.QUEUED
     assert publication.attempts.count() == 1
 
 
 def test_a_revoked_token_marks_the_account_and_the_post_waits(publication, x_double, account):
     x_double.inject("401")
-    publication = send(publication)
+    publication = sent(publication)
     account.refresh_from_db()
     assert account.status == WorkplaceAccount.Status.NEEDS_RECONNECT
     assert publication.status == P.QUEUED
@@ -138,7 +129,7 @@ def test_a_revoked_token_marks_the_account_and_the_post_waits(publication, x_dou
 
 def test_an_account_with_no_credentials_waits_with_a_clear_reason(publication, account, x_double):
     WorkplaceAccount.objects.filter(pk=account.pk).update(access_token="")
-    publication = send(publication)
+    publication = sent(publication)
     assert publication.status == P.QUEUED
     assert "no connected credentials" in publication.error
     assert x_double.posts_for(account.handle) == []
@@ -146,7 +137,7 @@ def test_an_account_with_no_credentials_waits_with_a_clear_reason(publication, a
 
 def test_a_publication_whose_draft_changed_is_cancelled_not_sent(publication, x_double, account):
     Draft.objects.filter(pk=publication.draft_id).update(status=Draft.Status.SUBMITTED)
-    assert send(publication).status == P.CANCELLED
+    assert sent(publication).status == P.CANCELLED
     assert x_double.posts_for(account.handle) == []
 
 

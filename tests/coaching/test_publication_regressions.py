@@ -13,24 +13,12 @@ from coaching.services import recovery
 from sandbox import services
 from sandbox.errors import InvalidState
 from sandbox.models import Draft
+from tests.builders import approved, sent
 from tests.factories import X_TOKEN
 
 pytestmark = pytest.mark.django_db
 P = Publication.Status
 LONG_AGO = dt.timedelta(minutes=10)
-
-
-def approved(trainee, coach, account, text, thread=()):  # type: ignore[no-untyped-def]
-    draft = services.draft_create(author=trainee, account=account, text=text, thread=thread)
-    coaching.draft_submit(draft=draft, by=trainee)
-    coaching.review_approve(draft=draft, by=coach)
-    return Publication.objects.get(draft=draft)
-
-
-def send(publication: Publication) -> Publication:
-    coaching.publication_send(publication_id=publication.pk)
-    publication.refresh_from_db()
-    return publication
 
 
 def post_directly(x_double, handle: str, count: int) -> None:
@@ -67,7 +55,7 @@ def test_a_stuck_post_whose_last_try_surely_failed_is_retried(trainee, coach, ac
 def test_a_stuck_thread_with_every_post_live_is_published_not_resent(
     trainee, coach, account, x_double
 ):
-    publication = send(approved(trainee, coach, account, "One", ["Two"]))
+    publication = sent(approved(trainee, coach, account, "One", ["Two"]))
     Publication.objects.filter(pk=publication.pk).update(status=P.SENDING)
     coaching.publication_sweep(now=timezone.now() + LONG_AGO)
     publication.refresh_from_db()
@@ -81,7 +69,7 @@ def test_a_stuck_thread_with_every_post_live_is_published_not_resent(
 
 def test_reconcile_finds_a_post_buried_under_many_newer_ones(trainee, coach, account, x_double):
     x_double.inject("5xx-after")
-    publication = send(approved(trainee, coach, account, "Buried but live"))
+    publication = sent(approved(trainee, coach, account, "Buried but live"))
     post_directly(x_double, account.handle, 150)
     publication.attempts.update(started_at=timezone.now() - LONG_AGO)
     assert coaching.publication_reconcile(publication=publication) == P.PUBLISHED
@@ -92,7 +80,7 @@ def test_reconcile_never_calls_a_post_failed_on_an_incomplete_search(
 ):
     monkeypatch.setattr(recovery, "RECONCILE_SEARCH_DEPTH", 5)
     x_double.inject("5xx-before")
-    publication = send(approved(trainee, coach, account, "Never arrived"))
+    publication = sent(approved(trainee, coach, account, "Never arrived"))
     post_directly(x_double, account.handle, 10)
     publication.attempts.update(started_at=timezone.now() - LONG_AGO)
     assert coaching.publication_reconcile(publication=publication) == P.UNCONFIRMED
@@ -132,7 +120,7 @@ def test_withdraw_uses_the_current_status_not_a_stale_copy(trainee, coach, accou
 
 def test_an_unconfirmed_post_cannot_be_retracted_until_checked(trainee, coach, account, x_double):
     x_double.inject("5xx-after")
-    publication = send(approved(trainee, coach, account, "Unsure"))
+    publication = sent(approved(trainee, coach, account, "Unsure"))
     parts = publication.parts
     parts[0].update(remote_id="123")
     Publication.objects.filter(pk=publication.pk).update(parts=parts)

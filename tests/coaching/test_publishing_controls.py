@@ -12,33 +12,20 @@ from django.utils import timezone
 from coaching import services as coaching
 from coaching.models import AuditEvent, Publication, PublishingStop
 from coaching.publishing import x_oauth
-from sandbox import services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import WorkplaceAccount
+from tests.builders import approved, sent
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 P = Publication.Status
 
 
-def approved(trainee, coach, account, text, thread=()):  # type: ignore[no-untyped-def]
-    draft = services.draft_create(author=trainee, account=account, text=text, thread=thread)
-    coaching.draft_submit(draft=draft, by=trainee)
-    coaching.review_approve(draft=draft, by=coach)
-    return Publication.objects.get(draft=draft)
-
-
-def send(publication: Publication) -> Publication:
-    coaching.publication_send(publication_id=publication.pk)
-    publication.refresh_from_db()
-    return publication
-
-
 # Threads ---------------------------------------------------------------------------------
 
 
 def test_a_thread_publishes_as_a_reply_chain(trainee, coach, account, x_double):
-    publication = send(approved(trainee, coach, account, "1/3 Flu", ["2/3 Covid", "3/3 Thanks"]))
+    publication = sent(approved(trainee, coach, account, "1/3 Flu", ["2/3 Covid", "3/3 Thanks"]))
     assert publication.status == P.PUBLISHED
     posts = {post.text: post for post in x_double.posts_for(account.handle)}
     assert posts["2/3 Covid"].in_reply_to_tweet_id == posts["1/3 Flu"].id
@@ -49,8 +36,8 @@ def test_a_thread_publishes_as_a_reply_chain(trainee, coach, account, x_double):
 def test_a_thread_that_fails_part_way_resumes_without_reposting(
     trainee, coach, second_coach, account, x_double
 ):
-    blocker = send(approved(trainee, coach, account, "Clinic times below"))
-    thread = send(
+    blocker = sent(approved(trainee, coach, account, "Clinic times below"))
+    thread = sent(
         approved(trainee, coach, account, "Winter update", ["Clinic times below", "Stay well"])
     )
     assert thread.status == P.FAILED
@@ -60,7 +47,7 @@ def test_a_thread_that_fails_part_way_resumes_without_reposting(
 
     coaching.publication_retract(publication=blocker, by=coach, reason="Clearing the way")
     coaching.publication_retry(publication=thread, by=second_coach)
-    thread = send(thread)
+    thread = sent(thread)
     assert thread.status == P.PUBLISHED
     texts = [post.text for post in x_double.posts_for(account.handle)]
     assert sorted(texts) == ["Clinic times below", "Stay well", "Winter update"]
@@ -78,7 +65,7 @@ def test_a_stop_holds_queued_posts_until_resumed(trainee, coach, account, x_doub
         account=account if scope == "account" else None,
         reason="Suspected hacked account",
     )
-    publication = send(approved(trainee, coach, account, "Hold this"))
+    publication = sent(approved(trainee, coach, account, "Hold this"))
     assert publication.status == P.QUEUED
     assert "Cora paused publishing" in publication.error
     assert "Suspected hacked account" in publication.error
@@ -86,7 +73,7 @@ def test_a_stop_holds_queued_posts_until_resumed(trainee, coach, account, x_doub
     assert coaching.publication_sweep(force=True)["enqueued"] == 0  # the sweep skips it too
 
     coaching.publishing_resume(by=coach, stop=stop)
-    assert send(publication).status == P.PUBLISHED
+    assert sent(publication).status == P.PUBLISHED
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"publishing_stopped", "publishing_resumed"} <= actions
 
@@ -142,7 +129,7 @@ def test_a_coach_elsewhere_cannot_stop_or_resume_our_account(client, coach, outs
 
 def test_reconcile_finds_a_post_that_went_out(trainee, coach, account, x_double):
     x_double.inject("5xx-after")
-    publication = send(approved(trainee, coach, account, "Did this go?"))
+    publication = sent(approved(trainee, coach, account, "Did this go?"))
     assert publication.status == P.UNCONFIRMED
     assert coaching.publication_reconcile(publication=publication, by=coach) == P.PUBLISHED
     publication.refresh_from_db()
@@ -153,7 +140,7 @@ def test_reconcile_finds_a_post_that_went_out(trainee, coach, account, x_double)
 
 def test_reconcile_waits_then_fails_a_post_that_never_arrived(trainee, coach, account, x_double):
     x_double.inject("5xx-before")
-    publication = send(approved(trainee, coach, account, "Lost in transit"))
+    publication = sent(approved(trainee, coach, account, "Lost in transit"))
     assert coaching.publication_reconcile(publication=publication) == P.UNCONFIRMED
     publication.attempts.update(started_at=timezone.now() - dt.timedelta(minutes=5))
     assert coaching.publication_reconcile(publication=publication) == P.FAILED
@@ -163,14 +150,14 @@ def test_reconcile_waits_then_fails_a_post_that_never_arrived(trainee, coach, ac
 
 def test_publish_anyway_is_audited_and_sends_again(trainee, coach, account, x_double):
     x_double.inject("5xx-before")
-    publication = send(approved(trainee, coach, account, "Try once more"))
+    publication = sent(approved(trainee, coach, account, "Try once more"))
     coaching.publication_retry(publication=publication, by=coach)
-    assert send(publication).status == P.PUBLISHED
+    assert sent(publication).status == P.PUBLISHED
     assert AuditEvent.objects.get(action="publication_forced").actor == coach
 
 
 def test_a_trainee_cannot_force_or_retract(trainee, coach, account, x_double):
-    publication = send(approved(trainee, coach, account, "Mine"))
+    publication = sent(approved(trainee, coach, account, "Mine"))
     with pytest.raises(NotAllowed):
         coaching.publication_retract(publication=publication, by=trainee, reason="Oops")
     with pytest.raises(NotAllowed):
@@ -181,7 +168,7 @@ def test_a_trainee_cannot_force_or_retract(trainee, coach, account, x_double):
 
 
 def test_retract_deletes_the_post_and_is_audited(trainee, coach, account, x_double):
-    publication = send(approved(trainee, coach, account, "Wrong date, sorry"))
+    publication = sent(approved(trainee, coach, account, "Wrong date, sorry"))
     with pytest.raises(InvalidInput):
         coaching.publication_retract(publication=publication, by=coach, reason="")
     coaching.publication_retract(publication=publication, by=coach, reason="Wrong date")
@@ -222,7 +209,7 @@ def test_an_expiring_x_token_is_refreshed_and_the_refresh_token_rotates(
         refresh_token=tokens.refresh_token,
         token_expires_at=timezone.now() + dt.timedelta(minutes=1),
     )
-    publication = send(approved(trainee, coach, account, "Fresh token"))
+    publication = sent(approved(trainee, coach, account, "Fresh token"))
     assert publication.status == P.PUBLISHED
     account.refresh_from_db()
     assert account.access_token != tokens.access_token
@@ -241,7 +228,7 @@ def test_a_revoked_refresh_token_asks_for_reconnection(
     publication = approved(trainee, coach, account, "Needs a token")
     # The email goes after the worker's transaction commits.
     with django_capture_on_commit_callbacks(execute=True):
-        publication = send(publication)
+        publication = sent(publication)
     account.refresh_from_db()
     assert publication.status == P.QUEUED
     assert account.status == WorkplaceAccount.Status.NEEDS_RECONNECT

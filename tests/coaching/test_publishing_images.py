@@ -18,6 +18,7 @@ from doubles.x import INVALID_MEDIA_IDS, XDouble
 from sandbox import services
 from sandbox.models import Draft, PostImage, WorkplaceAccount
 from tests import factories
+from tests.builders import sent
 from tests.coaching.test_error_classes_through_worker import wait_for
 
 pytestmark = pytest.mark.usefixtures("private_media")
@@ -232,12 +233,6 @@ def test_a_media_id_x_does_not_know_is_rejected_in_xs_words(
 # Without the worker: reconcile, and whose images may go out ----------------------------
 
 
-def send(publication: Publication) -> Publication:
-    coaching.publication_send(publication_id=publication.pk)
-    publication.refresh_from_db()
-    return publication
-
-
 @ALL
 @pytest.mark.django_db
 def test_reconcile_finds_a_post_with_images(platform, trainee, coach) -> None:
@@ -246,7 +241,7 @@ def test_reconcile_finds_a_post_with_images(platform, trainee, coach) -> None:
     publication = approve_with_images(draft, coach, [[(image, "A poster")]])
     platform.double.inject("5xx-after")  # the post is stored, the answer is lost
 
-    assert send(publication).status == P.UNCONFIRMED
+    assert sent(publication).status == P.UNCONFIRMED
 
     assert coaching.publication_reconcile(publication=publication, by=coach) == P.PUBLISHED
     [post] = platform.posts()
@@ -262,7 +257,7 @@ def test_an_image_of_another_draft_is_never_sent(platform, trainee, other_traine
     not_ours = factories.make_post_image(others, colour="purple")
     publication = approve_with_images(draft, coach, [[(not_ours, "Someone else's photo")]])
 
-    publication = send(publication)
+    publication = sent(publication)
 
     assert publication.status == P.FAILED
     assert "image 1 is no longer attached to the draft" in publication.error
@@ -276,7 +271,7 @@ def test_a_post_without_images_sends_no_upload(platform, trainee, coach) -> None
     draft = draft_with_images(trainee, platform.account)
     publication = approve_with_images(draft, coach, [[]])
 
-    assert send(publication).status == P.PUBLISHED
+    assert sent(publication).status == P.PUBLISHED
 
     [post] = platform.posts()
     assert post.media_ids == ()

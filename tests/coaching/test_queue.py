@@ -12,24 +12,13 @@ from django.utils import timezone
 
 from coaching import services as coaching
 from coaching.selectors import CoachDirectory, QueueFilters, queue_page, responsible_coaches
-from sandbox import services
 from sandbox.models import Cohort, Draft, Membership
 from tests import factories
+from tests.builders import submitted
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
-
-
-def submit(author, account, text, *, hours_ago: float = 0):  # type: ignore[no-untyped-def]
-    draft = coaching.draft_submit(
-        draft=services.draft_create(author=author, account=account, text=text), by=author
-    )
-    if hours_ago:
-        Draft.objects.filter(pk=draft.pk).update(
-            submitted_at=timezone.now() - dt.timedelta(hours=hours_ago)
-        )
-    return draft
 
 
 def name_coach(trainee, coach, organisation):  # type: ignore[no-untyped-def]
@@ -75,9 +64,9 @@ def test_mine_holds_my_trainees_those_i_cover_and_the_pool(
     name_coach(trainee, coach, organisation)  # Cora's own
     name_coach(other_trainee, second_coach, organisation)  # Colin's, covered by Cora
     go_away(second_coach, organisation, cover=coach)
-    own = submit(trainee, account, "Own trainee")
-    covered = submit(other_trainee, account, "Covered trainee")
-    pooled = submit(third, account, "Unassigned trainee")
+    own = submitted(trainee, account, "Own trainee")
+    covered = submitted(other_trainee, account, "Covered trainee")
+    pooled = submitted(third, account, "Unassigned trainee")
 
     def mine(user):  # type: ignore[no-untyped-def]
         return {row.draft for row in queue_page(user, QueueFilters(scope="mine")).rows}
@@ -95,7 +84,7 @@ def test_a_coach_whose_cover_is_away_too_hands_to_the_pool(
     name_coach(trainee, second_coach, organisation)
     go_away(second_coach, organisation, cover=coach)
     go_away(coach, organisation)
-    draft = submit(trainee, account, "Nobody in")
+    draft = submitted(trainee, account, "Nobody in")
     [row] = queue_page(coach, QueueFilters(scope="all")).rows
     assert row.draft == draft
     assert row.route.reason == "Coach pool, while Colin is away"
@@ -109,7 +98,7 @@ def test_the_queue_shows_who_is_covering_and_each_rows_route(
 ):
     name_coach(trainee, second_coach, organisation)
     go_away(second_coach, organisation, cover=coach, days=2)
-    submit(trainee, account, "Ward 4 is open")
+    submitted(trainee, account, "Ward 4 is open")
     body = page_for(client, coach)
     until = (TODAY + dt.timedelta(days=2)).strftime("%-d %b")
     assert f"Colin is away until {until};\n    Cora is covering." in body
@@ -122,8 +111,8 @@ def test_the_queue_counts_items_past_the_review_target(
 ):
     organisation.review_target_hours = 4
     organisation.save()
-    submit(trainee, account, "Fresh", hours_ago=1)
-    submit(trainee, account, "Stale", hours_ago=5)
+    submitted(trainee, account, "Fresh", hours_ago=1)
+    submitted(trainee, account, "Stale", hours_ago=5)
     body = page_for(client, coach)
     assert "<strong>1</strong> waiting past the review target" in body
     assert "Past target" in body
@@ -139,8 +128,8 @@ def test_filters_by_trainee_cohort_and_account(
     second_account = factories.AccountFactory(organisation=organisation, handle="SecondBoard")
     ward = Cohort.objects.create(organisation=organisation, name="Ward 7")
     Membership.objects.filter(user=trainee, organisation=organisation).update(cohort=ward)
-    submit(trainee, account, "Tara on the board")
-    submit(other_trainee, second_account, "Otto on the second")
+    submitted(trainee, account, "Tara on the board")
+    submitted(other_trainee, second_account, "Otto on the second")
     by_trainee = page_for(client, coach, trainee=trainee.pk)
     assert "Tara on the board" in by_trainee and "Otto on the second" not in by_trainee
     by_cohort = page_for(client, coach, cohort=ward.pk)
@@ -153,7 +142,7 @@ def test_filters_by_trainee_cohort_and_account(
 
 
 def test_a_bad_filter_gets_a_clear_message_not_an_error(client, trainee, coach, account):
-    submit(trainee, account, "Still here")
+    submitted(trainee, account, "Still here")
     body = page_for(client, coach, trainee="999999", age="forever", scope="nobody")
     assert "Choose a trainee from the list" in body
     assert "Choose how long from the list." in body
@@ -161,7 +150,7 @@ def test_a_bad_filter_gets_a_clear_message_not_an_error(client, trainee, coach, 
 
 
 def test_the_htmx_refresh_keeps_the_filters(client, trainee, coach, account):
-    submit(trainee, account, "Polled")
+    submitted(trainee, account, "Polled")
     client.force_login(coach)
     response = client.get(reverse("queue"), {"age": "1h"}, headers={"HX-Request": "true"})
     body = response.content.decode()
@@ -172,7 +161,7 @@ def test_the_htmx_refresh_keeps_the_filters(client, trainee, coach, account):
 
 
 def test_the_queue_shows_who_holds_a_claim(client, trainee, coach, second_coach, account):
-    draft = submit(trainee, account, "Claimed one")
+    draft = submitted(trainee, account, "Claimed one")
     coaching.review_claim(draft=draft, by=second_coach)
     assert "Being reviewed by Colin (last active at" in page_for(client, coach)
 
@@ -196,7 +185,7 @@ def test_the_shortcuts_have_a_labelled_switch_that_is_on_and_documented(client, 
 
 
 def test_the_review_opens_with_the_decision_the_shortcut_chose(client, trainee, coach, account):
-    draft = submit(trainee, account, "Choose for me")
+    draft = submitted(trainee, account, "Choose for me")
     client.force_login(coach)
     url = reverse("review", args=[draft.pk])
     # Approve needs the rubric scored first: focus goes to the rubric's heading, with a
@@ -222,9 +211,9 @@ def test_the_review_opens_with_the_decision_the_shortcut_chose(client, trainee, 
 def test_a_coach_never_sees_another_organisations_trainees_in_filters_or_rows(
     client, trainee, outside_coach, account, other_account, other_organisation
 ):
-    submit(trainee, account, "Ours alone")
+    submitted(trainee, account, "Ours alone")
     stranger = factories.member(other_organisation, "trainee", username="sven")
-    submit(stranger, other_account, "Theirs alone")
+    submitted(stranger, other_account, "Theirs alone")
     body = page_for(client, outside_coach, scope="all")
     assert "Theirs alone" in body and "Ours alone" not in body
     assert f'value="{trainee.pk}"' not in body and "Tara" not in body
@@ -243,7 +232,7 @@ def _populate(organisation, account, coaches, n):  # type: ignore[no-untyped-def
         Membership.objects.filter(user=author, organisation=organisation).update(
             coach=coaches[i % len(coaches)], cohort=cohort
         )
-        submit(author, account, f"Bulk post {i}", hours_ago=i % 30)
+        submitted(author, account, f"Bulk post {i}", hours_ago=i % 30)
     return cohort
 
 

@@ -15,7 +15,7 @@ from coaching import services as coaching
 from coaching.models import AuditEvent, AuditLogIsAppendOnly, Review
 from sandbox import services
 from sandbox.models import Cohort, Membership
-from tests.coaching.test_portfolio import reviewed
+from tests.builders import reviewed
 from tests.factories import PASSWORD, AccountFactory, client_for, member
 
 pytestmark = pytest.mark.django_db

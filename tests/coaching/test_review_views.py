@@ -22,9 +22,8 @@ PEOPLE = ["anonymous", "trainee", "other_trainee", "coach", "outside_coach", "ad
 
 
 @pytest.fixture
-def submitted(trainee, account):  # type: ignore[no-untyped-def]
-    draft = services.draft_create(author=trainee, account=account, text=TEXT)
-    return coaching.draft_submit(draft=draft, by=trainee)
+def post_text() -> str:
+    return TEXT
 
 
 def decide(client, draft, htmx=False, **data):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from coaching.models import Publication
 from sandbox import services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Cohort, Draft, Membership, ScenarioRun, TimelineItem
-from tests import factories
+from tests import builders, factories
 from tests.factories import PASSWORD, SCORES, signed_in
 from tests.test_risk_checks_in_the_app import NHS_NUMBER_POST
 
@@ -61,9 +61,7 @@ def other_inject(scenario, other_trainee, coach):  # type: ignore[no-untyped-def
 
 
 def submitted_response(trainee, account, inject, **target):  # type: ignore[no-untyped-def]
-    target = target or {"in_reply_to": inject}
-    draft = services.draft_create(author=trainee, account=account, text=ANSWER, **target)
-    return coaching.draft_submit(draft=draft, by=trainee)
+    return builders.submitted(trainee, account, ANSWER, **(target or {"in_reply_to": inject}))
 
 
 # Quote posts ------------------------------------------------------------------------------

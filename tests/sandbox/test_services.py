@@ -13,13 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def draft(trainee, account):  # type: ignore[no-untyped-def]
-    return services.draft_create(author=trainee, account=account, text="Flu clinics open Monday.")
-
-
-@pytest.fixture
-def submitted(draft, trainee):  # type: ignore[no-untyped-def]
-    return coaching.draft_submit(draft=draft, by=trainee)
+def post_text() -> str:
+    return "Flu clinics open Monday."
 
 
 # Authoring ------------------------------------------------------------------------------
