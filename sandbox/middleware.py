@@ -38,8 +38,9 @@ class ContentSecurityPolicyMiddleware:
 # Strict: no page of Sandpit uses a camera, microphone, location, payments or any other
 # powerful feature, so none may, not even our own scripts or anything injected into them.
 # Only passkeys (WebAuthn) are kept for our own origin, for signing in with one later.
-# Every feature named is one Chromium recognises (tests/test_headers.py checks): browsers
-# warn about unknown names, and interest-cohort is long gone (browsing-topics replaced it).
+# Every feature named is one Chromium recognises (tests/sandbox/test_middleware.py
+# checks): browsers warn about unknown names, and interest-cohort is long gone
+# (browsing-topics replaced it).
 PERMISSIONS_POLICY = ", ".join(
     [
         *(

@@ -20,6 +20,8 @@ from sandbox import services
 from sandbox.models import Draft, WorkplaceAccount
 
 TEXT = "Clinic open 9-5"
+# A trainee's answer to the scenario's rumour (tests/coaching/conftest.py ``inject``).
+ANSWER = "The vaccines are in date and safe. Clinic details: nhs.uk/flu"
 
 
 def draft(
@@ -50,6 +52,12 @@ def submitted(
             submitted_at=timezone.now() - dt.timedelta(hours=hours_ago)
         )
     return submitted
+
+
+def submitted_response(author: User, account: WorkplaceAccount, post: Any, **target: Any) -> Draft:
+    """The ANSWER to a post of the practice timeline, sent to a coach: a reply to ``post``,
+    or what ``target`` says (``quote_of=post``)."""
+    return submitted(author, account, ANSWER, **(target or {"in_reply_to": post}))
 
 
 def passed(author: User, account: WorkplaceAccount, text: str = TEXT) -> Draft:

@@ -1,17 +1,22 @@
-"""Shared fixtures: named people (so permission tests read like sentences), the X API
-double, and a real Celery worker on Redis.
+"""Shared fixtures: named people (so permission tests read like sentences), drafts at a
+step of their life, the X, Mastodon and Bluesky doubles, and a real Celery worker on Redis.
 
 The tests need the real PostgreSQL and Redis. If either is down the run stops at once
 with the command that starts it, rather than skipping anything.
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
 
+from doubles.bluesky import BlueskyDouble
+from doubles.mastodon import MastodonDouble
 from doubles.x import XDouble
+from sandbox.models import Organisation, WorkplaceAccount
 from tests import builders, factories
+from tests.factories import BLUESKY_APP_PASSWORD, BLUESKY_HANDLE, MASTODON_TOKEN, MASTODON_USER
 
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = (
@@ -111,6 +116,18 @@ def superuser(db):  # type: ignore[no-untyped-def]
     return factories.UserFactory(username="root", is_staff=True, is_superuser=True)
 
 
+@pytest.fixture
+def as_trainee(client, trainee):
+    """The test client, signed in as the trainee."""
+    return factories.signed_in(client, trainee)
+
+
+@pytest.fixture
+def as_coach(client, coach):
+    """The test client, signed in as the trainee's coach."""
+    return factories.signed_in(client, coach)
+
+
 # Drafts at a step of their life (tests/builders.py) -------------------------------------
 
 
@@ -143,7 +160,7 @@ def private_media(settings, tmp_path):  # type: ignore[no-untyped-def]
     return settings.MEDIA_ROOT
 
 
-# The X API double ------------------------------------------------------------------------
+# The platform doubles --------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -161,6 +178,62 @@ def x_double(x_double_server: XDouble, settings, account) -> XDouble:  # type: i
     settings.X_API_BASE_URL = x_double_server.base_url
     settings.X_PUBLIC_BASE_URL = x_double_server.base_url
     return x_double_server
+
+
+# The Mastodon and Bluesky doubles, each with the organisation's account on it, for the
+# tests that publish to every platform.
+
+
+@pytest.fixture(scope="module")
+def mastodon_double() -> Iterator[MastodonDouble]:
+    double = MastodonDouble(hang_seconds=5).start()
+    double.add_account(MASTODON_USER, token=MASTODON_TOKEN)
+    yield double
+    double.stop()
+
+
+@pytest.fixture(scope="module")
+def bluesky_double() -> Iterator[BlueskyDouble]:
+    double = BlueskyDouble(hang_seconds=5).start()
+    double.add_account(BLUESKY_HANDLE, app_password=BLUESKY_APP_PASSWORD)
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def platform_account(
+    request: pytest.FixtureRequest,
+    organisation: Organisation,
+    account: WorkplaceAccount,
+    x_double: XDouble,
+    mastodon_double: MastodonDouble,
+    bluesky_double: BlueskyDouble,
+) -> tuple[str, WorkplaceAccount, Any]:
+    """(platform, the organisation's account on it, its double with nothing posted yet),
+    for a test parametrised indirectly with "x", "mastodon" or "bluesky"."""
+    platform = request.param
+    if platform == "x":
+        return platform, account, x_double
+    if platform == "mastodon":
+        mastodon_double.reset()
+        on_mastodon = factories.AccountFactory.create(
+            organisation=organisation,
+            platform="mastodon",
+            handle=MASTODON_USER,
+            api_base_url=mastodon_double.base_url,
+            access_token=MASTODON_TOKEN,
+        )
+        return platform, on_mastodon, mastodon_double
+    bluesky_double.reset()
+    on_bluesky = factories.AccountFactory.create(
+        organisation=organisation,
+        platform="bluesky",
+        handle=BLUESKY_HANDLE,
+        api_base_url=bluesky_double.base_url,
+        access_token="",
+        app_password=BLUESKY_APP_PASSWORD,
+    )
+    return platform, on_bluesky, bluesky_double
 
 
 # A real Celery worker --------------------------------------------------------------------

@@ -1,3 +1,6 @@
+import time
+from collections.abc import Callable
+
 import factory
 import pytest
 from django.contrib.auth import get_user_model
@@ -7,13 +10,21 @@ from django.test import Client
 from sandbox.models import Membership, Organisation, WorkplaceAccount
 
 X_TOKEN = "test-x-access-token"
-# The organisation's accounts on the Mastodon and Bluesky doubles (tests/coaching/conftest.py).
+# The organisation's accounts on the Mastodon and Bluesky doubles (tests/conftest.py).
 # Shaped as the platforms make them: connecting refuses any other shape.
 MASTODON_USER, MASTODON_TOKEN = "board", "Zq3v_Nm8rT5yW1xK0pL7bC9dF2gH4jS6aE-uIoYt_Qw"
 BLUESKY_HANDLE, BLUESKY_APP_PASSWORD = "board.test", "bd7x-k2mq-9rtp-w4nc"
 PASSWORD = "correct horse battery staple"
 # A complete rubric, as the review form sends it: every decision there is scored.
 SCORES = {"safe": "3", "person_centred": "3", "effective": "3"}
+# A post with a patient identifier in it (a test-range NHS number): the checks block it.
+NHS_NUMBER_POST = "Great to see Mrs Brown, NHS no 999 200 2972, walking again!"
+# A scenario of three posts: the first arrives at once, the second two minutes later.
+SCENARIO_SCRIPT = (
+    "0 | wake-up-kelderby | The flu clinic on Saturday uses out-of-date vaccines\n"
+    "2 | amara-okafor | reply: Is this true?? Mine are booked in\n"
+    "30 | kelderby-echo | Parents cancel flu jabs after online rumour"
+)
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
@@ -95,3 +106,14 @@ def make_post_image(
     )
     image.file.save(f"{colour}.{extension}", ContentFile(data), save=True)
     return image
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> object:
+    """``predicate()``'s first true value, polled until ``timeout`` seconds have passed (for
+    what a real worker does in its own thread or process)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for the worker")

@@ -1,0 +1,97 @@
+"""coaching/services/outbox.py: the beat sweep re-sends lost messages, starts scheduled posts
+when due, and settles posts whose worker died, never sending one twice. Against the real X
+API double over HTTP."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from coaching import services as coaching
+from coaching.models import Publication, PublishAttempt
+from tests.builders import approved, sent
+
+pytestmark = pytest.mark.django_db
+
+LONG_AGO = dt.timedelta(minutes=10)
+
+
+P = Publication.Status
+
+
+# The sweep ------------------------------------------------------------------------------
+
+
+def test_the_sweep_resends_a_lost_message(publication, django_capture_on_commit_callbacks):
+    Publication.objects.filter(pk=publication.pk).update(
+        enqueued_at=timezone.now() - dt.timedelta(minutes=5)
+    )
+    with django_capture_on_commit_callbacks() as callbacks:
+        result = coaching.publication_sweep()
+    assert result["enqueued"] == 1
+    assert len(callbacks) == 1
+
+
+def test_the_sweep_leaves_recently_enqueued_posts_alone(publication):
+    assert coaching.publication_sweep()["enqueued"] == 0
+
+
+def test_the_sweep_starts_a_scheduled_post_when_due(publication):
+    Publication.objects.filter(pk=publication.pk).update(
+        publish_at=timezone.now() + dt.timedelta(minutes=10), enqueued_at=None
+    )
+    assert coaching.publication_sweep()["enqueued"] == 0
+    later = timezone.now() + dt.timedelta(minutes=11)
+    assert coaching.publication_sweep(now=later)["enqueued"] == 1
+
+
+def test_a_worker_that_died_before_sending_is_safely_requeued(publication):
+    Publication.objects.filter(pk=publication.pk).update(status=P.SENDING)
+    later = timezone.now() + dt.timedelta(minutes=5)
+    assert coaching.publication_sweep(now=later)["requeued"] == 1
+    publication.refresh_from_db()
+    assert publication.status == P.QUEUED
+
+
+def test_a_worker_that_died_mid_request_leaves_it_unconfirmed(publication):
+    Publication.objects.filter(pk=publication.pk).update(status=P.SENDING)
+    PublishAttempt.objects.create(publication=publication, request="POST X create post")
+    later = timezone.now() + dt.timedelta(minutes=5)
+    assert coaching.publication_sweep(now=later)["unconfirmed"] == 1
+    publication.refresh_from_db()
+    assert publication.status == P.UNCONFIRMED
+    assert publication.attempts.get().outcome == PublishAttempt.Outcome.UNKNOWN
+
+
+# A dead worker must never lead to a second send ------------------------------------------------
+
+
+@pytest.mark.parametrize("outcome", ["unknown", "published", "pending"])
+def test_a_stuck_post_whose_try_may_have_landed_is_unconfirmed_not_resent(
+    trainee, coach, account, x_double, outcome
+):
+    publication = approved(trainee, coach, account, "Stuck")
+    Publication.objects.filter(pk=publication.pk).update(status=P.SENDING)
+    PublishAttempt.objects.create(publication=publication, request="x", outcome=outcome)
+    result = coaching.publication_sweep(now=timezone.now() + LONG_AGO)
+    publication.refresh_from_db()
+    assert (result["requeued"], publication.status) == (0, P.UNCONFIRMED)
+
+
+def test_a_stuck_post_whose_last_try_surely_failed_is_retried(trainee, coach, account, x_double):
+    publication = approved(trainee, coach, account, "Stuck after a refused connection")
+    Publication.objects.filter(pk=publication.pk).update(status=P.SENDING)
+    PublishAttempt.objects.create(publication=publication, request="x", outcome="not_sent")
+    assert coaching.publication_sweep(now=timezone.now() + LONG_AGO)["requeued"] == 1
+
+
+def test_a_stuck_thread_with_every_post_live_is_published_not_resent(
+    trainee, coach, account, x_double
+):
+    publication = sent(approved(trainee, coach, account, "One", ["Two"]))
+    Publication.objects.filter(pk=publication.pk).update(status=P.SENDING)
+    coaching.publication_sweep(now=timezone.now() + LONG_AGO)
+    publication.refresh_from_db()
+    assert publication.status == P.PUBLISHED
+    coaching.publication_send(publication_id=publication.pk)
+    assert len(x_double.posts_for(account.handle)) == 2

@@ -1,0 +1,236 @@
+"""coaching/services/sending.py against the real X API double over HTTP: one publication to
+the platform, the happy path and each class of failure, threads, and token refresh."""
+
+import datetime as dt
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from coaching import services as coaching
+from coaching.models import AuditEvent, Publication, PublishAttempt
+from coaching.publishing import x_oauth
+from sandbox.models import Draft, WorkplaceAccount
+from tests.builders import approved, sent
+
+pytestmark = pytest.mark.django_db
+
+P = Publication.Status
+
+
+def test_an_approved_post_goes_live_with_its_link(publication, x_double, account):
+    publication = sent(publication)
+    assert publication.status == P.PUBLISHED
+    [post] = x_double.posts_for(account.handle)
+    assert post.text == "Flu jabs at Ward 4 today"
+    assert publication.remote_id == post.id
+    assert publication.remote_url == f"{x_double.base_url}/{account.handle}/status/{post.id}"
+    [attempt] = publication.attempts.all()
+    assert attempt.outcome == PublishAttempt.Outcome.PUBLISHED
+    assert attempt.status_code == 201
+    assert attempt.duration_ms is not None
+
+
+def test_sending_again_never_posts_twice(publication, x_double, account):
+    sent(publication)
+    sent(publication)
+    coaching.publication_send(publication_id=publication.pk)
+    assert len(x_double.posts_for(account.handle)) == 1
+    assert publication.attempts.count() == 1
+
+
+def test_a_duplicate_is_failed_in_the_platforms_own_words(publication, x_double):
+    x_double.inject("403-duplicate")
+    publication = sent(publication)
+    assert publication.status == P.FAILED
+    assert "You are not allowed to create a Tweet with duplicate content." in publication.error
+    assert publication.attempts.get().outcome == PublishAttempt.Outcome.REJECTED
+
+
+def test_the_trainee_hears_when_their_post_is_live(publication, trainee, account):
+    from coaching.models import Notification
+
+    sent(publication)
+    [notice] = Notification.objects.filter(user=trainee, kind="publication")
+    assert notice.message == f"Your post “Flu jabs at Ward 4 today” is live on @{account.handle}"
+
+
+def test_a_failed_post_is_told_to_the_trainee_and_the_coaches_who_can_retry_it(
+    publication, x_double, trainee, coach, second_coach
+):
+    from coaching.models import Notification
+
+    x_double.inject("403-duplicate")
+    sent(publication)
+    told = Notification.objects.filter(kind="publication", draft=publication.draft)
+    assert {notice.user for notice in told} == {trainee, coach, second_coach}
+    assert all("could not be published: The platform said:" in n.message for n in told)
+
+
+@pytest.mark.parametrize("fault", ["5xx-after", "reset"])
+def test_an_unknown_outcome_is_unconfirmed_and_never_resent(publication, x_double, account, fault):
+    x_double.inject(fault)
+    publication = sent(publication)
+    assert publication.status == P.UNCONFIRMED
+    assert "will not be sent again" in publication.error
+    sent(publication)
+    assert len(x_double.posts_for(account.handle)) == 1  # the double stored it once
+
+
+def test_a_timeout_after_sending_is_unconfirmed(publication, x_double, settings):
+    settings.PUBLISH_READ_TIMEOUT = 1.0
+    x_double.inject("hang-after")
+    publication = sent(publication)
+    assert publication.status == P.UNCONFIRMED
+    assert publication.attempts.get().outcome == PublishAttempt.Outcome.UNKNOWN
+
+
+def test_5xx_before_storing_is_still_unconfirmed_because_we_cannot_tell(publication, x_double):
+    # From outside, a 503 on create looks the same whether or not X stored the post.
+    x_double.inject("5xx-before")
+    assert sent(publication).status == P.UNCONFIRMED
+
+
+def test_an_unreachable_platform_is_retried_later(publication, settings):
+    settings.X_API_BASE_URL = "http://127.0.0.1:9"  # discard port: connection refused
+    publication = sent(publication)
+    assert publication.status == P.QUEUED
+    assert publication.not_before > timezone.now() - dt.timedelta(seconds=1)
+    assert "Trying again shortly" in publication.error
+    assert publication.attempts.get().outcome == PublishAttempt.Outcome.NOT_SENT
+
+
+def test_a_rate_limit_waits_for_the_reset_time_stored_on_the_account(
+    publication, x_double, account
+):
+    x_double.inject("429")
+    publication = sent(publication)
+    account.refresh_from_db()
+    assert publication.status == P.QUEUED
+    assert account.rate_limited_until is not None
+    assert publication.not_before == account.rate_limited_until
+    assert account.rate_limited_until > timezone.now()
+    # Not due yet, so a send now does nothing.
+    assert sent(publication).status == P.QUEUED
+    assert publication.attempts.count() == 1
+
+
+def test_a_revoked_token_marks_the_account_and_the_post_waits(publication, x_double, account):
+    x_double.inject("401")
+    publication = sent(publication)
+    account.refresh_from_db()
+    assert account.status == WorkplaceAccount.Status.NEEDS_RECONNECT
+    assert publication.status == P.QUEUED
+    assert "reconnect" in publication.error
+
+
+def test_an_account_with_no_credentials_waits_with_a_clear_reason(publication, account, x_double):
+    WorkplaceAccount.objects.filter(pk=account.pk).update(access_token="")
+    publication = sent(publication)
+    assert publication.status == P.QUEUED
+    assert "no connected credentials" in publication.error
+    assert x_double.posts_for(account.handle) == []
+
+
+def test_a_publication_whose_draft_changed_is_cancelled_not_sent(publication, x_double, account):
+    Draft.objects.filter(pk=publication.draft_id).update(status=Draft.Status.SUBMITTED)
+    assert sent(publication).status == P.CANCELLED
+    assert x_double.posts_for(account.handle) == []
+
+
+def test_tokens_are_encrypted_at_rest(account):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT access_token FROM sandbox_workplaceaccount WHERE id = %s", [account.pk]
+        )
+        stored = cursor.fetchone()[0]
+    assert stored and "test-x-access-token" not in stored
+    assert WorkplaceAccount.objects.get(pk=account.pk).access_token == "test-x-access-token"
+
+
+# Threads ---------------------------------------------------------------------------------
+
+
+def test_a_thread_publishes_as_a_reply_chain(trainee, coach, account, x_double):
+    publication = sent(approved(trainee, coach, account, "1/3 Flu", ["2/3 Covid", "3/3 Thanks"]))
+    assert publication.status == P.PUBLISHED
+    posts = {post.text: post for post in x_double.posts_for(account.handle)}
+    assert posts["2/3 Covid"].in_reply_to_tweet_id == posts["1/3 Flu"].id
+    assert posts["3/3 Thanks"].in_reply_to_tweet_id == posts["2/3 Covid"].id
+    assert publication.remote_id == posts["1/3 Flu"].id
+
+
+def test_a_thread_that_fails_part_way_resumes_without_reposting(
+    trainee, coach, second_coach, account, x_double
+):
+    blocker = sent(approved(trainee, coach, account, "Clinic times below"))
+    thread = sent(
+        approved(trainee, coach, account, "Winter update", ["Clinic times below", "Stay well"])
+    )
+    assert thread.status == P.FAILED
+    assert "duplicate content" in thread.error
+    assert "Posts 1 to 1 of the thread are live" in thread.error
+    assert thread.live_parts == 1
+
+    coaching.publication_retract(publication=blocker, by=coach, reason="Clearing the way")
+    coaching.publication_retry(publication=thread, by=second_coach)
+    thread = sent(thread)
+    assert thread.status == P.PUBLISHED
+    texts = [post.text for post in x_double.posts_for(account.handle)]
+    assert sorted(texts) == ["Clinic times below", "Stay well", "Winter update"]
+    assert AuditEvent.objects.filter(action="publication_resumed", publication=thread).exists()
+
+
+# Tokens ---------------------------------------------------------------------------------------
+
+
+def test_an_expiring_x_token_is_refreshed_and_the_refresh_token_rotates(
+    trainee, coach, account, x_double, settings
+):
+    verifier = x_oauth.new_pkce_verifier()
+    code = x_double.issue_authorization_code(
+        account.handle,
+        code_challenge=x_oauth.pkce_challenge(verifier),
+        client_id=settings.X_CLIENT_ID,
+    )
+    tokens = x_oauth.exchange_code(
+        base_url=x_double.base_url,
+        client_id=settings.X_CLIENT_ID,
+        client_secret="",
+        code=code,
+        verifier=verifier,
+        redirect_uri="",
+        timeout=httpx.Timeout(5),
+    )
+    WorkplaceAccount.objects.filter(pk=account.pk).update(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        token_expires_at=timezone.now() + dt.timedelta(minutes=1),
+    )
+    publication = sent(approved(trainee, coach, account, "Fresh token"))
+    assert publication.status == P.PUBLISHED
+    account.refresh_from_db()
+    assert account.access_token != tokens.access_token
+    assert account.refresh_token and account.refresh_token != tokens.refresh_token
+    assert account.token_expires_at > timezone.now() + dt.timedelta(hours=1)
+
+
+def test_a_revoked_refresh_token_asks_for_reconnection(
+    trainee, coach, account, x_double, mailoutbox, admin, django_capture_on_commit_callbacks
+):
+    admin.email = "ada@example.nhs.uk"
+    admin.save()
+    WorkplaceAccount.objects.filter(pk=account.pk).update(
+        refresh_token="revoked", token_expires_at=timezone.now()
+    )
+    publication = approved(trainee, coach, account, "Needs a token")
+    # The email goes after the worker's transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        publication = sent(publication)
+    account.refresh_from_db()
+    assert publication.status == P.QUEUED
+    assert account.status == WorkplaceAccount.Status.NEEDS_RECONNECT
+    assert [m.to for m in mailoutbox] == [["ada@example.nhs.uk"]]
+    assert "reconnect" in mailoutbox[0].subject.lower()

@@ -1,0 +1,231 @@
+"""The coach's queue page (coaching/views/queue.py): routed to me or everyone, filters, the
+review target, who covers and who holds a claim, the keyboard shortcuts, and a fixed number
+of queries however many drafts are waiting."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from coaching import services as coaching
+from sandbox import services
+from sandbox.models import Cohort, Draft, Membership
+from tests import factories
+from tests.builders import submitted
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+def name_coach(trainee, coach, organisation):  # type: ignore[no-untyped-def]
+    Membership.objects.filter(user=trainee, organisation=organisation).update(coach=coach)
+
+
+def go_away(coach, organisation, *, cover=None, days: int = 3):  # type: ignore[no-untyped-def]
+    Membership.objects.filter(user=coach, organisation=organisation).update(
+        away_from=TODAY, away_until=TODAY + dt.timedelta(days=days), cover_coach=cover
+    )
+
+
+def page_for(client, user, **params):  # type: ignore[no-untyped-def]
+    client.force_login(user)
+    response = client.get(reverse("queue"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+# The page ------------------------------------------------------------------------------------
+
+
+def test_the_queue_shows_who_is_covering_and_each_rows_route(
+    client, trainee, coach, second_coach, account, organisation
+):
+    name_coach(trainee, second_coach, organisation)
+    go_away(second_coach, organisation, cover=coach, days=2)
+    submitted(trainee, account, "Ward 4 is open")
+    body = page_for(client, coach)
+    until = (TODAY + dt.timedelta(days=2)).strftime("%-d %b")
+    assert f"Colin is away until {until};\n    Cora is covering." in body
+    assert "Cora, covering for Colin" in body
+    assert "Ward 4 is open" in body
+
+
+def test_the_queue_counts_items_past_the_review_target(
+    client, trainee, coach, account, organisation
+):
+    organisation.review_target_hours = 4
+    organisation.save()
+    submitted(trainee, account, "Fresh", hours_ago=1)
+    submitted(trainee, account, "Stale", hours_ago=5)
+    body = page_for(client, coach)
+    assert "<strong>1</strong> waiting past the review target" in body
+    assert "Past target" in body
+    overdue_only = page_for(client, coach, age="overdue")
+    assert "Stale" in overdue_only and "Fresh" not in overdue_only
+    older = page_for(client, coach, age="4h")
+    assert "Stale" in older and "Fresh" not in older
+
+
+def test_filters_by_trainee_cohort_and_account(
+    client, trainee, other_trainee, coach, account, organisation
+):
+    second_account = factories.AccountFactory(organisation=organisation, handle="SecondBoard")
+    ward = Cohort.objects.create(organisation=organisation, name="Ward 7")
+    Membership.objects.filter(user=trainee, organisation=organisation).update(cohort=ward)
+    submitted(trainee, account, "Tara on the board")
+    submitted(other_trainee, second_account, "Otto on the second")
+    by_trainee = page_for(client, coach, trainee=trainee.pk)
+    assert "Tara on the board" in by_trainee and "Otto on the second" not in by_trainee
+    by_cohort = page_for(client, coach, cohort=ward.pk)
+    assert "Tara on the board" in by_cohort and "Otto on the second" not in by_cohort
+    assert "Ward 7" in by_cohort
+    by_account = page_for(client, coach, account=second_account.pk)
+    assert "Otto on the second" in by_account and "Tara on the board" not in by_account
+    nothing = page_for(client, coach, trainee=trainee.pk, account=second_account.pk)
+    assert "Nothing matches these filters" in nothing
+
+
+def test_a_bad_filter_gets_a_clear_message_not_an_error(client, trainee, coach, account):
+    submitted(trainee, account, "Still here")
+    body = page_for(client, coach, trainee="999999", age="forever", scope="nobody")
+    assert "Choose a trainee from the list" in body
+    assert "Choose how long from the list." in body
+    assert "Still here" in body  # the bad filters are left out, the rest still work
+
+
+def test_the_htmx_refresh_keeps_the_filters(client, trainee, coach, account):
+    submitted(trainee, account, "Polled")
+    client.force_login(coach)
+    response = client.get(reverse("queue"), {"age": "1h"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="queue-rows"')
+    assert 'hx-get="/queue/?age=1h"' in body
+    assert "HX-Request" in response["Vary"]  # so Back never shows the cached fragment
+    assert "<html" not in body
+
+
+def test_the_queue_shows_who_holds_a_claim(client, trainee, coach, second_coach, account):
+    draft = submitted(trainee, account, "Claimed one")
+    coaching.review_claim(draft=draft, by=second_coach)
+    assert "Being reviewed by Colin (last active at" in page_for(client, coach)
+
+
+def test_the_shortcuts_are_documented_on_the_page(client, coach):
+    body = page_for(client, coach)
+    assert "Keyboard shortcuts" in body and "<kbd>j</kbd>" in body
+    assert 'src="/static/js/queue.js"' in body
+
+
+def test_the_shortcuts_have_a_labelled_switch_that_is_on_and_documented(client, coach):
+    body = page_for(client, coach)
+    switch = re.search(r'<input[^>]*id="queue-shortcuts"[^>]*>', body).group(0)
+    assert 'type="checkbox"' in switch and 'role="switch"' in switch and "checked" in switch
+    assert '<label class="nhsuk-label nhsuk-checkboxes__label" for="queue-shortcuts">' in body
+    # Hidden until queue.js, which works it, shows it; outside the filters, so it never
+    # sends the filter form.
+    assert re.search(r"<div[^>]*data-shortcuts-switch hidden>", body)
+    assert body.index('id="queue-shortcuts"') > body.index("</form>")
+    assert "Untick “Use single-key shortcuts” above" in body
+
+
+def test_the_review_opens_with_the_decision_the_shortcut_chose(client, trainee, coach, account):
+    draft = submitted(trainee, account, "Choose for me")
+    client.force_login(coach)
+    url = reverse("review", args=[draft.pk])
+    # Approve needs the rubric scored first: focus goes to the rubric's heading, with a
+    # hint, not to the Approve button (Enter there would only bring back an error).
+    approve = client.get(url, {"decision": "approve"}).content.decode()
+    assert approve.count("autofocus") == 1
+    assert (
+        '<h3 class="nhsuk-heading-xs" id="rubric-title" tabindex="-1" autofocus '
+        'aria-describedby="approve-hint">Score the post</h3>' in approve
+    )
+    assert 'id="approve-hint"><p>Score the post, then press Approve.</p>' in approve
+    assert 'value="approve">Approve</button>' in approve
+    changes = client.get(url, {"decision": "request_changes"}).content.decode()
+    assert changes.count("autofocus") == 1 and 'rows="4" data-autosave autofocus' in changes
+    assert "then press Approve" not in changes
+    nonsense = client.get(url, {"decision": "nonsense"}).content.decode()
+    assert "autofocus" not in nonsense and "then press Approve" not in nonsense
+
+
+# Permissions ------------------------------------------------------------------------------
+
+
+def test_a_coach_never_sees_another_organisations_trainees_in_filters_or_rows(
+    client, trainee, outside_coach, account, other_account, other_organisation
+):
+    submitted(trainee, account, "Ours alone")
+    stranger = factories.member(other_organisation, "trainee", username="sven")
+    submitted(stranger, other_account, "Theirs alone")
+    body = page_for(client, outside_coach, scope="all")
+    assert "Theirs alone" in body and "Ours alone" not in body
+    assert f'value="{trainee.pk}"' not in body and "Tara" not in body
+    # Naming our trainee in the address shows nothing of theirs, only a message.
+    named = page_for(client, outside_coach, scope="all", trainee=trainee.pk)
+    assert "Ours alone" not in named and "Choose a trainee from the list" in named
+
+
+# Queries do not grow with the number of drafts ---------------------------------------------
+
+
+def _populate(organisation, account, coaches, n):  # type: ignore[no-untyped-def]
+    cohort, _ = Cohort.objects.get_or_create(organisation=organisation, name="Intake")
+    for i in range(n):
+        author = factories.member(organisation, "trainee", username=f"bulk{Draft.objects.count()}")
+        Membership.objects.filter(user=author, organisation=organisation).update(
+            coach=coaches[i % len(coaches)], cohort=cohort
+        )
+        submitted(author, account, f"Bulk post {i}", hours_ago=i % 30)
+    return cohort
+
+
+def _count(client, params, **headers):  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("queue"), params, headers=headers).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("filtered", [False, True], ids=["mine", "all-filtered"])
+def test_queue_queries_are_the_same_at_two_sizes(
+    client, django_assert_num_queries, coach, second_coach, account, organisation, filtered
+):
+    go_away(second_coach, organisation, cover=coach)
+    organisation.review_target_hours = 1  # so both sizes have rows past the target
+    organisation.save()
+    client.force_login(coach)
+    cohort = _populate(organisation, account, [coach, second_coach], 3)
+    params = {}
+    if filtered:
+        params = {"scope": "all", "age": "overdue", "cohort": cohort.pk, "account": account.pk}
+    page, fragment = _count(client, params), _count(client, params, HX_Request="true")
+    _populate(organisation, account, [coach, second_coach], 60)  # more than a page of rows
+    with django_assert_num_queries(page):
+        body = client.get(reverse("queue"), params).content.decode()
+    assert "Showing 1 to 50 of" in body
+    with django_assert_num_queries(fragment):
+        client.get(reverse("queue"), params, headers={"HX-Request": "true"})
+
+
+# Order, waiting time and the htmx fragment ------------------------------------------------
+
+
+def test_the_queue_is_oldest_first_with_waiting_time(as_coach, trainee, account):
+    for text in ["First in", "Second in"]:
+        coaching.draft_submit(
+            draft=services.draft_create(author=trainee, account=account, text=text), by=trainee
+        )
+    body = as_coach.get(reverse("queue")).content.decode()
+    assert body.index("First in") < body.index("Second in")
+    assert "<time" in body
+
+
+def test_the_queue_fragment_is_only_the_rows(as_coach, submitted):
+    body = as_coach.get(reverse("queue"), headers={"HX-Request": "true"}).content.decode()
+    assert body.lstrip().startswith('<div id="queue-rows"')
+    assert "<html" not in body
