@@ -50,57 +50,57 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.fixture
-def organisation(db):  # type: ignore[no-untyped-def]
+def organisation(db):
     return factories.OrganisationFactory(name="Test Health Board")
 
 
 @pytest.fixture
-def other_organisation(db):  # type: ignore[no-untyped-def]
+def other_organisation(db):
     return factories.OrganisationFactory(name="Elsewhere Council")
 
 
 @pytest.fixture
-def account(organisation):  # type: ignore[no-untyped-def]
+def account(organisation):
     return factories.AccountFactory(organisation=organisation, handle="TestBoard")
 
 
 @pytest.fixture
-def other_account(other_organisation):  # type: ignore[no-untyped-def]
+def other_account(other_organisation):
     return factories.AccountFactory(organisation=other_organisation, handle="ElsewhereCouncil")
 
 
 @pytest.fixture
-def trainee(organisation):  # type: ignore[no-untyped-def]
+def trainee(organisation):
     return factories.member(organisation, "trainee", username="tara")
 
 
 @pytest.fixture
-def other_trainee(organisation):  # type: ignore[no-untyped-def]
+def other_trainee(organisation):
     return factories.member(organisation, "trainee", username="otto")
 
 
 @pytest.fixture
-def coach(organisation):  # type: ignore[no-untyped-def]
+def coach(organisation):
     return factories.member(organisation, "coach", username="cora")
 
 
 @pytest.fixture
-def second_coach(organisation):  # type: ignore[no-untyped-def]
+def second_coach(organisation):
     return factories.member(organisation, "coach", username="colin")
 
 
 @pytest.fixture
-def outside_coach(other_organisation):  # type: ignore[no-untyped-def]
+def outside_coach(other_organisation):
     return factories.member(other_organisation, "coach", username="olga")
 
 
 @pytest.fixture
-def admin(organisation):  # type: ignore[no-untyped-def]
+def admin(organisation):
     return factories.member(organisation, "admin", username="ada", is_staff=True)
 
 
 @pytest.fixture
-def outside_staff_admin(other_organisation):  # type: ignore[no-untyped-def]
+def outside_staff_admin(other_organisation):
     """An admin of another organisation who is Django staff with every model permission:
     the most the Django admin could ever let a non-superuser do."""
     from django.contrib.auth.models import Permission
@@ -111,7 +111,7 @@ def outside_staff_admin(other_organisation):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def superuser(db):  # type: ignore[no-untyped-def]
+def superuser(db):
     """An operator of the installation: the only person the Django admin lets in."""
     return factories.UserFactory(username="root", is_staff=True, is_superuser=True)
 
@@ -154,7 +154,7 @@ def submitted(trainee, account, post_text):
 
 
 @pytest.fixture
-def private_media(settings, tmp_path):  # type: ignore[no-untyped-def]
+def private_media(settings, tmp_path):
     """Uploaded images go to this test's own temporary directory, never var/media."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
@@ -171,7 +171,7 @@ def x_double_server() -> Iterator[XDouble]:
 
 
 @pytest.fixture
-def x_double(x_double_server: XDouble, settings, account) -> XDouble:  # type: ignore[no-untyped-def]
+def x_double(x_double_server: XDouble, settings, account) -> XDouble:
     """A clean double that knows the test account, with the publisher pointed at it."""
     x_double_server.reset()
     x_double_server.add_user(account.handle, name=account.display_name, token=factories.X_TOKEN)
@@ -240,7 +240,7 @@ def platform_account(
 
 
 @pytest.fixture
-def celery_worker(transactional_db) -> Iterator[object]:  # type: ignore[no-untyped-def]
+def celery_worker(transactional_db) -> Iterator[object]:
     """A real Celery worker consuming from the real Redis, in a thread of this process
     (so it shares the test database settings). Old messages are purged first."""
     from celery.contrib.testing.worker import start_worker

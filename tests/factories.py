@@ -57,7 +57,7 @@ class AccountFactory(factory.django.DjangoModelFactory):
     access_token = X_TOKEN
 
 
-def member(organisation: Organisation, role: str, **user_fields: object):  # type: ignore[no-untyped-def]
+def member(organisation: Organisation, role: str, **user_fields: object):
     user = UserFactory(**user_fields)
     Membership.objects.create(user=user, organisation=organisation, role=role)
     return user

@@ -44,7 +44,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
+def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -53,12 +53,12 @@ def page(browser):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def new_page(browser):  # type: ignore[no-untyped-def]
+def new_page(browser):
     """Open pages in fresh browser contexts (one per person), all closed after the test:
     a page left open keeps polling the live server long after its test has ended."""
     contexts = []
 
-    def open_page(**options):  # type: ignore[no-untyped-def]
+    def open_page(**options):
         context = browser.new_context(**options)
         contexts.append(context)
         page = context.new_page()

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parents[2] / "static/vendor/axe-core/axe-4.14.1.min.js"
 
 
-def violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
+def violations(page) -> list[dict]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', "
@@ -28,13 +28,13 @@ def violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
     return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def signed_in(new_page, live_server, user):  # type: ignore[no-untyped-def]
+def signed_in(new_page, live_server, user):
     page = new_page(bypass_csp=True)
     sign_in(page, live_server.url, user.username)
     return page
 
 
-def problems_on(new_page, live_server, pages, check=None) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def problems_on(new_page, live_server, pages, check=None) -> dict[str, list[str]]:
     """Each person's pages ({user: [url, ...]}) through axe, signed in as them: the
     serious and critical violations, by URL, of the pages that have any. ``check(page)``
     runs on each page first, for what a test wants to see there."""

@@ -31,7 +31,7 @@ def test_the_autonomy_panels_have_no_serious_accessibility_problems(
         coach: [reverse("review", args=[draft.pk]), reverse("trainee_timeline", args=[trainee.pk])],
     }
 
-    def shows_spot_check(page) -> None:  # type: ignore[no-untyped-def]
+    def shows_spot_check(page) -> None:
         assert page.get_by_text("spot-check", exact=False).first.is_visible()
 
     assert problems_on(new_page, live_server, pages, check=shows_spot_check) == {}

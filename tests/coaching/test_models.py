@@ -130,7 +130,7 @@ def test_the_documented_app_role_may_append_to_the_audit_log_but_never_wipe_or_r
 # Changing or deleting an event, through the ORM and in the database ---------------------
 
 
-def audit(organisation, action, **fields):  # type: ignore[no-untyped-def]
+def audit(organisation, action, **fields):
     return AuditEvent.objects.create(organisation=organisation, action=action, **fields)
 
 

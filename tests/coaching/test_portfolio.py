@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 HOUR = dt.timedelta(hours=1)
 
 
-def figures(trainee):  # type: ignore[no-untyped-def]
+def figures(trainee):
     return portfolio.portfolio_for(portfolio.own_membership(trainee)).figures
 
 

@@ -75,11 +75,11 @@ def test_an_unassigned_trainee_goes_to_every_coach_of_their_organisation_only(
 # Routing, in bulk and for one trainee, is one rule -----------------------------------------
 
 
-def name_coach(trainee, coach, organisation):  # type: ignore[no-untyped-def]
+def name_coach(trainee, coach, organisation):
     Membership.objects.filter(user=trainee, organisation=organisation).update(coach=coach)
 
 
-def go_away(coach, organisation, *, cover=None, days: int = 3):  # type: ignore[no-untyped-def]
+def go_away(coach, organisation, *, cover=None, days: int = 3):
     today = timezone.localdate()
     Membership.objects.filter(user=coach, organisation=organisation).update(
         away_from=today, away_until=today + dt.timedelta(days=days), cover_coach=cover
@@ -113,7 +113,7 @@ def test_mine_holds_my_trainees_those_i_cover_and_the_pool(
     covered = submitted(other_trainee, account, "Covered trainee")
     pooled = submitted(third, account, "Unassigned trainee")
 
-    def mine(user):  # type: ignore[no-untyped-def]
+    def mine(user):
         return {row.draft for row in queue_page(user, QueueFilters(scope="mine")).rows}
 
     assert mine(coach) == {own, covered, pooled}

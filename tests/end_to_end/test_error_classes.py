@@ -21,7 +21,7 @@ REJECTION = {"x": "403-duplicate", "mastodon": "422", "bluesky": "400"}
 
 def approve_and_wait(
     trainee, coach, account, settled=lambda p: p.attempts.exclude(outcome="pending").exists()
-):  # type: ignore[no-untyped-def]
+):
     publication = approved(trainee, coach, account, f"Update {time.time_ns()}")
 
     def done() -> Publication | None:

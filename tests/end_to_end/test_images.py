@@ -96,7 +96,7 @@ def settled(publication: Publication, done: Callable[[Publication], bool]) -> Pu
         publication.refresh_from_db()
         return publication if done(publication) else None
 
-    return wait_for(check, timeout=25.0)  # type: ignore[return-value]
+    return wait_for(check, timeout=25.0)
 
 
 def first_attempt_done(p: Publication) -> bool:

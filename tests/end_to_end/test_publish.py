@@ -44,7 +44,7 @@ def test_two_coaches_approving_at_once_make_one_approval_and_one_post(
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
-    def approve(who):  # type: ignore[no-untyped-def]
+    def approve(who):
         try:
             barrier.wait()
             coaching.review_approve(draft=draft, by=who)

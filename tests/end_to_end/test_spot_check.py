@@ -23,7 +23,7 @@ Mode = Membership.ReviewMode
 
 
 @pytest.fixture
-def spot_checked(organisation, trainee):  # type: ignore[no-untyped-def]
+def spot_checked(organisation, trainee):
     """A trainee already in spot-check mode, where no post is sampled (1 in 100)."""
     Organisation.objects.filter(pk=organisation.pk).update(
         autonomy_streak=3, spot_check_every=100, spot_check_delay_minutes=60

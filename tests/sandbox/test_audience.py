@@ -249,7 +249,7 @@ def test_a_damaged_stored_plan_is_a_value_error(damage: Any) -> None:
 def test_a_plans_curves_cannot_be_changed() -> None:
     planned = plan(BLAND, seed=1)
     with pytest.raises(TypeError):
-        planned.curves["likes"] = Curve(1, 1, 1)  # type: ignore[index]
+        planned.curves["likes"] = Curve(1, 1, 1)
 
 
 # --- Curves ----------------------------------------------------------------------------------

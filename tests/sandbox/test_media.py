@@ -530,4 +530,4 @@ def test_invalid_image_is_a_value_error_with_a_message() -> None:
 def test_a_clean_image_cannot_be_changed() -> None:
     clean = clean_image(encode(two_tone(), "PNG"))
     with pytest.raises(AttributeError):
-        clean.data = b""  # type: ignore[misc]
+        clean.data = b""

@@ -96,7 +96,7 @@ def test_only_the_author_edits(draft, other_trainee):
 # Cover: a coach's availability -----------------------------------------------------------
 
 
-def membership(user, organisation):  # type: ignore[no-untyped-def]
+def membership(user, organisation):
     return Membership.objects.get(user=user, organisation=organisation)
 
 
@@ -176,7 +176,7 @@ def test_trainees_and_outsiders_cannot_set_availability(trainee, outside_coach, 
 # Practice posts and their simulated audience ----------------------------------------------
 
 
-def plan_findings(text: str):  # type: ignore[no-untyped-def]
+def plan_findings(text: str):
     from sandbox.checks import run_checks
 
     return run_checks(text)

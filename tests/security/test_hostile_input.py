@@ -474,7 +474,7 @@ def send(
 
 
 @pytest.fixture
-def world(  # type: ignore[no-untyped-def]
+def world(
     request, organisation, account, trainee, other_trainee, coach, outside_coach, admin,
     x_double, private_media,
 ):  # fmt: skip

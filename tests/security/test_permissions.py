@@ -95,7 +95,7 @@ def test_the_timeline_shows_only_your_own_drafts(client, submitted, other_traine
 
 
 @pytest.fixture
-def live_publication(trainee, coach, account, x_double):  # type: ignore[no-untyped-def]
+def live_publication(trainee, coach, account, x_double):
     return builders.sent(builders.approved(trainee, coach, account, "Live post"))
 
 
@@ -105,7 +105,7 @@ def live_publication(trainee, coach, account, x_double):  # type: ignore[no-unty
 COACH_ONLY = dict(zip(PEOPLE, [302, 403, 403, "in", 404, "in"], strict=True))
 
 
-def assert_status(response, expected):  # type: ignore[no-untyped-def]
+def assert_status(response, expected):
     if expected == "in":
         assert response.status_code in (302, 303)
         assert not response["Location"].startswith(reverse("login"))
@@ -200,14 +200,14 @@ ORGANISATION_A_DATA = ["Test Health Board", "TestBoard", "tara", "Clinic open 9-
 
 
 @pytest.fixture
-def publication(submitted, coach):  # type: ignore[no-untyped-def]
+def publication(submitted, coach):
     from coaching.models import Publication
 
     coaching.review_approve(draft=submitted, by=coach)
     return Publication.objects.get(draft=submitted)
 
 
-def admin_pages(submitted, publication):  # type: ignore[no-untyped-def]
+def admin_pages(submitted, publication):
     """Each admin page, and what a superuser must see there (so "absent" means something)."""
     organisation, account = submitted.account.organisation, submitted.account
     membership = submitted.author.memberships.get()
@@ -290,18 +290,18 @@ def test_an_operator_signs_in_to_the_django_admin(client, superuser):
     assert client.get("/admin/").status_code == 200
 
 
-def made_admin_of_a_by_adding_a_membership(me, organisation):  # type: ignore[no-untyped-def]
+def made_admin_of_a_by_adding_a_membership(me, organisation):
     data = {"user": me.pk, "organisation": organisation.pk, "role": "admin"}
     return reverse("admin:sandbox_membership_add"), data
 
 
-def made_admin_of_a_by_moving_my_membership(me, organisation):  # type: ignore[no-untyped-def]
+def made_admin_of_a_by_moving_my_membership(me, organisation):
     mine = me.memberships.get()
     data = {"user": me.pk, "organisation": organisation.pk, "role": "admin"}
     return reverse("admin:sandbox_membership_change", args=[mine.pk]), data
 
 
-def made_admin_of_a_through_the_organisation_page(me, organisation):  # type: ignore[no-untyped-def]
+def made_admin_of_a_through_the_organisation_page(me, organisation):
     # The organisation's form with one new row in its Membership inline; the other
     # inlines are sent empty.
     data = {
@@ -334,7 +334,7 @@ ADMIN_FORMS = [
 ]
 
 
-def memberships_now():  # type: ignore[no-untyped-def]
+def memberships_now():
     from sandbox.models import Membership
 
     return sorted(Membership.objects.values_list("pk", "user_id", "organisation_id", "role"))

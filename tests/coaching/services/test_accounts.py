@@ -80,7 +80,7 @@ def listener() -> Iterator[Listener]:
 
 
 @pytest.fixture
-def public_only(settings):  # type: ignore[no-untyped-def]
+def public_only(settings):
     """Production's rule: no local doubles."""
     settings.ALLOW_LOCAL_PLATFORM_ADDRESSES = False
 
@@ -175,13 +175,13 @@ def test_production_takes_https_only(admin, organisation, settings, listener):
 
 
 @pytest.fixture
-def rebinding(monkeypatch, listener):  # type: ignore[no-untyped-def]
+def rebinding(monkeypatch, listener):
     """A name that resolves to a public address when checked and to this machine after
     (DNS rebinding). Only the loopback answer is ever dialled."""
     real = socket.getaddrinfo
     answers = iter(["93.184.215.14"])
 
-    def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def getaddrinfo(host, port, *args, **kwargs):
         if host != "rebind.test":
             return real(host, port, *args, **kwargs)
         address = next(answers, "127.0.0.1")
@@ -204,7 +204,7 @@ def test_the_check_is_repeated_at_connect_time_for_mastodon(
         access_token=MASTODON_TOKEN,
     )
     with pytest.raises(PublishError, match="not a public internet address"):
-        publisher_for(account).identity()  # type: ignore[attr-defined]
+        publisher_for(account).identity()
     assert listener.connections == 0
 
 

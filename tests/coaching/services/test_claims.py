@@ -82,12 +82,12 @@ def test_claiming_a_decided_draft_is_refused(submitted, coach):
 # Races: two coaches at once, on PostgreSQL ---------------------------------------------------
 
 
-def at_once(*actions):  # type: ignore[no-untyped-def]
+def at_once(*actions):
     """Run each action in its own thread and connection, released together."""
     barrier = threading.Barrier(len(actions))
     outcomes: list[str] = [""] * len(actions)
 
-    def run(index, action):  # type: ignore[no-untyped-def]
+    def run(index, action):
         try:
             barrier.wait()
             action()

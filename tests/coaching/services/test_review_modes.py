@@ -37,7 +37,7 @@ class Rubric:
 
     scores: tuple[int, int, int] = (3, 3, 3)
 
-    def __call__(self, sender, instance: Review, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __call__(self, sender, instance: Review, **kwargs) -> None:
         unscored = instance.safe is None and instance.effective is None
         if instance._state.adding and instance.reviewer_id is not None and unscored:
             instance.safe, instance.person_centred, instance.effective = self.scores
@@ -60,7 +60,7 @@ def rule(organisation: Organisation) -> Organisation:
     return organisation
 
 
-def mode_of(user) -> str:  # type: ignore[no-untyped-def]
+def mode_of(user) -> str:
     return Membership.objects.get(user=user).review_mode
 
 
@@ -68,13 +68,13 @@ def mode_of(user) -> str:  # type: ignore[no-untyped-def]
 approved = partial(builders.approved, scores=GOOD_SCORES)
 
 
-def earn_spot_check(trainee, coach, account) -> None:  # type: ignore[no-untyped-def]
+def earn_spot_check(trainee, coach, account) -> None:
     for n in range(3):
         approved(trainee, coach, account, f"Clinic open {n}")
     assert mode_of(trainee) == Mode.SPOT_CHECK
 
 
-def mode_events(trainee) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
+def mode_events(trainee) -> list[AuditEvent]:
     return list(
         AuditEvent.objects.filter(action="mode_changed", trainee=trainee).order_by("created_at")
     )

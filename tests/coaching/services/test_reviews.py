@@ -506,7 +506,7 @@ def test_through_the_worker_only_the_ordinary_post_reaches_the_x_double(
     requests: list[str] = []
     handle = x_double.handle
 
-    def watched(request):  # type: ignore[no-untyped-def]
+    def watched(request):
         requests.append(f"{request.method} {request.path} {request.body.decode(errors='replace')}")
         return handle(request)
 

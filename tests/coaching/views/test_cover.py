@@ -20,12 +20,12 @@ TODAY = timezone.localdate()
 NEXT_WEEK = TODAY + dt.timedelta(days=7)
 
 
-def membership(user, organisation):  # type: ignore[no-untyped-def]
+def membership(user, organisation):
     return Membership.objects.get(user=user, organisation=organisation)
 
 
 @pytest.fixture
-def other_admin(other_organisation):  # type: ignore[no-untyped-def]
+def other_admin(other_organisation):
     return factories.member(other_organisation, "admin", username="oscar")
 
 

@@ -142,7 +142,7 @@ def test_the_draft_page_previews_the_thread_as_on_the_account(as_trainee, traine
 
 
 @pytest.fixture
-def reviewed(trainee, account, coach):  # type: ignore[no-untyped-def]
+def reviewed(trainee, account, coach):
     submitted = builders.submitted(trainee, account, TEXT)
     return coaching.review_request_changes(
         draft=submitted,

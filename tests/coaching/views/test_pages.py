@@ -16,13 +16,13 @@ pytestmark = pytest.mark.django_db
 # Query counts stay flat as the data grows ---------------------------------------------------
 
 
-def count_queries(client, url):  # type: ignore[no-untyped-def]
+def count_queries(client, url):
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return len(captured)
 
 
-def make_posts(trainee, account, coach, n):  # type: ignore[no-untyped-def]
+def make_posts(trainee, account, coach, n):
     for i in range(n):
         draft = builders.submitted(trainee, account, f"Post {i}")
         if i % 3 == 0:

@@ -22,17 +22,17 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 
 
-def name_coach(trainee, coach, organisation):  # type: ignore[no-untyped-def]
+def name_coach(trainee, coach, organisation):
     Membership.objects.filter(user=trainee, organisation=organisation).update(coach=coach)
 
 
-def go_away(coach, organisation, *, cover=None, days: int = 3):  # type: ignore[no-untyped-def]
+def go_away(coach, organisation, *, cover=None, days: int = 3):
     Membership.objects.filter(user=coach, organisation=organisation).update(
         away_from=TODAY, away_until=TODAY + dt.timedelta(days=days), cover_coach=cover
     )
 
 
-def page_for(client, user, **params):  # type: ignore[no-untyped-def]
+def page_for(client, user, **params):
     client.force_login(user)
     response = client.get(reverse("queue"), params)
     assert response.status_code == 200
@@ -174,7 +174,7 @@ def test_a_coach_never_sees_another_organisations_trainees_in_filters_or_rows(
 # Queries do not grow with the number of drafts ---------------------------------------------
 
 
-def _populate(organisation, account, coaches, n):  # type: ignore[no-untyped-def]
+def _populate(organisation, account, coaches, n):
     cohort, _ = Cohort.objects.get_or_create(organisation=organisation, name="Intake")
     for i in range(n):
         author = factories.member(organisation, "trainee", username=f"bulk{Draft.objects.count()}")
@@ -185,7 +185,7 @@ def _populate(organisation, account, coaches, n):  # type: ignore[no-untyped-def
     return cohort
 
 
-def _count(client, params, **headers):  # type: ignore[no-untyped-def]
+def _count(client, params, **headers):
     with CaptureQueriesContext(connection) as captured:
         assert client.get(reverse("queue"), params, headers=headers).status_code == 200
     return len(captured)

@@ -25,7 +25,7 @@ PEOPLE = ["anonymous", "trainee", "other_trainee", "coach", "outside_coach", "ad
 
 
 @pytest.fixture
-def record(trainee, account, coach):  # type: ignore[no-untyped-def]
+def record(trainee, account, coach):
     """Tara's record: one approval first time, one after changes, with scores and tags."""
     A, C = Review.Decision.APPROVE, Review.Decision.REQUEST_CHANGES
     reviewed(trainee, account, coach, [A], scores={"safe": 3, "effective": 4}, tags=["tone"])
@@ -205,7 +205,7 @@ def test_the_reviews_list_is_paginated(client, trainee, account, coach, settings
 # Exports ----------------------------------------------------------------------------------------
 
 
-def read_csv(response):  # type: ignore[no-untyped-def]
+def read_csv(response):
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
@@ -305,7 +305,7 @@ def test_the_cohort_overview_lists_trainees_by_cohort(
 # The audit log ----------------------------------------------------------------------------------
 
 
-def audit(organisation, action, **fields):  # type: ignore[no-untyped-def]
+def audit(organisation, action, **fields):
     return AuditEvent.objects.create(organisation=organisation, action=action, **fields)
 
 
@@ -334,7 +334,7 @@ def test_the_audit_log_filters(client, organisation, admin, coach, trainee, acco
     audit(organisation, AuditEvent.Action.PUBLISHING_STOPPED, actor=admin, detail="Stopped")
     client.login(username=admin.username, password=PASSWORD)
 
-    def details(**filters):  # type: ignore[no-untyped-def]
+    def details(**filters):
         rows = read_csv(client.get(reverse("audit_log_export"), filters))
         return [row[8] for row in rows[1:]]
 
@@ -383,13 +383,13 @@ def test_the_audit_csv_defuses_formulas(client, admin, organisation):
 # Query counts stay flat as the record grows ------------------------------------------------------
 
 
-def count_queries(client, url):  # type: ignore[no-untyped-def]
+def count_queries(client, url):
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return len(captured)
 
 
-def grow(trainee, account, coach, organisation, n):  # type: ignore[no-untyped-def]
+def grow(trainee, account, coach, organisation, n):
     A, C = Review.Decision.APPROVE, Review.Decision.REQUEST_CHANGES
     for i in range(n):
         member(organisation, "trainee")  # the cohort overview grows too

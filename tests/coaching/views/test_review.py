@@ -35,7 +35,7 @@ def post_text() -> str:
     return TEXT
 
 
-def decide(client, draft, htmx=False, **data):  # type: ignore[no-untyped-def]
+def decide(client, draft, htmx=False, **data):
     payload = {"revision": draft.current_revision_id, **data}
     headers = {"HX-Request": "true"} if htmx else {}
     return client.post(reverse("review_decide", args=[draft.pk]), payload, headers=headers)
@@ -369,7 +369,7 @@ def test_the_review_page_shows_the_findings_and_asks_for_a_reason(client, coach,
 
 
 @pytest.fixture
-def spot_checked(organisation, trainee, coach):  # type: ignore[no-untyped-def]
+def spot_checked(organisation, trainee, coach):
     """A trainee in spot-check mode, put there as the rule does it (the streak itself is
     tested in services/test_review_modes.py)."""
     Organisation.objects.filter(pk=organisation.pk).update(
@@ -383,7 +383,7 @@ def spot_checked(organisation, trainee, coach):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def passed(spot_checked, account) -> Draft:  # type: ignore[no-untyped-def]
+def passed(spot_checked, account) -> Draft:
     return builders.passed(spot_checked, account, "Clinic at 2pm")
 
 

@@ -29,7 +29,7 @@ PLEDGE = "£1 for every retweet this gets, we'll donate to the hospital charity!
 
 
 @pytest.fixture
-def cohort(organisation, trainee, other_trainee):  # type: ignore[no-untyped-def]
+def cohort(organisation, trainee, other_trainee):
     ward = Cohort.objects.create(organisation=organisation, name="Ward 4")
     Membership.objects.filter(user__in=[trainee, other_trainee]).update(cohort=ward)
     return ward
@@ -89,7 +89,7 @@ def test_two_assignments_at_the_same_moment_start_it_once(scenario, cohort, coac
         thread.join()
     assert len(results) == 2
     assert ScenarioRun.objects.count() == 2  # one each, not two each
-    assert sorted(len(r.started) for r in results) == [0, 2]  # type: ignore[attr-defined]
+    assert sorted(len(r.started) for r in results) == [0, 2]
 
 
 def test_an_empty_cohort_gets_a_clear_message(client, scenario, coach, organisation):

@@ -76,7 +76,7 @@ def test_a_finding_is_immutable() -> None:
     finding = run_checks("Call 07700 900123")[0]
     assert isinstance(finding, Finding)
     with pytest.raises(AttributeError):
-        finding.severity = "tip"  # type: ignore[misc]
+        finding.severity = "tip"
 
 
 def test_an_override_changes_a_checks_severity_for_every_finding() -> None:
