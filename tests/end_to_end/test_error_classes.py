@@ -26,7 +26,10 @@ def approve_and_wait(
 
     def done() -> Publication | None:
         publication.refresh_from_db()
-        return publication if settled(publication) else None
+        # The worker finishes the attempt a moment before it moves the publication on, so
+        # a finished attempt with the row still "sending" is not settled yet.
+        ready = settled(publication) and publication.status != P.SENDING
+        return publication if ready else None
 
     return wait_for(done)
 
