@@ -1,12 +1,9 @@
-"""Accessibility: shouting, reading age and images without descriptions."""
+"""Accessibility: shouting and images without descriptions (reading age: checks.plain)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache, lru_cache
-
-import pyphen
 
 from sandbox.checks.base import CheckContext, Hit, Post
 
@@ -61,45 +58,6 @@ def _caps_hit(words: list[re.Match[str]]) -> Hit:
         "with dyslexia, and some screen readers spell them out letter by letter. Use normal "
         "sentence case; acronyms such as NHS and A&E are fine.",
     )
-
-
-# --- Reading age -----------------------------------------------------------------------------
-
-_TARGET_READING_AGE = 11  # the NHS aims for a reading age of 9 to 11
-_MIN_WORDS = 20  # fewer words than this give a meaningless score
-# X's longest post; past that a sample is as good as the whole, and the cost is not.
-_MAX_CHARS = 25_000
-_SENTENCE_BREAK = re.compile(r"[.!?]+|\n")
-
-
-@cache
-def _hyphenator() -> pyphen.Pyphen:
-    return pyphen.Pyphen(lang="en_GB")
-
-
-@lru_cache(maxsize=8192)
-def _syllables(word: str) -> int:
-    return len(_hyphenator().positions(word)) + 1
-
-
-def reading_age(post: Post, context: CheckContext) -> Iterator[Hit]:
-    sample = post.prose[:_MAX_CHARS].lower()
-    words = _WORD.findall(sample)
-    if len(words) < _MIN_WORDS:
-        return
-    sentences = sum(1 for part in _SENTENCE_BREAK.split(sample) if _WORD.search(part))
-    syllables = sum(map(_syllables, words))
-    # Flesch-Kincaid grade level; a US grade is roughly a reading age five years younger.
-    grade = 0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59
-    age = round(grade + 5)
-    if age > _TARGET_READING_AGE:
-        yield Hit(
-            *post.whole(),
-            f"This post has a reading age of about {age}. The NHS aims for 9 to 11, so that "
-            "most people understand it first time, including people reading in a second "
-            "language or in a hurry. Use shorter sentences and everyday words ('help', not "
-            "'facilitate').",
-        )
 
 
 # --- Alt text --------------------------------------------------------------------------------
