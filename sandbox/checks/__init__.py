@@ -191,8 +191,12 @@ def run_checks(text: str, *, context: CheckContext = _DEFAULT_CONTEXT) -> list[F
     for index, media in enumerate(context.media):
         alt = media.alt_text
         if isinstance(alt, str) and alt.strip():
-            parts.append((index, Post(alt)))
-    thread = tuple(Post(t) for t in context.thread if isinstance(t, str) and t.strip())
+            parts.append((index, Post(alt, f"in image {index + 1}'s description")))
+    thread = tuple(
+        Post(t, "in another post of this thread")
+        for t in context.thread
+        if isinstance(t, str) and t.strip()
+    )
     if len(parts) > 1 or thread:
         published = [part for _, part in parts] + list(thread)
         for _, part in parts:

@@ -89,9 +89,10 @@ class Post:
     descriptions, and the rest of the thread), for checks that join details across them.
     """
 
-    def __init__(self, text: str, neighbours: tuple[Post, ...] = ()) -> None:
+    def __init__(self, text: str, label: str = "in the post") -> None:
         self.text = text
-        self.neighbours = neighbours
+        self.label = label  # where this text is, for messages about another: "in image 2's..."
+        self.neighbours: tuple[Post, ...] = ()
 
     @cached_property
     def entities(self) -> list[Entity]:
