@@ -1,7 +1,16 @@
 """Swearing, without the Scunthorpe problem.
 
-Whole words only, so Scunthorpe, Cockermouth, Penistone, Essex, "assessment", "therapist" and
-"grape" pass. Words with everyday NHS or council meanings are left out on purpose: "prick"
+Whole words only, so Scunthorpe, Clitheroe, Cockermouth, Penistone, Essex, Middlesex,
+"classic", "assessment", "therapist" and "grape" pass. Disguises are undone before the
+whole-word test, never by looking inside a longer word:
+
+- symbols and digits for letters: "sh!t", "b@stard", "sh1te", "f@ck" (a symbol may stand for
+  any letter when its usual reading gives no word);
+- stars for letters, inside or at the end: "f***ing", "sh*te", "f***", "a***" (each star
+  hides one letter, so the length must fit);
+- letters spaced or dotted out: "b.u.g.g.e.r", "s h i t", "c-r-a-p";
+- letters held: "shiiiit", "fuuuck" (a run of three or more of one letter read as one).
+ Words with everyday NHS or council meanings are left out on purpose: "prick"
 (finger-prick test), "cock" (stopcock), "tit" (blue tit), "sod" (turf), "knob" (door knob).
 """
 
@@ -25,7 +34,7 @@ _STRONG_WORDS = """
 # Mild words: a coach should see them, but they need not stop the post.
 _MILD_WORDS = """
     bloody bugger buggered buggering crap crappy damn damned dammit goddamn arse arsed
-    piss pissed pissing sodding feck feckin frigging effing pillock
+    piss pissed pissing sodding feck feckin frigging effing pillock wtf ffs stfu
 """
 
 _SEVERITY: dict[str, Severity] = {
@@ -40,8 +49,13 @@ _PHRASES = re.compile(r"(?<!\w)sod\s+off(?!\w)", re.IGNORECASE)
 
 
 # Tokens that may hide a word behind symbols or digits: "f*ck", "sh1t", "b@stard", "a$$hole".
-_TOKEN = re.compile(r"[A-Za-z0-9*@$!]+")
+_TOKEN = re.compile(r"[A-Za-z0-9*@$!#%]+")
 _DISGUISE = str.maketrans("013457@$!", "oieastasi")
+# Single letters spaced, dotted or dashed out: "b.u.g.g.e.r", "s h i t", "c-r-a-p".
+_SPELLED_OUT = re.compile(
+    r"(?<![\w.\-*])[A-Za-z](?:[ .\-_*\u00b7\u2022]{1,2}[A-Za-z]){2,}(?![\w\-*])"
+)
+_HELD = re.compile(r"([a-z])\1{2,}")
 
 _MESSAGE = {
     "block": (
@@ -70,6 +84,8 @@ def profanity(post: Post, context: CheckContext) -> Iterator[Hit]:
     for m in _PHRASES.finditer(text):
         yield Hit(m.start(), m.end(), _MESSAGE["warn"], "warn")
     yield from _disguised(text)
+    yield from _spelled_out(text)
+    yield from _held(text)
     if context.extra_profanity:
         pattern = _local_words(context.extra_profanity)
         if pattern is not None:
@@ -83,8 +99,15 @@ def _disguised(text: str) -> Iterator[Hit]:
         if token.isalpha() or token.isdigit():
             continue
         # Symbols at the edges are punctuation or emphasis ("shit!", "*bold*"), not disguise,
-        # and an all-letter core was already matched as a plain word.
-        core = token.strip("!*@$")
+        # and an all-letter core was already matched as a plain word. Stars at the end are
+        # hidden letters only after a letter: "f***", "a***" (but not "apply*" as a word).
+        core = token.strip("!@$#%").lstrip("*")
+        trailing_stars = len(core) - len(core.rstrip("*"))
+        if trailing_stars and not any(c in "*" for c in core.rstrip("*")):
+            if not core.rstrip("*").isalpha():
+                continue
+        elif not trailing_stars:
+            core = core.rstrip("*")
         if len(core) > _LONGEST or core.isalpha() or not any(c.isalpha() for c in core):
             continue
         start = m.start() + token.index(core)
@@ -95,14 +118,45 @@ def _disguised(text: str) -> Iterator[Hit]:
 
 def _disguised_severity(core: str) -> Severity | None:
     plain = core.translate(_DISGUISE)
-    if "*" not in plain:
-        return _SEVERITY.get(plain)
-    # Each star hides one letter: "f**k", "sh*t". Where several words fit, the strongest counts.
-    hidden = re.compile("".join("[a-z]" if c == "*" else re.escape(c) for c in plain))
-    fits = {
-        s for word, s in _SEVERITY.items() if len(word) == len(plain) and hidden.fullmatch(word)
-    }
+    if plain.isalpha():
+        found = _SEVERITY.get(plain)
+        if found is not None:
+            return found
+    letters = sum(c.isalpha() for c in core)
+    others = len(core) - letters - core.count("*")
+    if letters < 1 or (others and (letters < 2 or 2 * others > len(core))):
+        return None  # "2nd", "4x4": mostly not letters, so not a word in disguise
+    # Each star hides one letter ("f**k", "sh*t"); another symbol or a digit is its usual
+    # letter or any other ("f@ck"). Where several words fit, the strongest counts.
+    hidden = re.compile(
+        "".join(
+            c if c.isalpha() else "[a-z]" if not c.isdigit() else f"[a-z{plain[i]}]"
+            for i, c in enumerate(core)
+        )
+    )
+    fits = {s for word, s in _SEVERITY.items() if len(word) == len(core) and hidden.fullmatch(word)}
     return "block" if "block" in fits else "warn" if fits else None
+
+
+def _spelled_out(text: str) -> Iterator[Hit]:
+    for m in _SPELLED_OUT.finditer(text):
+        word = "".join(c for c in m.group() if c.isalpha()).lower()
+        severity = _SEVERITY.get(word)
+        if severity is not None:
+            yield Hit(m.start(), m.end(), _MESSAGE[severity], severity)
+
+
+def _held(text: str) -> Iterator[Hit]:
+    lower = text.lower()
+    if not _HELD.search(lower):
+        return
+    for m in _WORD.finditer(lower):
+        word = m.group()
+        if word in _SEVERITY or not _HELD.search(word):
+            continue
+        severity = _SEVERITY.get(_HELD.sub(r"\1", word))
+        if severity is not None:
+            yield Hit(m.start(), m.end(), _MESSAGE[severity], severity)
 
 
 @lru_cache(maxsize=64)

@@ -460,10 +460,14 @@ def _beds_and_wards_with_a_day(prose: str, taken: list[tuple[int, int]]) -> Iter
         if any(m.start() < b and a < m.end() for a, b in taken):
             continue
         s, e = _sentence(prose, m.start(), m.end())
-        if _DAY.search(prose, s, e) and _WARD_OR_UNIT.search(prose, s, e):
-            if not _STAFF_NEWS.search(prose, s, e) and not _AGENT.match(prose, m.end(), e):
-                yield _Person(m.start(), m.end(), "a ward with a day", gave_something=False)
-                return
+        if (
+            _DAY.search(prose, s, e)
+            and _WARD_OR_UNIT.search(prose, s, e)
+            and not _STAFF_NEWS.search(prose, s, e)
+            and not _AGENT.match(prose, m.end(), e)
+        ):
+            yield _Person(m.start(), m.end(), "a ward with a day", gave_something=False)
+            return
 
 
 # --- The check -------------------------------------------------------------------------------
@@ -481,7 +485,9 @@ def patient_details(post: Post, context: CheckContext) -> Iterator[Hit]:
         yield Hit(person.start, person.end, _message(post, person, care, where))
 
 
-def _health_detail(person: _Person, here: tuple[_Care, ...], post: Post) -> tuple[_Care | None, str]:
+def _health_detail(
+    person: _Person, here: tuple[_Care, ...], post: Post
+) -> tuple[_Care | None, str]:
     """The strongest health or care detail for this person: in this text first, then in what
     is published with it. A ward or unit alone does not count for someone thanked for a gift."""
     usable = [c for c in here if c.strong or not person.gave_something]

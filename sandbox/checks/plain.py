@@ -7,9 +7,10 @@ Three measures, all tips under one check ("reading-age"):
 2. Shorter posts: how many of the ordinary words are long. Names (capitalised words inside a
    sentence, or a run of capitalised words), acronyms and a short list of long words everyone
    knows ("hospital", "community") are not counted. A post of at least five ordinary words,
-   half or more of them (and at least three) of three syllables or more, gets a tip: "Comorbid
-   patients require multidisciplinary assessment" does, "Flu jabs are free for everyone over
-   65" does not.
+   half or more of them of three syllables or more and two or more of four, gets a tip:
+   "Comorbid patients require multidisciplinary assessment" does; "Flu jabs are free for
+   everyone over 65" and "Professor Tariq Ali has been appointed clinical director for
+   cancer services" do not.
 3. Jargon: NHS and council words with an everyday alternative, each named where it is, with
    the plain word to use ("non-elective" -> "emergency"). Words that are also the names of
    wards and services ("renal", "neonatal", "virtual ward") are left alone: a trainee cannot
@@ -30,16 +31,19 @@ from functools import lru_cache
 from sandbox.checks.base import CheckContext, Hit, Post
 
 _WORD = re.compile("[^\\W\\d_]+(?:['\u2019&][^\\W\\d_]+)*")
-_SENTENCE_BREAK = re.compile(r"[.!?]+|\n")
+# A colon or semicolon in a post usually starts a new statement ("Thank you to Mr Singh for
+# letting us share his story: six months on..."), so it ends a sentence for the formula.
+_SENTENCE_BREAK = re.compile(r"[.!?:;]+|\n")
 _TARGET_READING_AGE = 11  # the NHS aims for a reading age of 9 to 11
 _MIN_WORDS = 20  # fewer words than this give a meaningless Flesch-Kincaid score
 # X's longest post; past that a sample is as good as the whole, and the cost is not.
 _MAX_CHARS = 25_000
 
 _SHORT_MIN_WORDS = 5
-_SHORT_MIN_LONG = 3
-_SHORT_LONG_SHARE = 0.5
+_SHORT_LONG_SHARE = 0.5  # of the words, at least this many of three syllables or more
+_SHORT_MIN_VERY_LONG = 2  # and at least this many of four or more
 _LONG_SYLLABLES = 3
+_VERY_LONG_SYLLABLES = 4
 
 # --- Syllables -------------------------------------------------------------------------------
 
@@ -240,7 +244,11 @@ def _dense_short_post(post: Post, sample: str) -> Iterator[Hit]:
     if len(ordinary) < _SHORT_MIN_WORDS:
         return
     long_words = [word for word in ordinary if _is_long(word)]
-    if len(long_words) >= _SHORT_MIN_LONG and len(long_words) >= _SHORT_LONG_SHARE * len(ordinary):
+    very_long = [word for word in long_words if syllables(word) >= _VERY_LONG_SYLLABLES]
+    if (
+        len(long_words) >= _SHORT_LONG_SHARE * len(ordinary)
+        and len(very_long) >= _SHORT_MIN_VERY_LONG
+    ):
         examples = ", ".join(f"\u2018{w}\u2019" for w in long_words[:3])
         yield Hit(
             *post.whole(),
