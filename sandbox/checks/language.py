@@ -98,22 +98,34 @@ def _disguised(text: str) -> Iterator[Hit]:
         token = m.group()
         if token.isalpha() or token.isdigit():
             continue
-        # Symbols at the edges are punctuation or emphasis ("shit!", "*bold*"), not disguise,
-        # and an all-letter core was already matched as a plain word. Stars at the end are
-        # hidden letters only after a letter: "f***", "a***" (but not "apply*" as a word).
-        core = token.strip("!@$#%").lstrip("*")
-        trailing_stars = len(core) - len(core.rstrip("*"))
-        if trailing_stars and not any(c in "*" for c in core.rstrip("*")):
-            if not core.rstrip("*").isalpha():
-                continue
-        elif not trailing_stars:
-            core = core.rstrip("*")
-        if len(core) > _LONGEST or core.isalpha() or not any(c.isalpha() for c in core):
-            continue
-        start = m.start() + token.index(core)
-        severity = _disguised_severity(core.lower())
-        if severity is not None:
-            yield Hit(start, start + len(core), _MESSAGE[severity], severity)
+        for offset, core in _cores(token):
+            severity = _disguised_severity(core.lower())
+            if severity is not None:
+                start = m.start() + offset
+                yield Hit(start, start + len(core), _MESSAGE[severity], severity)
+                break
+
+
+def _cores(token: str) -> Iterator[tuple[int, str]]:
+    """Where in a token a disguised word may be, most likely first.
+
+    Symbols at the edges are punctuation or emphasis ("shit!", "*bold*"), not disguise, and
+    an all-letter core was already matched as a plain word; but "@" or "$" may stand for a
+    first letter ("@rse"). Stars at the end are hidden letters only after letters: "f***",
+    "a***", never "apply*".
+    """
+    end = token.rstrip("!#%@$")
+    if token[0] in "@$" and len(end) > 1 and not end[1:].isdigit():
+        yield 0, end.rstrip("*") if not end.rstrip("*")[1:].isalpha() else end
+    core = token.strip("!@$#%").lstrip("*")
+    stem = core.rstrip("*")
+    if stem != core and (not stem.isalpha() or "*" in stem):
+        core = stem  # stars after a disguise, such as "sh!t**", are emphasis
+    if core == stem and core.isalpha():
+        return
+    if len(core) > _LONGEST or not any(c.isalpha() for c in core):
+        return
+    yield token.index(core), core
 
 
 def _disguised_severity(core: str) -> Severity | None:

@@ -90,18 +90,24 @@ _CARE_WORDS: tuple[tuple[str, bool, str], ...] = (
         "a condition",
         True,
         r"cancer(?:-free)?|tumou?rs?|strokes?(?!\s+of\s+luck)|dementia|alzheimer'?s|diabet(?:es|ic)"
-        r"|covid(?:-19)?|pneumonia|sepsis|heart\s+(?:attack|failure|condition|problems?)"
-        r"|cardiac\s+arrest|overdosed?|hiv|hepatitis|pregnan(?:t|cy)|miscarriage|stillbirth"
-        r"|fractured?|broken\s+(?:hip|leg|arm|wrist|ankle|neck|back|pelvis|ribs?)"
-        r"|broke\s+(?:his|her|their|my)\s+\w+|depression|schizophrenia|bipolar|anorexia"
-        r"|eating\s+disorder|self[- ]harm|suicid(?:e|al)|epilep(?:sy|tic)|seizures?"
-        r"|parkinson'?s|motor\s+neurone\s+disease|mnd|multiple\s+sclerosis|leukaemia|lymphoma"
-        r"|cystic\s+fibrosis|asthma\s+attack|infection|norovirus|measles|burns"
-        r"|(?:a|his|her|their|my)\s+fall|lost\s+(?:both\s+)?(?:his|her|their)?\s*(?:legs?|arms?"
-        r"|sight|hearing)|paralysed|(?:serious|critical|stable)\s+condition|in\s+a\s+coma"
-        r"|(?:speedy|full|good)\s+recovery|recovering|get\s+well\s+soon|poorly|unwell"
-        r"|illness|disease|disorder|syndrome|autis(?:m|tic)|learning\s+disabilit(?:y|ies)"
-        r"|pain|injur(?:y|ies|ed)",
+        r"|covid(?:-19)?|long\s+covid|flu|influenza|pneumonia|sepsis|meningitis|bronchiolitis|rsv"
+        r"|whooping\s+cough|chickenpox|shingles|measles|tuberculosis|norovirus|infections?"
+        r"|heart\s+(?:attack|failure|condition|disease|problems?)|angina|cardiac\s+arrest"
+        r"|blood\s+clots?|dvt|anaemi[ac]|asthma(?:tic)?|copd|emphysema|arthritis|osteoporosis"
+        r"|(?:kidney|liver|lung|heart|motor\s+neurone|crohn'?s|coeliac)\s+(?:disease|failure)"
+        r"|overdosed?|hiv|hepatitis|pregnan(?:t|cy)|miscarriage|stillbirth|premature|prem"
+        r"|jaundice|in\s+labour|contractions|fractured?|broken\s+(?:hip|leg|arm|wrist|ankle|neck"
+        r"|back|pelvis|ribs?|bones?)|broke\s+(?:his|her|their|my)\s+\w+|concussion"
+        r"|(?:head|spinal|brain)\s+injur(?:y|ies)|depression|anxiety|schizophrenia|bipolar"
+        r"|psychosis|ptsd|ocd|adhd|anorexia|bulimia|eating\s+disorder|self[- ]harm"
+        r"|suicid(?:e|al)|epilep(?:sy|tic)|seizures?|parkinson'?s|mnd|multiple\s+sclerosis"
+        r"|leukaemia|lymphoma|melanoma|sarcoma|cystic\s+fibrosis|cerebral\s+palsy"
+        r"|spina\s+bifida|down'?s\s+syndrome|allerg(?:y|ies|ic\s+reaction)|anaphyla\w+"
+        r"|appendicitis|burns|(?:a|his|her|their|my)\s+fall|lost\s+(?:both\s+)?"
+        r"(?:his|her|their)?\s*(?:legs?|arms?|sight|hearing)|paralysed|blind|deaf"
+        r"|(?:serious|critical|stable)\s+condition|in\s+a\s+coma|(?:speedy|full|good)\s+recovery"
+        r"|recover(?:ing|ed|y)|get\s+well\s+soon|poorly|unwell|illness|disease|disorder"
+        r"|syndrome|autis(?:m|tic)|learning\s+disabilit(?:y|ies)|pain|injur(?:y|ies|ed)",
     ),
     (
         "a treatment",
@@ -116,12 +122,18 @@ _CARE_WORDS: tuple[tuple[str, bool, str], ...] = (
         r"|palliative|end\s+of\s+life|(?:covid|flu)\s+(?:booster|jab|vaccine)|booster"
         r"|blood\s+transfusion|transfusion|insulin|medication|wheelchair|walking\s+frame"
         r"|first\s+steps|back\s+on\s+(?:his|her|their)\s+feet|rang\s+the\s+(?:\w+\s+)*bell"
-        r"|cared\s+for|looking\s+after\s+(?:me|him|her|them|our\s+\w+)|care\s+package",
+        r"|cared\s+for|looking\s+after\s+(?:me|him|her|them|our\s+\w+)|care\s+package"
+        r"|inhalers?|(?:clinical|drug|vaccine|our\s+\w+)\s+trial|stem\s+cells?|bone\s+marrow"
+        r"|skin\s+grafts?|pacemaker|stents?|catheter|feeding\s+tube|oxygen|intubated"
+        r"|resuscitated|cpr|defibrillator|crutches|splint|antibiotics|chemo\s+\w+|iv\s+drip"
+        r"|vaccinated|(?:speech|occupational|play)\s+therapy|counselling"
+        r"|(?:appendix|gallbladder|tonsils|tumou?r)\s+(?:was\s+|were\s+)?(?:removed|out)",
     ),
     (
         "a stay in hospital",
         True,
         r"admitted|brought\s+in(?:to)?|rushed\s+(?:in|to)|in\s+hospital|hospital\s+bed"
+        r"|taken\s+to\s+hospital|airlifted|hospitali[sz]ed|in\s+a&e"
         r"|(?:his|her|their|my)\s+stay|stay(?:ed|ing)?\s+(?:with\s+us|on|in)\b|inpatient"
         r"|in\s+resus|was\s+seen\s+in|in\s+(?:our|the)\s+care|in\s+our\s+care",
     ),
@@ -130,19 +142,21 @@ _CARE_WORDS: tuple[tuple[str, bool, str], ...] = (
         True,
         r"discharged|(?:going|went|gone|got|sent|allowed|back|coming|heading|home)\s+home"
         r"|home\s+(?:at\s+last|today|time|by|after|from)|going-home|leaves?\s+(?:our|the)"
-        r"\s+(?:hospital|hospice|ward|unit)",
+        r"\s+(?:hospital|hospice|ward|unit)|(?:walked|went|came|wheeled|out)\s+(?:out\s+)?of\s+"
+        r"(?:hospital|icu|itu|hdu|intensive\s+care|resus|the\s+\w+\s+(?:unit|ward))"
+        r"|left\s+hospital|out\s+of\s+hospital",
     ),
     (
         "a death",
         True,
-        r"died|dies|passed\s+away|death|lost\s+(?:his|her|their)\s+(?:fight|battle)|rip"
-        r"|final\s+days|last\s+days|passing|sadly\s+lost",
+        r"died|dies|passed\s+away|death|lost\s+(?:his|her|their)\s+(?:fight|battle|life)|rip"
+        r"|final\s+days|last\s+days|passing|sadly\s+lost|funeral|end\s+of\s+(?:his|her)\s+life",
     ),
     (
         "a test result",
         True,
-        r"tested\s+(?:positive|negative)|results?|came\s+back\s+clear|all\s+clear|diagnos(?:ed"
-        r"|is)|biopsy|blood\s+tests?|scans?|x-rays?|in\s+remission",
+        r"tested\s+(?:positive|negative)|positive\s+for|results?|came\s+back\s+clear"
+        r"|all\s+clear|diagnos(?:ed|is|es)|biopsy|blood\s+tests?|scans?|x-rays?|in\s+remission",
     ),
     (
         "a birth",
@@ -203,6 +217,61 @@ def _is_given(word: str | None) -> bool:
     return word is not None and word.lower() in GIVEN_NAMES
 
 
+# Surnames that are also everyday words: after a given name they are a surname ("Rachel
+# Green", "Tom Hall"), though alone they are not taken for a name.
+_WORD_SURNAMES = frozenset(
+    [
+        "green",
+        "brown",
+        "white",
+        "black",
+        "young",
+        "king",
+        "hill",
+        "wood",
+        "hall",
+        "bell",
+        "gill",
+        "lord",
+        "rice",
+        "moss",
+        "little",
+        "best",
+        "good",
+        "rose",
+        "swift",
+        "stone",
+        "fox",
+        "wolf",
+        "bird",
+        "lamb",
+        "house",
+        "booth",
+        "church",
+        "chapel",
+        "field",
+        "marsh",
+        "north",
+        "south",
+        "west",
+        "east",
+        "cross",
+        "gray",
+        "grey",
+        "page",
+        "reading",
+        "mills",
+        "english",
+        "scott",
+        "welsh",
+    ]
+)
+
+
+def _is_surname(word: str | None) -> bool:
+    return word is not None and (_is_name(word) or word.lower() in _WORD_SURNAMES)
+
+
 _BUSINESS = re.compile(
     rf"[{_APOS}]s\s+(?:Pharmacy|Chemist|Shop|Store|Cafe|Café|Bakery|Butchers?|Garage|Chippy"
     r"|Restaurant|Bar|Pub|Salon|Barbers?|Opticians?|Dental|Surgery|Practice|Nursery|Taxis?"
@@ -257,7 +326,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "a first name with a place",
         re.compile(
-            rf"(?<![\w{_APOS}-])(?P<g>{_NAME})(?:,\s*{_AGE},)?\s+(?:from|of)\s+"
+            rf"(?<![\w{_APOS}-])(?P<g>{_NAME})(?:\s+{_NAME})?(?:,\s*{_AGE},)?\s+(?:from|of)\s+"
             rf"(?P<p>{_NAME})(?:\s+{_NAME})?"
         ),
     ),
@@ -357,13 +426,18 @@ _STAFF_NEWS = re.compile(
     r"|(?:a|our|the)\s+(?:stall|stand)\b|years\s+(?:working|as\s+a|in\s+the\s+nhs))",
     re.IGNORECASE,
 )
+# Thanked for a thing ("for the coffee", "for these hats") or for giving ("for donating").
 _GAVE = re.compile(
     r"\b(?:donat\w+|raised|rais(?:e|ing)\s+(?:money|funds|£)|fundrais\w+|knitted|made|baked"
-    r"|for\s+(?:the|these|those|a|an|our|their|his|her)?\s*(?:(?:lovely|beautiful|kind"
-    r"|generous|amazing|wonderful|fantastic|delicious|new)\s+)*(?:cards?|gifts?|presents?"
-    r"|donations?|chocolates?|flowers|cakes?|biscuits|toys|books|hats|tv|television|hamper"
-    r"|treats|sweets|eggs|artwork|paintings?|drawings?|visit))\b",
+    r"|presented\s+a\s+cheque)\b"
+    r"|\bthank\w*\b.{0,80}?\bfor\s+(?:(?:the|their|these|those|a|an|some|all\s+the|his|her"
+    r"|our|your)\b(?!\s+\w+ing\b)|(?:donating|raising|knitting|baking|making|bringing"
+    r"|sending|organising|running|visiting|buying|giving)\b)",
     re.IGNORECASE,
+)
+_DETAILS_AFTER = re.compile(
+    rf"(?:\s*,\s*(?:aged\s+)?{_AGE}\s*,?|\s*\(\s*(?:aged\s+)?{_AGE}\s*\))?"
+    rf"(?:\s+(?:from|of)\s+{_NAME}(?:\s+{_NAME})?)?(?:\s*,\s*{_AGE}\s*,?)?"
 )
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n")
 _ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Prof|Rev|Capt|Sgt|No|Nos)\.$")
@@ -399,7 +473,7 @@ def _identifiable(kind: str, m: re.Match[str]) -> bool:
     if kind == "a first name with a ward":
         return _is_given(g)
     if kind == "a full name":
-        return _is_given(g) and _is_name(n)
+        return _is_given(g) and _is_surname(n)
     if kind == "an age and a town":
         return _is_name(p)
     return True
@@ -410,7 +484,7 @@ def _people(prose: str) -> tuple[_Person, ...]:
     found: list[_Person] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _PATTERNS:
-        for m in pattern.finditer(prose):
+        for m in _matches(pattern, prose):
             start, end = m.span()
             if any(start < b and a < end for a, b in taken):
                 continue
@@ -426,6 +500,14 @@ def _people(prose: str) -> tuple[_Person, ...]:
     return tuple(found)
 
 
+def _matches(pattern: re.Pattern[str], prose: str) -> Iterator[re.Match[str]]:
+    """Every match, overlapping ones too: when "Meet Grace, 72," is no name, "Grace, 72," is."""
+    pos = 0
+    while (m := pattern.search(prose, pos)) is not None:
+        yield m
+        pos = m.start() + 1
+
+
 def _named_place(prose: str, end: int) -> bool:
     return bool(_PLACE_AFTER.match(prose, end) or _BUSINESS.match(prose, end))
 
@@ -436,8 +518,11 @@ def _judge(prose: str, kind: str, start: int, end: int) -> _Person | None:
     before = prose[max(s, start - 60) : start]
     if _TITLE_BEFORE.search(before) or _ROLE_BEFORE.search(before):
         return None
-    if _ROLE_AFTER.match(prose, end, e) or _AGENT.match(prose, end, e):
-        return None
+    # Past the details that follow a name ("Paul, 45, from Wigan"), to what is said of them.
+    details = _DETAILS_AFTER.match(prose, end, e)
+    for at in {end, details.end() if details else end}:
+        if _ROLE_AFTER.match(prose, at, e) or _AGENT.match(prose, at, e):
+            return None
     sentence = prose[s:e]
     if _STAFF_NEWS.search(sentence):
         return None
