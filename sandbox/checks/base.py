@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,6 +13,7 @@ from typing import Literal
 from sandbox.tweet_text import Entity, extract_entities
 
 Severity = Literal["block", "warn", "tip"]
+_MAYBE_ENTITY = re.compile(r"[@#$\uff20\uff03]|\.\w")
 SEVERITIES: dict[str, Severity] = {"block": "block", "warn": "warn", "tip": "tip"}
 OFF = "off"
 
@@ -96,6 +98,10 @@ class Post:
 
     @cached_property
     def entities(self) -> list[Entity]:
+        # Every mention, hashtag and cashtag starts with its sign, and every URL has a dot
+        # before a word character: most image descriptions and many posts have neither.
+        if _MAYBE_ENTITY.search(self.text) is None:
+            return []
         return extract_entities(self.text)
 
     @cached_property

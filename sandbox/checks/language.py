@@ -55,6 +55,9 @@ _DISGUISE = str.maketrans("013457@$!", "oieastasi")
 _SPELLED_OUT = re.compile(
     r"(?<![\w.\-*])[A-Za-z](?:[ .\-_*\u00b7\u2022]{1,2}[A-Za-z]){2,}(?![\w\-*])"
 )
+# Numbers with units or ordinals ("10am", "24th", "7lb", "5k") are not words in disguise;
+# "5hit" (one digit for a letter, then a word) still is.
+_MEASURE = re.compile(r"[0-9]{2,}[A-Za-z]*|[0-9][A-Za-z]{0,2}|[0-9]+")
 _HELD = re.compile(r"([a-z])\1{2,}")
 
 _MESSAGE = {
@@ -96,7 +99,7 @@ def profanity(post: Post, context: CheckContext) -> Iterator[Hit]:
 def _disguised(text: str) -> Iterator[Hit]:
     for m in _TOKEN.finditer(text):
         token = m.group()
-        if token.isalpha() or token.isdigit():
+        if token.isalpha() or token.isdigit() or _MEASURE.fullmatch(token):
             continue
         for offset, core in _cores(token):
             severity = _disguised_severity(core.lower())
@@ -128,6 +131,7 @@ def _cores(token: str) -> Iterator[tuple[int, str]]:
     yield token.index(core), core
 
 
+@lru_cache(maxsize=1024)
 def _disguised_severity(core: str) -> Severity | None:
     plain = core.translate(_DISGUISE)
     if plain.isalpha():

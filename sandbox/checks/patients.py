@@ -219,53 +219,12 @@ def _is_given(word: str | None) -> bool:
 
 # Surnames that are also everyday words: after a given name they are a surname ("Rachel
 # Green", "Tom Hall"), though alone they are not taken for a name.
-_WORD_SURNAMES = frozenset(
-    [
-        "green",
-        "brown",
-        "white",
-        "black",
-        "young",
-        "king",
-        "hill",
-        "wood",
-        "hall",
-        "bell",
-        "gill",
-        "lord",
-        "rice",
-        "moss",
-        "little",
-        "best",
-        "good",
-        "rose",
-        "swift",
-        "stone",
-        "fox",
-        "wolf",
-        "bird",
-        "lamb",
-        "house",
-        "booth",
-        "church",
-        "chapel",
-        "field",
-        "marsh",
-        "north",
-        "south",
-        "west",
-        "east",
-        "cross",
-        "gray",
-        "grey",
-        "page",
-        "reading",
-        "mills",
-        "english",
-        "scott",
-        "welsh",
-    ]
-)
+_WORD_SURNAME_LIST = """
+    green brown white black young king hill wood hall bell gill lord rice moss little best
+    good rose swift stone fox wolf bird lamb house booth church chapel field marsh north
+    south west east cross gray grey page reading mills english scott welsh
+"""
+_WORD_SURNAMES = frozenset(_WORD_SURNAME_LIST.split())
 
 
 def _is_surname(word: str | None) -> bool:

@@ -112,88 +112,123 @@ def _is_long(word: str) -> bool:
 
 # --- Jargon ----------------------------------------------------------------------------------
 
-# (pattern, plain words to use). Matched case-insensitively unless the pattern says (?-i:).
-_JARGON_LIST: tuple[tuple[str, str], ...] = (
-    (r"non[- ]?elective", "emergency (or unplanned)"),
+# (words it needs, pattern, plain words to use). Matched case-insensitively unless the pattern
+# says (?-i:).
+_JARGON_LIST: tuple[tuple[str, str, str], ...] = (
+    ("elective", r"non[- ]?elective", "emergency (or unplanned)"),
     (
+        "elective",
         r"elective(?=\s+(?:surgery|operations?|procedures?|care|admissions?|activity"
         r"|lists?|patients?|work|treatments?|orthopaedics))",
         "planned",
     ),
     (
+        "ambulat",
         r"ambulatory(?:\s+(?:emergency\s+)?care)?",
         "walk-in, same-day care (you go home the same day)",
     ),
-    (r"(?-i:DNA(?:'?d|s)?)(?=\s+(?:rates?|appointments?|figures?)\b|'d\b)", "missed appointments"),
-    (r"did\s+not\s+attends?", "missed appointments"),
-    (r"(?:delayed|early\s+supported)\s+discharges?", "people waiting to leave hospital"),
-    (r"(?:fit|ready|safe|awaiting|optimised)\s+for\s+discharge", "well enough to go home"),
     (
+        "dna",
+        r"(?-i:DNA(?:'?d|s)?)(?=\s+(?:rates?|appointments?|figures?)\b|'d\b)",
+        "missed appointments",
+    ),
+    ("not attend", r"did\s+not\s+attends?", "missed appointments"),
+    (
+        "discharge",
+        r"(?:delayed|early\s+supported)\s+discharges?",
+        "people waiting to leave hospital",
+    ),
+    (
+        "discharge",
+        r"(?:fit|ready|safe|awaiting|optimised)\s+for\s+discharge",
+        "well enough to go home",
+    ),
+    (
+        "discharge",
         r"discharge\s+(?:lounge|planning|plans?|process|teams?|summary|summaries|letters?"
         r"|co-?ordinators?|dates?|hub|to\s+assess)",
         "going home from hospital",
     ),
-    (r"medically\s+(?:fit|optimised|stable\s+for\s+discharge)", "well enough to go home"),
-    (r"domiciliary(?:\s+care)?", "care at home"),
-    (r"service\s+users?", "people who use our services"),
-    (r"primary\s+care", "GPs, pharmacies and other local health services"),
-    (r"secondary\s+care", "hospital care"),
-    (r"acute\s+(?:trusts?|services|settings?|sector|beds)", "hospital"),
-    (r"patient\s+flow", "how quickly patients are seen and go home"),
     (
+        "medically",
+        r"medically\s+(?:fit|optimised|stable\s+for\s+discharge)",
+        "well enough to go home",
+    ),
+    ("domicil", r"domiciliary(?:\s+care)?", "care at home"),
+    ("service user", r"service\s+users?", "people who use our services"),
+    ("primary care", r"primary\s+care", "GPs, pharmacies and other local health services"),
+    ("secondary care", r"secondary\s+care", "hospital care"),
+    ("acute", r"acute\s+(?:trusts?|services|settings?|sector|beds)", "hospital"),
+    ("patient flow", r"patient\s+flow", "how quickly patients are seen and go home"),
+    (
+        "pathway",
         r"(?:care|treatment|frailty|clinical|referral|diagnostic|cancer|patient)\s+pathways?",
         "the steps of your care",
     ),
     (
+        "signpost",
         r"signpost(?:ed|ing|s)?(?=\s+(?:you|them|people|patients|carers|families|residents"
         r"|clients|users|on|to)\b)|signposting",
         "point people to",
     ),
-    (r"utili[sz](?:e|es|ed|ing|ation)", "use"),
-    (r"facilitat(?:e|es|ed|ing)", "help (or make possible)"),
-    (r"commenc(?:e|es|ed|ing|ement)", "start"),
-    (r"prior\s+to", "before"),
-    (r"stakeholders?", "partners (or the people involved)"),
-    (r"co-?produc(?:e|ed|es|ing|tion)", "made with the people who use it"),
-    (r"acuity", "how ill people are"),
-    (r"co-?morbidit(?:y|ies)", "other health conditions"),
-    (r"hypertension", "high blood pressure"),
-    (r"hypotension", "low blood pressure"),
-    (r"myocardial\s+infarctions?", "heart attack"),
-    (r"cerebrovascular\s+accidents?|(?-i:CVA)", "stroke"),
-    (r"analgesi(?:a|cs?)", "painkillers (or pain relief)"),
-    (r"pyrexia(?:l)?", "a high temperature"),
-    (r"mobilis(?:e|es|ed|ing|ation)|mobiliz(?:e|es|ed|ing|ation)", "walking (or moving about)"),
-    (r"holistic", "looking at all of your needs"),
-    (r"system\s+pressures?", "how busy services are"),
-    (r"(?-i:SDEC)", "same-day emergency care (seen and home the same day)"),
-    (r"(?-i:MDTs?)|multi-?disciplinary|inter-?disciplinary", "a team of different professionals"),
-    (r"step-?down\s+(?:care|beds?|units?|facilit(?:y|ies))", "care after hospital"),
-    (r"length\s+of\s+stay", "time in hospital"),
-    (r"(?:bed\s+)?occupancy", "how full the hospital is"),
-    (r"optimi[sz](?:e|es|ed|ing|ation)", "improve (or make the most of)"),
-    (r"deteriorat(?:e|es|ed|ing|ion)", "get worse"),
-    (r"place-?based", "local"),
-    (r"(?:third|voluntary)\s+sector", "charities and community groups"),
-    (r"conveyances?", "taking people to hospital"),
-    (r"reablement", "support to get back on your feet at home"),
+    ("utili", r"utili[sz](?:e|es|ed|ing|ation)", "use"),
+    ("facilitat", r"facilitat(?:e|es|ed|ing)", "help (or make possible)"),
+    ("commenc", r"commenc(?:e|es|ed|ing|ement)", "start"),
+    ("prior to", r"prior\s+to", "before"),
+    ("stakeholder", r"stakeholders?", "partners (or the people involved)"),
+    ("produc", r"co-?produc(?:e|ed|es|ing|tion)", "made with the people who use it"),
+    ("acuity", r"acuity", "how ill people are"),
+    ("morbid", r"co-?morbidit(?:y|ies)", "other health conditions"),
+    ("hypertension", r"hypertension", "high blood pressure"),
+    ("hypotension", r"hypotension", "low blood pressure"),
+    ("infarction", r"myocardial\s+infarctions?", "heart attack"),
+    ("cerebrovascular|cva", r"cerebrovascular\s+accidents?|(?-i:CVA)", "stroke"),
+    ("analges", r"analgesi(?:a|cs?)", "painkillers (or pain relief)"),
+    ("pyrexi", r"pyrexia(?:l)?", "a high temperature"),
+    (
+        "mobili",
+        r"mobilis(?:e|es|ed|ing|ation)|mobiliz(?:e|es|ed|ing|ation)",
+        "walking (or moving about)",
+    ),
+    ("holistic", r"holistic", "looking at all of your needs"),
+    ("pressure", r"system\s+pressures?", "how busy services are"),
+    ("sdec", r"(?-i:SDEC)", "same-day emergency care (seen and home the same day)"),
+    (
+        "mdt|disciplinary",
+        r"(?-i:MDTs?)|multi-?disciplinary|inter-?disciplinary",
+        "a team of different professionals",
+    ),
+    ("step", r"step-?down\s+(?:care|beds?|units?|facilit(?:y|ies))", "care after hospital"),
+    ("length of stay", r"length\s+of\s+stay", "time in hospital"),
+    ("occupancy", r"(?:bed\s+)?occupancy", "how full the hospital is"),
+    ("optimi", r"optimi[sz](?:e|es|ed|ing|ation)", "improve (or make the most of)"),
+    ("deteriorat", r"deteriorat(?:e|es|ed|ing|ion)", "get worse"),
+    ("based", r"place-?based", "local"),
+    ("sector", r"(?:third|voluntary)\s+sector", "charities and community groups"),
+    ("conveyance", r"conveyances?", "taking people to hospital"),
+    ("reablement", r"reablement", "support to get back on your feet at home"),
 )
+# Each term with the words that must be in the post for it to be there at all (checked as
+# plain substrings of the lower-cased post, which costs next to nothing).
 _JARGON = [
-    (re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE), plain)
-    for pattern, plain in _JARGON_LIST
+    (
+        tuple(anchors.split("|")),
+        re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])", re.IGNORECASE),
+        plain,
+    )
+    for anchors, pattern, plain in _JARGON_LIST
 ]
-# One pattern to say quickly whether any term can be there at all.
-_ANY_JARGON = re.compile("|".join(f"(?:{p})" for p, _ in _JARGON_LIST), re.IGNORECASE)
 # "DNA" is missed appointments only beside appointments, never in "a DNA test".
 _APPOINTMENTS = re.compile(r"\b(?:appointments?|clinics?|attend\w*|slots?|outpatients?)\b", re.I)
 
 
 def _jargon(post: Post) -> Iterator[Hit]:
     prose = post.prose
-    if not _ANY_JARGON.search(prose):
-        return
+    lower = prose.lower()
     taken: list[tuple[int, int]] = []
-    for pattern, plain in _JARGON:
+    for anchors, pattern, plain in _JARGON:
+        if not any(anchor in lower for anchor in anchors):
+            continue
         for m in pattern.finditer(prose):
             if any(m.start() < end and start < m.end() for start, end in taken):
                 continue
