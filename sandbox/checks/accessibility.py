@@ -23,7 +23,16 @@ _SHOUTING_RUN = 3
 _MOSTLY_CAPS = 0.6
 
 
+# Every word in capitals contains a run like this; fewer than three of them that are not
+# acronyms, and there is nothing to find (shouting needs three words or more).
+_CAPITALS = re.compile(r"[A-Z][A-Z'\u2019&]*[A-Z]")
+
+
 def all_caps(post: Post, context: CheckContext) -> Iterator[Hit]:
+    if post.prose.isascii() and (
+        sum(1 for w in _CAPITALS.findall(post.prose) if w not in _ACRONYMS) < _SHOUTING_RUN
+    ):
+        return
     runs: list[list[re.Match[str]]] = [[]]
     shouting_letters = cased_letters = 0
     for m in _WORD.finditer(post.prose):

@@ -42,14 +42,21 @@ _SEVERITY: dict[str, Severity] = {
     **{w: "block" for w in _STRONG_WORDS.split()},
 }
 _LONGEST = max(map(len, _SEVERITY))
+_BY_LENGTH: dict[int, tuple[tuple[str, Severity], ...]] = {
+    n: tuple((w, s) for w, s in _SEVERITY.items() if len(w) == n) for n in set(map(len, _SEVERITY))
+}
 # A whole word is a run of \w, so "Scunthorpe" is one word and never "cunt".
 _WORD = re.compile(r"\w+")
 # "sod" alone is turf (a new hospital's first sod); only the phrase is rude.
 _PHRASES = re.compile(r"(?<!\w)sod\s+off(?!\w)", re.IGNORECASE)
 
 
-# Tokens that may hide a word behind symbols or digits: "f*ck", "sh1t", "b@stard", "a$$hole".
-_TOKEN = re.compile(r"[A-Za-z0-9*@$!#%]+")
+# Tokens that may hide a word behind symbols or digits: "f*ck", "sh1t", "b@stard", "a$$hole":
+# whole tokens with a letter beside a symbol or digit somewhere (plain words are not looked at).
+_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9*@$!#%])[A-Za-z0-9*@$!#%]*?(?:[A-Za-z][0-9*@$!#%]|[0-9*@$!#%][A-Za-z])"
+    r"[A-Za-z0-9*@$!#%]*"
+)
 _DISGUISE = str.maketrans("013457@$!", "oieastasi")
 # Single letters spaced, dotted or dashed out: "b.u.g.g.e.r", "s h i t", "c-r-a-p".
 _SPELLED_OUT = re.compile(
@@ -57,8 +64,9 @@ _SPELLED_OUT = re.compile(
 )
 # Numbers with units or ordinals ("10am", "24th", "7lb", "5k") are not words in disguise;
 # "5hit" (one digit for a letter, then a word) still is.
-_MEASURE = re.compile(r"[0-9]{2,}[A-Za-z]*|[0-9][A-Za-z]{0,2}|[0-9]+")
+_MEASURE = re.compile(r"[0-9]{2,}[A-Za-z]*|[0-9][A-Za-z]{0,2}|[A-Za-z]+[0-9]{2,}|[0-9]+")
 _HELD = re.compile(r"([a-z])\1{2,}")
+_WORD_AROUND = re.compile(r"\w+$")  # the start of the word a held letter is in
 
 _MESSAGE = {
     "block": (
@@ -78,8 +86,9 @@ _MESSAGE = {
 
 def profanity(post: Post, context: CheckContext) -> Iterator[Hit]:
     text = post.text
+    words = _WORD.findall(text.lower())
     # Most posts have no swear word: a set test first, then offsets only when there is one.
-    if not _SEVERITY.keys().isdisjoint(_WORD.findall(text.lower())):
+    if not _SEVERITY.keys().isdisjoint(words):
         for m in _WORD.finditer(text):
             severity = _SEVERITY.get(m.group().lower())
             if severity is not None:
@@ -87,8 +96,12 @@ def profanity(post: Post, context: CheckContext) -> Iterator[Hit]:
     for m in _PHRASES.finditer(text):
         yield Hit(m.start(), m.end(), _MESSAGE["warn"], "warn")
     yield from _disguised(text)
-    yield from _spelled_out(text)
-    yield from _held(text)
+    # Spelled out needs three one-letter words ("s h i t"); held letters need a letter three
+    # times running somewhere, which a cheap test finds first.
+    if sum(len(word) == 1 for word in words) >= 3:
+        yield from _spelled_out(text)
+    if _HELD.search(post.prose) is not None:
+        yield from _held(post.prose)
     if context.extra_profanity:
         pattern = _local_words(context.extra_profanity)
         if pattern is not None:
@@ -144,13 +157,11 @@ def _disguised_severity(core: str) -> Severity | None:
         return None  # "2nd", "4x4": mostly not letters, so not a word in disguise
     # Each star hides one letter ("f**k", "sh*t"); another symbol or a digit is its usual
     # letter or any other ("f@ck"). Where several words fit, the strongest counts.
-    hidden = re.compile(
-        "".join(
-            c if c.isalpha() else "[a-z]" if not c.isdigit() else f"[a-z{plain[i]}]"
-            for i, c in enumerate(core)
-        )
-    )
-    fits = {s for word, s in _SEVERITY.items() if len(word) == len(core) and hidden.fullmatch(word)}
+    fits = {
+        severity
+        for word, severity in _BY_LENGTH.get(len(core), ())
+        if all(c == w or not c.isalpha() for c, w in zip(core, word, strict=True))
+    }
     return "block" if "block" in fits else "warn" if fits else None
 
 
@@ -164,13 +175,17 @@ def _spelled_out(text: str) -> Iterator[Hit]:
 
 def _held(text: str) -> Iterator[Hit]:
     lower = text.lower()
-    if not _HELD.search(lower):
-        return
-    for m in _WORD.finditer(lower):
-        word = m.group()
-        if word in _SEVERITY or not _HELD.search(word):
+    seen = -1
+    for held in _HELD.finditer(lower):
+        m = _WORD_AROUND.search(lower, 0, held.end())
+        if m is None or m.start() <= seen:
             continue
-        severity = _SEVERITY.get(_HELD.sub(r"\1", word))
+        m = _WORD.match(lower, m.start())
+        if m is None:
+            continue
+        seen = m.start()
+        word = m.group()
+        severity = None if word in _SEVERITY else _SEVERITY.get(_HELD.sub(r"\1", word))
         if severity is not None:
             yield Hit(m.start(), m.end(), _MESSAGE[severity], severity)
 

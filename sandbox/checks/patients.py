@@ -438,11 +438,42 @@ def _identifiable(kind: str, m: re.Match[str]) -> bool:
     return True
 
 
+# What each shape needs in the (lower-cased) post before it is worth looking for: most posts
+# name nobody, and plain substring tests cost next to nothing.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "a title and surname": ("mr", "ms", "miss", "mx", "master"),
+    "a patient's name": ("patient", "resident", "service user", "client"),
+    "a baby's or child's name": ("baby", "little", "tiny", "wee ", "newborn", "twins", "triplets"),
+    "a first name with a place": (" from ", " of "),
+    "a first name with a ward": (
+        "ward",
+        "unit",
+        "bed",
+        "bay",
+        "room",
+        "cubicle",
+        "cot",
+        "incubator",
+    ),
+    "a person by their bed": ("bed", "bay", "room", "cubicle", "cot", "incubator"),
+    "an age and a town": ("old",),
+}
+_DIGIT = re.compile(r"[0-9]")
+_NEEDS_DIGIT = frozenset({"a name with an age", "a person by their bed", "an age and a town"})
+
+
 @lru_cache(maxsize=512)
 def _people(prose: str) -> tuple[_Person, ...]:
     found: list[_Person] = []
     taken: list[tuple[int, int]] = []
+    lower = prose.lower()
+    has_digit = _DIGIT.search(prose) is not None
     for kind, pattern in _PATTERNS:
+        if kind in _NEEDS_DIGIT and not has_digit:
+            continue
+        needs = _NEEDS.get(kind)
+        if needs is not None and not any(word in lower for word in needs):
+            continue
         for m in _matches(pattern, prose):
             start, end = m.span()
             if any(start < b and a < end for a, b in taken):
@@ -454,7 +485,7 @@ def _people(prose: str) -> tuple[_Person, ...]:
             person = _judge(prose, kind, start, end)
             if person is not None:
                 found.append(person)
-    found.extend(_beds_and_wards_with_a_day(prose, taken))
+    found.extend(_beds_and_wards_with_a_day(prose, lower, taken))
     found.sort(key=lambda p: p.start)
     return tuple(found)
 
@@ -488,18 +519,30 @@ def _judge(prose: str, kind: str, start: int, end: int) -> _Person | None:
     return _Person(start, end, kind, gave_something=bool(_GAVE.search(sentence)))
 
 
-def _beds_and_wards_with_a_day(prose: str, taken: list[tuple[int, int]]) -> Iterator[_Person]:
+_BED_WORDS = ("bed", "bay", "room", "cubicle", "cot", "incubator")
+_WARD_WORDS = ("ward", "unit", "icu", "itu", "hdu", "nicu", "scbu", "resus", "intensive")
+_WARD_WORDS += ("high dependency", "theatre", "a&e")
+
+
+def _beds_and_wards_with_a_day(
+    prose: str, lower: str, taken: list[tuple[int, int]]
+) -> Iterator[_Person]:
     """A bed, or one person on a ward or unit, with the day: "whoever was in bed 12 on
     Ward 8 last Friday", "the man brought in yesterday is stable in intensive care"."""
-    if not _DAY.search(prose):
+    has_bed = any(word in lower for word in _BED_WORDS)
+    beds = list(_BED_ALONE.finditer(prose)) if has_bed else []
+    wards = any(word in lower for word in _WARD_WORDS) and _WARD_OR_UNIT.search(prose) is not None
+    if not (beds or wards) or not _DAY.search(prose):
         return
-    for m in _BED_ALONE.finditer(prose):
+    for m in beds:
         if any(m.start() < b and a < m.end() for a, b in taken):
             continue
         s, e = _sentence(prose, m.start(), m.end())
         if _DAY.search(prose, s, e) and not _STAFF_NEWS.search(prose, s, e):
             yield _Person(m.start(), m.end(), "a bed with a day", gave_something=False)
             return
+    if not wards:
+        return
     for m in _ONE_PERSON.finditer(prose):
         if any(m.start() < b and a < m.end() for a, b in taken):
             continue

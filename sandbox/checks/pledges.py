@@ -152,10 +152,23 @@ def engagement_pledges(post: Post, context: CheckContext) -> Iterator[Hit]:
             yield Hit(*span, _MESSAGE)
 
 
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n")
+# A sentence with none of these words pledges nothing.
+_ENGAGEMENT_WORD = re.compile(
+    r"\b(?:re-?tweet|rts?\b|re-?post|share|like|fav|heart|boost|follow|repl|comment|quote"
+    r"|view|tag)"
+)
+_MONEYISH = re.compile(r"[£$€]|[0-9]\s?p\b|pence|pound|quid")
+_NUMBERISH = re.compile(
+    r"[0-9]|hundred|thousand|million|\b(?:one|two|three|four|five|ten|twenty|fifty)\b"
+)
+_STARTS_WITH_A_THING = re.compile(r"\s*(?:[£$€0-9]|an?\s)")
+
+
 def _sentences(text: str) -> Iterator[tuple[int, int]]:
     """Sentence spans; a full stop inside a number ("£1.50") or a link ends nothing."""
     start = 0
-    for m in re.finditer(r"[.!?]+(?=\s|$)|\n", text):
+    for m in _SENTENCE_END.finditer(text):
         if m.start() > start:
             yield start, m.end()
         start = m.end()
@@ -166,8 +179,40 @@ def _sentences(text: str) -> Iterator[tuple[int, int]]:
 def _pledge(text: str, s: int, e: int) -> tuple[int, int] | None:
     sentence = text[s:e]
     lower = sentence.lower()
-    if not _could_be_engagement(lower):
+    if _ENGAGEMENT_WORD.search(lower) is None:
         return None
+    # Each shape is looked for only when the words it needs are there.
+    if "every" in lower or "each" in lower or "per" in lower or _MONEYISH.search(lower):
+        for m in _RATE.finditer(sentence):
+            if not _thanked(sentence, m.start()):
+                reward = _REWARD.search(sentence)
+                if reward is not None or _STARTS_WITH_A_THING.match(sentence, m.start()):
+                    return _span(s, m, reward)
+    if any(w in lower for w in ("every", "each", "per", "one", "1", "=", "\u2192", "->", " a ")):
+        for m in _EQUATION.finditer(sentence):
+            thing = _THING.match(sentence, m.end())
+            if thing is not None and not _thanked(sentence, m.start()):
+                return _span(s, m, thing)
+    imperative = _imperative(sentence)
+    if imperative is not None:
+        return s + imperative[0], s + imperative[1]
+    if _NUMBERISH.search(lower):
+        for m in _THRESHOLD.finditer(sentence):
+            if _thanked(sentence, m.start()):
+                continue
+            consequence = _CONSEQUENCE.search(sentence, m.end()) or _CONSEQUENCE_I.search(
+                sentence, m.end()
+            )
+            if consequence is not None:
+                return s + m.start(), s + consequence.end()
+    if "time" in lower or "who" in lower or "you" in lower:
+        for m in _EACH_TIME.finditer(sentence):
+            if _thanked(sentence, m.start()):
+                continue
+            reward = _REWARD.search(sentence)
+            if reward is not None:
+                return _span(s, m, reward)
+    return None
     for m in _RATE.finditer(sentence):
         if not _thanked(sentence, m.start()):
             reward = _REWARD.search(sentence)
@@ -215,15 +260,6 @@ def _imperative(sentence: str) -> tuple[int, int] | None:
             if reward is not None:
                 return m.start(), m.end() + reward.end()
     return None
-
-
-_ENGAGEMENT_WORD = re.compile(
-    r"(?:tweet|rt|post|share|like|fav|heart|boost|follow|repl|comment|quote|view|tag)"
-)
-
-
-def _could_be_engagement(lower: str) -> bool:
-    return _ENGAGEMENT_WORD.search(lower) is not None
 
 
 def _span(offset: int, m: re.Match[str], other: re.Match[str] | None) -> tuple[int, int]:
