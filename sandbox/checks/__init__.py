@@ -210,11 +210,11 @@ def run_checks(text: str, *, context: CheckContext = _DEFAULT_CONTEXT) -> list[F
         if override == OFF:
             continue
         forced = SEVERITIES.get(override) if override is not None else None
-        for index, part in parts:
-            for hit in check.run(part, context if index is None else alt_context):
+        for media_index, part in parts:
+            for hit in check.run(part, context if media_index is None else alt_context):
                 severity = forced or hit.severity or check.severity
                 findings.append(
-                    Finding(check.code, severity, hit.start, hit.end, hit.message, index)
+                    Finding(check.code, severity, hit.start, hit.end, hit.message, media_index)
                 )
     findings.sort(
         key=lambda f: (-1 if f.media_index is None else f.media_index, f.start, f.end, f.code)

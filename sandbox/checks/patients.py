@@ -520,8 +520,8 @@ def _judge(prose: str, kind: str, start: int, end: int) -> _Person | None:
 
 
 _BED_WORDS = ("bed", "bay", "room", "cubicle", "cot", "incubator")
-_WARD_WORDS = ("ward", "unit", "icu", "itu", "hdu", "nicu", "scbu", "resus", "intensive")
-_WARD_WORDS += ("high dependency", "theatre", "a&e")
+_WARD_WORDS: tuple[str, ...] = ("ward", "unit", "icu", "itu", "hdu", "nicu", "scbu", "resus")
+_WARD_WORDS += ("intensive", "high dependency", "theatre", "a&e")
 
 
 def _beds_and_wards_with_a_day(
