@@ -105,8 +105,7 @@ _CARE_WORDS: tuple[tuple[str, bool, str], ...] = (
         r"|spina\s+bifida|down'?s\s+syndrome|allerg(?:y|ies|ic\s+reaction)|anaphyla\w+"
         r"|appendicitis|burns|(?:a|his|her|their|my)\s+fall|lost\s+(?:both\s+)?"
         r"(?:his|her|their)?\s*(?:legs?|arms?|sight|hearing)|paralysed|blind|deaf"
-        r"|(?:serious|critical|stable)\s+condition|in\s+a\s+coma|(?:speedy|full|good)\s+recovery"
-        r"|recover(?:ing|ed|y)|get\s+well\s+soon|poorly|unwell|illness|disease|disorder"
+        r"|(?:serious|critical|stable)\s+condition|in\s+a\s+coma|poorly|unwell|illness|disease|disorder"
         r"|syndrome|autis(?:m|tic)|learning\s+disabilit(?:y|ies)|pain|injur(?:y|ies|ed)",
     ),
     (
@@ -121,13 +120,19 @@ _CARE_WORDS: tuple[tuple[str, bool, str], ...] = (
         r"|prosthetics?|(?:end\s+of\s+)?treatment|treated|rehab(?:ilitation)?|physiotherapy"
         r"|palliative|end\s+of\s+life|(?:covid|flu)\s+(?:booster|jab|vaccine)|booster"
         r"|blood\s+transfusion|transfusion|insulin|medication|wheelchair|walking\s+frame"
-        r"|first\s+steps|back\s+on\s+(?:his|her|their)\s+feet|rang\s+the\s+(?:\w+\s+)*bell"
+        r"|rang\s+the\s+(?:\w+\s+)*bell"
         r"|cared\s+for|looking\s+after\s+(?:me|him|her|them|our\s+\w+)|care\s+package"
         r"|inhalers?|(?:clinical|drug|vaccine|our\s+\w+)\s+trial|stem\s+cells?|bone\s+marrow"
         r"|skin\s+grafts?|pacemaker|stents?|catheter|feeding\s+tube|oxygen|intubated"
         r"|resuscitated|cpr|defibrillator|crutches|splint|antibiotics|chemo\s+\w+|iv\s+drip"
         r"|vaccinated|(?:speech|occupational|play)\s+therapy|counselling"
         r"|(?:appendix|gallbladder|tonsils|tumou?r)\s+(?:was\s+|were\s+)?(?:removed|out)",
+    ),
+    (
+        "a recovery",
+        True,
+        r"(?:speedy|full|good)\s+recovery|recover(?:ing|ed|y)|get\s+well\s+soon|first\s+steps"
+        r"|back\s+on\s+(?:his|her|their)\s+feet",
     ),
     (
         "a stay in hospital",
@@ -516,7 +521,16 @@ def _judge(prose: str, kind: str, start: int, end: int) -> _Person | None:
     sentence = prose[s:e]
     if _STAFF_NEWS.search(sentence):
         return None
+    # The finding covers every identifying detail said with the name: "Aisha, 7, from Leven".
+    if details is not None and details.end() > end and kind in _EXTENDS:
+        shown = prose[end : details.end()]
+        end = details.end() - (len(shown) - len(shown.rstrip(" ,")))
+        if (" from " in shown or " of " in shown) and _DIGIT.search(prose, start, end):
+            kind = "a name with an age and a place"
     return _Person(start, end, kind, gave_something=bool(_GAVE.search(sentence)))
+
+
+_EXTENDS = frozenset({"a name with an age", "a full name", "a title and surname"})
 
 
 _BED_WORDS = ("bed", "bay", "room", "cubicle", "cot", "incubator")
@@ -566,33 +580,55 @@ def patient_details(post: Post, context: CheckContext) -> Iterator[Hit]:
         return
     here = _care(post.prose)
     for person in people:
-        care, where = _health_detail(person, here, post)
-        if care is None:
-            continue
-        yield Hit(person.start, person.end, _message(post, person, care, where))
+        details, where = _health_details(person, here, post)
+        if details:
+            yield Hit(person.start, person.end, _message(post, person, details, where))
 
 
-def _health_detail(
+# Which health detail to name first: the most telling.
+_KIND_ORDER = {
+    kind: n
+    for n, kind in enumerate(
+        (
+            "a condition",
+            "a treatment",
+            "a test result",
+            "a death",
+            "a birth",
+            "a stay in hospital",
+            "going home from hospital",
+            "a recovery",
+            "a ward or unit",
+        )
+    )
+}
+
+
+def _health_details(
     person: _Person, here: tuple[_Care, ...], post: Post
-) -> tuple[_Care | None, str]:
-    """The strongest health or care detail for this person: in this text first, then in what
-    is published with it. A ward or unit alone does not count for someone thanked for a gift."""
-    usable = [c for c in here if c.strong or not person.gave_something]
-    if usable:
-        return min(usable, key=lambda c: (not c.strong, abs(c.start - person.start))), ""
-    for neighbour in post.neighbours:
-        usable = [c for c in _care(neighbour.prose) if c.strong or not person.gave_something]
+) -> tuple[list[_Care], str]:
+    """Up to two health or care details for this person, the most telling first: in this
+    text, else in what is published with it. A ward or unit alone does not count for someone
+    thanked for a gift."""
+    for cares, where, near in [(here, "", person.start)] + [
+        (_care(n.prose), n.label, 0) for n in post.neighbours
+    ]:
+        usable = [c for c in cares if c.strong or not person.gave_something]
         if usable:
-            return min(usable, key=lambda c: (not c.strong, c.start)), neighbour.label
-    return None, ""
+            usable.sort(key=lambda c: (_KIND_ORDER[c.kind], abs(c.start - near)))
+            chosen = [usable[0]]
+            chosen += [c for c in usable[1:2] if c.shown.lower() != usable[0].shown.lower()]
+            return chosen, where
+    return [], ""
 
 
-def _message(post: Post, person: _Person, care: _Care, where: str) -> str:
+def _message(post: Post, person: _Person, details: list[_Care], where: str) -> str:
     who = post.text[person.start : person.end]
-    detail = f"\u201c{care.shown}\u201d ({care.kind}{' ' + where if where else ''})"
+    said = " and ".join(f"\u201c{c.shown}\u201d ({c.kind})" for c in details)
     return (
-        f"\u201c{who}\u201d ({person.kind}) beside {detail} could identify a patient. "
-        "Anything that could identify a patient, with anything about their health or care, "
-        "is confidential: post it only if the patient (or their family) has agreed in "
-        "writing and your organisation allows it. Otherwise leave out who they are."
+        f"\u201c{who}\u201d ({person.kind}) with {said}{' ' + where if where else ''} "
+        "could identify a patient. Anything that could identify a patient, with anything "
+        "about their health or care, is confidential: post it only if the patient (or their "
+        "family) has agreed in writing and your organisation allows it. Otherwise leave out "
+        "who they are."
     )
