@@ -149,6 +149,9 @@ def _phone_in_run(run: str, offset: int) -> Hit | None:
 # Drafts are checked again on every pause in typing, so the same few candidates come back.
 @lru_cache(maxsize=1024)
 def _phone_kind(candidate: str) -> tuple[str, bool] | None:
+    quick = _uk_kind_by_prefix(candidate)
+    if quick is not None:
+        return quick
     try:
         number = phonenumbers.parse(candidate, "GB")
     except phonenumbers.NumberParseException:
@@ -168,6 +171,27 @@ def _phone_kind(candidate: str) -> tuple[str, bool] | None:
         return _PHONE_KINDS[PhoneNumberType.MOBILE]
     if national.startswith(("1", "2")):
         return _PHONE_KINDS[PhoneNumberType.FIXED_LINE]
+    return None
+
+
+def _uk_kind_by_prefix(candidate: str) -> tuple[str, bool] | None:
+    """The kind of the commonest UK numbers, from their prefix alone: ten national digits
+    starting 1 or 2 (landlines) or 7 (mobiles, but not 070 personal or 076 pager numbers).
+    For these the numbering plan has no exceptions, and phonenumbers, which is slow to load
+    a number, would say the same (or, for an unassigned range, fall back to the prefix)."""
+    digits = "".join(c for c in candidate if c.isdigit())
+    if candidate.startswith("+"):
+        national = digits[2:] if digits.startswith("44") else ""
+    elif digits.startswith("0") and not digits.startswith("00"):
+        national = digits[1:]
+    else:
+        return None
+    if len(national) != 10 or national.startswith(("0", "70", "76")):
+        return None
+    if national[0] in "12":
+        return _PHONE_KINDS[PhoneNumberType.FIXED_LINE]
+    if national[0] == "7":
+        return _PHONE_KINDS[PhoneNumberType.MOBILE]
     return None
 
 
