@@ -102,13 +102,33 @@ def findings_for_posts(
     images: Sequence[Sequence[Mapping[str, object]]] = (),
 ) -> list[list[Finding]]:
     """Findings for each post of a thread, in order. ``images`` holds each post's
-    {"id", "alt"} entries (DraftRevision.images), so images without alt text are found."""
+    {"id", "alt"} entries (DraftRevision.images): their descriptions are checked with the
+    post (images without one are found too), and every other post and description of the
+    thread is passed along, for the checks that join details across a thread."""
+    alts = image_descriptions(posts, images)
     found = []
     for position, post in enumerate(posts):
-        entries = images[position] if position < len(images) else ()
-        media = tuple(MediaInfo(alt_text=str(entry.get("alt", ""))) for entry in entries)
-        found.append(run_checks(post, context=dataclasses.replace(context, media=media)))
+        media = tuple(MediaInfo(alt_text=alt) for alt in alts[position])
+        thread = tuple(
+            part
+            for other, text in enumerate(posts)
+            if other != position
+            for part in (text, *alts[other])
+        )
+        found.append(
+            run_checks(post, context=dataclasses.replace(context, media=media, thread=thread))
+        )
     return found
+
+
+def image_descriptions(
+    posts: Sequence[str], images: Sequence[Sequence[Mapping[str, object]]] = ()
+) -> list[list[str]]:
+    """Each post's images' descriptions, in order (to quote findings in them)."""
+    return [
+        [str(entry.get("alt", "")) for entry in (images[i] if i < len(images) else ())]
+        for i in range(len(posts))
+    ]
 
 
 def visible_drafts(user: User) -> QuerySet[Draft]:

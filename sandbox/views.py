@@ -3,6 +3,7 @@ liveness probe. The trainee's timeline and draft pages show reviews and publicat
 they are coaching's (coaching/views/)."""
 
 import dataclasses
+import re
 
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
@@ -20,6 +21,7 @@ from sandbox import selectors
 from sandbox.checks import CheckContext, MediaInfo, run_checks
 from sandbox.forms import (
     TEXT_HARD_CAP,
+    post_attachments,
 )
 from sandbox.http import AuthenticatedRequest, id_from
 
@@ -72,22 +74,51 @@ def liveness(request: HttpRequest) -> JsonResponse:
 @login_required
 def draft_check(request: AuthenticatedRequest) -> HttpResponse:
     """Live risk hints for the composer, asked for by htmx as the trainee pauses typing.
-    Nothing is saved; the organisation's own check settings apply."""
+    Nothing is saved; the organisation's own check settings apply.
+
+    The post's images' descriptions are checked with it (each finding names its image, in
+    the list and beside that description), and the thread's other posts and descriptions
+    are passed along, so a patient named in one post and their illness in another is found.
+    """
     # "field" names the box that asked (the first post, or thread-2 and so on).
     field = request.POST.get("field", "text")
-    text = request.POST.get(field if field == "text" or field.startswith("thread-") else "text", "")
-    text = text[:TEXT_HARD_CAP]
+    if field != "text" and not _THREAD_BOX.fullmatch(field):
+        field = "text"
+    text = request.POST.get(field, "")[:TEXT_HARD_CAP]
     accounts = selectors.accounts_for_author(request.user)
     account_id = id_from(request.POST.get("account"))
     chosen = accounts.filter(pk=account_id).first() if account_id is not None else None
     account = chosen or accounts.first()
     context = selectors.check_context(account.organisation_id) if account else CheckContext()
     # The composer's form sends each post's images and alt text along with the text.
-    position = 0 if field == "text" else field.removeprefix("thread-")
-    alts = [
-        request.POST.get(f"alt-{position}-{image_id}", "")
-        for image_id in request.POST.getlist(f"image-{position}")
-    ]
-    media = tuple(MediaInfo(alt_text=alt) for alt in alts)
-    findings = run_checks(text, context=dataclasses.replace(context, media=media))
-    return render(request, "sandbox/_findings.html", {"text": text, "findings": findings})
+    position = 0 if field == "text" else int(field.removeprefix("thread-"))
+    attachments = {a.position: a for a in post_attachments(request.POST, _MAX_THREAD_BOXES)}
+    mine = attachments[position].images if position in attachments else []
+    thread: list[str] = []
+    for name in request.POST:
+        if name != field and (name == "text" or _THREAD_BOX.fullmatch(name)):
+            other = 0 if name == "text" else int(name.removeprefix("thread-"))
+            thread.append(request.POST.get(name, "")[:TEXT_HARD_CAP])
+            if other in attachments:
+                thread.extend(image.alt for image in attachments[other].images)
+    media = tuple(MediaInfo(alt_text=image.alt) for image in mine)
+    findings = run_checks(
+        text,
+        context=dataclasses.replace(context, media=media, thread=tuple(thread[:_MAX_THREAD_PARTS])),
+    )
+    return render(
+        request,
+        "sandbox/_draft_check.html",
+        {
+            "text": text,
+            "findings": findings,
+            "alts": [image.alt for image in mine],
+            "images": mine,
+        },
+    )
+
+
+# The composer's other post boxes, "thread-1", "thread-2"...; more than this is not a thread.
+_THREAD_BOX = re.compile(r"thread-[0-9]{1,2}")
+_MAX_THREAD_BOXES = 100
+_MAX_THREAD_PARTS = 200

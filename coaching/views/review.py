@@ -75,6 +75,7 @@ def _review_context(
         "post_findings": zip(
             revision.posts,
             sandbox_selectors.findings_for_posts(revision.posts, context, images=revision.images),
+            sandbox_selectors.image_descriptions(revision.posts, revision.images),
             strict=True,
         ),
         "blocked": selectors.blocking_codes(revision),

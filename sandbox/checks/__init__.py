@@ -13,12 +13,19 @@ Severities: "block" cannot be submitted until fixed (or a coach overrides it wit
 "warn" is shown to the coach, "tip" is advice. A few checks raise some findings above their
 default (a mobile phone number or a strong swear word blocks); an override applies to them all.
 
+Every check also runs on each image's description (alt text), which is published with the
+image: a finding there carries the image's media_index and points into that description.
+Patient details are joined across the post, its descriptions and the rest of its thread
+(CheckContext.thread), so a name in one and an illness in another are still found.
+
 Findings about the post as a whole or its media span the whole text. run_checks does not catch
 errors from a check: a check that failed silently would let a patient's NHS number through.
 The tests hold every check to never raising on any text.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from sandbox.checks import (
     accessibility,
@@ -29,6 +36,7 @@ from sandbox.checks import (
     language,
     links,
     patients,
+    plain,
     pledges,
 )
 from sandbox.checks.base import (
@@ -64,8 +72,9 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "patient-details",
         "Patient details in words",
-        "warn",
-        "A named person beside a medical condition: a patient identifiable in words.",
+        "block",
+        "Someone who could be identified (a name, an age and a town, the man in bed 4) beside "
+        "their illness, treatment or stay in hospital, in the post or its thread.",
         patients.patient_details,
     ),
     Check(
@@ -100,7 +109,8 @@ CHECKS: tuple[Check, ...] = (
         "engagement-pledge",
         "Engagement pledge",
         "block",
-        'Promises triggered by likes, reposts or shares ("£1 for every retweet").',
+        'Promises paid for in likes, reposts, shares or follows: "£1 for every retweet", '
+        '"Share this and we\'ll give £3", "20 reposts and I\'ll wear my jumper".',
         pledges.engagement_pledges,
     ),
     Check(
@@ -142,8 +152,9 @@ CHECKS: tuple[Check, ...] = (
         "reading-age",
         "Reading age",
         "tip",
-        "A reading age above the NHS target of 9 to 11.",
-        accessibility.reading_age,
+        "A reading age above the NHS target of 9 to 11, a short post dense with long words, "
+        "and NHS jargon with a plain alternative.",
+        plain.plain_language,
     ),
     Check(
         "missing-alt-text",
@@ -173,16 +184,39 @@ _DEFAULT_CONTEXT = CheckContext()
 
 
 def run_checks(text: str, *, context: CheckContext = _DEFAULT_CONTEXT) -> list[Finding]:
-    """Everything the checks find in the text, sorted by where it starts."""
+    """Everything the checks find in the text and its images' descriptions: the text's
+    findings first, sorted by where they start, then each description's, image by image."""
     post = Post(text)
+    parts: list[tuple[int | None, Post]] = [(None, post)]
+    for index, media in enumerate(context.media):
+        alt = media.alt_text
+        if isinstance(alt, str) and alt.strip():
+            parts.append((index, Post(alt, f"in image {index + 1}'s description")))
+    thread = tuple(
+        Post(t, "in another post of this thread")
+        for t in context.thread
+        if isinstance(t, str) and t.strip()
+    )
+    if len(parts) > 1 or thread:
+        published = [part for _, part in parts] + list(thread)
+        for _, part in parts:
+            part.neighbours = tuple(other for other in published if other is not part)
+    # A description is not an image: missing-alt-text looks at the post's media only.
+    alt_context = replace(context, media=()) if len(parts) > 1 else context
+
     findings: list[Finding] = []
     for check in CHECKS:
         override = context.severity_overrides.get(check.code)
         if override == OFF:
             continue
         forced = SEVERITIES.get(override) if override is not None else None
-        for hit in check.run(post, context):
-            severity = forced or hit.severity or check.severity
-            findings.append(Finding(check.code, severity, hit.start, hit.end, hit.message))
-    findings.sort(key=lambda f: (f.start, f.end, f.code))
+        for media_index, part in parts:
+            for hit in check.run(part, context if media_index is None else alt_context):
+                severity = forced or hit.severity or check.severity
+                findings.append(
+                    Finding(check.code, severity, hit.start, hit.end, hit.message, media_index)
+                )
+    findings.sort(
+        key=lambda f: (-1 if f.media_index is None else f.media_index, f.start, f.end, f.code)
+    )
     return findings

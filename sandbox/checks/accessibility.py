@@ -1,12 +1,9 @@
-"""Accessibility: shouting, reading age and images without descriptions."""
+"""Accessibility: shouting and images without descriptions (reading age: checks.plain)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache, lru_cache
-
-import pyphen
 
 from sandbox.checks.base import CheckContext, Hit, Post
 
@@ -26,7 +23,16 @@ _SHOUTING_RUN = 3
 _MOSTLY_CAPS = 0.6
 
 
+# Every word in capitals contains a run like this; fewer than three of them that are not
+# acronyms, and there is nothing to find (shouting needs three words or more).
+_CAPITALS = re.compile(r"[A-Z][A-Z'\u2019&]*[A-Z]")
+
+
 def all_caps(post: Post, context: CheckContext) -> Iterator[Hit]:
+    if post.prose.isascii() and (
+        sum(1 for w in _CAPITALS.findall(post.prose) if w not in _ACRONYMS) < _SHOUTING_RUN
+    ):
+        return
     runs: list[list[re.Match[str]]] = [[]]
     shouting_letters = cased_letters = 0
     for m in _WORD.finditer(post.prose):
@@ -61,45 +67,6 @@ def _caps_hit(words: list[re.Match[str]]) -> Hit:
         "with dyslexia, and some screen readers spell them out letter by letter. Use normal "
         "sentence case; acronyms such as NHS and A&E are fine.",
     )
-
-
-# --- Reading age -----------------------------------------------------------------------------
-
-_TARGET_READING_AGE = 11  # the NHS aims for a reading age of 9 to 11
-_MIN_WORDS = 20  # fewer words than this give a meaningless score
-# X's longest post; past that a sample is as good as the whole, and the cost is not.
-_MAX_CHARS = 25_000
-_SENTENCE_BREAK = re.compile(r"[.!?]+|\n")
-
-
-@cache
-def _hyphenator() -> pyphen.Pyphen:
-    return pyphen.Pyphen(lang="en_GB")
-
-
-@lru_cache(maxsize=8192)
-def _syllables(word: str) -> int:
-    return len(_hyphenator().positions(word)) + 1
-
-
-def reading_age(post: Post, context: CheckContext) -> Iterator[Hit]:
-    sample = post.prose[:_MAX_CHARS].lower()
-    words = _WORD.findall(sample)
-    if len(words) < _MIN_WORDS:
-        return
-    sentences = sum(1 for part in _SENTENCE_BREAK.split(sample) if _WORD.search(part))
-    syllables = sum(map(_syllables, words))
-    # Flesch-Kincaid grade level; a US grade is roughly a reading age five years younger.
-    grade = 0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59
-    age = round(grade + 5)
-    if age > _TARGET_READING_AGE:
-        yield Hit(
-            *post.whole(),
-            f"This post has a reading age of about {age}. The NHS aims for 9 to 11, so that "
-            "most people understand it first time, including people reading in a second "
-            "language or in a hurry. Use shorter sentences and everyday words ('help', not "
-            "'facilitate').",
-        )
 
 
 # --- Alt text --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,6 +13,7 @@ from typing import Literal
 from sandbox.tweet_text import Entity, extract_entities
 
 Severity = Literal["block", "warn", "tip"]
+_MAYBE_ENTITY = re.compile(r"[@#$\uff20\uff03]|\.\w")
 SEVERITIES: dict[str, Severity] = {"block": "block", "warn": "warn", "tip": "tip"}
 OFF = "off"
 
@@ -23,15 +25,29 @@ class Finding:
     start: int  # Python str indices into the checked text (code points, not UTF-16 units)
     end: int
     message: str
+    # None: start and end point into the post's text. A number: the finding is in that
+    # image's description (CheckContext.media[media_index].alt_text), and start and end point
+    # into that description. Image numbers for people are media_index + 1.
+    media_index: int | None = None
+
+    @property
+    def image_number(self) -> int | None:
+        """The image as people count them ("image 2"), or None for the post's text."""
+        return None if self.media_index is None else self.media_index + 1
 
     def as_dict(self) -> dict[str, str | int]:
-        return {
+        """The finding as JSON. "media_index" appears only for a finding in an image's
+        description, so the shape of a finding in the text is what it always was."""
+        out: dict[str, str | int] = {
             "code": self.code,
             "severity": self.severity,
             "start": self.start,
             "end": self.end,
             "message": self.message,
         }
+        if self.media_index is not None:
+            out["media_index"] = self.media_index
+        return out
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,10 @@ class CheckContext:
     local_identifier_patterns: tuple[tuple[str, str], ...] = ()
     pre_election_periods: tuple[tuple[date, date], ...] = ()
     today: date | None = None
+    # What is published with this post in the same thread: the other posts' texts and their
+    # images' descriptions. A patient named in one post and their illness in the next is
+    # still a patient identified (checks.patients); other checks look at this post only.
+    thread: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,13 +84,24 @@ class Hit:
 
 
 class Post:
-    """The text under check, with the parsing several checks share done once, on demand."""
+    """The text under check, with the parsing several checks share done once, on demand.
 
-    def __init__(self, text: str) -> None:
+    A post's text and each of its images' descriptions are checked as separate Posts.
+    ``neighbours`` are the other texts published with this one (the post's text or its other
+    descriptions, and the rest of the thread), for checks that join details across them.
+    """
+
+    def __init__(self, text: str, label: str = "in the post") -> None:
         self.text = text
+        self.label = label  # where this text is, for messages about another: "in image 2's..."
+        self.neighbours: tuple[Post, ...] = ()
 
     @cached_property
     def entities(self) -> list[Entity]:
+        # Every mention, hashtag and cashtag starts with its sign, and every URL has a dot
+        # before a word character: most image descriptions and many posts have neither.
+        if _MAYBE_ENTITY.search(self.text) is None:
+            return []
         return extract_entities(self.text)
 
     @cached_property

@@ -57,6 +57,17 @@ _VOCABULARY = """
     vaccination vaccine vaccines village visit vote voting waiting walk ward wash waste water we
     wednesday week weekend weeks well wellbeing who win winter with women work worker workers
     working world year years you young your
+    vaccinated vaccinations volunteer volunteers volunteering keep calm carry
+    recycle reuse reduce litter pick picking bin bins road
+    safety cancer dementia friendly friends autism awareness mental health matters kind
+    minds mind hospice hospices ambulance paramedic paramedics porter porters pharmacist
+    pharmacists nurse physio physios therapy therapist therapists doctor doctors student
+    midwife midwifery apprentice apprenticeship apprenticeships council councils library
+    libraries foster fostering adopt adoption carer carers social worker workers team heroes
+    blood donor donors give giving organ organs sign signs up quit smoking drink drinking
+    safe safely summer winter spring autumn holiday holidays christmas easter eid diwali
+    pride black history month awareness wellbeing walking cycling active travel climate
+    green clean air
     NHS GP GPs CAMHS COVID ICU LGBT LGBTQ UK
 """
 _WORDS: dict[str, str] = {word.lower(): word for word in _VOCABULARY.split()}

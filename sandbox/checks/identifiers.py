@@ -109,8 +109,15 @@ _PHONE_KINDS: dict[int, tuple[str, bool]] = {
 def phone_numbers(post: Post, context: CheckContext) -> Iterator[Hit]:
     for run in _PHONE_RUN.finditer(post.text):
         found = _phone_in_run(run.group(), run.start())
-        if found is not None:
+        if found is not None and not _patient_number_not_phone(post.text[found.start : found.end]):
             yield found
+
+
+def _patient_number_not_phone(candidate: str) -> bool:
+    """Ten digits starting 0 that pass the NHS and CHI check ("CHI 0175989834") are a patient's
+    number, reported as one; a UK phone number written with its 0 almost always has eleven."""
+    digits = "".join(c for c in candidate if c.isdigit())
+    return not candidate.startswith("+") and len(digits) == 10 and is_patient_number(digits)
 
 
 def _phone_in_run(run: str, offset: int) -> Hit | None:
@@ -142,6 +149,9 @@ def _phone_in_run(run: str, offset: int) -> Hit | None:
 # Drafts are checked again on every pause in typing, so the same few candidates come back.
 @lru_cache(maxsize=1024)
 def _phone_kind(candidate: str) -> tuple[str, bool] | None:
+    quick = _uk_kind_by_prefix(candidate)
+    if quick is not None:
+        return quick
     try:
         number = phonenumbers.parse(candidate, "GB")
     except phonenumbers.NumberParseException:
@@ -161,6 +171,27 @@ def _phone_kind(candidate: str) -> tuple[str, bool] | None:
         return _PHONE_KINDS[PhoneNumberType.MOBILE]
     if national.startswith(("1", "2")):
         return _PHONE_KINDS[PhoneNumberType.FIXED_LINE]
+    return None
+
+
+def _uk_kind_by_prefix(candidate: str) -> tuple[str, bool] | None:
+    """The kind of the commonest UK numbers, from their prefix alone: ten national digits
+    starting 1 or 2 (landlines) or 7 (mobiles, but not 070 personal or 076 pager numbers).
+    For these the numbering plan has no exceptions, and phonenumbers, which is slow to load
+    a number, would say the same (or, for an unassigned range, fall back to the prefix)."""
+    digits = "".join(c for c in candidate if c.isdigit())
+    if candidate.startswith("+"):
+        national = digits[2:] if digits.startswith("44") else ""
+    elif digits.startswith("0") and not digits.startswith("00"):
+        national = digits[1:]
+    else:
+        return None
+    if len(national) != 10 or national.startswith(("0", "70", "76")):
+        return None
+    if national[0] in "12":
+        return _PHONE_KINDS[PhoneNumberType.FIXED_LINE]
+    if national[0] == "7":
+        return _PHONE_KINDS[PhoneNumberType.MOBILE]
     return None
 
 
@@ -210,6 +241,10 @@ _POSTCODE_MESSAGE = (
 
 def postcodes(post: Post, context: CheckContext) -> Iterator[Hit]:
     for m in _POSTCODE.finditer(post.text):
+        # Run together, a postcode is written in capitals (EH39DR); in lower case the shape
+        # is a word in disguise as often as not ("bl00dy" fits BL0 0DY).
+        if " " not in m.group() and not m.group().isupper():
+            continue
         yield Hit(m.start(), m.end(), _POSTCODE_MESSAGE)
 
 
@@ -238,9 +273,20 @@ _DATE_OF_BIRTH_MESSAGE = (
 )
 
 
+# "The NHS was born on 5 July 1948": an organisation's birthday is not personal data.
+_NOT_A_PERSON_BORN = re.compile(
+    r"\b(?:nhs|hospital|infirmary|service|trust|board|council|centre|unit|ward|library|charity"
+    r"|organisation|scheme|campaign|school|college|university|clinic|practice|it|idea|project"
+    r"|health\s+service|welfare\s+state)(?:'s|\u2019s)?\s+(?:was|were|is)\s+(?:officially\s+)?$",
+    re.IGNORECASE,
+)
+
+
 def dates_of_birth(post: Post, context: CheckContext) -> Iterator[Hit]:
     for m in _DATE_OF_BIRTH.finditer(post.text):
         if m["a"] is not None and not _day_and_month(int(m["a"]), int(m["b"])):
+            continue
+        if _NOT_A_PERSON_BORN.search(post.text, max(0, m.start() - 40), m.start()):
             continue
         yield Hit(m.start(), m.end(), _DATE_OF_BIRTH_MESSAGE)
 

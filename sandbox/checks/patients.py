@@ -1,87 +1,634 @@
-"""Patient details in words: a named person beside a medical condition.
+"""Patient details in words: someone who could be identified, beside their health or care.
 
-A first rule of thumb, moved here from the simulated audience so the trainee, the coach and
-the audience all see the same finding. It will sometimes take a member of staff being
-thanked for a patient, so it warns rather than blocks.
+The rule, as a trainee would be told it: a patient is identifiable when a post names them or
+describes them closely enough to pick them out, and a post says something about their health
+or care when it mentions a condition, a treatment, a stay in hospital, going home, a death, a
+test result, a birth, or the ward or unit they are on. Either alone is usually fine ("Six new
+beds in the respiratory unit", "Congratulations to Priya on her exams"); together, in the same
+post, its images' descriptions or its thread, they are confidential patient information.
+
+Identifiable (``_people``), in the shapes people write:
+  a title and a surname            Mr Brown, Mrs Okafor, Miss Hannah Price
+  a full name                      Kevin Doyle (a given name from checks.names and a surname)
+  a name with an age               Jack, 6, / Hamza (15) / 4-year-old Lily
+  a first name with a place        Jean from Methil / Zara on the teenage cancer unit
+  a patient's name                 our patient Stanley Green / resident Mrs Walsh
+  a baby's or child's name         baby Isla / little Freddie / twins Ada and Obi
+  a person by their bed            the gentleman in bed 4 / the lady in bay 2
+  a bed, or a ward, with a day     whoever was in bed 12 last Friday / the man brought into
+                                   intensive care yesterday
+  an age and a town                a 67-year-old man from Brora
+
+Not a patient, so never identifiable here: staff and officials named with their role ("Staff
+Nurse Tom Reid", "Sarah Jones, our ward manager", "Radiographer Sam Cole"), people doing what
+staff, speakers and visitors do ("Mr Rob Evans carried out...", "...will talk about",
+"...visited the ward"), and people in the news for awards, appointments, retirements and
+starting work. People thanked for a gift or for fundraising are not taken for patients when
+the only health detail is a ward or unit ("Thank you Mrs Taylor for the cards for Ward 1"),
+but are when there is more ("Thanks to Mr Lewis for the chocolates after his knee surgery").
+
+Why rules and word lists rather than a trained model: the engine must run offline in well
+under a millisecond, explain each finding in plain words (which words identify, which words
+are the health detail), and be changed by reading it. The word lists are short and named by
+what they hold; the grammar around them (a title before a name, an age after it, a role in
+apposition) carries most of the weight, so a name or condition that is not listed is still
+found when its shape gives it away.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
 
 from sandbox.checks.base import CheckContext, Hit, Post
+from sandbox.checks.names import GIVEN_NAMES, NOT_NAMES, ROLE_WORDS
 
-# Words that, beside a name, make it a patient's medical information. Not "surgery" or
-# "operation": a GP surgery and an operations team are everyday words in an NHS post.
-_CONDITION = re.compile(
-    r"\b(?:cancer|tumou?rs?|stroke|dementia|alzheimer'?s|diabet(?:es|ic)|covid(?:-19)?"
-    r"|pneumonia|sepsis|heart\s+attack|cardiac\s+arrest|overdosed?|hiv|hepatitis"
-    r"|pregnan(?:t|cy)|miscarriage|stillbirth|fractured?|broken\s+(?:hip|leg|arm|wrist|ankle)"
-    r"|(?:hip|knee)\s+replacement|chemo(?:therapy)?|dialysis|transplant|amputation"
-    r"|depression|schizophrenia|bipolar|anorexia|self[- ]harm|suicid(?:e|al)|epilep(?:sy|tic)"
-    r"|seizures?|parkinson'?s|motor\s+neurone\s+disease|leukaemia|lymphoma|cystic\s+fibrosis)\b",
+_APOS = "'\u2019"
+# A capitalised word that could be a name: Jane, O'Neill, McLeod, MacDonald, Smith-Jones.
+_NAME = rf"(?:[A-Z][{_APOS}])?[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z]+)?"
+_TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Master|Mister)\.?"
+_AGE = r"(?:1[01][0-9]|[0-9]{1,2})"
+_BED = r"(?:bed|bay|side[- ]?room|cubicle|cot|incubator|room)\s*[0-9]{1,3}[a-z]?\b"
+_PERSON = (
+    r"(?:gentleman|gent|man|lady|woman|girl|boy|baby|patient|chap|child|toddler|teenager"
+    r"|lad|lass|resident|mum|dad|grandad|grandpa|gran|granny|grandma|mother|father|son"
+    r"|daughter|wife|husband|pensioner|young\s+person)"
+)
+_PERSON_ADJECTIVES = (
+    r"(?:(?:little|young|elderly|older|lovely|old|brave|tiny|wee|newborn|injured|poorly|"
+    r"[0-9]{1,3}[- ](?:year|month|week)s?[- ]old)\s+)*"
+)
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DAY = re.compile(
+    r"\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|today|tonight|yesterday"
+    r"|this\s+(?:morning|afternoon|evening)|last\s+(?:night|week|weekend|\w+day)"
+    r"|(?:christmas|boxing|new\s+year'?s)\s+(?:day|eve)|christmas\s+eve)\b"
+    rf"|\bat\s+[0-9]{{1,2}}(?:[.:][0-9]{{2}})?\s*(?:am|pm)\b"
+    rf"|\bon\s+(?:the\s+)?[0-9]{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b",
     re.IGNORECASE,
 )
-# A capitalised word that could be part of a name: Jane, McDonald, O'Brien, Smith-Jones;
-# not NHS or DMs.
-_APOSTROPHES = "'\u2019"
-_NAME_WORD = rf"[A-Z](?:[a-z]|[{_APOSTROPHES}][A-Z])[A-Za-z{_APOSTROPHES}-]*"
-_CAPITALISED_RUN = re.compile(
-    rf"(?<![\w{_APOSTROPHES}-]){_NAME_WORD}(?:[ \t]+{_NAME_WORD})+(?![\w{_APOSTROPHES}-])"
+
+# --- Health and care (the second half of the rule) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class _Care:
+    start: int
+    end: int
+    shown: str
+    kind: str
+    strong: bool  # a ward or unit alone is weak: see the module docstring
+
+
+_CARE_WORDS: tuple[tuple[str, bool, str], ...] = (
+    (
+        "a condition",
+        True,
+        r"cancer(?:-free)?|tumou?rs?|strokes?(?!\s+of\s+luck)|dementia|alzheimer'?s|diabet(?:es|ic)"
+        r"|covid(?:-19)?|long\s+covid|flu|influenza|pneumonia|sepsis|meningitis|bronchiolitis|rsv"
+        r"|whooping\s+cough|chickenpox|shingles|measles|tuberculosis|norovirus|infections?"
+        r"|heart\s+(?:attack|failure|condition|disease|problems?)|angina|cardiac\s+arrest"
+        r"|blood\s+clots?|dvt|anaemi[ac]|asthma(?:tic)?|copd|emphysema|arthritis|osteoporosis"
+        r"|(?:kidney|liver|lung|heart|motor\s+neurone|crohn'?s|coeliac)\s+(?:disease|failure)"
+        r"|overdosed?|hiv|hepatitis|pregnan(?:t|cy)|miscarriage|stillbirth|premature|prem"
+        r"|jaundice|in\s+labour|contractions|fractured?|broken\s+(?:hip|leg|arm|wrist|ankle|neck"
+        r"|back|pelvis|ribs?|bones?)|broke\s+(?:his|her|their|my)\s+\w+|concussion"
+        r"|(?:head|spinal|brain)\s+injur(?:y|ies)|depression|anxiety|schizophrenia|bipolar"
+        r"|psychosis|ptsd|ocd|adhd|anorexia|bulimia|eating\s+disorder|self[- ]harm"
+        r"|suicid(?:e|al)|epilep(?:sy|tic)|seizures?|parkinson'?s|mnd|multiple\s+sclerosis"
+        r"|leukaemia|lymphoma|melanoma|sarcoma|cystic\s+fibrosis|cerebral\s+palsy"
+        r"|spina\s+bifida|down'?s\s+syndrome|allerg(?:y|ies|ic\s+reaction)|anaphyla\w+"
+        r"|appendicitis|burns|(?:a|his|her|their|my)\s+fall|lost\s+(?:both\s+)?"
+        r"(?:his|her|their)?\s*(?:legs?|arms?|sight|hearing)|paralysed|blind|deaf"
+        r"|(?:serious|critical|stable)\s+condition|in\s+a\s+coma|poorly|unwell|illness|disease|disorder"
+        r"|syndrome|autis(?:m|tic)|learning\s+disabilit(?:y|ies)|pain|injur(?:y|ies|ed)",
+    ),
+    (
+        "a treatment",
+        True,
+        r"chemo(?:therapy)?|radiotherapy|immunotherapy|dialysis|transplant|amputation"
+        r"|(?:his|her|their|my|an|the|knee|hip|heart|back|bowel|brain|eye|spinal|emergency"
+        r"|major|keyhole|cataract|cancer)\s+(?:surgery|operation|op)\b"
+        r"|(?:surgery|operation)\s+(?:on|to|for)\b|after\s+surgery"
+        r"|(?:hip|knee|joint|valve)\s+replacement|new\s+(?:hip|knee|heart|kidney|liver|lungs?)"
+        r"|bypass|ventilator|incubator|caesarean|c-section|tonsils\s+out|stitches|plaster\s+cast"
+        r"|prosthetics?|(?:end\s+of\s+)?treatment|treated|rehab(?:ilitation)?|physiotherapy"
+        r"|palliative|end\s+of\s+life|(?:covid|flu)\s+(?:booster|jab|vaccine)|booster"
+        r"|blood\s+transfusion|transfusion|insulin|medication|wheelchair|walking\s+frame"
+        r"|rang\s+the\s+(?:\w+\s+)*bell"
+        r"|cared\s+for|looking\s+after\s+(?:me|him|her|them|our\s+\w+)|care\s+package"
+        r"|inhalers?|(?:clinical|drug|vaccine|our\s+\w+)\s+trial|stem\s+cells?|bone\s+marrow"
+        r"|skin\s+grafts?|pacemaker|stents?|catheter|feeding\s+tube|oxygen|intubated"
+        r"|resuscitated|cpr|defibrillator|crutches|splint|antibiotics|chemo\s+\w+|iv\s+drip"
+        r"|vaccinated|(?:speech|occupational|play)\s+therapy|counselling"
+        r"|(?:appendix|gallbladder|tonsils|tumou?r)\s+(?:was\s+|were\s+)?(?:removed|out)",
+    ),
+    (
+        "a recovery",
+        True,
+        r"(?:speedy|full|good)\s+recovery|recover(?:ing|ed|y)|get\s+well\s+soon|first\s+steps"
+        r"|back\s+on\s+(?:his|her|their)\s+feet",
+    ),
+    (
+        "a stay in hospital",
+        True,
+        r"admitted|brought\s+in(?:to)?|rushed\s+(?:in|to)|in\s+hospital|hospital\s+bed"
+        r"|taken\s+to\s+hospital|airlifted|hospitali[sz]ed|in\s+a&e"
+        r"|(?:his|her|their|my)\s+stay|stay(?:ed|ing)?\s+(?:with\s+us|on|in)\b|inpatient"
+        r"|in\s+resus|was\s+seen\s+in|in\s+(?:our|the)\s+care|in\s+our\s+care",
+    ),
+    (
+        "going home from hospital",
+        True,
+        r"discharged|(?:going|went|gone|got|sent|allowed|back|coming|heading|home)\s+home"
+        r"|home\s+(?:at\s+last|today|time|by|after|from)|going-home|leaves?\s+(?:our|the)"
+        r"\s+(?:hospital|hospice|ward|unit)|(?:walked|went|came|wheeled|out)\s+(?:out\s+)?of\s+"
+        r"(?:hospital|icu|itu|hdu|intensive\s+care|resus|the\s+\w+\s+(?:unit|ward))"
+        r"|left\s+hospital|out\s+of\s+hospital",
+    ),
+    (
+        "a death",
+        True,
+        r"died|dies|passed\s+away|death|lost\s+(?:his|her|their)\s+(?:fight|battle|life)|rip"
+        r"|final\s+days|last\s+days|passing|sadly\s+lost|funeral|end\s+of\s+(?:his|her)\s+life",
+    ),
+    (
+        "a test result",
+        True,
+        r"tested\s+(?:positive|negative)|positive\s+for|results?|came\s+back\s+clear"
+        r"|all\s+clear|diagnos(?:ed|is|es)|biopsy|blood\s+tests?|scans?|x-rays?|in\s+remission",
+    ),
+    (
+        "a birth",
+        True,
+        r"born|weighing|[0-9]+\s?lbs?\b|[0-9]+\s?oz|gave\s+birth|delivered|arrived\s+(?:[0-9]+"
+        r"\s+weeks\s+)?early|welcomed\s+(?:twins|triplets|a\s+baby|baby|their)|new\s+arrival"
+        r"|twins|triplets|labour",
+    ),
+    (
+        "a ward or unit",
+        False,
+        r"wards?(?:\s*[0-9]+[a-z]?)?|units?|icu|itu|hdu|nicu|scbu|a&e|intensive\s+care"
+        r"|high\s+dependency|resus|theatres?|hospice|care\s+home|nursing\s+home|clinic"
+        r"|hospital|" + _BED,
+    ),
 )
-_HONORIFIC_NAME = re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?[ \t]+{_NAME_WORD}")
-_PATIENT_NAME = re.compile(rf"\bpatients?[ \t]+({_NAME_WORD})")
-# Capitalised words that start sentences or name places, services, days and campaigns,
-# so "Happy Monday", "Royal Infirmary" and "Dementia Action Week" are not taken for names.
-_NOT_NAME_WORDS = """
-    a an the this that these those our your their my we you they he she it i its
-    get well soon thank thanks happy good great huge big congratulations congrats welcome
-    please join come visit meet see do don't here there what when where who why how
-    today tomorrow yesterday tonight morning afternoon evening weekend week weeks month year day
-    monday tuesday wednesday thursday friday saturday sunday january february march april may
-    june july august september october november december christmas easter
-    nhs hospital hospitals infirmary general royal university community clinic clinics centre
-    center surgery practice ward wards unit units department team teams service services trust
-    board council borough county city district health care social mental public primary
-    awareness action appeal campaign fund charity foundation society research support group
-    street road lane avenue park square house hall court
-    accident emergency minor injuries injury world national international local
-    new old best first last free
+_CARE = [
+    (kind, strong, re.compile(rf"(?<![\w&-])(?:{words})(?![\w-])", re.IGNORECASE))
+    for kind, strong, words in _CARE_WORDS
+]
+# Not health at all: "the pain of parking", "treated to a cake", "results of our survey".
+_NOT_CARE = re.compile(
+    r"\b(?:treated\s+(?:to|us|them|everyone|all)|results?\s+of\s+(?:our|the|this)\s+"
+    r"(?:survey|consultation|vote|election|competition|quiz|raffle)|exam\s+results?"
+    r"|a\s+pain\b|labour\s+(?:party|market|mp|msp|councillor)|born\s+and\s+(?:bred|raised))",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=512)
+def _care(prose: str) -> tuple[_Care, ...]:
+    not_care = [m.span() for m in _NOT_CARE.finditer(prose)]
+    found: list[_Care] = []
+    for kind, strong, pattern in _CARE:
+        for m in pattern.finditer(prose):
+            if any(a <= m.start() < b for a, b in not_care):
+                continue
+            found.append(_Care(m.start(), m.end(), m.group(), kind, strong))
+    return tuple(found)
+
+
+# --- People (the first half) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Person:
+    start: int
+    end: int
+    kind: str
+    gave_something: bool  # thanked for a gift or fundraising: see the module docstring
+
+
+def _is_name(word: str | None) -> bool:
+    return word is not None and word.lower().rstrip("'\u2019s") not in NOT_NAMES
+
+
+def _is_given(word: str | None) -> bool:
+    return word is not None and word.lower() in GIVEN_NAMES
+
+
+# Surnames that are also everyday words: after a given name they are a surname ("Rachel
+# Green", "Tom Hall"), though alone they are not taken for a name.
+_WORD_SURNAME_LIST = """
+    green brown white black young king hill wood hall bell gill lord rice moss little best
+    good rose swift stone fox wolf bird lamb house booth church chapel field marsh north
+    south west east cross gray grey page reading mills english scott welsh
 """
-_NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
+_WORD_SURNAMES = frozenset(_WORD_SURNAME_LIST.split())
 
 
-def _could_be_a_name(word: str) -> bool:
-    bare = re.sub(rf"[{_APOSTROPHES}]s$", "", word).lower()
-    return bare not in _NOT_NAMES and not _CONDITION.fullmatch(bare)
+def _is_surname(word: str | None) -> bool:
+    return word is not None and (_is_name(word) or word.lower() in _WORD_SURNAMES)
 
 
-def _names_someone_ill(prose: str) -> bool:
-    """A rule of thumb for "a named person beside a medical condition".
+_BUSINESS = re.compile(
+    rf"[{_APOS}]s\s+(?:Pharmacy|Chemist|Shop|Store|Cafe|Café|Bakery|Butchers?|Garage|Chippy"
+    r"|Restaurant|Bar|Pub|Salon|Barbers?|Opticians?|Dental|Surgery|Practice|Nursery|Taxis?"
+    r"|Coaches|Buses|Farm|Kitchen|Law|Bakes)\b"
+)
+# A named place: "Florence Nightingale Ward", "Mary Seacole House", "Victoria Park".
+_PLACE_AFTER = re.compile(
+    r"\s+(?:Ward|Wards|Unit|Centre|Center|House|Building|Wing|Suite|Hospital|Hospice|Court"
+    r"|Lodge|Road|Street|Lane|Avenue|Drive|Way|Award|Awards|Foundation|Trust|Fund|Room|Lounge"
+    r"|Library|School|Academy|College|Institute|Hall|Park|Gardens?|Clinic|Practice|Surgery"
+    r"|Medical|Health|Care|Home|Lecture|Memorial|Prize|Scholarship|Bursary|Theatre|Stand"
+    r"|Campus|Building|Block|Rooms|Garden|Shop|Cafe|Café|Bar|Bridge|Square|Place|Close"
+    r"|Crescent|Terrace|Primary|High)\b"
+)
 
-    A name is Mr/Mrs/Ms/Miss/Mx and a capitalised word, "patient" and a capitalised word, or
-    two or three capitalised words in a row that are not everyday capitalised words (longer
-    runs are titles). It will sometimes take a member of staff being thanked for a patient.
-    """
-    if not _CONDITION.search(prose):
-        return False
-    if _HONORIFIC_NAME.search(prose):
-        return True
-    if any(_could_be_a_name(m[1]) for m in _PATIENT_NAME.finditer(prose)):
-        return True
-    for run in _CAPITALISED_RUN.finditer(prose):
-        words = run[0].split()
-        if len(words) <= 3 and all(map(_could_be_a_name, words)):
-            return True
-    return False
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "a title and surname",
+        re.compile(
+            rf"\b{_TITLE}\s+(?:(?:and|&)\s+{_TITLE}\s+)?(?P<n>{_NAME})(?:\s+(?P<n2>{_NAME}))?"
+        ),
+    ),
+    (
+        "a name with an age",
+        re.compile(
+            rf"(?<![\w{_APOS}-])(?P<n>{_NAME})(?:\s+(?P<n2>{_NAME}))?\s*"
+            rf"(?:,\s*(?:aged\s+)?{_AGE}\s*(?:,|(?=\s+(?:from|and|who|is|was|has|had|from)\b))"
+            rf"|\(\s*(?:aged\s+)?{_AGE}\s*\)|,\s*aged\s+{_AGE}\b)"
+        ),
+    ),
+    (
+        "a name with an age",
+        re.compile(
+            rf"\b[0-9]{{1,3}}[- ](?:year|yr|month|week|day)s?[- ]old\s+"
+            rf"(?:(?:little|baby|tiny|wee|young)\s+)?(?P<n>{_NAME})"
+        ),
+    ),
+    (
+        "a patient's name",
+        re.compile(
+            rf"\b(?:patient|resident|service\s+user|client)s?\s+(?P<n>{_NAME})"
+            rf"(?:\s+(?P<n2>{_NAME}))?"
+        ),
+    ),
+    (
+        "a baby's or child's name",
+        re.compile(
+            rf"\b(?:[Bb]aby|[Ll]ittle|[Tt]iny|[Ww]ee|[Nn]ewborn|[Tt]wins|[Tt]riplets)\s+"
+            rf"(?P<n>{_NAME})(?:\s+(?:and|&)\s+{_NAME})?(?:\s+(?P<n2>{_NAME}))?"
+        ),
+    ),
+    (
+        "a first name with a place",
+        re.compile(
+            rf"(?<![\w{_APOS}-])(?P<g>{_NAME})(?:\s+{_NAME})?(?:,\s*{_AGE},)?\s+(?:from|of)\s+"
+            rf"(?P<p>{_NAME})(?:\s+{_NAME})?"
+        ),
+    ),
+    (
+        "a first name with a ward",
+        re.compile(
+            rf"(?<![\w{_APOS}-])(?P<g>{_NAME})\s+(?:on|in|from)\s+(?:the\s+|our\s+)?"
+            rf"(?:[Ww]ard\s*[0-9]+[A-Za-z]?|(?:[\w{_APOS}-]+\s+){{0,3}}(?:ward|unit)\b|{_BED})"
+        ),
+    ),
+    (
+        "a full name",
+        re.compile(rf"(?<![\w{_APOS}-])(?P<g>{_NAME})\s+(?P<n>{_NAME})(?![\w-])"),
+    ),
+    (
+        "a person by their bed",
+        re.compile(
+            rf"\b(?:the|a|our|this|that)\s+{_PERSON_ADJECTIVES}{_PERSON}\s+(?:who\s+was\s+)?"
+            rf"(?:in|from|on)\s+{_BED}",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "an age and a town",
+        re.compile(
+            rf"\b(?:[Aa]n?|[Tt]he)\s+[0-9]{{1,3}}[- ]years?[- ]old\s+(?:\w+\s+)?{_PERSON}\s+"
+            rf"(?:from|of)\s+(?P<p>{_NAME})"
+        ),
+    ),
+)
+_BED_ALONE = re.compile(_BED, re.IGNORECASE)
+_ONE_PERSON = re.compile(
+    rf"\b(?:the|a|this|that|one)\s+{_PERSON_ADJECTIVES}{_PERSON}\b|\bwhoever\b|\bone\s+of\s+our"
+    r"\s+patients\b",
+    re.IGNORECASE,
+)
+_WARD_OR_UNIT = re.compile(
+    r"\b(?:wards?|units?|icu|itu|hdu|nicu|scbu|resus|intensive\s+care|high\s+dependency"
+    r"|theatre|a&e)\b",
+    re.IGNORECASE,
+)
+
+# Staff and officials by title: "Dr", "Staff Nurse", "Councillor", "Sister".
+_TITLE_BEFORE = re.compile(
+    r"(?:\b(?:Dr|Doctor|Prof|Professor|Nurse|Sister|Sr|Matron|Midwife|Councillor|Cllr|Rev"
+    r"|Reverend|Father|Canon|Chaplain|Sir|Dame|Lord|Lady|Baroness|Mayor|Provost|Captain|Capt"
+    r"|Coach|Chef|Judge|Colonel|PC|Sgt|DC|DI|Inspector|Officer|Minister|Radiographer"
+    r"|Volunteer|Porter|Physio|Paramedic|Midwives)\.?\s+)$"
+)
+_ROLES = "|".join(sorted((re.escape(w) for w in ROLE_WORDS), key=len, reverse=True))
+_ROLE_BEFORE = re.compile(
+    rf"\b(?:{_ROLES})(?:\s+(?:of|for|in)\s+(?:the\s+)?[\w{_APOS}&-]+(?:\s+[\w{_APOS}&-]+)?)?"
+    r"\s*[,:(\u2013-]?\s*$",
+    re.IGNORECASE,
+)
+# Words inside an apposition before its role ("our ward manager", "a student midwife"), but
+# not the words of a clause ("thanks to our nurses", "cared for by the team").
+_FILLER = (
+    rf"(?:(?!(?:to|by|for|with|from|at|on|in|and|thanks|who|was|is|has|had|after|before"
+    rf"|since|because|when|while)\b)[\w{_APOS}&-]+\s+)"
+)
+_ROLE_AFTER = re.compile(
+    rf"\s*(?:,|\(|:|\u2013|-)\s*(?:who\s+is\s+|now\s+)?(?:(?:our|the|a|an|his|her|their)\s+)?"
+    rf"{_FILLER}{{0,4}}?(?:{_ROLES})\b"
+    rf"|\s+(?:from|of|on|in|at)\s+(?:our|the)\s+(?:[\w{_APOS}&-]+\s+){{0,3}}"
+    r"(?:team|department|service|office|staff|directorate|board)\b"
+    r"|\s+(?:is|was|has\s+been)\s+(?:our|the|a)\s+(?:new\s+)?(?:[\w'&-]+\s+){0,3}?"
+    rf"(?:{_ROLES})\b",
+    re.IGNORECASE,
+)
+# What staff, speakers and visitors do, said right after their name.
+_AGENT = re.compile(
+    rf"\s*(?:(?:,\s*)?(?:and|&)\s+(?:\w+\.?\s+)?{_NAME}(?:\s+{_NAME})?\s*)?(?:,\s*who\s+)?"
+    r"(?:(?:has|have|had|will|is|are|was|were|now|also|just|recently|then|today|proudly"
+    r"|successfully|'s|\u2019s)\s+)*(?:been\s+)?"
+    r"(?:carried\s+out|carries\s+out|performed|performs|operated|led|leads|leading|treated"
+    r"|treats|delivered|delivers|cared\s+for|looked\s+after|visit(?:ed|s|ing)?|open(?:ed|s|ing)?"
+    r"|explains?|explained|talks?|talked|talking|speaks?|spoke|speaking|shows?|showed"
+    r"|presents?|presented|presenting|hosts?|hosted|hosting|chairs?|chaired|trained|trains"
+    r"|won|wins|joins?|joined|joining|starts?|started|retires?|retired|retiring|answers?"
+    r"|answered|launch(?:ed|es)?|qualified|graduated|appointed|shortlisted|nominated"
+    r"|awarded|welcomed\s+(?:us|our|the\s+team)|runs?\s+(?:the|our)|manages?|managed"
+    r"|designed|knitted|donated|donates|raised|raises|ran\b|fitted|built|organised"
+    r"|organises|baked|wrote|painted|sang|will\s+be\s+(?:at|on)\s+(?:the|our))\b",
+    re.IGNORECASE,
+)
+# In the person's sentence: they are in the post for their work, an event or an award.
+_STAFF_NEWS = re.compile(
+    r"\b(?:retir\w+|long[- ]service|years?\s+of\s+service|awards?|awarded|shortlisted"
+    r"|nominated|appointed|appointment\s+as|promot(?:ed|ion)|qualified|graduat\w+"
+    r"|welcome\s+(?:\w+\s+){1,4}to\s+(?:our|the)|new\s+starters?"
+    r"|first\s+day\s+(?:as|at\s+work|in\s+(?:the|her|his|their)\s+new)"
+    r"|join(?:s|ed|ing)?\s+(?:our|the|us\s+as)\s+(?:\w+\s+){0,3}(?:team|trust|board|staff"
+    r"|department|service)|keynote|webinar|conference|podcast|interview(?:ed)?"
+    r"|on\s+(?:BBC|ITV|Radio|radio|Channel|Sky)|talk\s+(?:about|on)|speak(?:s|ing)?\s+"
+    r"(?:about|on|at)|to\s+answer|answer(?:ing)?\s+(?:your\s+)?questions|on\s+hand"
+    r"|(?:a|our|the)\s+(?:stall|stand)\b|years\s+(?:working|as\s+a|in\s+the\s+nhs))",
+    re.IGNORECASE,
+)
+# Thanked for a thing ("for the coffee", "for these hats") or for giving ("for donating").
+_GAVE = re.compile(
+    r"\b(?:donat\w+|raised|rais(?:e|ing)\s+(?:money|funds|£)|fundrais\w+|knitted|made|baked"
+    r"|presented\s+a\s+cheque)\b"
+    r"|\bthank\w*\b.{0,80}?\bfor\s+(?:(?:the|their|these|those|a|an|some|all\s+the|his|her"
+    r"|our|your)\b(?!\s+\w+ing\b)|(?:donating|raising|knitting|baking|making|bringing"
+    r"|sending|organising|running|visiting|buying|giving)\b)",
+    re.IGNORECASE,
+)
+_DETAILS_AFTER = re.compile(
+    rf"(?:\s*,\s*(?:aged\s+)?{_AGE}\s*,?|\s*\(\s*(?:aged\s+)?{_AGE}\s*\))?"
+    rf"(?:\s+(?:from|of)\s+{_NAME}(?:\s+{_NAME})?)?(?:\s*,\s*{_AGE}\s*,?)?"
+)
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n")
+_ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Prof|Rev|Capt|Sgt|No|Nos)\.$")
+
+
+def _sentence(prose: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence around prose[start:end]: "Mr. Brown" does not end one."""
+    s = 0
+    for m in _SENTENCE_END.finditer(prose, 0, start):
+        if not _ABBREVIATION.search(prose, 0, m.end()):
+            s = m.end()
+    e = len(prose)
+    for m in _SENTENCE_END.finditer(prose, end):
+        if not _ABBREVIATION.search(prose, 0, m.end()):
+            e = m.start()
+            break
+    return s, e
+
+
+def _identifiable(kind: str, m: re.Match[str]) -> bool:
+    groups = m.groupdict()
+    n, n2, g, p = groups.get("n"), groups.get("n2"), groups.get("g"), groups.get("p")
+    if kind == "a title and surname":
+        return _is_name(n)
+    if kind == "a name with an age":
+        return _is_name(n) and (n2 is None or _is_name(n2))
+    if kind == "a patient's name":
+        return _is_name(n)
+    if kind == "a baby's or child's name":
+        return _is_given(n) or (_is_name(n) and (n2 is None or _is_given(n2)))
+    if kind == "a first name with a place":
+        return _is_given(g) and _is_name(p)
+    if kind == "a first name with a ward":
+        return _is_given(g)
+    if kind == "a full name":
+        return _is_given(g) and _is_surname(n)
+    if kind == "an age and a town":
+        return _is_name(p)
+    return True
+
+
+# What each shape needs in the (lower-cased) post before it is worth looking for: most posts
+# name nobody, and plain substring tests cost next to nothing.
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "a title and surname": ("mr", "ms", "miss", "mx", "master"),
+    "a patient's name": ("patient", "resident", "service user", "client"),
+    "a baby's or child's name": ("baby", "little", "tiny", "wee ", "newborn", "twins", "triplets"),
+    "a first name with a place": (" from ", " of "),
+    "a first name with a ward": (
+        "ward",
+        "unit",
+        "bed",
+        "bay",
+        "room",
+        "cubicle",
+        "cot",
+        "incubator",
+    ),
+    "a person by their bed": ("bed", "bay", "room", "cubicle", "cot", "incubator"),
+    "an age and a town": ("old",),
+}
+_DIGIT = re.compile(r"[0-9]")
+_NEEDS_DIGIT = frozenset({"a name with an age", "a person by their bed", "an age and a town"})
+
+
+@lru_cache(maxsize=512)
+def _people(prose: str) -> tuple[_Person, ...]:
+    found: list[_Person] = []
+    taken: list[tuple[int, int]] = []
+    lower = prose.lower()
+    has_digit = _DIGIT.search(prose) is not None
+    for kind, pattern in _PATTERNS:
+        if kind in _NEEDS_DIGIT and not has_digit:
+            continue
+        needs = _NEEDS.get(kind)
+        if needs is not None and not any(word in lower for word in needs):
+            continue
+        for m in _matches(pattern, prose):
+            start, end = m.span()
+            if any(start < b and a < end for a, b in taken):
+                continue
+            if not _identifiable(kind, m) or _named_place(prose, end):
+                continue
+            # Staff are taken too, so a shorter shape cannot find them again.
+            taken.append((start, end))
+            person = _judge(prose, kind, start, end)
+            if person is not None:
+                found.append(person)
+    found.extend(_beds_and_wards_with_a_day(prose, lower, taken))
+    found.sort(key=lambda p: p.start)
+    return tuple(found)
+
+
+def _matches(pattern: re.Pattern[str], prose: str) -> Iterator[re.Match[str]]:
+    """Every match, overlapping ones too: when "Meet Grace, 72," is no name, "Grace, 72," is."""
+    pos = 0
+    while (m := pattern.search(prose, pos)) is not None:
+        yield m
+        pos = m.start() + 1
+
+
+def _named_place(prose: str, end: int) -> bool:
+    return bool(_PLACE_AFTER.match(prose, end) or _BUSINESS.match(prose, end))
+
+
+def _judge(prose: str, kind: str, start: int, end: int) -> _Person | None:
+    """The person at prose[start:end], or None when they are staff, a speaker or a visitor."""
+    s, e = _sentence(prose, start, end)
+    before = prose[max(s, start - 60) : start]
+    if _TITLE_BEFORE.search(before) or _ROLE_BEFORE.search(before):
+        return None
+    # Past the details that follow a name ("Paul, 45, from Wigan"), to what is said of them.
+    details = _DETAILS_AFTER.match(prose, end, e)
+    for at in {end, details.end() if details else end}:
+        if _ROLE_AFTER.match(prose, at, e) or _AGENT.match(prose, at, e):
+            return None
+    sentence = prose[s:e]
+    if _STAFF_NEWS.search(sentence):
+        return None
+    # The finding covers every identifying detail said with the name: "Aisha, 7, from Leven".
+    if details is not None and details.end() > end and kind in _EXTENDS:
+        shown = prose[end : details.end()]
+        end = details.end() - (len(shown) - len(shown.rstrip(" ,")))
+        if (" from " in shown or " of " in shown) and _DIGIT.search(prose, start, end):
+            kind = "a name with an age and a place"
+    return _Person(start, end, kind, gave_something=bool(_GAVE.search(sentence)))
+
+
+_EXTENDS = frozenset({"a name with an age", "a full name", "a title and surname"})
+
+
+_BED_WORDS = ("bed", "bay", "room", "cubicle", "cot", "incubator")
+_WARD_WORDS: tuple[str, ...] = ("ward", "unit", "icu", "itu", "hdu", "nicu", "scbu", "resus")
+_WARD_WORDS += ("intensive", "high dependency", "theatre", "a&e")
+
+
+def _beds_and_wards_with_a_day(
+    prose: str, lower: str, taken: list[tuple[int, int]]
+) -> Iterator[_Person]:
+    """A bed, or one person on a ward or unit, with the day: "whoever was in bed 12 on
+    Ward 8 last Friday", "the man brought in yesterday is stable in intensive care"."""
+    has_bed = any(word in lower for word in _BED_WORDS)
+    beds = list(_BED_ALONE.finditer(prose)) if has_bed else []
+    wards = any(word in lower for word in _WARD_WORDS) and _WARD_OR_UNIT.search(prose) is not None
+    if not (beds or wards) or not _DAY.search(prose):
+        return
+    for m in beds:
+        if any(m.start() < b and a < m.end() for a, b in taken):
+            continue
+        s, e = _sentence(prose, m.start(), m.end())
+        if _DAY.search(prose, s, e) and not _STAFF_NEWS.search(prose, s, e):
+            yield _Person(m.start(), m.end(), "a bed with a day", gave_something=False)
+            return
+    if not wards:
+        return
+    for m in _ONE_PERSON.finditer(prose):
+        if any(m.start() < b and a < m.end() for a, b in taken):
+            continue
+        s, e = _sentence(prose, m.start(), m.end())
+        if (
+            _DAY.search(prose, s, e)
+            and _WARD_OR_UNIT.search(prose, s, e)
+            and not _STAFF_NEWS.search(prose, s, e)
+            and not _AGENT.match(prose, m.end(), e)
+        ):
+            yield _Person(m.start(), m.end(), "a ward with a day", gave_something=False)
+            return
+
+
+# --- The check -------------------------------------------------------------------------------
 
 
 def patient_details(post: Post, context: CheckContext) -> Iterator[Hit]:
-    if _names_someone_ill(post.prose):
-        yield Hit(
-            0,
-            len(post.text),
-            "This may name a patient beside their condition. Anything that could identify "
-            "a patient is confidential: leave out their name, and details that point to them.",
+    people = _people(post.prose)
+    if not people:
+        return
+    here = _care(post.prose)
+    for person in people:
+        details, where = _health_details(person, here, post)
+        if details:
+            yield Hit(person.start, person.end, _message(post, person, details, where))
+
+
+# Which health detail to name first: the most telling.
+_KIND_ORDER = {
+    kind: n
+    for n, kind in enumerate(
+        (
+            "a condition",
+            "a treatment",
+            "a test result",
+            "a death",
+            "a birth",
+            "a stay in hospital",
+            "going home from hospital",
+            "a recovery",
+            "a ward or unit",
         )
+    )
+}
+
+
+def _health_details(
+    person: _Person, here: tuple[_Care, ...], post: Post
+) -> tuple[list[_Care], str]:
+    """Up to two health or care details for this person, the most telling first: in this
+    text, else in what is published with it. A ward or unit alone does not count for someone
+    thanked for a gift."""
+    for cares, where, near in [(here, "", person.start)] + [
+        (_care(n.prose), n.label, 0) for n in post.neighbours
+    ]:
+        usable = [c for c in cares if c.strong or not person.gave_something]
+        if usable:
+            usable.sort(key=lambda c: (_KIND_ORDER[c.kind], abs(c.start - near)))
+            chosen = [usable[0]]
+            chosen += [c for c in usable[1:2] if c.shown.lower() != usable[0].shown.lower()]
+            return chosen, where
+    return [], ""
+
+
+def _message(post: Post, person: _Person, details: list[_Care], where: str) -> str:
+    who = post.text[person.start : person.end]
+    said = " and ".join(f"\u201c{c.shown}\u201d ({c.kind})" for c in details)
+    return (
+        f"\u201c{who}\u201d ({person.kind}) with {said}{' ' + where if where else ''} "
+        "could identify a patient. Anything that could identify a patient, with anything "
+        "about their health or care, is confidential: post it only if the patient (or their "
+        "family) has agreed in writing and your organisation allows it. Otherwise leave out "
+        "who they are."
+    )

@@ -74,6 +74,8 @@ _RANK = {"block": 3, "warn": 2, "tip": 1}
 def highlight_findings(text: str, findings: list[Finding]) -> SafeString:
     """The text, escaped, with each finding's span marked; where findings overlap the
     most severe one wins, so a block is never hidden under a tip."""
+    # Findings in an image's description point into that description, not the text.
+    findings = [f for f in findings if f.media_index is None]
     cuts = sorted({0, len(text), *(f.start for f in findings), *(f.end for f in findings)})
     pieces: list[str] = []
     for start, end in itertools.pairwise(cuts):
@@ -101,10 +103,39 @@ def check_title(code: str) -> str:
 
 @register.filter
 def span_of(text: str, finding: Finding) -> str:
-    """The words a finding is about; empty for findings about the whole post."""
-    if finding.start == 0 and finding.end >= len(text):
+    """The words a finding is about; empty for findings about the whole post, and for
+    findings in an image's description (see finding_words)."""
+    if finding.media_index is not None or (finding.start == 0 and finding.end >= len(text)):
         return ""
     return text[finding.start : finding.end]
+
+
+@register.simple_tag
+def finding_words(finding: Finding, text: str, alts: list[str] | None = None) -> str:
+    """The words a finding is about, in the post's text or in its image's description;
+    empty for a finding about the whole of either."""
+    if finding.media_index is None:
+        return span_of(text, finding)
+    if not alts or finding.media_index >= len(alts):
+        return ""
+    alt = alts[finding.media_index]
+    if finding.start == 0 and finding.end >= len(alt):
+        return ""
+    return alt[finding.start : finding.end]
+
+
+@register.filter
+def finding_where(finding: Finding) -> str:
+    """Where a finding is, for people: "" for the post's text, "Image 2's description"."""
+    if finding.media_index is None:
+        return ""
+    return f"Image {finding.media_index + 1}\u2019s description"
+
+
+@register.filter
+def in_image(findings: list[Finding], index: int) -> list[Finding]:
+    """The findings in one image's description (index counts from 0)."""
+    return [f for f in findings if f.media_index == index]
 
 
 @register.filter

@@ -75,6 +75,44 @@ def attached(trainee, account):
     return image
 
 
+def test_live_hints_check_the_alt_text_and_name_the_image(as_trainee, trainee, account):
+    data = {
+        "field": "text",
+        "text": "Our clinic is closed today.",
+        "image-0": ["7", "8"],
+        "alt-0-7": "The front desk",
+        "alt-0-8": "Label: NHS 640 206 7970 and mobile 07700 900777",
+    }
+    page = as_trainee.post(reverse("draft_check"), data).content.decode()
+    # In the hints list, naming the image and quoting its words...
+    assert "Image 2\u2019s description:" in page
+    assert "“640 206 7970”" in page and "“07700 900777”" in page
+    # ...and beside that image's description, swapped in by id; image 1 gets an empty box.
+    assert '<div id="alt-0-8-findings" hx-swap-oob="innerHTML"><ul' in page
+    assert '<div id="alt-0-7-findings" hx-swap-oob="innerHTML"></div>' in page
+    assert "No risks found" not in page
+
+
+def test_live_hints_join_a_thread(as_trainee, trainee, account):
+    data = {
+        "field": "text",
+        "text": "Happy 90th birthday to Mr Albert Fox!",
+        "thread-1": "He has been with us on Ward 4 since his stroke in March.",
+    }
+    page = as_trainee.post(reverse("draft_check"), data).content.decode()
+    assert "Patient details in words" in page
+    assert "in another post of this thread" in page
+
+
+def test_the_composer_has_a_place_for_each_images_findings(as_trainee, trainee, account):
+    image = services.post_image_add(by=trainee, draft=None, upload=photo())
+    draft = services.draft_create(
+        author=trainee, account=account, text="Hi", images=[[{"id": image.pk, "alt": "A"}]]
+    )
+    page = as_trainee.get(reverse("draft_detail", args=[draft.pk])).content.decode()
+    assert f'id="alt-0-{image.pk}-findings"' in page
+
+
 def test_the_author_gets_the_image_with_safe_headers(as_trainee, attached):
     response = as_trainee.get(reverse("post_image", args=[attached.pk]))
     assert response.status_code == 200

@@ -125,3 +125,77 @@ def test_a_megabyte_of_text_is_checked_without_error_in_reasonable_time(shape: s
     found = run_checks(text)
     assert time.perf_counter() - started < 60
     assert all(0 <= f.start < f.end <= len(text) for f in found)
+
+
+# --- Image descriptions and threads ------------------------------------------------------
+
+
+ALT_RISKS = "Label: NHS 640 206 7970, DOB 01/02/1945, mobile 07700 900777"
+
+
+def test_every_check_runs_on_each_image_description_and_says_which() -> None:
+    media = (MediaInfo("A nurse at the front desk"), MediaInfo(ALT_RISKS))
+    found = run_checks("Our clinic is closed today.", context=CheckContext(media=media))
+    assert {(f.code, f.media_index) for f in found} == {
+        ("patient-identifier", 1),
+        ("date-of-birth", 1),
+        ("phone-number", 1),
+    }
+    spans = {f.code: ALT_RISKS[f.start : f.end] for f in found}
+    assert spans["patient-identifier"] == "640 206 7970"
+    assert spans["phone-number"] == "07700 900777"
+    assert all(f.image_number == 2 for f in found)
+
+
+def test_text_findings_come_first_then_each_image_in_turn() -> None:
+    media = (MediaInfo("Oh shit"), MediaInfo("bloody hell"))
+    found = run_checks("What a crap day", context=CheckContext(media=media))
+    assert [(f.media_index, f.code) for f in found] == [
+        (None, "profanity"),
+        (0, "profanity"),
+        (1, "profanity"),
+    ]
+
+
+def test_as_dict_keeps_its_shape_for_the_text_and_adds_the_image_for_a_description() -> None:
+    media = (MediaInfo("Oh shit"),)
+    text_finding, alt_finding = run_checks("Oh shit", context=CheckContext(media=media))
+    assert text_finding.as_dict().keys() == {"code", "severity", "start", "end", "message"}
+    assert alt_finding.as_dict() == {
+        "code": "profanity",
+        "severity": "block",
+        "start": 3,
+        "end": 7,
+        "message": alt_finding.message,
+        "media_index": 0,
+    }
+    assert json.loads(json.dumps(alt_finding.as_dict()))["media_index"] == 0
+
+
+def test_missing_alt_text_is_reported_once_not_once_per_description() -> None:
+    media = (MediaInfo(""), MediaInfo("A ward"), MediaInfo("  "))
+    found = findings("Photos", "missing-alt-text", media=media)
+    assert [(f.media_index, f.message[:10]) for f in found] == [
+        (None, "Image 1 of"),
+        (None, "Image 3 of"),
+    ]
+
+
+def test_overrides_apply_to_findings_in_descriptions_too() -> None:
+    context = CheckContext(media=(MediaInfo("Oh shit"),), severity_overrides={"profanity": "tip"})
+    assert [f.severity for f in run_checks("Fine", context=context)] == ["tip"]
+    off = CheckContext(media=(MediaInfo("Oh shit"),), severity_overrides={"profanity": "off"})
+    assert run_checks("Fine", context=off) == []
+
+
+def test_the_thread_is_context_only_its_own_findings_are_not_reported_here() -> None:
+    context = CheckContext(thread=("Oh shit, call 07700 900123",))
+    assert run_checks("A calm post about the library.", context=context) == []
+
+
+def test_a_non_text_description_is_skipped_not_raised() -> None:
+    media = (MediaInfo(None), MediaInfo(7))  # type: ignore[arg-type]
+    assert [f.code for f in run_checks("Hi", context=CheckContext(media=media))] == [
+        "missing-alt-text",
+        "missing-alt-text",
+    ]

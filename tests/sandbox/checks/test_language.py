@@ -83,3 +83,47 @@ def test_organisation_words_with_regex_characters_are_taken_literally() -> None:
     assert spans("x c++ y [z]", "profanity", extra_profanity=("c++", "[")) == ["c++"]
     assert spans("say d.o.h now", "profanity", extra_profanity=("d.o.h",)) == ["d.o.h"]
     assert spans("say dxoxh now", "profanity", extra_profanity=("d.o.h",)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "severity"),
+    [
+        # The examples: masked and spaced.
+        ("That was sh!t", "sh!t", "block"),
+        ("Night shift was f***ing relentless", "f***ing", "block"),
+        ("What the f*** is going on", "f***", "block"),
+        ("Honestly, b.u.g.g.e.r the weather", "b.u.g.g.e.r", "warn"),
+        # More disguises: stars at the end, spaces, dashes, held letters, a symbol for the
+        # first letter, a symbol that is not its usual letter.
+        ("A pain in the a***", "a***", "warn"),
+        ("This s h i t weather", "s h i t", "block"),
+        ("No need for the c-r-a-p emails", "c-r-a-p", "warn"),
+        ("Shiiiit, the lift is out", "Shiiiit", "block"),
+        ("A pain in the @rse", "@rse", "warn"),
+        ("What the f@ck", "f@ck", "block"),
+        ("Who the f.u.c.k leaves a fridge there", "f.u.c.k", "block"),
+        ("Ffs, not again", "Ffs", "warn"),
+    ],
+)
+def test_masked_spaced_and_held_swearing_is_found(text: str, word: str, severity: str) -> None:
+    found = findings(text, "profanity")
+    assert [(text[f.start : f.end], f.severity) for f in found] == [(word, severity)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Scunthorpe, Clitheroe and Middlesex teams at the classic car show",
+        "Your assessment is booked",
+        "Terms apply*. *See our website",
+        "Scores: A.S.H. 3, N.H.S. 2",
+        "Spell it out: F-L-U jab time",
+        "Open 10am to 4pm on the 24th, 7lb 3oz, 5k run",
+        "Twatt and Shitterton are real places",
+        "Sh... the quiet room reopens",
+        "Follow @example and use #hashtags",
+        "Book a bed for a b c",
+    ],
+)
+def test_disguise_hunting_leaves_innocent_text_alone(text: str) -> None:
+    assert "profanity" not in codes(text)
