@@ -208,9 +208,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             print(f"worker answered after {boot:.1f} s; approving")
 
             chaos = Chaos()
-            # Unique texts (the double refuses a repeat as X does), and unique per run.
+            # Unique texts (the double refuses a repeat as X does), and unique per run. The
+            # seed is written in hex after a letter: as ten bare digits it is an NHS number
+            # one time in eleven, which the risk checks rightly refuse to send for review.
             texts = [
-                f"Chaos post {i + 1} of {args.posts} (run {seed}): clinic update"
+                f"Chaos post {i + 1} of {args.posts} (run R{seed:x}): clinic update"
                 for i in range(args.posts)
             ]
             drafts = [_stack.write_and_submit(cast, text) for text in texts]
