@@ -314,3 +314,63 @@ def test_one_post_costs_few_queries_and_commits(trainee, coach, account, x_doubl
     for query in queries.captured_queries:
         print("  ", query["sql"][:140])
     assert (len(queries), commits.count) == (QUERIES_PER_POST, COMMITS_PER_POST)
+
+
+# A rate limit: one resume per reset, not a message per post ------------------------------------
+
+
+def _resumes(callbacks) -> list:
+    from coaching import tasks
+
+    return [c for c in callbacks if getattr(c, "func", None) == tasks.resume_publishing.apply_async]
+
+
+def test_a_429_parks_the_accounts_posts_with_one_resume_at_the_reset(
+    trainee, coach, account, x_double, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(x_double, "rate_limit_reset_seconds", 30)
+    publications = [approved(trainee, coach, account, f"Post {n}") for n in range(3)]
+    x_double.inject("429")
+    with django_capture_on_commit_callbacks() as callbacks:
+        for publication in publications:
+            coaching.publication_send(publication_id=publication.pk)
+    [resume] = _resumes(callbacks)  # the two posts after the first never reached X
+    account.refresh_from_db()
+    reset = account.rate_limited_until
+    assert resume.args == ((account.pk,),)
+    assert reset - timezone.now() < dt.timedelta(seconds=31)
+    assert abs(resume.keywords["countdown"] - (reset - timezone.now()).total_seconds()) < 2
+    for publication in publications:
+        publication.refresh_from_db()
+        assert (publication.status, publication.not_before) == (P.QUEUED, reset)
+        assert "rate limit" in publication.error
+        # No message of its own: the resume sends it, and the sweep only if that never ran.
+        assert publication.lease_until > reset
+    assert x_double.posts_for(account.handle) == []
+
+
+def test_the_resume_sends_the_waiting_posts_oldest_first(
+    trainee, coach, account, x_double, monkeypatch
+):
+    monkeypatch.setattr(x_double, "rate_limit_reset_seconds", 30)
+    publications = [approved(trainee, coach, account, f"Waiting post {n}") for n in range(3)]
+    x_double.inject("429")
+    for publication in publications:
+        coaching.publication_send(publication_id=publication.pk)
+    assert coaching.account_resume(account_id=account.pk) == 0  # not before the reset
+    WorkplaceAccount.objects.filter(pk=account.pk).update(rate_limited_until=timezone.now())
+    Publication.objects.filter(pk__in=[p.pk for p in publications]).update(
+        not_before=timezone.now()
+    )
+    assert coaching.account_resume(account_id=account.pk) == 3
+    in_order = sorted(x_double.posts_for(account.handle), key=lambda post: int(post.id))
+    assert [post.text for post in in_order] == ["Waiting post 0", "Waiting post 1", "Waiting post 2"]
+
+
+def test_a_new_429_during_the_resume_stops_it(trainee, coach, account, x_double, monkeypatch):
+    monkeypatch.setattr(x_double, "rate_limit_reset_seconds", 30)
+    publications = [approved(trainee, coach, account, f"Held post {n}") for n in range(3)]
+    x_double.inject("429")
+    assert coaching.account_resume(account_id=account.pk) == 1
+    assert x_double.posts_for(account.handle) == []
+    assert all(sent(p).status == P.QUEUED for p in publications)
