@@ -364,7 +364,7 @@ def test_the_resume_sends_the_waiting_posts_oldest_first(
     )
     assert coaching.account_resume(account_id=account.pk) == 3
     in_order = sorted(x_double.posts_for(account.handle), key=lambda post: int(post.id))
-    assert [post.text for post in in_order] == ["Waiting post 0", "Waiting post 1", "Waiting post 2"]
+    assert [post.text for post in in_order] == [f"Waiting post {n}" for n in range(3)]
 
 
 def test_a_new_429_during_the_resume_stops_it(trainee, coach, account, x_double, monkeypatch):
