@@ -5,13 +5,14 @@ failure class mapped to what happens next.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import random
 import time
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -38,6 +39,7 @@ from coaching.services.outbox import (
     _lease,
     _send_after_commit,
     _set_publication,
+    _tell_after_commit,
     standing_stop,
 )
 from sandbox.models import PostImage, WorkplaceAccount
@@ -169,17 +171,21 @@ def _send_parts(publication: Publication, publisher: Publisher, now: dt.datetime
             )
             return
         images = f" with {len(media)} image{'s' if len(media) != 1 else ''}" if media else ""
+        request = (
+            f"{publication.account.get_platform_display()}: create post "
+            f"{index + 1} of {len(parts)}{images}"
+        )
         # The claim (first post) and the attempt row are committed together before the
         # request leaves, so a crash mid-request leaves a visible "pending" attempt that
         # the sweep turns into "unconfirmed".
-        with transaction.atomic():
-            if index == first and not _claim(publication, now):
+        if index == first:
+            claimed = _claim_with_attempt(publication, part=index, request=request, now=now)
+            if claimed is None:
                 return  # another worker took it a moment ago
+            attempt = claimed
+        else:
             attempt = PublishAttempt.objects.create(
-                publication=publication,
-                part=index,
-                request=f"{publication.account.get_platform_display()}: create post "
-                f"{index + 1} of {len(parts)}{images}",
+                publication=publication, part=index, request=request
             )
         started = time.monotonic()
         try:
@@ -201,23 +207,111 @@ def _send_parts(publication: Publication, publisher: Publisher, now: dt.datetime
         finally:
             _save_session(publication.account, publisher)
         parts[index].update(remote_id=post.remote_id, remote_url=post.remote_url)
-        last = index == len(parts) - 1
         # The attempt's success and the live part (and, for the last post, the outcome)
         # are saved together: a crash can never leave a finished attempt beside a row
         # that does not know its post is live.
-        with transaction.atomic():
-            _finish_attempt(attempt, started, status_code=post.status_code)
-            done = {"status": P.PUBLISHED, "published_at": timezone.now(), "not_before": None}
-            still_ours = _set_publication(
-                publication,
-                expected=P.SENDING,
-                parts=parts,
-                remote_id=parts[0]["remote_id"],
-                remote_url=parts[0]["remote_url"],
-                **(done | {"error": ""} if last else {}),
-            )
-        if not still_ours:
+        last = index == len(parts) - 1
+        if not _finish_published(publication, attempt, started, post.status_code, parts, last):
             return  # the sweep settled it meanwhile; it is not ours to carry on
+
+
+# The two writes of a post's happy path, each one statement (so one round trip and one
+# commit, with no BEGIN or COMMIT of their own): PostgreSQL runs a data-modifying WITH to
+# completion in the same transaction as the statement around it. The ORM cannot say
+# UPDATE ... RETURNING, hence SQL here; the conditions are those of _claim and
+# _set_publication.
+_CLAIM_WITH_ATTEMPT = """
+    WITH claimed AS (
+        UPDATE coaching_publication
+        SET status = 'sending', updated_at = %(now)s, lease_until = NULL
+        WHERE id = %(id)s AND status = 'queued'
+          AND (publish_at IS NULL OR publish_at <= %(now)s)
+          AND (not_before IS NULL OR not_before <= %(now)s)
+        RETURNING id
+    )
+    INSERT INTO coaching_publishattempt
+        (publication_id, part, request, outcome, error_body, started_at)
+    SELECT id, %(part)s, %(request)s, 'pending', '', %(now)s FROM claimed
+    RETURNING id
+"""
+_FINISH_PUBLISHED = """
+    WITH finished AS (
+        UPDATE coaching_publishattempt
+        SET outcome = 'published', status_code = %(status_code)s,
+            finished_at = %(now)s, duration_ms = %(duration_ms)s
+        WHERE id = %(attempt)s
+    )
+    UPDATE coaching_publication
+    SET parts = %(parts)s::jsonb, remote_id = %(remote_id)s, remote_url = %(remote_url)s,
+        updated_at = %(now)s,
+        status = CASE WHEN %(last)s THEN 'published' ELSE status END,
+        published_at = CASE WHEN %(last)s THEN %(now)s ELSE published_at END,
+        not_before = CASE WHEN %(last)s THEN NULL ELSE not_before END,
+        error = CASE WHEN %(last)s THEN '' ELSE error END
+    WHERE id = %(id)s AND status = 'sending'
+"""
+
+
+def _claim_with_attempt(
+    publication: Publication, *, part: int, request: str, now: dt.datetime
+) -> PublishAttempt | None:
+    """queued -> sending and the attempt row, in one statement; None if another worker
+    claimed the row first (or it is no longer due)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_WITH_ATTEMPT,
+            {"id": publication.pk, "now": now, "part": part, "request": request},
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    publication.status, publication.updated_at, publication.lease_until = P.SENDING, now, None
+    attempt = PublishAttempt(
+        pk=row[0], publication=publication, part=part, request=request, started_at=now
+    )
+    attempt._state.adding = False
+    attempt._state.db = connection.alias
+    return attempt
+
+
+def _finish_published(
+    publication: Publication,
+    attempt: PublishAttempt,
+    started: float,
+    status_code: int | None,
+    parts: list[dict[str, object]],
+    last: bool,
+) -> bool:
+    """The attempt finished as published and the row told its post is live (and, for the
+    last post, that the publication is), in one statement. False if the row is no longer
+    ours (the sweep settled it meanwhile)."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FINISH_PUBLISHED,
+            {
+                "attempt": attempt.pk,
+                "status_code": status_code,
+                "duration_ms": round((time.monotonic() - started) * 1000),
+                "id": publication.pk,
+                "parts": json.dumps(parts),
+                "remote_id": str(parts[0]["remote_id"]),
+                "remote_url": str(parts[0]["remote_url"]),
+                "last": last,
+                "now": now,
+            },
+        )
+        still_ours = cursor.rowcount == 1
+    if still_ours:
+        publication.parts = parts
+        publication.remote_id = str(parts[0]["remote_id"])
+        publication.remote_url = str(parts[0]["remote_url"])
+        publication.updated_at = now
+        if last:
+            publication.status, publication.published_at = P.PUBLISHED, now
+            publication.not_before, publication.error = None, ""
+            _tell_after_commit(publication.pk)
+    return still_ours
 
 
 class _ImageMissing(Exception):
