@@ -1,7 +1,7 @@
 """Publish latency and throughput, against a bare Celery round trip measured in the same run.
 
-One worker subprocess (concurrency 1) on PostgreSQL and a private Redis publishes to an
-X API double with no faults. Figures:
+One worker subprocess (concurrency 2, as in the Procfile; --concurrency) on PostgreSQL
+and a private Redis publishes to an X API double with no faults. Figures:
 
 - approve -> live: from the commit of ``review_approve`` to the double storing the post,
   one post at a time (so nothing queues), median and p99;
@@ -59,6 +59,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=120.0, help="per-phase limit (s)")
     parser.add_argument(
         "--rounds", type=int, default=3, help="throughput rounds, publish then no-op (3)"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=2,
+        help="worker processes, for publish and no-op alike (2, as in the Procfile)",
     )
     parser.add_argument(
         "--throughput-only",
@@ -264,7 +270,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         cast = _stack.seed(handle=HANDLE, token=token, remote_user_id=remote_user_id)
 
         # No beat: nothing here loses messages, and a sweep every 30 s would only add noise.
-        worker = _stack.worker_process(env, workdir, concurrency=1)
+        worker = _stack.worker_process(env, workdir, concurrency=args.concurrency)
         stack.callback(worker.stop)
         worker.start()
         _stack.wait_for_worker(worker, timeout=60)
@@ -312,7 +318,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "rounds": rounds,
         },
         "config": {
-            "worker_concurrency": 1,
+            "worker_concurrency": args.concurrency,
             "debug": False,
             "database": "PostgreSQL",
             "broker": "private redis-server",
@@ -369,7 +375,8 @@ def measure_latencies(
 
 def print_summary(report: dict[str, Any]) -> None:
     rate = report["throughput"]
-    lines = ["", "== publish_latency (1 worker, concurrency 1, DEBUG off) =="]
+    concurrency = report["config"]["worker_concurrency"]
+    lines = ["", f"== publish_latency (1 worker, concurrency {concurrency}, DEBUG off) =="]
     if "approve_to_live_at_double" in report:
         live, row = report["approve_to_live_at_double"], report["approve_to_row_published"]
         noop, ratios = report["noop_round_trip"], report["ratios"]
