@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -69,12 +69,20 @@ def _lease(countdown: float = 0) -> dict[str, dt.datetime]:
 def _send_after_commit(publication_id: int, *, countdown: float = 0) -> None:
     from coaching import tasks
 
-    # robust=True: if the broker is down the row still stands (it is committed) with its
-    # lease; the beat sweep sends the message again once the lease has run out.
-    transaction.on_commit(
-        partial(tasks.publish.apply_async, (publication_id,), countdown=countdown),
-        robust=True,
-    )
+    # If the broker is down the row still stands (it is committed) with its lease; the
+    # beat sweep sends the message again once the lease has run out.
+    after_commit(tasks.publish, publication_id, countdown=countdown)
+
+
+def after_commit(task: Any, *args: object, countdown: float = 0) -> None:
+    """Send a task message once the transaction commits, never for a change that rolled
+    back. robust: a broker that is down is logged and never undoes the change. (A plain
+    function, not a partial: Django names the callback when it logs its failure.)"""
+
+    def send() -> None:
+        task.apply_async(args, countdown=countdown)
+
+    transaction.on_commit(send, robust=True)
 
 
 def _enqueue(publication: Publication, *, countdown: float = 0) -> None:
@@ -109,7 +117,7 @@ def _tell_after_commit(publication_id: int) -> None:
     commit: never inside the publish task, never for a change that rolled back."""
     from coaching import tasks
 
-    transaction.on_commit(partial(tasks.publication_settled.delay, publication_id), robust=True)
+    after_commit(tasks.publication_settled, publication_id)
 
 
 def standing_stop(account: WorkplaceAccount) -> PublishingStop | None:
@@ -163,7 +171,7 @@ def publication_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         Publication.objects.filter(pk=pk).update(
             not_before=now + _seconds(settings.RECONCILE_EVERY_SECONDS)
         )
-        transaction.on_commit(partial(tasks.reconcile.delay, pk), robust=True)
+        after_commit(tasks.reconcile, pk)
         reconciling += 1
     return {
         "enqueued": enqueued,

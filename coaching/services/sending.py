@@ -9,7 +9,6 @@ import json
 import logging
 import random
 import time
-from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -40,6 +39,7 @@ from coaching.services.outbox import (
     _send_after_commit,
     _set_publication,
     _tell_after_commit,
+    after_commit,
     standing_stop,
 )
 from sandbox.models import PostImage, WorkplaceAccount
@@ -596,10 +596,7 @@ def _rate_limited(account_id: int, reset_at: dt.datetime, now: dt.datetime) -> N
     if moved and _resumes_at_reset(reset_at, now):
         # A moment after the reset, so the platform's window has surely turned over.
         countdown = max((reset_at - now).total_seconds(), 0) + RESUME_MARGIN_SECONDS
-        transaction.on_commit(
-            partial(tasks.resume_publishing.apply_async, (account_id,), countdown=countdown),
-            robust=True,
-        )
+        after_commit(tasks.resume_publishing, account_id, countdown=countdown)
 
 
 RESUME_MARGIN_SECONDS = 0.5

@@ -1,6 +1,7 @@
 """coaching/services/sending.py against the real X API double over HTTP: one publication to
 the platform, the happy path and each class of failure, threads, and token refresh."""
 
+import contextlib
 import datetime as dt
 
 import httpx
@@ -47,14 +48,35 @@ def test_a_duplicate_is_failed_in_the_platforms_own_words(publication, x_double)
     assert publication.attempts.get().outcome == PublishAttempt.Outcome.REJECTED
 
 
+def sent_after_commit(callbacks) -> list[tuple[str, tuple, float]]:
+    """Run captured after-commit callbacks with the task messages they send recorded, not
+    sent: (task name, args, countdown) for each."""
+    from unittest import mock
+
+    from coaching import tasks
+
+    messages = []
+    every = (tasks.publish, tasks.publication_settled, tasks.resume_publishing, tasks.reconcile)
+    with contextlib.ExitStack() as stack:
+        for task in every:
+
+            def record(args, countdown=0, name=task.name):
+                messages.append((name, tuple(args), countdown))
+
+            stack.enter_context(mock.patch.object(task, "apply_async", side_effect=record))
+        for callback in callbacks:
+            callback()
+    return messages
+
+
 def _settled_later(publication, callbacks) -> None:
     """The notice is a task of its own, sent after the publish task's commit: run it as
     the worker would."""
     from coaching import tasks
 
-    [told] = [c for c in callbacks if getattr(c, "func", None) == tasks.publication_settled.delay]
-    assert told.args == (publication.pk,)
-    tasks.publication_settled(*told.args)
+    [told] = [m for m in sent_after_commit(callbacks) if m[0] == tasks.publication_settled.name]
+    assert told[1] == (publication.pk,)
+    tasks.publication_settled(*told[1])
 
 
 def test_the_trainee_hears_when_their_post_is_live(
@@ -322,7 +344,7 @@ def test_one_post_costs_few_queries_and_commits(trainee, coach, account, x_doubl
 def _resumes(callbacks) -> list:
     from coaching import tasks
 
-    return [c for c in callbacks if getattr(c, "func", None) == tasks.resume_publishing.apply_async]
+    return [m for m in sent_after_commit(callbacks) if m[0] == tasks.resume_publishing.name]
 
 
 def test_a_429_parks_the_accounts_posts_with_one_resume_at_the_reset(
@@ -337,9 +359,9 @@ def test_a_429_parks_the_accounts_posts_with_one_resume_at_the_reset(
     [resume] = _resumes(callbacks)  # the two posts after the first never reached X
     account.refresh_from_db()
     reset = account.rate_limited_until
-    assert resume.args == ((account.pk,),)
+    assert resume[1] == (account.pk,)
     assert reset - timezone.now() < dt.timedelta(seconds=31)
-    assert abs(resume.keywords["countdown"] - (reset - timezone.now()).total_seconds()) < 2
+    assert abs(resume[2] - (reset - timezone.now()).total_seconds()) < 2
     for publication in publications:
         publication.refresh_from_db()
         assert (publication.status, publication.not_before) == (P.QUEUED, reset)
