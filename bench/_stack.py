@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -428,6 +429,8 @@ def stack_env(
             "X_API_BASE_URL": x_base_url,
             "X_PUBLIC_BASE_URL": x_base_url,
             "SANDPIT_LOG_LEVEL": "WARNING",
+            # As in production: DEBUG keeps every query in memory and slows each one.
+            "DJANGO_DEBUG": "false",
             "PYTHONUNBUFFERED": "1",
             # This checkout's packages first, even if the venv has another one installed.
             "PYTHONPATH": os.pathsep.join(
@@ -541,6 +544,51 @@ def wait_for_worker(worker: CeleryProcess, timeout: float = 60.0) -> float:
                     f"{tail(worker.log_path)}"
                 ) from exc
             time.sleep(0.2)
+
+
+class BrokerMessageCounter:
+    """Counts the task messages put on the broker, by task name, by watching Redis with
+    MONITOR (every LPUSH onto a queue is one message: a first send, a re-send by the sweep,
+    a countdown retry or a redelivery after a worker died). It reconnects when Redis
+    restarts, so the counts span a chaos run's Redis restart."""
+
+    _TASK = re.compile(r"\b((?:coaching|sandbox)\.tasks\.[a-z_]+)")
+
+    def __init__(self, redis_url: str) -> None:
+        self.redis_url = redis_url
+        self.by_task: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="broker-counter", daemon=True)
+
+    def start(self) -> BrokerMessageCounter:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def count(self, task: str) -> int:
+        return self.by_task.get(task, 0)
+
+    def _watch(self) -> None:
+        import redis
+
+        while not self._stop.is_set():
+            try:
+                client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=0.5)
+                with client.monitor() as monitor:
+                    for command in monitor.listen():
+                        if self._stop.is_set():
+                            return
+                        text = str(command.get("command", ""))
+                        if text[:6].upper() != "LPUSH ":
+                            continue
+                        match = self._TASK.search(text)
+                        name = match.group(1) if match else "(other)"
+                        self.by_task[name] = self.by_task.get(name, 0) + 1
+            except (redis.RedisError, OSError, ValueError):
+                time.sleep(0.05)  # Redis is restarting: watch again once it is back
 
 
 # The X API double, with the bookkeeping a benchmark needs ---------------------------------------

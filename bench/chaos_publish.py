@@ -12,9 +12,13 @@ every message in it. Then it waits for every publication to settle and checks th
 
 Also reported, without failing the run: posts marked failed that are live at the double,
 published rows whose remote id the double does not have, posts reconciled more than once,
-and the longest broker queue (the sweep re-sends queued rows' messages).
+and the longest broker queue.
 
-Exit status 1 if either is non-zero (or the run timed out). Everything it starts (its own
+It counts the task messages put on Redis (by watching it with MONITOR), and reports the
+publish messages per post beside the goal (at most 1.2).
+
+Exit status 1 if either is non-zero, the run timed out, or the messages per post miss
+the goal. Everything it starts (its own
 database, redis-server, X double, worker and beat) is torn down at the end, even on Ctrl+C.
 
     .venv/bin/python -m bench.chaos_publish [--posts 500] [--kills K] [--seed S]
@@ -49,6 +53,10 @@ RATE_LIMIT_RESET_SECONDS = 2
 # and wait a quarter of an hour. A short window keeps the injected 429s the only ones.
 RATE_LIMIT_WINDOW_SECONDS = 5
 REDIS_DOWN_SECONDS = 1.5
+# Task messages for coaching.tasks.publish per approved post, counted at Redis (first
+# sends, retries after a failure, re-sends by the sweep and redeliveries after a kill):
+# the backlog must never multiply itself (issue 13).
+MESSAGES_PER_POST_GOAL = 1.2
 # Recovery timings, short so that a run settles in about a minute. STUCK_SENDING must
 # exceed connect (5 s, fixed) + read timeout, or a slow live request would be "stuck".
 TIMINGS = {
@@ -171,6 +179,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             redis = _stack.RedisServer(workdir)
             stack.callback(redis.stop)
             redis.start()
+            messages = _stack.BrokerMessageCounter(redis.url).start()
+            stack.callback(messages.stop)
 
             double = _stack.CountingXDouble(
                 hang_seconds=HANG_SECONDS,
@@ -242,6 +252,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 seed=seed,
                 spread=spread,
                 enqueue_failures=enqueue_failures.count,
+                messages=messages,
             )
             report["wall_seconds"] = round(time.monotonic() - wall_start, 1)
             report["settle_seconds"] = round(time.monotonic() - approved_at, 1)
@@ -407,6 +418,7 @@ def collect(
     seed: int,
     spread: float,
     enqueue_failures: int,
+    messages: _stack.BrokerMessageCounter,
 ) -> dict[str, Any]:
     from coaching.models import AuditEvent, Publication, PublishAttempt
     from sandbox.models import Draft
@@ -501,6 +513,12 @@ def collect(
         "failed_but_live_at_double": len(failed_but_live),
         "failed_but_live_ids": failed_but_live[:20],
         "failed_but_live_detail": failed_but_live_detail[:20],
+        "broker_messages": {
+            "publish_per_post": round(messages.count("coaching.tasks.publish") / len(drafts), 3),
+            "publish_per_post_goal": MESSAGES_PER_POST_GOAL,
+            "all_tasks_per_post": round(sum(messages.by_task.values()) / len(drafts), 3),
+            "by_task": dict(sorted(messages.by_task.items())),
+        },
         "max_broker_queue_length": chaos.max_queue_length,
         "broker_queue_samples": chaos.queue_samples[::4],
         "stray_posts_at_double": len(strays),
@@ -526,13 +544,15 @@ def collect(
             "publish_connect_timeout": settings.PUBLISH_CONNECT_TIMEOUT,
         },
     }
-    report["ok"] = settled and duplicates == 0 and not lost
+    report["messages_ok"] = report["broker_messages"]["publish_per_post"] <= MESSAGES_PER_POST_GOAL
+    report["ok"] = settled and duplicates == 0 and not lost and report["messages_ok"]
     return report
 
 
 def print_summary(report: dict[str, Any]) -> None:
     rec = report["reconciled"]
     dup = report["duplicates_detail"]
+    msgs = report["broker_messages"]
     lines = [
         "",
         "== chaos_publish ==",
@@ -553,6 +573,10 @@ def print_summary(report: dict[str, Any]) -> None:
         f"failed but live at double   {report['failed_but_live_at_double']}",
         f"faults injected             {report['faults_injected']}"
         f" of {report['create_requests_at_double']} creates",
+        f"publish messages per post   {msgs['publish_per_post']}"
+        f"  (goal <= {msgs['publish_per_post_goal']}: "
+        f"{'met' if report['messages_ok'] else 'MISSED'})",
+        f"all task messages per post  {msgs['all_tasks_per_post']}  {msgs['by_task']}",
         f"broker queue, longest       {report['max_broker_queue_length']} messages",
         f"worker kills                {report['worker_kills']}  at {report['kill_times_s']} s",
         f"redis restarts              {report['redis_restarts']}"
@@ -576,6 +600,11 @@ def print_summary(report: dict[str, Any]) -> None:
 def failed(report: _stack.Report) -> str | None:
     if report["ok"]:
         return None
+    if not report["messages_ok"]:
+        return (
+            f"{report['broker_messages']['publish_per_post']} publish messages per post, "
+            f"over the goal of {MESSAGES_PER_POST_GOAL}"
+        )
     return "posts were lost, sent twice or left unsettled (see the verdict above)"
 
 

@@ -192,7 +192,13 @@ class Publication(models.Model):
     publish_at = models.DateTimeField(null=True, blank=True)
     # Earliest time the next try may start (backoff after a failure, or a rate-limit reset).
     not_before = models.DateTimeField(null=True, blank=True)
+    # The dispatch lease. ``enqueued_at``: when the latest task message was sent to the
+    # broker. ``lease_until``: set while a message is outstanding (sent, not yet taken by a
+    # worker); the sweep re-sends only when the lease has run out and the message is not
+    # among those still waiting in the broker (outbox.publication_sweep). Empty: no message
+    # is on its way, so the sweep sends one once the post is due and the account can take it.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
     # The first post's id and public link (the head of a thread).
     remote_id = models.CharField(max_length=300, blank=True)
     remote_url = models.URLField(max_length=500, blank=True)

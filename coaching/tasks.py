@@ -18,6 +18,28 @@ def publish(publication_id: int) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def resume_publishing(account_id: int) -> None:
+    # Scheduled once per rate-limit reset: sends the account's waiting posts then.
+    services.account_resume(account_id=account_id)
+
+
+@shared_task(ignore_result=True)
+def publication_settled(publication_id: int) -> None:
+    # Sent after the publish task's commit, so telling people never slows or undoes it.
+    publication = (
+        Publication.objects.select_related("draft__author", "draft__current_revision", "account")
+        .filter(pk=publication_id)
+        .first()
+    )
+    # Said only while it is still so: a post a coach sent again meanwhile is not "failed".
+    if publication is not None and publication.status in (
+        Publication.Status.PUBLISHED,
+        Publication.Status.FAILED,
+    ):
+        notifications.publication_settled(publication=publication)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def reconcile(publication_id: int) -> None:
     publication = Publication.objects.filter(pk=publication_id).first()
     if publication is None or publication.status != Publication.Status.UNCONFIRMED:

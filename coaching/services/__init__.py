@@ -31,6 +31,7 @@ from coaching.services.reviews import (
 from coaching.services.sending import (
     MAX_NOT_SENT_TRIES,
     TOKEN_REFRESH_MARGIN,
+    account_resume,
     publication_send,
 )
 from coaching.services.stops import publishing_resume, publishing_stop
@@ -42,6 +43,7 @@ __all__ = [
     "AnchoredNote",
     "_change_review_mode",
     "account_needs_reconnect",
+    "account_resume",
     "bluesky_connect",
     "check_override",
     "draft_revised",

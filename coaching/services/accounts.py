@@ -159,7 +159,7 @@ def _save_connection(
             detail=f"@{handle} on {account.get_platform_display()}",
         )
     # Posts that waited for this account can go now.
-    publication_sweep(force=True)
+    publication_sweep()
     return account
 
 

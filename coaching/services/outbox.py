@@ -10,14 +10,16 @@ failed | unconfirmed --retry (a coach)--> queued;  published --retract--> retrac
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
+import logging
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from kombu import Queue
 
-from coaching import notifications, selectors
+from coaching import selectors
 from coaching.models import (
     Publication,
     PublishAttempt,
@@ -27,9 +29,12 @@ from coaching.models import (
 from coaching.services.lifecycle import P, _seconds
 from sandbox.models import WorkplaceAccount
 
+logger = logging.getLogger(__name__)
+
 
 def _outbox(review: Review, *, publish_at: dt.datetime | None) -> Publication:
-    """The approved revision's publication row, written in the approval's transaction."""
+    """The approved revision's publication row, written in the approval's transaction,
+    with its dispatch lease when it goes now (one INSERT, no second write)."""
     publication = Publication.objects.create(
         draft=review.draft,
         revision=review.revision,
@@ -44,24 +49,49 @@ def _outbox(review: Review, *, publish_at: dt.datetime | None) -> Publication:
         ],
         content_hash=review.content_hash,
         publish_at=publish_at,
+        **(_lease() if publish_at is None else {}),
     )
     if publish_at is None:
-        _enqueue(publication)
+        _send_after_commit(publication.pk)
     # A scheduled post is started by the sweep when it falls due: no long countdowns,
     # which Redis would redeliver after its visibility timeout.
     return publication
 
 
-def _enqueue(publication: Publication, *, countdown: float | None = None) -> None:
+def _lease(countdown: float = 0) -> dict[str, dt.datetime]:
+    """The fields that say a message is on its way: sent now, to be taken by a worker
+    within the countdown plus the requeue grace (or else the sweep looks into it)."""
+    now = timezone.now()
+    grace = settings.PUBLICATION_REQUEUE_AFTER_SECONDS
+    return {"enqueued_at": now, "lease_until": now + dt.timedelta(seconds=countdown + grace)}
+
+
+def _send_after_commit(publication_id: int, *, countdown: float = 0) -> None:
     from coaching import tasks
 
-    Publication.objects.filter(pk=publication.pk).update(enqueued_at=timezone.now())
-    # robust=True: if the broker is down the approval still stands (it is committed);
-    # the beat sweep re-sends the message once Redis is back.
-    transaction.on_commit(
-        lambda: tasks.publish.apply_async((publication.pk,), countdown=countdown or 0),
-        robust=True,
-    )
+    # If the broker is down the row still stands (it is committed) with its lease; the
+    # beat sweep sends the message again once the lease has run out.
+    after_commit(tasks.publish, publication_id, countdown=countdown)
+
+
+def after_commit(task: Any, *args: object, countdown: float = 0) -> None:
+    """Send a task message once the transaction commits, never for a change that rolled
+    back. robust: a broker that is down is logged and never undoes the change. (A plain
+    function, not a partial: Django names the callback when it logs its failure.)"""
+
+    def send() -> None:
+        task.apply_async(args, countdown=countdown)
+
+    transaction.on_commit(send, robust=True)
+
+
+def _enqueue(publication: Publication, *, countdown: float = 0) -> None:
+    """Send the publication's task message after commit, and take out its lease."""
+    fields = _lease(countdown)
+    Publication.objects.filter(pk=publication.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(publication, name, value)
+    _send_after_commit(publication.pk, countdown=countdown)
 
 
 def _due(now: dt.datetime) -> Q:
@@ -78,8 +108,16 @@ def _set_publication(publication: Publication, *, expected: str, **fields: objec
         for name, value in fields.items():
             setattr(publication, name, value)
         if fields.get("status") in (P.PUBLISHED, P.FAILED):
-            notifications.publication_settled(publication=publication)
+            _tell_after_commit(publication.pk)
     return updated == 1
+
+
+def _tell_after_commit(publication_id: int) -> None:
+    """The author (and, for a failure, the coaches) hear by a task of their own after
+    commit: never inside the publish task, never for a change that rolled back."""
+    from coaching import tasks
+
+    after_commit(tasks.publication_settled, publication_id)
 
 
 def standing_stop(account: WorkplaceAccount) -> PublishingStop | None:
@@ -107,20 +145,23 @@ def _publishable(now: dt.datetime) -> Q:
     )
 
 
-def publication_sweep(*, now: dt.datetime | None = None, force: bool = False) -> dict[str, int]:
-    """Run by beat. Re-sends task messages that were lost, starts scheduled posts when due,
-    settles posts whose worker died while sending, and schedules reconcile checks."""
+def publication_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Run by beat. Sends a message for each due post that has none on its way (a scheduled
+    post falling due, one that waited for a stop, a reconnect or a rate limit), re-sends
+    only messages that are really lost, settles posts whose worker died while sending, and
+    schedules reconcile checks."""
     from coaching import tasks
 
     now = now or timezone.now()
-    requeue_before = now - dt.timedelta(seconds=settings.PUBLICATION_REQUEUE_AFTER_SECONDS)
     due = Publication.objects.filter(status=P.QUEUED).filter(_due(now)).filter(_publishable(now))
-    if not force:
-        due = due.filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=requeue_before))
     enqueued = 0
-    for publication in due.order_by("created_at")[:500]:
+    for publication in due.filter(lease_until__isnull=True).order_by("created_at")[:500]:
         _enqueue(publication)
         enqueued += 1
+    resent = 0
+    for publication in _lost(due, now):
+        _enqueue(publication)
+        resent += 1
     to_check = Publication.objects.filter(
         status=P.UNCONFIRMED, account__status=WorkplaceAccount.Status.ACTIVE
     ).filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
@@ -130,9 +171,50 @@ def publication_sweep(*, now: dt.datetime | None = None, force: bool = False) ->
         Publication.objects.filter(pk=pk).update(
             not_before=now + _seconds(settings.RECONCILE_EVERY_SECONDS)
         )
-        transaction.on_commit(partial(tasks.reconcile.delay, pk), robust=True)
+        after_commit(tasks.reconcile, pk)
         reconciling += 1
-    return {"enqueued": enqueued, "reconciling": reconciling, **_settle_stuck(now)}
+    return {
+        "enqueued": enqueued,
+        "resent": resent,
+        "reconciling": reconciling,
+        **_settle_stuck(now),
+    }
+
+
+def _lost(due: QuerySet[Publication], now: dt.datetime) -> list[Publication]:
+    """Due posts whose message is gone: its lease ran out and it is not among the messages
+    still waiting in the broker. Redis hands messages out oldest first, so the ``waiting``
+    messages in the queue are the newest ones sent; an older message whose post is still
+    queued was lost (Redis restarted without it, or it never left). A long backlog is
+    only waiting its turn, so it is never sent twice."""
+    waiting = _messages_waiting()
+    if waiting is None:
+        return []  # the broker cannot be read, so it could not take a message either
+    expired = due.filter(lease_until__lt=now).order_by("created_at")
+    if waiting:
+        newest = (
+            Publication.objects.filter(status=P.QUEUED, lease_until__isnull=False)
+            .order_by("-enqueued_at")
+            .values("pk")[:waiting]
+        )
+        expired = expired.exclude(pk__in=Subquery(newest))
+    return list(expired[:500])
+
+
+def _messages_waiting() -> int | None:
+    """How many task messages wait in the publish queue, or None if the broker is down."""
+    from sandbox.celery import app
+
+    try:
+        with app.connection_for_write() as connection:
+            queue = Queue(settings.CELERY_TASK_DEFAULT_QUEUE)(connection.default_channel)
+            # Not passive: Redis keeps no empty queue, and a passive declare of one fails.
+            declared = queue.queue_declare()
+    except Exception:  # any broker error: nothing can be sent now anyway
+        logger.warning("Could not read the broker's queue length", exc_info=True)
+        return None
+    # kombu's stubs type the reply loosely; it is queue_declare_ok_t(queue, count, consumers).
+    return int(declared.message_count)  # type: ignore[union-attr]
 
 
 # A try with one of these outcomes surely left nothing on the account.
@@ -154,7 +236,7 @@ def _settle_stuck(now: dt.datetime) -> dict[str, int]:
         latest = publication.attempts.filter(part=part).order_by("-started_at", "-pk").first()
         if latest is None or latest.outcome in _SURELY_NOT_LIVE:
             # The worker died after claiming and before any request left: safe to retry.
-            if _set_publication(publication, expected=P.SENDING, status=P.QUEUED):
+            if _set_publication(publication, expected=P.SENDING, status=P.QUEUED, lease_until=None):
                 requeued += 1
             continue
         pending = publication.attempts.filter(outcome=PublishAttempt.Outcome.PENDING)

@@ -5,12 +5,14 @@ failure class mapped to what happens next.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import random
 import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from coaching.models import (
@@ -31,7 +33,15 @@ from coaching.publishing.base import (
 )
 from coaching.services.accounts import _timeout, account_needs_reconnect
 from coaching.services.lifecycle import P, S, _seconds
-from coaching.services.outbox import _due, _enqueue, _set_publication, standing_stop
+from coaching.services.outbox import (
+    _due,
+    _lease,
+    _send_after_commit,
+    _set_publication,
+    _tell_after_commit,
+    after_commit,
+    standing_stop,
+)
 from sandbox.models import PostImage, WorkplaceAccount
 from sandbox.selectors import display_name
 
@@ -51,16 +61,21 @@ TOKEN_REFRESH_MARGIN = dt.timedelta(minutes=5)
 
 def publication_send(*, publication_id: int) -> None:
     """Send one publication if it is queued and due. Safe to call any number of times:
-    only the caller whose conditional update claims the row goes on to the network."""
+    only the caller whose conditional update claims the row goes on to the network.
+
+    The row is read (with its account, draft and whether a stop stands) before it is
+    claimed; the claim and the attempt row are then one commit, and the result and the
+    finished attempt another, so a single post costs two commits."""
     now = timezone.now()
-    claimed = (
+    publication = (
         Publication.objects.filter(pk=publication_id, status=P.QUEUED)
         .filter(_due(now))
-        .update(status=P.SENDING, updated_at=now)
+        .select_related("account", "draft")
+        .annotate(stopped=Exists(_stops_of(OuterRef("account"))))
+        .first()
     )
-    if claimed != 1:
-        return
-    publication = Publication.objects.select_related("account", "draft").get(pk=publication_id)
+    if publication is None:
+        return  # settled, claimed by another worker, or not due yet
     account = publication.account
     draft = publication.draft
 
@@ -68,8 +83,9 @@ def publication_send(*, publication_id: int) -> None:
         # Approval never makes a publication for these; if one exists anyway, it stops here.
         _set_publication(
             publication,
-            expected=P.SENDING,
+            expected=P.QUEUED,
             status=P.CANCELLED,
+            lease_until=None,
             error="This is a response to a post in a practice timeline; it never goes to "
             "the real account.",
         )
@@ -77,40 +93,65 @@ def publication_send(*, publication_id: int) -> None:
     if draft.status != S.APPROVED or draft.current_revision_id != publication.revision_id:
         _set_publication(
             publication,
-            expected=P.SENDING,
+            expected=P.QUEUED,
             status=P.CANCELLED,
+            lease_until=None,
             error="The draft changed after approval, so nothing was published.",
         )
         return
-    stop = standing_stop(account)
-    if stop is not None:
-        _release(publication, _stop_reason(stop))
+    if publication.stopped and (stop := standing_stop(account)) is not None:
+        _park(publication, _stop_reason(stop))
         return
     if account.rate_limited_until and account.rate_limited_until > now:
-        _release(
-            publication,
-            "The platform's rate limit was reached. Waiting until "
-            f"{timezone.localtime(account.rate_limited_until):%H:%M} to try again.",
-            not_before=account.rate_limited_until,
-        )
+        _park_for_rate_limit(publication, account.rate_limited_until, now)
         return
     if account.status != WorkplaceAccount.Status.ACTIVE or not account.has_credentials:
-        _wait_for_account(publication, account)
+        _wait_for_account(publication, account, expected=P.QUEUED)
         return
     try:
         publisher = _publisher_with_fresh_credentials(account)
     except PublishError as error:
-        _handle_failure(publication, error)
+        if _claim(publication, now):
+            _handle_failure(publication, error)
         return
-    _send_parts(publication, publisher)
+    _send_parts(publication, publisher, now)
 
 
-def _send_parts(publication: Publication, publisher: Publisher) -> None:
+def _stops_of(account: OuterRef) -> QuerySet[PublishingStop]:
+    """Stops standing over the outer query's account, for an EXISTS in the same query."""
+    return PublishingStop.objects.filter(
+        Q(account__isnull=True, organisation_id=OuterRef("account__organisation_id"))
+        | Q(account_id=account),
+        ended_at__isnull=True,
+    )
+
+
+def _claim(publication: Publication, now: dt.datetime) -> bool:
+    """queued -> sending, only if it is still queued and due: of two workers holding a
+    message for the same row, exactly one UPDATE matches. Its message is spent."""
+    claimed = (
+        Publication.objects.filter(pk=publication.pk, status=P.QUEUED)
+        .filter(_due(now))
+        .update(status=P.SENDING, updated_at=now, lease_until=None)
+    )
+    if claimed:
+        publication.status, publication.updated_at, publication.lease_until = P.SENDING, now, None
+    return claimed == 1
+
+
+def _send_parts(publication: Publication, publisher: Publisher, now: dt.datetime) -> None:
     """Publish each post not yet live, in order, as a reply chain. Each success is saved
     before the next post goes, so a failure part-way resumes from the post that failed."""
     parts = [dict(part) for part in publication.parts]
     start = publication.next_part
     first = len(parts) if start is None else start  # None: every post is already live
+    if first == len(parts):
+        # Every post is live; only the final update was missed. Claim, then say so.
+        if _claim(publication, now):
+            _set_publication(
+                publication, expected=P.SENDING, status=P.PUBLISHED, error="", not_before=None
+            )
+        return
     for index in range(first, len(parts)):
         if index > first and (stop := standing_stop(publication.account)) is not None:
             _release(publication, _stop_reason(stop) + _progress(publication))
@@ -122,22 +163,31 @@ def _send_parts(publication: Publication, publisher: Publisher) -> None:
             # coach did not approve, so stop and say so.
             _set_publication(
                 publication,
-                expected=P.SENDING,
+                expected=P.SENDING if index > first else P.QUEUED,
                 status=P.FAILED,
+                lease_until=None,
                 error=f"Post {index + 1}: {missing} Nothing more was sent."
                 + _progress(publication),
             )
             return
         images = f" with {len(media)} image{'s' if len(media) != 1 else ''}" if media else ""
-        attempt = PublishAttempt.objects.create(
-            publication=publication,
-            part=index,
-            request=f"{publication.account.get_platform_display()}: create post {index + 1} "
-            f"of {len(parts)}{images}",
+        request = (
+            f"{publication.account.get_platform_display()}: create post "
+            f"{index + 1} of {len(parts)}{images}"
         )
+        # The claim (first post) and the attempt row are committed together before the
+        # request leaves, so a crash mid-request leaves a visible "pending" attempt that
+        # the sweep turns into "unconfirmed".
+        if index == first:
+            claimed = _claim_with_attempt(publication, part=index, request=request, now=now)
+            if claimed is None:
+                return  # another worker took it a moment ago
+            attempt = claimed
+        else:
+            attempt = PublishAttempt.objects.create(
+                publication=publication, part=index, request=request
+            )
         started = time.monotonic()
-        # Outside any transaction: the claim and the attempt row are committed, so a crash
-        # here leaves a visible "pending" attempt that the sweep turns into "unconfirmed".
         try:
             post = publisher.publish(
                 text=parts[index]["text"],
@@ -157,27 +207,111 @@ def _send_parts(publication: Publication, publisher: Publisher) -> None:
         finally:
             _save_session(publication.account, publisher)
         parts[index].update(remote_id=post.remote_id, remote_url=post.remote_url)
-        # The attempt's success and the live part are saved together: a crash can never
-        # leave a finished attempt beside a row that does not know its post is live.
-        with transaction.atomic():
-            _finish_attempt(attempt, started, status_code=post.status_code)
-            still_ours = _set_publication(
-                publication,
-                expected=P.SENDING,
-                parts=parts,
-                remote_id=parts[0]["remote_id"],
-                remote_url=parts[0]["remote_url"],
-            )
-        if not still_ours:
+        # The attempt's success and the live part (and, for the last post, the outcome)
+        # are saved together: a crash can never leave a finished attempt beside a row
+        # that does not know its post is live.
+        last = index == len(parts) - 1
+        if not _finish_published(publication, attempt, started, post.status_code, parts, last):
             return  # the sweep settled it meanwhile; it is not ours to carry on
-    _set_publication(
-        publication,
-        expected=P.SENDING,
-        status=P.PUBLISHED,
-        published_at=timezone.now(),
-        not_before=None,
-        error="",
+
+
+# The two writes of a post's happy path, each one statement (so one round trip and one
+# commit, with no BEGIN or COMMIT of their own): PostgreSQL runs a data-modifying WITH to
+# completion in the same transaction as the statement around it. The ORM cannot say
+# UPDATE ... RETURNING, hence SQL here; the conditions are those of _claim and
+# _set_publication.
+_CLAIM_WITH_ATTEMPT = """
+    WITH claimed AS (
+        UPDATE coaching_publication
+        SET status = 'sending', updated_at = %(now)s, lease_until = NULL
+        WHERE id = %(id)s AND status = 'queued'
+          AND (publish_at IS NULL OR publish_at <= %(now)s)
+          AND (not_before IS NULL OR not_before <= %(now)s)
+        RETURNING id
     )
+    INSERT INTO coaching_publishattempt
+        (publication_id, part, request, outcome, error_body, started_at)
+    SELECT id, %(part)s, %(request)s, 'pending', '', %(now)s FROM claimed
+    RETURNING id
+"""
+_FINISH_PUBLISHED = """
+    WITH finished AS (
+        UPDATE coaching_publishattempt
+        SET outcome = 'published', status_code = %(status_code)s,
+            finished_at = %(now)s, duration_ms = %(duration_ms)s
+        WHERE id = %(attempt)s
+    )
+    UPDATE coaching_publication
+    SET parts = %(parts)s::jsonb, remote_id = %(remote_id)s, remote_url = %(remote_url)s,
+        updated_at = %(now)s,
+        status = CASE WHEN %(last)s THEN 'published' ELSE status END,
+        published_at = CASE WHEN %(last)s THEN %(now)s ELSE published_at END,
+        not_before = CASE WHEN %(last)s THEN NULL ELSE not_before END,
+        error = CASE WHEN %(last)s THEN '' ELSE error END
+    WHERE id = %(id)s AND status = 'sending'
+"""
+
+
+def _claim_with_attempt(
+    publication: Publication, *, part: int, request: str, now: dt.datetime
+) -> PublishAttempt | None:
+    """queued -> sending and the attempt row, in one statement; None if another worker
+    claimed the row first (or it is no longer due)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_WITH_ATTEMPT,
+            {"id": publication.pk, "now": now, "part": part, "request": request},
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    publication.status, publication.updated_at, publication.lease_until = P.SENDING, now, None
+    attempt = PublishAttempt(
+        pk=row[0], publication=publication, part=part, request=request, started_at=now
+    )
+    attempt._state.adding = False
+    attempt._state.db = connection.alias
+    return attempt
+
+
+def _finish_published(
+    publication: Publication,
+    attempt: PublishAttempt,
+    started: float,
+    status_code: int | None,
+    parts: list[dict[str, object]],
+    last: bool,
+) -> bool:
+    """The attempt finished as published and the row told its post is live (and, for the
+    last post, that the publication is), in one statement. False if the row is no longer
+    ours (the sweep settled it meanwhile)."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FINISH_PUBLISHED,
+            {
+                "attempt": attempt.pk,
+                "status_code": status_code,
+                "duration_ms": round((time.monotonic() - started) * 1000),
+                "id": publication.pk,
+                "parts": json.dumps(parts),
+                "remote_id": str(parts[0]["remote_id"]),
+                "remote_url": str(parts[0]["remote_url"]),
+                "last": last,
+                "now": now,
+            },
+        )
+        still_ours = cursor.rowcount == 1
+    if still_ours:
+        publication.parts = parts
+        publication.remote_id = str(parts[0]["remote_id"])
+        publication.remote_url = str(parts[0]["remote_url"])
+        publication.updated_at = now
+        if last:
+            publication.status, publication.published_at = P.PUBLISHED, now
+            publication.not_before, publication.error = None, ""
+            _tell_after_commit(publication.pk)
+    return still_ours
 
 
 class _ImageMissing(Exception):
@@ -226,11 +360,72 @@ def _record_failure(
 
 
 def _release(
-    publication: Publication, reason: str, *, not_before: dt.datetime | None = None
+    publication: Publication,
+    reason: str,
+    *,
+    not_before: dt.datetime | None = None,
+    retry_in: float | None = None,
 ) -> None:
-    """Hand a claimed publication back to the queue without touching the network."""
+    """Hand a claimed publication back to the queue. With ``retry_in`` its next message
+    goes now, with that countdown, and the lease covers it; without, no message is on its
+    way and the sweep (or the account's resume) sends one when it can go."""
+    lease: dict[str, dt.datetime | None] = {"lease_until": None}
+    if retry_in is not None:
+        lease = {**_lease(retry_in)}
+    if (
+        _set_publication(
+            publication,
+            expected=P.SENDING,
+            status=P.QUEUED,
+            error=reason,
+            not_before=not_before,
+            **lease,
+        )
+        and retry_in is not None
+    ):
+        _send_after_commit(publication.pk, countdown=retry_in)
+
+
+def _park(
+    publication: Publication,
+    reason: str,
+    *,
+    not_before: dt.datetime | None = None,
+    lease_until: dt.datetime | None = None,
+) -> None:
+    """A queued publication that cannot go now waits without a message (its one was just
+    spent); nothing was claimed, so it stays queued."""
     _set_publication(
-        publication, expected=P.SENDING, status=P.QUEUED, error=reason, not_before=not_before
+        publication,
+        expected=P.QUEUED,
+        error=reason,
+        not_before=not_before,
+        lease_until=lease_until,
+    )
+
+
+def _rate_limit_reason(reset_at: dt.datetime) -> str:
+    return (
+        "The platform's rate limit was reached. Waiting until "
+        f"{timezone.localtime(reset_at):%H:%M:%S} to try again."
+    )
+
+
+def _resumes_at_reset(reset_at: dt.datetime, now: dt.datetime) -> bool:
+    # Never a countdown beyond Redis's visibility timeout (it would be redelivered early);
+    # the sweep picks up anything further away once the account can take posts again.
+    return (reset_at - now).total_seconds() < settings.CELERY_BROKER_VISIBILITY_TIMEOUT / 2
+
+
+def _park_for_rate_limit(publication: Publication, reset_at: dt.datetime, now: dt.datetime) -> None:
+    """Wait for the account's reset. The account's resume task (one per reset) sends the
+    waiting posts then; the lease says so, and lets the sweep step in if it never ran."""
+    grace = dt.timedelta(seconds=settings.PUBLICATION_REQUEUE_AFTER_SECONDS)
+    _park(
+        publication,
+        _rate_limit_reason(reset_at),
+        not_before=reset_at,
+        lease_until=reset_at + grace if _resumes_at_reset(reset_at, now) else None,
     )
 
 
@@ -348,24 +543,21 @@ def _handle_failure(publication: Publication, error: PublishError) -> None:
             publication,
             f"Could not reach the platform ({error}). Trying again shortly.",
             not_before=now + dt.timedelta(seconds=delay),
+            retry_in=delay,
         )
-        _enqueue(publication, countdown=delay)
     elif isinstance(error, RateLimited):
         reset_at = error.reset_at or now + dt.timedelta(minutes=15)
-        WorkplaceAccount.objects.filter(pk=publication.account_id).update(
-            rate_limited_until=reset_at
-        )
-        _release(
+        _rate_limited(publication.account_id, reset_at, now)
+        grace = dt.timedelta(seconds=settings.PUBLICATION_REQUEUE_AFTER_SECONDS)
+        resumes = _resumes_at_reset(reset_at, now)
+        _set_publication(
             publication,
-            "The platform's rate limit was reached. Waiting until "
-            f"{timezone.localtime(reset_at):%H:%M} to try again.",
+            expected=P.SENDING,
+            status=P.QUEUED,
+            error=_rate_limit_reason(reset_at),
             not_before=reset_at,
+            lease_until=reset_at + grace if resumes else None,
         )
-        # Never a countdown beyond Redis's visibility timeout (it would be redelivered
-        # early); the sweep picks up anything further away.
-        wait = (reset_at - now).total_seconds()
-        if wait < settings.CELERY_BROKER_VISIBILITY_TIMEOUT / 2:
-            _enqueue(publication, countdown=max(wait, 0) + 1)
     elif isinstance(error, AuthFailed):
         account_needs_reconnect(
             account=publication.account, reason=f"The platform refused the saved token: {error}"
@@ -390,13 +582,74 @@ def _handle_failure(publication: Publication, error: PublishError) -> None:
         )
 
 
-def _wait_for_account(publication: Publication, account: WorkplaceAccount) -> None:
+def _rate_limited(account_id: int, reset_at: dt.datetime, now: dt.datetime) -> None:
+    """Hold the account until the platform's reset, and resume its waiting posts then.
+    Once per reset: only the worker whose update moves the reset later schedules the
+    resume, so a burst of 429s never floods the broker."""
+    from coaching import tasks
+
+    moved = (
+        WorkplaceAccount.objects.filter(pk=account_id)
+        .filter(Q(rate_limited_until__isnull=True) | Q(rate_limited_until__lt=reset_at))
+        .update(rate_limited_until=reset_at)
+    )
+    if moved and _resumes_at_reset(reset_at, now):
+        # A moment after the reset, so the platform's window has surely turned over.
+        countdown = max((reset_at - now).total_seconds(), 0) + RESUME_MARGIN_SECONDS
+        after_commit(tasks.resume_publishing, account_id, countdown=countdown)
+
+
+RESUME_MARGIN_SECONDS = 0.5
+# Posts one resume sends before it hands on to a fresh message, so one task never holds
+# a worker process for long.
+RESUME_BATCH = 50
+
+
+def account_resume(*, account_id: int) -> int:
+    """At an account's rate-limit reset, send the posts that waited for it, oldest first,
+    in this task: one message for the whole backlog, not one per post. Stops at a new rate
+    limit (whose own resume carries on). Returns how many it sent."""
+    now = timezone.now()
+    limited_until = (
+        WorkplaceAccount.objects.filter(pk=account_id)
+        .values_list("rate_limited_until", flat=True)
+        .first()
+    )
+    if limited_until is not None and limited_until > now:
+        return 0  # a later 429 moved the reset; the resume it scheduled will come
+    waiting = list(
+        Publication.objects.filter(account_id=account_id, status=P.QUEUED)
+        .filter(_due(now))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[: RESUME_BATCH + 1]
+    )
+    sent = 0
+    for pk in waiting[:RESUME_BATCH]:
+        publication_send(publication_id=pk)
+        sent += 1
+        if WorkplaceAccount.objects.filter(
+            pk=account_id, rate_limited_until__gt=timezone.now()
+        ).exists():
+            return sent
+    if len(waiting) > RESUME_BATCH:
+        from coaching import tasks
+
+        tasks.resume_publishing.delay(account_id)
+    return sent
+
+
+def _wait_for_account(
+    publication: Publication, account: WorkplaceAccount, *, expected: str = P.SENDING
+) -> None:
     if account.status == WorkplaceAccount.Status.ACTIVE:
         account_needs_reconnect(
             account=account, reason=f"@{account.handle} has no connected credentials."
         )
-    _release(
-        publication,
+    reason = (
         f"Waiting: @{account.handle} needs reconnecting ({account.status_detail}) "
-        "An admin can reconnect it on the Accounts page.",
+        "An admin can reconnect it on the Accounts page."
     )
+    if expected == P.QUEUED:
+        _park(publication, reason)
+    else:
+        _release(publication, reason)

@@ -61,4 +61,4 @@ def publishing_resume(*, by: User, stop: PublishingStop) -> None:
             detail=f"Stopped because: {stop.reason}",
         )
     # Waiting posts go out now rather than at the next sweep.
-    publication_sweep(force=True)
+    publication_sweep()

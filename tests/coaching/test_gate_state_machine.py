@@ -561,6 +561,7 @@ class ApprovalGate(RuleBasedStateMachine):
             publish_at=F("publish_at") - ago,
             not_before=F("not_before") - ago,
             enqueued_at=F("enqueued_at") - ago,
+            lease_until=F("lease_until") - ago,
         )
         PublishAttempt.objects.filter(publication__account=self.account).update(
             started_at=F("started_at") - ago

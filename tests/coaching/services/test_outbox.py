@@ -22,23 +22,75 @@ P = Publication.Status
 # The sweep ------------------------------------------------------------------------------
 
 
-def test_the_sweep_resends_a_lost_message(publication, django_capture_on_commit_callbacks):
+@pytest.fixture
+def broker():
+    """The real Redis broker's publish queue, emptied first (this test's own db)."""
+    from kombu import Queue
+
+    from sandbox.celery import app
+
+    with app.connection_for_write() as connection:
+        queue = Queue("celery")(connection.default_channel)
+        queue.declare()
+        queue.purge()
+        yield queue
+        queue.purge()
+
+
+def _lease_ran_out(publication, minutes=5):
+    ago = timezone.now() - dt.timedelta(minutes=minutes)
     Publication.objects.filter(pk=publication.pk).update(
-        enqueued_at=timezone.now() - dt.timedelta(minutes=5)
+        enqueued_at=ago - dt.timedelta(minutes=1), lease_until=ago
     )
+
+
+def test_the_sweep_resends_a_lost_message(publication, broker, django_capture_on_commit_callbacks):
+    _lease_ran_out(publication)
     with django_capture_on_commit_callbacks() as callbacks:
         result = coaching.publication_sweep()
-    assert result["enqueued"] == 1
+    assert (result["enqueued"], result["resent"]) == (0, 1)
     assert len(callbacks) == 1
+    publication.refresh_from_db()
+    assert publication.lease_until > timezone.now()  # a fresh lease for the new message
 
 
-def test_the_sweep_leaves_recently_enqueued_posts_alone(publication):
-    assert coaching.publication_sweep()["enqueued"] == 0
+def test_the_sweep_leaves_recently_enqueued_posts_alone(publication, broker):
+    result = coaching.publication_sweep()
+    assert (result["enqueued"], result["resent"]) == (0, 0)
 
 
-def test_the_sweep_starts_a_scheduled_post_when_due(publication):
+def test_a_message_waiting_its_turn_in_a_backlog_is_not_sent_again(
+    trainee, coach, account, x_double, broker, django_capture_on_commit_callbacks
+):
+    from coaching import tasks
+
+    older = approved(trainee, coach, account, "Lost when Redis restarted")
+    newer = approved(trainee, coach, account, "Waiting behind a long backlog")
+    _lease_ran_out(older, minutes=6)
+    _lease_ran_out(newer, minutes=5)
+    # The newer post's message is still in the queue (no worker is running here).
+    tasks.publish.apply_async((newer.pk,))
+    assert broker.queue_declare().message_count == 1
+    with django_capture_on_commit_callbacks(execute=True):  # its message really goes
+        assert coaching.publication_sweep()["resent"] == 1  # only the older, whose was lost
+    assert broker.queue_declare().message_count == 2
+    for _ in range(3):  # sweep after sweep, the backlog never multiplies itself
+        with django_capture_on_commit_callbacks(execute=True):
+            assert coaching.publication_sweep()["resent"] == 0
+    older.refresh_from_db()
+    assert older.lease_until > timezone.now()
+
+
+def test_the_sweep_sends_a_message_for_a_post_that_has_none(publication, broker):
+    """A post that waited for a stop or a reconnect has no message on its way."""
+    Publication.objects.filter(pk=publication.pk).update(lease_until=None)
+    assert coaching.publication_sweep()["enqueued"] == 1
+    assert coaching.publication_sweep()["enqueued"] == 0  # now it has one
+
+
+def test_the_sweep_starts_a_scheduled_post_when_due(publication, broker):
     Publication.objects.filter(pk=publication.pk).update(
-        publish_at=timezone.now() + dt.timedelta(minutes=10), enqueued_at=None
+        publish_at=timezone.now() + dt.timedelta(minutes=10), enqueued_at=None, lease_until=None
     )
     assert coaching.publication_sweep()["enqueued"] == 0
     later = timezone.now() + dt.timedelta(minutes=11)

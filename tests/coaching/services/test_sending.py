@@ -1,6 +1,7 @@
 """coaching/services/sending.py against the real X API double over HTTP: one publication to
 the platform, the happy path and each class of failure, threads, and token refresh."""
 
+import contextlib
 import datetime as dt
 
 import httpx
@@ -47,24 +48,77 @@ def test_a_duplicate_is_failed_in_the_platforms_own_words(publication, x_double)
     assert publication.attempts.get().outcome == PublishAttempt.Outcome.REJECTED
 
 
-def test_the_trainee_hears_when_their_post_is_live(publication, trainee, account):
+def sent_after_commit(callbacks) -> list[tuple[str, tuple, float]]:
+    """Run captured after-commit callbacks with the task messages they send recorded, not
+    sent: (task name, args, countdown) for each."""
+    from unittest import mock
+
+    from coaching import tasks
+
+    messages = []
+    every = (tasks.publish, tasks.publication_settled, tasks.resume_publishing, tasks.reconcile)
+    with contextlib.ExitStack() as stack:
+        for task in every:
+
+            def record(args, countdown=0, name=task.name):
+                messages.append((name, tuple(args), countdown))
+
+            stack.enter_context(mock.patch.object(task, "apply_async", side_effect=record))
+        for callback in callbacks:
+            callback()
+    return messages
+
+
+def _settled_later(publication, callbacks) -> None:
+    """The notice is a task of its own, sent after the publish task's commit: run it as
+    the worker would."""
+    from coaching import tasks
+
+    [told] = [m for m in sent_after_commit(callbacks) if m[0] == tasks.publication_settled.name]
+    assert told[1] == (publication.pk,)
+    tasks.publication_settled(*told[1])
+
+
+def test_the_trainee_hears_when_their_post_is_live(
+    publication, trainee, account, django_capture_on_commit_callbacks
+):
     from coaching.models import Notification
 
-    sent(publication)
+    with django_capture_on_commit_callbacks() as callbacks:
+        sent(publication)
+    # Nothing is said inside the publish task itself: only after its commit.
+    assert not Notification.objects.filter(kind="publication").exists()
+    _settled_later(publication, callbacks)
     [notice] = Notification.objects.filter(user=trainee, kind="publication")
     assert notice.message == f"Your post “Flu jabs at Ward 4 today” is live on @{account.handle}"
 
 
 def test_a_failed_post_is_told_to_the_trainee_and_the_coaches_who_can_retry_it(
-    publication, x_double, trainee, coach, second_coach
+    publication, x_double, trainee, coach, second_coach, django_capture_on_commit_callbacks
 ):
     from coaching.models import Notification
 
     x_double.inject("403-duplicate")
-    sent(publication)
+    with django_capture_on_commit_callbacks() as callbacks:
+        sent(publication)
+    assert not Notification.objects.filter(kind="publication").exists()
+    _settled_later(publication, callbacks)
     told = Notification.objects.filter(kind="publication", draft=publication.draft)
     assert {notice.user for notice in told} == {trainee, coach, second_coach}
     assert all("could not be published: The platform said:" in n.message for n in told)
+
+
+def test_a_notice_is_not_sent_for_a_post_sent_again_meanwhile(
+    publication, x_double, django_capture_on_commit_callbacks
+):
+    from coaching import tasks
+    from coaching.models import Notification
+
+    x_double.inject("403-duplicate")
+    sent(publication)
+    Publication.objects.filter(pk=publication.pk).update(status=P.QUEUED)
+    tasks.publication_settled(publication.pk)
+    assert not Notification.objects.filter(kind="publication").exists()
 
 
 @pytest.mark.parametrize("fault", ["5xx-after", "reset"])
@@ -234,3 +288,111 @@ def test_a_revoked_refresh_token_asks_for_reconnection(
     assert account.status == WorkplaceAccount.Status.NEEDS_RECONNECT
     assert [m.to for m in mailoutbox] == [["ada@example.nhs.uk"]]
     assert "reconnect" in mailoutbox[0].subject.lower()
+
+
+# What one post costs the database ----------------------------------------------------------
+
+# The happy path of one single post: read the row with its account, draft and any standing
+# stop; claim it and write the attempt in one statement; finish the attempt and the row in
+# another. Before issue 13 it was 14 captured queries (BEGIN and COMMIT among them) and 5
+# commits, with the notice written inside the task.
+QUERIES_PER_POST = 3
+COMMITS_PER_POST = 2
+
+
+class _Commits:
+    """Counts transactions that write: each writing statement run in autocommit mode is
+    one, and so is each commit of an atomic block (the connection's own commit)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        if not self.connection.in_atomic_block and not sql.lstrip().upper().startswith("SELECT"):
+            self.count += 1
+        return execute(sql, params, many, context)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_post_costs_few_queries_and_commits(trainee, coach, account, x_double, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    publication = approved(trainee, coach, account, "Flu jabs at Ward 4 today")
+    commits = _Commits(connection)
+    commit = connection.commit
+
+    def counted_commit():
+        commits.count += 1
+        commit()
+
+    monkeypatch.setattr(connection, "commit", counted_commit)
+    with connection.execute_wrapper(commits), CaptureQueriesContext(connection) as queries:
+        coaching.publication_send(publication_id=publication.pk)
+    publication.refresh_from_db()
+    assert publication.status == P.PUBLISHED
+    print(f"\nper post: {len(queries)} queries, {commits.count} commits")
+    for query in queries.captured_queries:
+        print("  ", query["sql"][:140])
+    assert (len(queries), commits.count) == (QUERIES_PER_POST, COMMITS_PER_POST)
+
+
+# A rate limit: one resume per reset, not a message per post ------------------------------------
+
+
+def _resumes(callbacks) -> list:
+    from coaching import tasks
+
+    return [m for m in sent_after_commit(callbacks) if m[0] == tasks.resume_publishing.name]
+
+
+def test_a_429_parks_the_accounts_posts_with_one_resume_at_the_reset(
+    trainee, coach, account, x_double, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(x_double, "rate_limit_reset_seconds", 30)
+    publications = [approved(trainee, coach, account, f"Post {n}") for n in range(3)]
+    x_double.inject("429")
+    with django_capture_on_commit_callbacks() as callbacks:
+        for publication in publications:
+            coaching.publication_send(publication_id=publication.pk)
+    [resume] = _resumes(callbacks)  # the two posts after the first never reached X
+    account.refresh_from_db()
+    reset = account.rate_limited_until
+    assert resume[1] == (account.pk,)
+    assert reset - timezone.now() < dt.timedelta(seconds=31)
+    assert abs(resume[2] - (reset - timezone.now()).total_seconds()) < 2
+    for publication in publications:
+        publication.refresh_from_db()
+        assert (publication.status, publication.not_before) == (P.QUEUED, reset)
+        assert "rate limit" in publication.error
+        # No message of its own: the resume sends it, and the sweep only if that never ran.
+        assert publication.lease_until > reset
+    assert x_double.posts_for(account.handle) == []
+
+
+def test_the_resume_sends_the_waiting_posts_oldest_first(
+    trainee, coach, account, x_double, monkeypatch
+):
+    monkeypatch.setattr(x_double, "rate_limit_reset_seconds", 30)
+    publications = [approved(trainee, coach, account, f"Waiting post {n}") for n in range(3)]
+    x_double.inject("429")
+    for publication in publications:
+        coaching.publication_send(publication_id=publication.pk)
+    assert coaching.account_resume(account_id=account.pk) == 0  # not before the reset
+    WorkplaceAccount.objects.filter(pk=account.pk).update(rate_limited_until=timezone.now())
+    Publication.objects.filter(pk__in=[p.pk for p in publications]).update(
+        not_before=timezone.now()
+    )
+    assert coaching.account_resume(account_id=account.pk) == 3
+    in_order = sorted(x_double.posts_for(account.handle), key=lambda post: int(post.id))
+    assert [post.text for post in in_order] == [f"Waiting post {n}" for n in range(3)]
+
+
+def test_a_new_429_during_the_resume_stops_it(trainee, coach, account, x_double, monkeypatch):
+    monkeypatch.setattr(x_double, "rate_limit_reset_seconds", 30)
+    publications = [approved(trainee, coach, account, f"Held post {n}") for n in range(3)]
+    x_double.inject("429")
+    assert coaching.account_resume(account_id=account.pk) == 1
+    assert x_double.posts_for(account.handle) == []
+    assert all(sent(p).status == P.QUEUED for p in publications)

@@ -33,7 +33,7 @@ def test_a_stop_holds_queued_posts_until_resumed(trainee, coach, account, x_doub
     assert "Cora paused publishing" in publication.error
     assert "Suspected hacked account" in publication.error
     assert x_double.posts_for(account.handle) == []
-    assert coaching.publication_sweep(force=True)["enqueued"] == 0  # the sweep skips it too
+    assert coaching.publication_sweep()["enqueued"] == 0  # the sweep skips it too
 
     coaching.publishing_resume(by=coach, stop=stop)
     assert sent(publication).status == P.PUBLISHED
