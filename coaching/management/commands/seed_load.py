@@ -233,16 +233,16 @@ class Loader:
         coach_of: dict[int, User] = {}
         for n, trainee in enumerate(trainees):
             # Every twentieth trainee has no named coach: their posts go to the pool.
-            coach: User | None = None if n % 20 == 19 else coaches[n % coach_count]
-            if coach is not None:
-                coach_of[trainee.pk] = coach
+            named: User | None = None if n % 20 == 19 else coaches[n % coach_count]
+            if named is not None:
+                coach_of[trainee.pk] = named
             memberships.append(
                 Membership(
                     user=trainee,
                     organisation=organisation,
                     role=Membership.Role.TRAINEE,
                     cohort=cohorts[n % len(cohorts)],
-                    coach=coach,
+                    coach=named,
                 )
             )
         Membership.objects.bulk_create(memberships, batch_size=1000)
