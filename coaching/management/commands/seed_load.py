@@ -219,7 +219,7 @@ class Loader:
         today = timezone.localdate(self.now)
         memberships = []
         for n, coach in enumerate(coaches):
-            away = n % 10 == 9  # one coach in ten is away today, covered by the next
+            away = n % 10 == 1  # one coach in ten is away today, covered by the next
             memberships.append(
                 Membership(
                     user=coach,
