@@ -154,6 +154,21 @@ def test_the_whole_page_takes_the_same_number_of_queries_with_many_drafts(
     assert queries() == few
 
 
+@pytest.mark.django_db
+def test_the_polled_feed_skips_the_headers_queries(client, trainee, account):
+    services.draft_create(author=trainee, account=account, text="Polled")
+    client.login(username=trainee.username, password=PASSWORD)
+
+    def tables(**headers: str) -> str:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("timeline"), headers=headers).status_code == 200
+        return " ".join(query["sql"] for query in captured)
+
+    # The page's header shows emergency stops; the fragment polled every 10 s does not.
+    assert "coaching_publishingstop" in tables()
+    assert "coaching_publishingstop" not in tables(HX_Request="true")
+
+
 # The feed's entries are kept in the cache ------------------------------------------------
 
 
