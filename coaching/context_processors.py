@@ -11,7 +11,8 @@ def banners(request: HttpRequest) -> dict[str, object]:
         return {}
     return {
         # Everyone in the organisation sees an emergency stop, trainees included.
-        "standing_stops": list(standing_stops_for(user)),
+        # Lazy too: the header shows them, the polled fragments do not.
+        "standing_stops": SimpleLazyObject(lambda: list(standing_stops_for(user))),
         # Lazy: counted only when a template shows it (the header), so htmx fragments
         # and polls, which render no header, never pay for the query.
         "unread_notifications": SimpleLazyObject(lambda: unread_notification_count(user)),

@@ -268,12 +268,16 @@ class QueueFilterForm(forms.Form):
         choices=[("mine", "Routed to me"), ("all", "Everyone in my organisation")],
         widget=forms.RadioSelect,
     )
-    trainee = forms.TypedChoiceField(
+    trainee = forms.CharField(
         label="Trainee",
+        help_text="Part of their name or username.",
         required=False,
-        coerce=int,
-        empty_value=None,
-        widget=forms.Select(attrs=_SELECT),
+        max_length=100,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"class": "nhsuk-input nhsuk-input--width-20", "type": "search"}
+        ),
+        error_messages={"max_length": "Search for a trainee with at most 100 characters."},
     )
     cohort = forms.TypedChoiceField(
         label="Cohort",
@@ -304,7 +308,6 @@ class QueueFilterForm(forms.Form):
     def __init__(self, data: QueryDict, *, choices: QueueChoices) -> None:
         super().__init__(data)
         for name, options in (
-            ("trainee", [(user.pk, display_name(user)) for user in choices.trainees]),
             ("cohort", [(cohort.pk, cohort.name) for cohort in choices.cohorts]),
             ("account", [(account.pk, f"@{account.handle}") for account in choices.accounts]),
         ):
@@ -323,7 +326,7 @@ class QueueFilterForm(forms.Form):
         data = self.cleaned_data
         return QueueFilters(
             scope=data.get("scope") or default_scope,
-            trainee_id=data.get("trainee"),
+            trainee=data.get("trainee") or "",
             cohort_id=data.get("cohort"),
             account_id=data.get("account"),
             age=data.get("age") or "",

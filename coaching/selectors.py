@@ -277,7 +277,7 @@ OVERDUE = "overdue"
 @dataclass(frozen=True)
 class QueueFilters:
     scope: str = "mine"  # "mine": routed to me today; "all": everything in my organisations
-    trainee_id: int | None = None
+    trainee: str = ""  # words of a trainee's name or username
     cohort_id: int | None = None
     account_id: int | None = None
     age: str = ""  # "", a key of AGE_FILTERS, or OVERDUE
@@ -344,6 +344,18 @@ def past_target(drafts: QuerySet[Draft], *, now: dt.datetime) -> QuerySet[Draft]
     return _with_routing_data(drafts).filter(_overdue(now))
 
 
+def _trainee_matches(search: str) -> Q:
+    """Drafts whose author's name or username contains every word searched for."""
+    matches = Q()
+    for word in search.split():
+        matches &= (
+            Q(author__first_name__icontains=word)
+            | Q(author__last_name__icontains=word)
+            | Q(author__username__icontains=word)
+        )
+    return matches
+
+
 def default_queue_scope(user: User) -> str:
     """Coaches start on the items routed to them; admins, who are in no pool, on all."""
     is_coach = Membership.objects.filter(user=user, role=Membership.Role.COACH).exists()
@@ -358,18 +370,28 @@ def queue_page(
     drafts = _with_routing_data(queue_for(user), target_hours=directory.target_hours())
     if filters.scope == "mine":
         drafts = drafts.filter(directory.routed_to(user))
-    counts = drafts.aggregate(waiting=Count("pk"), overdue=Count("pk", filter=_overdue(now)))
-    if filters.trainee_id:
-        drafts = drafts.filter(author_id=filters.trainee_id)
+    narrowed = Q()
+    if filters.trainee:
+        narrowed &= _trainee_matches(filters.trainee)
     if filters.cohort_id:
-        drafts = drafts.filter(Q(trainee_cohort_id=filters.cohort_id))
+        narrowed &= Q(trainee_cohort_id=filters.cohort_id)
     if filters.account_id:
-        drafts = drafts.filter(account_id=filters.account_id)
+        narrowed &= Q(account_id=filters.account_id)
     if filters.age == OVERDUE:
-        drafts = drafts.filter(_overdue(now))
+        narrowed &= _overdue(now)
     elif filters.age in AGE_FILTERS:
-        drafts = drafts.filter(submitted_at__lte=now - AGE_FILTERS[filters.age])
-    page = Paginator(drafts, QUEUE_PAGE_SIZE).get_page(page_number)
+        narrowed &= Q(submitted_at__lte=now - AGE_FILTERS[filters.age])
+    # One pass over the waiting drafts for all three numbers: the scope's waiting and
+    # overdue, and how many the filters leave (the paginator's count, which it would
+    # otherwise ask for with a query of its own).
+    counts = drafts.aggregate(
+        waiting=Count("pk"),
+        overdue=Count("pk", filter=_overdue(now)),
+        shown=Count("pk", filter=narrowed) if narrowed else Count("pk"),
+    )
+    paginator = Paginator(drafts.filter(narrowed), QUEUE_PAGE_SIZE)
+    paginator.count = counts["shown"]
+    page = paginator.get_page(page_number)
     rows = [
         QueueRow(
             draft=draft,
@@ -396,22 +418,14 @@ def queue_page(
 class QueueChoices:
     """What the queue's filters offer: only the reviewer's own organisations'."""
 
-    trainees: list[User]
     cohorts: list[Cohort]
     accounts: list[WorkplaceAccount]
 
 
 def queue_choices(user: User) -> QueueChoices:
     organisation_ids = reviewer_organisation_ids(user)
+    # No list of trainees: an organisation has hundreds, so the filter searches by name.
     return QueueChoices(
-        trainees=list(
-            User.objects.filter(
-                memberships__organisation_id__in=organisation_ids,
-                memberships__role=Membership.Role.TRAINEE,
-            )
-            .distinct()
-            .order_by("first_name", "last_name", "username")
-        ),
         cohorts=list(Cohort.objects.filter(organisation_id__in=organisation_ids)),
         accounts=list(accounts_for_reviewer(user)),
     )

@@ -1,5 +1,8 @@
+import functools
+
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
+from django.utils.functional import SimpleLazyObject
 
 from sandbox.selectors import REVIEWER_ROLES, roles_of
 
@@ -9,13 +12,15 @@ def roles(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    user_roles = roles_of(user)
+    # Lazy, like the banners: only the page's header asks, so the htmx fragments that are
+    # polled every few seconds never pay for the query or the HMAC.
+    user_roles = functools.cache(lambda: set(roles_of(user)))
     return {
-        "is_reviewer": bool(user_roles & set(REVIEWER_ROLES)),
-        "is_admin": "admin" in user_roles,
-        "is_member": bool(user_roles),
-        "is_trainee": "trainee" in user_roles,
-        "autosave_owner": autosave_owner(user.pk),
+        "is_reviewer": SimpleLazyObject(lambda: bool(user_roles() & set(REVIEWER_ROLES))),
+        "is_admin": SimpleLazyObject(lambda: "admin" in user_roles()),
+        "is_member": SimpleLazyObject(lambda: bool(user_roles())),
+        "is_trainee": SimpleLazyObject(lambda: "trainee" in user_roles()),
+        "autosave_owner": SimpleLazyObject(lambda: autosave_owner(user.pk)),
     }
 
 

@@ -274,6 +274,10 @@ HEALTH_WORKER_TIMEOUT = env.integer("SANDPIT_HEALTH_WORKER_TIMEOUT", 5)
 # A queued publication whose task message was lost is re-sent after this long.
 PUBLICATION_REQUEUE_AFTER_SECONDS = env.integer("SANDPIT_REQUEUE_AFTER_SECONDS", 60)
 
+# The page benchmark's baseline view (bench/pages.py): a signed-in page that does nothing.
+# Off unless asked for; it is harmless (it shows who you are) but has no use in service.
+BENCH_BARE_VIEW = env.boolean("SANDPIT_BENCH_BARE_VIEW", False)
+
 EMAIL_BACKEND = env.string(
     "DJANGO_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -18,6 +19,9 @@ urlpatterns = [
     path("", include("coaching.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_BARE_VIEW:
+    urlpatterns.insert(0, path("bench/bare/", views.bench_bare, name="bench_bare"))
 
 admin.site.site_header = "Sandpit administration"
 admin.site.site_title = "Sandpit admin"

@@ -70,6 +70,14 @@ def liveness(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+@require_GET
+@login_required
+def bench_bare(request: AuthenticatedRequest) -> HttpResponse:
+    """The page benchmark's baseline (bench/pages.py): the whole middleware stack and the
+    session user, and nothing else. Routed only when SANDPIT_BENCH_BARE_VIEW is set."""
+    return HttpResponse(f"Signed in as {request.user.username}.", content_type="text/plain")
+
+
 @require_POST
 @login_required
 def draft_check(request: AuthenticatedRequest) -> HttpResponse:

@@ -1,6 +1,7 @@
 """Template filters that draw posts the way X draws them."""
 
 import datetime as dt
+import functools
 import itertools
 
 from django import template
@@ -30,6 +31,14 @@ def _display_url(url: str) -> str:
 def post_html(text: str) -> SafeString:
     """Escape the text and link its entities. Mentions, hashtags and cashtags stay inside
     the sandbox (they link nowhere outside); URLs show shortened, as on X."""
+    return _post_html(str(text))
+
+
+# The HTML depends on the text alone, and a post's text never changes (an edit is a new
+# revision, so new text), so each process extracts a text's entities once, not on every
+# render and every 10-second poll. 4,096 posts of up to a few KB each: a few MB at most.
+@functools.lru_cache(maxsize=4096)
+def _post_html(text: str) -> SafeString:
     # Entity indices count code points; Python strings index code points too.
     parts: list[str] = []
     cursor = 0

@@ -79,21 +79,32 @@ def test_filters_by_trainee_cohort_and_account(
     Membership.objects.filter(user=trainee, organisation=organisation).update(cohort=ward)
     submitted(trainee, account, "Tara on the board")
     submitted(other_trainee, second_account, "Otto on the second")
-    by_trainee = page_for(client, coach, trainee=trainee.pk)
+    by_trainee = page_for(client, coach, trainee="TAR")  # any part of the name, any case
     assert "Tara on the board" in by_trainee and "Otto on the second" not in by_trainee
     by_cohort = page_for(client, coach, cohort=ward.pk)
     assert "Tara on the board" in by_cohort and "Otto on the second" not in by_cohort
     assert "Ward 7" in by_cohort
     by_account = page_for(client, coach, account=second_account.pk)
     assert "Otto on the second" in by_account and "Tara on the board" not in by_account
-    nothing = page_for(client, coach, trainee=trainee.pk, account=second_account.pk)
+    nothing = page_for(client, coach, trainee="tara", account=second_account.pk)
     assert "Nothing matches these filters" in nothing
+
+
+def test_the_trainee_search_needs_every_word(client, trainee, other_trainee, coach, account):
+    trainee.first_name, trainee.last_name = "Tara", "Quinn"
+    trainee.save()
+    submitted(trainee, account, "Tara's post")
+    submitted(other_trainee, account, "Otto's post")
+    both = page_for(client, coach, scope="all", trainee="  quinn   TARA ")
+    assert "Tara&#x27;s post" in both and "Otto&#x27;s post" not in both
+    assert "Nothing matches" in page_for(client, coach, scope="all", trainee="tara otto")
 
 
 def test_a_bad_filter_gets_a_clear_message_not_an_error(client, trainee, coach, account):
     submitted(trainee, account, "Still here")
-    body = page_for(client, coach, trainee="999999", age="forever", scope="nobody")
-    assert "Choose a trainee from the list" in body
+    body = page_for(client, coach, trainee="t" * 101, age="forever", scope="nobody")
+    assert "Search for a trainee with at most 100 characters." in body
+    assert 'value="' + "t" * 101 + '"' in body  # what was typed is kept
     assert "Choose how long from the list." in body
     assert "Still here" in body  # the bad filters are left out, the rest still work
 
@@ -166,9 +177,9 @@ def test_a_coach_never_sees_another_organisations_trainees_in_filters_or_rows(
     body = page_for(client, outside_coach, scope="all")
     assert "Theirs alone" in body and "Ours alone" not in body
     assert f'value="{trainee.pk}"' not in body and "Tara" not in body
-    # Naming our trainee in the address shows nothing of theirs, only a message.
-    named = page_for(client, outside_coach, scope="all", trainee=trainee.pk)
-    assert "Ours alone" not in named and "Choose a trainee from the list" in named
+    # Searching for our trainee finds nothing of theirs.
+    named = page_for(client, outside_coach, scope="all", trainee="tara")
+    assert "Ours alone" not in named and "Nothing matches these filters" in named
 
 
 # Queries do not grow with the number of drafts ---------------------------------------------
@@ -202,12 +213,23 @@ def test_queue_queries_are_the_same_at_two_sizes(
     cohort = _populate(organisation, account, [coach, second_coach], 3)
     params = {}
     if filtered:
-        params = {"scope": "all", "age": "overdue", "cohort": cohort.pk, "account": account.pk}
+        params = {
+            "scope": "all",
+            "age": "overdue",
+            "cohort": cohort.pk,
+            "account": account.pk,
+            "trainee": "bulk",
+        }
     page, fragment = _count(client, params), _count(client, params, HX_Request="true")
     _populate(organisation, account, [coach, second_coach], 60)  # more than a page of rows
     with django_assert_num_queries(page):
         body = client.get(reverse("queue"), params).content.decode()
     assert "Showing 1 to 50 of" in body
+    # The trainee filter is a search box: no list of every trainee on the page.
+    assert (
+        '<input type="search" name="trainee"' in body
+        and "<option" not in body.split('name="trainee"')[1].split("</div>")[0]
+    )
     with django_assert_num_queries(fragment):
         client.get(reverse("queue"), params, headers={"HX-Request": "true"})
 

@@ -13,7 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from redis.exceptions import RedisError
 
+from coaching import services as coaching
+from coaching.templatetags import feed as feed_tags
 from sandbox import services
 from sandbox.errors import InvalidInput, NotAllowed
 from sandbox.models import (
@@ -127,6 +130,90 @@ def test_the_feed_takes_the_same_number_of_queries_however_long_it_is(
         post = services.practice_post(author=trainee, account=account, text=f"Post {n}")
         services.audience_simulate(item_id=post.pk)
     assert queries() == few
+
+
+@pytest.mark.django_db
+def test_the_whole_page_takes_the_same_number_of_queries_with_many_drafts(
+    client, trainee, coach, account
+):
+    client.login(username=trainee.username, password=PASSWORD)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("timeline")).status_code == 200
+        return len(captured)
+
+    def drafts(n: int) -> None:
+        for i in range(n):
+            draft = services.draft_create(author=trainee, account=account, text=f"Draft {i}")
+            coaching.draft_submit(draft=draft, by=trainee)
+
+    drafts(1)
+    few = queries()
+    drafts(12)
+    assert queries() == few
+
+
+@pytest.mark.django_db
+def test_the_polled_feed_skips_the_headers_queries(client, trainee, account):
+    services.draft_create(author=trainee, account=account, text="Polled")
+    client.login(username=trainee.username, password=PASSWORD)
+
+    def tables(**headers: str) -> str:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("timeline"), headers=headers).status_code == 200
+        return " ".join(query["sql"] for query in captured)
+
+    # The page's header shows emergency stops; the fragment polled every 10 s does not.
+    assert "coaching_publishingstop" in tables()
+    assert "coaching_publishingstop" not in tables(HX_Request="true")
+
+
+# The feed's entries are kept in the cache ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_edited_post_shows_its_new_text_not_the_cached_one(client, trainee, account):
+    draft = services.draft_create(author=trainee, account=account, text="Clinic opens at 9")
+    client.login(username=trainee.username, password=PASSWORD)
+    feed = lambda: client.get(reverse("timeline"), headers={"HX-Request": "true"}).content.decode()  # noqa: E731
+    assert "Clinic opens at 9" in feed() and "Clinic opens at 9" in feed()  # now cached
+    services.draft_edit(draft=draft, by=trainee, text="Clinic opens at 10")
+    again = feed()
+    assert "Clinic opens at 10" in again and "Clinic opens at 9" not in again
+
+
+@pytest.mark.django_db
+def test_unchanged_entries_come_from_the_cache(client, trainee, account, monkeypatch):
+    services.draft_create(author=trainee, account=account, text="Rendered once")
+    practice = services.practice_post(author=trainee, account=account, text="Practised once")
+    # Days old, so its audience has settled and its counts no longer move between polls.
+    TimelineItem.objects.filter(pk=practice.pk).update(
+        appear_at=timezone.now() - dt.timedelta(days=3)
+    )
+    client.login(username=trainee.username, password=PASSWORD)
+    url = reverse("timeline")
+    first = client.get(url, headers={"HX-Request": "true"}).content.decode()
+
+    def no_rendering(name: str) -> object:
+        raise AssertionError(f"{name} rendered again although nothing changed")
+
+    monkeypatch.setattr(feed_tags, "get_template", no_rendering)
+    second = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert second == first and "Rendered once" in second and "Practised once" in second
+
+
+@pytest.mark.django_db
+def test_the_feed_still_shows_when_the_cache_is_unreachable(client, trainee, account, monkeypatch):
+    services.draft_create(author=trainee, account=account, text="Still here")
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise RedisError("connection refused")
+
+    monkeypatch.setattr(feed_tags.cache, "get_many", unreachable)
+    monkeypatch.setattr(feed_tags.cache, "set_many", unreachable)
+    client.login(username=trainee.username, password=PASSWORD)
+    assert "Still here" in client.get(reverse("timeline")).content.decode()
 
 
 @pytest.mark.django_db
