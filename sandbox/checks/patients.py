@@ -280,7 +280,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             rf"(?<![\w{_APOS}-])(?P<n>{_NAME})(?:\s+(?P<n2>{_NAME}))?\s*"
             rf"(?:,\s*(?:aged\s+)?{_AGE}\s*(?:,|(?=\s+(?:from|and|who|is|was|has|had|from)\b))"
-            rf"|\(\s*(?:aged\s+)?{_AGE}\s*\)|,\s*aged\s+{_AGE}\b)"
+            rf"|\(\s*(?:aged\s+)?{_AGE}\s*\)|,\s*aged\s+{_AGE}\b"
+            rf"|,\s*an?\s+{_AGE}[- ](?:year|month|week)s?[- ]old\b)"
         ),
     ),
     (
@@ -335,6 +336,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"\b(?:[Mm]y|[Oo]ur|[Hh]is|[Hh]er|[Tt]heir)\s+(?:dad|mum|mam|mother|father|son"
             rf"|daughter|wife|husband|brother|partner|nan|gran|grandad|grandma|grandson"
             rf"|granddaughter)\s*,?\s+(?P<n>{_NAME})"
+        ),
+    ),
+    (
+        "a name through a relative",
+        re.compile(
+            rf"(?<![\w{_APOS}-])(?P<g>{_NAME})[{_APOS}]s\s+(?:mum|dad|mam|mother|father|parents"
+            rf"|family|nan|gran|grandad|grandma|wife|husband|partner|son|daughter)\b"
         ),
     ),
     (
@@ -459,6 +467,9 @@ _POSSESSOR = re.compile(
     r"|colleagues|scouts|brownies|guides|cubs|students|club|crew|volunteers)\b"
 )
 _CONDITIONS, _TREATMENTS = _CARE_WORDS[0][2], _CARE_WORDS[1][2]
+_TREATMENT_NEXT = re.compile(
+    rf"\s+(?:[\w{_APOS}-]+\s+){{0,2}}?(?:{_TREATMENTS})(?![\w-])", re.IGNORECASE
+)
 _OWN_HEALTH = re.compile(
     rf"\b(?:his|her|their)\s+(?:own\s+|recent\s+|first\s+|latest\s+|last\s+)?"
     rf"(?:{_CONDITIONS}|{_TREATMENTS}|surgery|operation|diagnosis|mammogram|smear\s+test"
@@ -510,7 +521,7 @@ def _identifiable(kind: str, m: re.Match[str]) -> bool:
         return _is_name(p)
     if kind in ("a name with a family title", "a relative's name"):
         return _is_name(n)
-    if kind in ("a name and their age", "a name as on a wristband"):
+    if kind in ("a name and their age", "a name as on a wristband", "a name through a relative"):
         return _is_given(g)
     return True
 
@@ -535,6 +546,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "a person by their bed": ("bed", "bay", "room", "cubicle", "cot", "incubator"),
     "an age and a town": ("old",),
     "a name and their age": (" is ", " was ", " turn"),
+    "a name through a relative": ("'s ", "\u2019s "),
     "a name as on a wristband": (",",),
     "a name with a family title": ("nan", "gran", "aunt", "uncle"),
     "a relative's name": (
@@ -617,7 +629,11 @@ def _judge(prose: str, kind: str, start: int, end: int) -> _Person | None:
     # Past the details that follow a name ("Paul, 45, from Wigan"), to what is said of them.
     details = _DETAILS_AFTER.match(prose, end, e)
     for at in {end, details.end() if details else end}:
-        if (_ROLE_AFTER.match(prose, at, e) and not own_health) or _AGENT.match(prose, at, e):
+        if _ROLE_AFTER.match(prose, at, e) and not own_health:
+            return None
+        agent = _AGENT.match(prose, at, e)
+        # "...who starts home dialysis": the verb is a patient's when a treatment follows.
+        if agent is not None and not _TREATMENT_NEXT.match(prose, agent.end(), e):
             return None
     if _STAFF_NEWS.search(sentence):
         return None
@@ -637,6 +653,22 @@ def _judge(prose: str, kind: str, start: int, end: int) -> _Person | None:
 _EXTENDS = frozenset({"a name with an age", "a full name", "a title and surname"})
 
 
+# The same tests on the lower-cased post, for whether to look at all: a pattern without
+# IGNORECASE runs several times faster, and most posts have no ward or no day.
+_WARD_OR_UNIT_LOWER = re.compile(_WARD_OR_UNIT.pattern)
+_DAY_LOWER = re.compile(_DAY.pattern)
+
+
+def _has_ward(lower: str) -> bool:
+    return any(word in lower for word in _WARD_WORDS) and (
+        _WARD_OR_UNIT_LOWER.search(lower) is not None
+    )
+
+
+def _has_day(lower: str) -> bool:
+    return _DAY_LOWER.search(lower) is not None
+
+
 _BED_WORDS = ("bed", "bay", "room", "cubicle", "cot", "incubator")
 _WARD_WORDS: tuple[str, ...] = ("ward", "unit", "icu", "itu", "hdu", "nicu", "scbu", "resus")
 _WARD_WORDS += ("intensive", "high dependency", "theatre", "a&e")
@@ -649,8 +681,8 @@ def _beds_and_wards_with_a_day(
     Ward 8 last Friday", "the man brought in yesterday is stable in intensive care"."""
     has_bed = any(word in lower for word in _BED_WORDS)
     beds = list(_BED_ALONE.finditer(prose)) if has_bed else []
-    wards = any(word in lower for word in _WARD_WORDS) and _WARD_OR_UNIT.search(prose) is not None
-    if not (beds or wards) or not _DAY.search(prose):
+    wards = _has_ward(lower)
+    if not (beds or wards) or not _has_day(lower):
         return
     for m in beds:
         if any(m.start() < b and a < m.end() for a, b in taken):
@@ -693,9 +725,7 @@ def _first_names_in_context(
         _BIRTH_DETAIL.search(prose) is not None
     )
     if not birth and not (
-        any(word in lower for word in _WARD_WORDS)
-        and _WARD_OR_UNIT.search(prose) is not None
-        and _DAY.search(prose) is not None
+        any(word in lower for word in _WARD_WORDS) and _has_ward(lower) and _has_day(lower)
     ):
         return
     for m in _CAPITALISED.finditer(prose):
