@@ -8,9 +8,18 @@ says it is one: after Mr or Mrs, after "baby" or "little", or with an age ("Hamz
 that are also everyday words and start sentences ("May", "June", "Will", "Grace" as a word)
 are listed only where the other word around them settles it: a given name here needs a
 surname, an age or a place beside it to make anyone identifiable.
+
+Past the hand-kept list, ``is_given_name`` also knows the first names of gender-guesser's
+dictionary (about 48,000 names by country, shipped in the package, read offline): every name
+it records in Great Britain or Ireland, however rare ("Ffion", "Dewi", "Eilidh"), and the
+commoner names of Poland, Turkey, the Arab world and Iran, China, India and elsewhere
+("Tomasz", "Mehmet", "Pradeep"). A hand list can never keep up with the names patients have;
+the dictionary does, and the shapes around a name still decide whether anyone is identifiable.
 """
 
 from __future__ import annotations
+
+from importlib.resources import files
 
 _GIVEN_NAMES = """
     aaliyah aaron abbie abby abdul abdullah abigail abu ada adam adebayo adele adrian adwoa
@@ -81,6 +90,38 @@ _GIVEN_NAMES = """
 """
 GIVEN_NAMES = frozenset(_GIVEN_NAMES.split())
 
+# Columns of the dictionary's frequency table (1 = rare to D = extremely common).
+_UK_COLUMNS = slice(30, 32)  # Great Britain, Ireland
+_COMMUNITY_COLUMNS = (53, 76, 77, 78, 79, 80, 84)  # Poland, Turkey, Arabia/Persia, ... other
+_COMMON = frozenset("3456789ABCD")  # elsewhere only names at least this common: fewer oddities
+
+
+_ALL_GIVEN_NAMES: frozenset[str] | None = None
+
+
+def is_given_name(word: str) -> bool:
+    names = _ALL_GIVEN_NAMES if _ALL_GIVEN_NAMES is not None else _load_given_names()
+    return word.lower() in names
+
+
+def _load_given_names() -> frozenset[str]:
+    """Read once, on the first name a post needs looked up (about half a second); a plain
+    set look-up after that, as cheap as the hand list alone."""
+    global _ALL_GIVEN_NAMES
+    text = files("gender_guesser").joinpath("data/nam_dict.txt").read_text(encoding="latin-1")
+    names = set()
+    for line in text.splitlines():
+        if line[:1] == "#" or line[29:30] == "+":  # "+" marks a sorting line, not a name
+            continue
+        elsewhere = {line[i] for i in _COMMUNITY_COLUMNS if i < len(line)}
+        if line[_UK_COLUMNS].strip() or elsewhere & _COMMON:
+            name = line[3:29].rstrip()
+            if name.isascii() and name.isalpha():
+                names.add(name.lower())
+    _ALL_GIVEN_NAMES = GIVEN_NAMES | (frozenset(names) - NOT_NAMES)
+    return _ALL_GIVEN_NAMES
+
+
 # Capitalised words that are not a name even when they sit where one could: they start
 # sentences, name days and months, places, buildings, services, teams and campaigns.
 _NOT_NAME_WORDS = """
@@ -126,6 +167,7 @@ _NOT_NAME_WORDS = """
     bbc itv radio tv news breakfast tesco asda aldi lidl boots sainsbury's morrisons
     macmillan curie barnardo's oxfam unicef
     bank holiday holidays half term
+    storm
     breast bowel cervical prostate lung skin eye eyes ear hearing dental dentist
 """
 NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sandbox.checks.base import CheckContext, Hit, Post
-from sandbox.checks.names import GIVEN_NAMES, NOT_NAMES, ROLE_WORDS
+from sandbox.checks.names import GIVEN_NAMES, NOT_NAMES, ROLE_WORDS, is_given_name
 
 _APOS = "'\u2019"
 # A capitalised word that could be a name: Jane, O'Neill, McLeod, MacDonald, Smith-Jones.
@@ -83,6 +83,7 @@ class _Care:
     shown: str
     kind: str
     strong: bool  # a ward or unit alone is weak: see the module docstring
+    service: bool = False  # names a service ("the cancer unit"), weak for someone who gave
 
 
 _CARE_WORDS: tuple[tuple[str, bool, str], ...] = (
@@ -145,7 +146,8 @@ _CARE_WORDS: tuple[tuple[str, bool, str], ...] = (
     (
         "going home from hospital",
         True,
-        r"discharged|(?:going|went|gone|got|sent|allowed|back|coming|heading|home)\s+home"
+        r"discharged|(?:his|her|their|your|my)\s+discharge|discharge\s+from"
+        r"|(?:going|went|gone|got|sent|allowed|back|coming|heading|home|off)\s+home"
         r"|home\s+(?:at\s+last|today|time|by|after|from)|going-home|leaves?\s+(?:our|the)"
         r"\s+(?:hospital|hospice|ward|unit)|(?:walked|went|came|wheeled|out)\s+(?:out\s+)?of\s+"
         r"(?:hospital|icu|itu|hdu|intensive\s+care|resus|the\s+\w+\s+(?:unit|ward))"
@@ -161,6 +163,7 @@ _CARE_WORDS: tuple[tuple[str, bool, str], ...] = (
         "a test result",
         True,
         r"tested\s+(?:positive|negative)|positive\s+for|results?|came\s+back\s+clear"
+        r"|mammograms?|smear\s+tests?|bloods|ecgs?|mri|ct\s+scans?|ultrasound|screening"
         r"|all\s+clear|diagnos(?:ed|is|es)|biopsy|blood\s+tests?|scans?|x-rays?|in\s+remission",
     ),
     (
@@ -178,8 +181,21 @@ _CARE_WORDS: tuple[tuple[str, bool, str], ...] = (
         r"|hospital|" + _BED,
     ),
 )
+# A condition or treatment before one of these names a service ("the cancer unit", "our stroke
+# nurses", "the dialysis team"). For a patient it still tells their illness ("the lady on the
+# stroke ward"); for someone who gave the unit something it is only where the gift went.
+_SERVICE_AFTER = re.compile(
+    r"\s+(?:units?|wards?|centres?|centers?|services?|teams?|nurses?|clinics?|suites?"
+    r"|departments?|charity|appeal|fund|research|specialists?|consultants?|doctors?|midwives"
+    r"|midwife|hubs?|network|support\s+group|awareness|screening\s+programme)\b",
+    re.IGNORECASE,
+)
 _CARE = [
-    (kind, strong, re.compile(rf"(?<![\w&-])(?:{words})(?![\w-])", re.IGNORECASE))
+    (
+        kind,
+        strong,
+        re.compile(rf"(?<![\w&-])(?:{words})(?![\w-])", re.IGNORECASE),
+    )
     for kind, strong, words in _CARE_WORDS
 ]
 # Not health at all: "the pain of parking", "treated to a cake", "results of our survey".
@@ -199,7 +215,8 @@ def _care(prose: str) -> tuple[_Care, ...]:
         for m in pattern.finditer(prose):
             if any(a <= m.start() < b for a, b in not_care):
                 continue
-            found.append(_Care(m.start(), m.end(), m.group(), kind, strong))
+            service = strong and _SERVICE_AFTER.match(prose, m.end()) is not None
+            found.append(_Care(m.start(), m.end(), m.group(), kind, strong, service))
     return tuple(found)
 
 
@@ -219,7 +236,7 @@ def _is_name(word: str | None) -> bool:
 
 
 def _is_given(word: str | None) -> bool:
-    return word is not None and word.lower() in GIVEN_NAMES
+    return word is not None and is_given_name(word)
 
 
 # Surnames that are also everyday words: after a given name they are a surname ("Rachel
@@ -263,7 +280,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             rf"(?<![\w{_APOS}-])(?P<n>{_NAME})(?:\s+(?P<n2>{_NAME}))?\s*"
             rf"(?:,\s*(?:aged\s+)?{_AGE}\s*(?:,|(?=\s+(?:from|and|who|is|was|has|had|from)\b))"
-            rf"|\(\s*(?:aged\s+)?{_AGE}\s*\)|,\s*aged\s+{_AGE}\b)"
+            rf"|\(\s*(?:aged\s+)?{_AGE}\s*\)|,\s*aged\s+{_AGE}\b"
+            rf"|,\s*an?\s+{_AGE}[- ](?:year|month|week)s?[- ]old\b)"
         ),
     ),
     (
@@ -304,6 +322,40 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "a full name",
         re.compile(rf"(?<![\w{_APOS}-])(?P<g>{_NAME})\s+(?P<n>{_NAME})(?![\w-])"),
+    ),
+    (
+        "a name with a family title",
+        re.compile(
+            rf"\b(?:[Nn]an|[Nn]ana|[Nn]anna|[Gg]ran|[Gg]ranny|[Gg]randma|[Gg]randad|[Gg]randpa"
+            rf"|[Aa]unty|[Aa]untie|[Uu]ncle)\s+(?P<n>{_NAME})"
+        ),
+    ),
+    (
+        "a relative's name",
+        re.compile(
+            rf"\b(?:[Mm]y|[Oo]ur|[Hh]is|[Hh]er|[Tt]heir)\s+(?:dad|mum|mam|mother|father|son"
+            rf"|daughter|wife|husband|brother|partner|nan|gran|grandad|grandma|grandson"
+            rf"|granddaughter)\s*,?\s+(?P<n>{_NAME})"
+        ),
+    ),
+    (
+        "a name through a relative",
+        re.compile(
+            rf"(?<![\w{_APOS}-])(?P<g>{_NAME})[{_APOS}]s\s+(?:mum|dad|mam|mother|father|parents"
+            rf"|family|nan|gran|grandad|grandma|wife|husband|partner|son|daughter)\b"
+        ),
+    ),
+    (
+        "a name and their age",
+        re.compile(
+            rf"(?<![\w{_APOS}-])(?P<g>{_NAME})\s+(?:is|was|turns|turned|has\s+turned)\s+"
+            rf"(?:aged\s+)?{_AGE}(?![\w%:.])(?!\s*(?:per|minutes|hours|days|weeks|months|am|pm)\b)"
+        ),
+    ),
+    (
+        "a name as on a wristband",
+        # SURNAME, Given: how hospital labels and wristbands print a name.
+        re.compile(rf"\b[A-Z]{{2,}}(?:[-{_APOS}][A-Z]{{2,}})?,\s*(?P<g>{_NAME})"),
     ),
     (
         "a person by their bed",
@@ -390,13 +442,40 @@ _STAFF_NEWS = re.compile(
     r"|(?:a|our|the)\s+(?:stall|stand)\b|years\s+(?:working|as\s+a|in\s+the\s+nhs))",
     re.IGNORECASE,
 )
-# Thanked for a thing ("for the coffee", "for these hats") or for giving ("for donating").
+# Giving ("donated", "raised"), or thanked for a thing ("for the coffee", "for these hats") or for
+# giving ("for donating"). Thanks for "her care" are a patient's, and thanks said by the person
+# ("the lady in bed 9 wants to thank everyone for the cake") are not thanks to them.
 _GAVE = re.compile(
     r"\b(?:donat\w+|raised|rais(?:e|ing)\s+(?:money|funds|£)|fundrais\w+|knitted|made|baked"
-    r"|presented\s+a\s+cheque)\b"
-    r"|\bthank\w*\b.{0,80}?\bfor\s+(?:(?:the|their|these|those|a|an|some|all\s+the|his|her"
-    r"|our|your)\b(?!\s+\w+ing\b)|(?:donating|raising|knitting|baking|making|bringing"
+    r"|presented\s+a\s+cheque)\b",
+    re.IGNORECASE,
+)
+_THANKED_FOR = re.compile(
+    r"\bthank\w*\b.{0,80}?\bfor\s+(?:(?:the|their|these|those|a|an|some|all\s+the|his|her"
+    r"|our|your)\b(?!\s+(?:\w+ing|care|treatment|kindness|support|help|compassion)\b)|(?:donating|raising|knitting|baking|making|bringing"
     r"|sending|organising|running|visiting|buying|giving)\b)",
+    re.IGNORECASE,
+)
+# Welsh and Gaelic words that start the name of a place: "Ysbyty Glan Clwyd" is a hospital.
+_PLACE_BEFORE = re.compile(
+    r"\b(?:Ysbyty|Ysgol|Canolfan|Meddygfa|Cartref|Ospadal|Sgoil|Ionad|Taigh|Tigh|Port|Mount"
+    r"|Saint|St)\.?\s+$"
+)
+# The name owns a group that did something: "Mrs Hughes' class sang", "Dr Shah's team".
+_POSSESSOR = re.compile(
+    rf"[{_APOS}]s?\s+(?:[\w-]+\s+){{0,2}}?(?:class|pupils|choir|team|group|band|school|staff"
+    r"|colleagues|scouts|brownies|guides|cubs|students|club|crew|volunteers)\b"
+)
+_CONDITIONS, _TREATMENTS = _CARE_WORDS[0][2], _CARE_WORDS[1][2]
+_TREATMENT_NEXT = re.compile(
+    rf"\s+(?:[\w{_APOS}-]+\s+){{0,2}}?(?:{_TREATMENTS})(?![\w-])", re.IGNORECASE
+)
+_OWN_HEALTH = re.compile(
+    rf"\b(?:his|her|their)\s+(?:own\s+|recent\s+|first\s+|latest\s+|last\s+)?"
+    rf"(?:{_CONDITIONS}|{_TREATMENTS}|surgery|operation|diagnosis|mammogram|smear\s+test"
+    rf"|scan|biopsy|results?)(?![\w-])(?!{_SERVICE_AFTER.pattern})"
+    r"|\b(?:is|was|has\s+been)\s+(?:now\s+|currently\s+|recently\s+)?(?:an?\s+inpatient"
+    r"|in\s+hospital|admitted|being\s+treated|receiving\s+treatment)\b",
     re.IGNORECASE,
 )
 _DETAILS_AFTER = re.compile(
@@ -426,7 +505,7 @@ def _identifiable(kind: str, m: re.Match[str]) -> bool:
     n, n2, g, p = groups.get("n"), groups.get("n2"), groups.get("g"), groups.get("p")
     if kind == "a title and surname":
         return _is_name(n)
-    if kind == "a name with an age":
+    if kind == "a name with an age" and g is None:
         return _is_name(n) and (n2 is None or _is_name(n2))
     if kind == "a patient's name":
         return _is_name(n)
@@ -440,6 +519,10 @@ def _identifiable(kind: str, m: re.Match[str]) -> bool:
         return _is_given(g) and _is_surname(n)
     if kind == "an age and a town":
         return _is_name(p)
+    if kind in ("a name with a family title", "a relative's name"):
+        return _is_name(n)
+    if kind in ("a name and their age", "a name as on a wristband", "a name through a relative"):
+        return _is_given(g)
     return True
 
 
@@ -462,9 +545,30 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     ),
     "a person by their bed": ("bed", "bay", "room", "cubicle", "cot", "incubator"),
     "an age and a town": ("old",),
+    "a name and their age": (" is ", " was ", " turn"),
+    "a name through a relative": ("'s ", "\u2019s "),
+    "a name as on a wristband": (",",),
+    "a name with a family title": ("nan", "gran", "aunt", "uncle"),
+    "a relative's name": (
+        "dad",
+        "mum",
+        "mam",
+        "mother",
+        "father",
+        "son",
+        "daughter",
+        "wife",
+        "husband",
+        "brother",
+        "partner",
+        "nan",
+        "gran",
+    ),
 }
 _DIGIT = re.compile(r"[0-9]")
-_NEEDS_DIGIT = frozenset({"a name with an age", "a person by their bed", "an age and a town"})
+_NEEDS_DIGIT = frozenset(
+    {"a name with an age", "a name and their age", "a person by their bed", "an age and a town"}
+)
 
 
 @lru_cache(maxsize=512)
@@ -491,6 +595,7 @@ def _people(prose: str) -> tuple[_Person, ...]:
             if person is not None:
                 found.append(person)
     found.extend(_beds_and_wards_with_a_day(prose, lower, taken))
+    found.extend(_first_names_in_context(prose, lower, taken))
     found.sort(key=lambda p: p.start)
     return tuple(found)
 
@@ -510,15 +615,26 @@ def _named_place(prose: str, end: int) -> bool:
 def _judge(prose: str, kind: str, start: int, end: int) -> _Person | None:
     """The person at prose[start:end], or None when they are staff, a speaker or a visitor."""
     s, e = _sentence(prose, start, end)
+    sentence = prose[s:e]
+    # Staff and officials are patients too when the sentence is about their own health:
+    # "Cllr Morag Fraser had her mammogram", "our volunteer Keith is now an inpatient".
+    own_health = _OWN_HEALTH.search(sentence) is not None
     before = prose[max(s, start - 60) : start]
-    if _TITLE_BEFORE.search(before) or _ROLE_BEFORE.search(before):
+    if _PLACE_BEFORE.search(before):
+        return None
+    if not own_health and (_TITLE_BEFORE.search(before) or _ROLE_BEFORE.search(before)):
+        return None
+    if _POSSESSOR.match(prose, end, e):
         return None
     # Past the details that follow a name ("Paul, 45, from Wigan"), to what is said of them.
     details = _DETAILS_AFTER.match(prose, end, e)
     for at in {end, details.end() if details else end}:
-        if _ROLE_AFTER.match(prose, at, e) or _AGENT.match(prose, at, e):
+        if _ROLE_AFTER.match(prose, at, e) and not own_health:
             return None
-    sentence = prose[s:e]
+        agent = _AGENT.match(prose, at, e)
+        # "...who starts home dialysis": the verb is a patient's when a treatment follows.
+        if agent is not None and not _TREATMENT_NEXT.match(prose, agent.end(), e):
+            return None
     if _STAFF_NEWS.search(sentence):
         return None
     # The finding covers every identifying detail said with the name: "Aisha, 7, from Leven".
@@ -527,10 +643,30 @@ def _judge(prose: str, kind: str, start: int, end: int) -> _Person | None:
         end = details.end() - (len(shown) - len(shown.rstrip(" ,")))
         if (" from " in shown or " of " in shown) and _DIGIT.search(prose, start, end):
             kind = "a name with an age and a place"
-    return _Person(start, end, kind, gave_something=bool(_GAVE.search(sentence)))
+    thanked = _THANKED_FOR.search(sentence)
+    gave = _GAVE.search(sentence) is not None or (
+        thanked is not None and s + thanked.start() < start
+    )
+    return _Person(start, end, kind, gave_something=gave)
 
 
 _EXTENDS = frozenset({"a name with an age", "a full name", "a title and surname"})
+
+
+# The same tests on the lower-cased post, for whether to look at all: a pattern without
+# IGNORECASE runs several times faster, and most posts have no ward or no day.
+_WARD_OR_UNIT_LOWER = re.compile(_WARD_OR_UNIT.pattern)
+_DAY_LOWER = re.compile(_DAY.pattern)
+
+
+def _has_ward(lower: str) -> bool:
+    return any(word in lower for word in _WARD_WORDS) and (
+        _WARD_OR_UNIT_LOWER.search(lower) is not None
+    )
+
+
+def _has_day(lower: str) -> bool:
+    return _DAY_LOWER.search(lower) is not None
 
 
 _BED_WORDS = ("bed", "bay", "room", "cubicle", "cot", "incubator")
@@ -545,8 +681,8 @@ def _beds_and_wards_with_a_day(
     Ward 8 last Friday", "the man brought in yesterday is stable in intensive care"."""
     has_bed = any(word in lower for word in _BED_WORDS)
     beds = list(_BED_ALONE.finditer(prose)) if has_bed else []
-    wards = any(word in lower for word in _WARD_WORDS) and _WARD_OR_UNIT.search(prose) is not None
-    if not (beds or wards) or not _DAY.search(prose):
+    wards = _has_ward(lower)
+    if not (beds or wards) or not _has_day(lower):
         return
     for m in beds:
         if any(m.start() < b and a < m.end() for a, b in taken):
@@ -568,6 +704,49 @@ def _beds_and_wards_with_a_day(
             and not _AGENT.match(prose, m.end(), e)
         ):
             yield _Person(m.start(), m.end(), "a ward with a day", gave_something=False)
+            return
+
+
+_CAPITALISED = re.compile(rf"(?<![\w{_APOS}-]){_NAME}(?![\w-])")
+_BIRTH_DETAIL = re.compile(
+    r"\bborn\s+(?:at|on|in)\b|\b[0-9]{1,2}\s+weeks\s+early\b|\bweighing\b"
+    r"|\b[0-9]{1,2}\s?(?:lbs?|oz)\b",
+    re.IGNORECASE,
+)
+
+
+def _first_names_in_context(
+    prose: str, lower: str, taken: list[tuple[int, int]]
+) -> Iterator[_Person]:
+    """A first name alone, in a post that says how the person was born ("Welcome home
+    Oliver! Born at 24 weeks...") or, in its sentence, which ward and which day ("Well done
+    Bethan on your discharge from Ward B4 today"): as telling as a bed with a day."""
+    birth = ("born" in lower or "weigh" in lower or "lb" in lower or "oz" in lower) and (
+        _BIRTH_DETAIL.search(prose) is not None
+    )
+    if not birth and not (
+        any(word in lower for word in _WARD_WORDS) and _has_ward(lower) and _has_day(lower)
+    ):
+        return
+    for m in _CAPITALISED.finditer(prose):
+        if any(m.start() < b and a < m.end() for a, b in taken):
+            continue
+        if not _is_given(m.group()) or _named_place(prose, m.end()):
+            continue
+        s, e = _sentence(prose, m.start(), m.end())
+        # A capital that starts a sentence says nothing: there only the hand-kept names
+        # count ("Storm warning: ..." or "Born at 24 weeks": the dictionary holds odd names).
+        if not prose[s : m.start()].strip() and m.group().lower() not in GIVEN_NAMES:
+            continue
+        if birth:
+            kind = "a first name with a birth detail"
+        elif _DAY.search(prose, s, e) and _WARD_OR_UNIT.search(prose, s, e):
+            kind = "a first name with a ward and a day"
+        else:
+            continue
+        person = _judge(prose, kind, m.start(), m.end())
+        if person is not None:
+            yield person
             return
 
 
@@ -613,7 +792,7 @@ def _health_details(
     for cares, where, near in [(here, "", person.start)] + [
         (_care(n.prose), n.label, 0) for n in post.neighbours
     ]:
-        usable = [c for c in cares if c.strong or not person.gave_something]
+        usable = [c for c in cares if (c.strong and not c.service) or not person.gave_something]
         if usable:
             usable.sort(key=lambda c: (_KIND_ORDER[c.kind], abs(c.start - near)))
             chosen = [usable[0]]

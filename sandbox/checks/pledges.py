@@ -146,10 +146,51 @@ _MESSAGE = (
 
 def engagement_pledges(post: Post, context: CheckContext) -> Iterator[Hit]:
     text = post.text
-    for sentence in _sentences(text):
-        span = _pledge(text, *sentence)
+    target: tuple[int, int] | None = None  # a threshold the sentence before left open
+    for s, e in _sentences(text):
+        span = _pledge(text, s, e)
+        if span is None and target is not None:
+            span = _followed_up(text, target, s, e)
         if span is not None:
             yield Hit(*span, _MESSAGE)
+        target = _target(text, s, e) if span is None else None
+
+
+# The consequence of a threshold, in the next sentence: "Help us reach 2k. When we do, Tesco
+# will donate a hamper." / "...300 likes? If we get there, I'll do the swim."
+_FOLLOW_ON = re.compile(
+    r"\W*(?:and\s+|then\s+)?(?:when|once|if)\s+(?:we|it|this|you|they)\s+(?:do|does|get"
+    r"\s+there|hit\s+(?:it|that)|reach\s+(?:it|that)|make\s+it|manage\s+it|get\s+it)\b",
+    re.IGNORECASE,
+)
+
+
+# A target the audience is asked to reach, in a sentence about engagement ("Retweet to help us
+# reach 2k", "Let's get this to 300 shares"): not a count of the past ("We hit 1,000 likes").
+_TARGET = re.compile(
+    r"\b(?:help\s+us\s+(?:to\s+)?(?:reach|hit|get\s+to)|get\s+(?:us|this|it)\s+to"
+    r"|let'?s\s+(?:get\s+(?:this|us|it)\s+to|reach|hit)|can\s+we\s+(?:reach|hit|get\s+to))"
+    rf"\s+(?:[^\s.!?]+\s+){{0,3}}?{_NUMBER}",
+    re.IGNORECASE,
+)
+
+
+def _target(text: str, s: int, e: int) -> tuple[int, int] | None:
+    sentence = text[s:e]
+    if _ENGAGEMENT_WORD.search(sentence.lower()) is None:
+        return None
+    m = _TARGET.search(sentence)
+    return (s + m.start(), s + m.end()) if m is not None else None
+
+
+def _followed_up(text: str, target: tuple[int, int], s: int, e: int) -> tuple[int, int] | None:
+    follow = _FOLLOW_ON.match(text, s, e)
+    if follow is None:
+        return None
+    consequence = _CONSEQUENCE.search(text, follow.end(), e) or _CONSEQUENCE_I.search(
+        text, follow.end(), e
+    )
+    return (target[0], consequence.end()) if consequence is not None else None
 
 
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n")
@@ -212,33 +253,6 @@ def _pledge(text: str, s: int, e: int) -> tuple[int, int] | None:
             reward = _REWARD.search(sentence)
             if reward is not None:
                 return _span(s, m, reward)
-    return None
-    for m in _RATE.finditer(sentence):
-        if not _thanked(sentence, m.start()):
-            reward = _REWARD.search(sentence)
-            if reward is not None or re.match(r"\s*(?:£|[0-9]|an?\s)", sentence[m.start() :]):
-                return _span(s, m, reward)
-    for m in _EQUATION.finditer(sentence):
-        if not _thanked(sentence, m.start()) and _THING.match(sentence, m.end()):
-            thing = _THING.match(sentence, m.end())
-            return _span(s, m, thing)
-    imperative = _imperative(sentence)
-    if imperative is not None:
-        return s + imperative[0], s + imperative[1]
-    for m in _THRESHOLD.finditer(sentence):
-        if _thanked(sentence, m.start()):
-            continue
-        consequence = _CONSEQUENCE.search(sentence, m.end()) or _CONSEQUENCE_I.search(
-            sentence, m.end()
-        )
-        if consequence is not None:
-            return s + m.start(), s + consequence.end()
-    for m in _EACH_TIME.finditer(sentence):
-        if _thanked(sentence, m.start()):
-            continue
-        reward = _REWARD.search(sentence)
-        if reward is not None:
-            return _span(s, m, reward)
     return None
 
 

@@ -127,3 +127,23 @@ def test_masked_spaced_and_held_swearing_is_found(text: str, word: str, severity
 )
 def test_disguise_hunting_leaves_innocent_text_alone(text: str) -> None:
     assert "profanity" not in codes(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("That moment when the f-ing printer jams", "f-ing"),
+        ("Some a-hole nicked the defib", "a-hole"),
+        ("Stop being a d!ck and park properly", "d!ck"),
+    ],
+)
+def test_words_cut_at_a_hyphen_or_disguised_only_are_found(text: str, word: str) -> None:
+    assert spans(text, "profanity") == [word]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Book an x-ray, a t-shirt or a c-section", "Surnames A-E, please", "Dick Whittington"],
+)
+def test_hyphenated_words_and_names_pass(text: str) -> None:
+    assert codes(text) & {"profanity"} == set()

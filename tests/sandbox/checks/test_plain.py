@@ -117,3 +117,11 @@ def test_syllables_are_counted(word: str, count: int) -> None:
 def test_spans_are_inside_the_text() -> None:
     text = "Non-elective and elective surgery, ambulatory care and DNA rates for clinics"
     assert spans(text, "reading-age") == ["Non-elective", "elective", "ambulatory care", "DNA"]
+
+
+def test_names_do_not_raise_a_long_posts_reading_age() -> None:
+    text = (
+        "Great to see Gareth, 58, from Pontypridd, walking again just six weeks after his knee "
+        "replacement. Diolch to the physio team!"
+    )
+    assert "reading-age" not in codes(text)

@@ -120,3 +120,19 @@ def test_a_pledge_is_found_in_an_image_description() -> None:
     alt = "A poster: every retweet = £1 for the hospice"
     found = findings("Our appeal poster", "engagement-pledge", media=(MediaInfo(alt),))
     assert [(f.media_index, alt[f.start : f.end]) for f in found] == [(0, "every retweet = £1")]
+
+
+def test_a_target_and_its_consequence_in_the_next_sentence_are_a_pledge() -> None:
+    text = "Retweet to help us reach 2k. When we do, Tesco will donate a hamper to every ward!"
+    assert "engagement-pledge" in codes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Help us reach 1,000 followers. When we do, we'll let you know.",
+        "We hit 1,000 likes last year. When we do it again we will celebrate.",
+    ],
+)
+def test_a_next_sentence_that_promises_nothing_or_a_past_count_is_no_pledge(text: str) -> None:
+    assert "engagement-pledge" not in codes(text)
