@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
 from sandbox.selectors import REVIEWER_ROLES, roles_of
+from sandbox.signin import idle_timeout_seconds
 
 
 def roles(request: HttpRequest) -> dict[str, object]:
@@ -10,8 +12,12 @@ def roles(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {}
     user_roles = roles_of(user)
+    is_reviewer = bool(user_roles & set(REVIEWER_ROLES))
     return {
-        "is_reviewer": bool(user_roles & set(REVIEWER_ROLES)),
+        "is_reviewer": is_reviewer,
+        # For the idle warning (static/js/idle.js); the server enforces the timeout itself.
+        "idle_timeout_seconds": idle_timeout_seconds(user, is_reviewer),
+        "idle_warning_seconds": settings.IDLE_WARNING_MINUTES * 60,
         "is_admin": "admin" in user_roles,
         "is_member": bool(user_roles),
         "is_trainee": "trainee" in user_roles,

@@ -7,7 +7,7 @@ from tests.factories import PASSWORD
 
 def sign_in(page: Page, base_url: str, username: str) -> None:
     page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("Username or email address").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 

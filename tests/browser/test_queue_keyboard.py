@@ -19,7 +19,7 @@ def test_work_the_queue_with_the_keyboard(new_page, live_server, trainee, coach,
     second = submitted(trainee, account, "Second post in the queue")
     page = new_page()
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(coach.username)
+    page.get_by_label("Username or email address").fill(coach.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Approval queue")).to_be_visible()

@@ -305,8 +305,8 @@ FIELDS: dict[str, list[str]] = {
         "email_past_target",
         "daily_digest",
     ],
-    "login": ["username", "password", "next"],
-    "logout": ["next"],
+    "account_login": ["login", "password", "next"],
+    "account_logout": ["next"],
 }
 # Buttons that make a form show itself again with a change, judging and saving nothing.
 BUTTONS = {"add_post", "remove_post", "remove_image", "attach", "preview", "add_anchor", "back"}
@@ -604,7 +604,7 @@ def _turned_away(response: Any) -> bool:
     """Stopped at the door (signed out, not allowed, no such thing for them, or a view
     that does not take POST), whatever the body says."""
     if response.status_code == 302:
-        return response["Location"].startswith(reverse("login"))
+        return response["Location"].startswith(reverse("account_login"))
     return response.status_code in (403, 404, 405)
 
 

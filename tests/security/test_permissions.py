@@ -30,7 +30,7 @@ def test_who_can_open_each_page(request, client, submitted, who, page):
     response = client_for(request, client, who).get(reverse(page, args=args))
     assert response.status_code == PAGES[page][who]
     if response.status_code == 302:
-        assert response["Location"].startswith(reverse("login"))
+        assert response["Location"].startswith(reverse("account_login"))
 
 
 @pytest.mark.parametrize("who", PEOPLE)
@@ -108,7 +108,7 @@ COACH_ONLY = dict(zip(PEOPLE, [302, 403, 403, "in", 404, "in"], strict=True))
 def assert_status(response, expected):
     if expected == "in":
         assert response.status_code in (302, 303)
-        assert not response["Location"].startswith(reverse("login"))
+        assert not response["Location"].startswith(reverse("account_login"))
     else:
         assert response.status_code == expected
 
