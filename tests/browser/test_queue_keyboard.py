@@ -21,7 +21,7 @@ def test_work_the_queue_with_the_keyboard(new_page, live_server, trainee, coach,
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username or email address").fill(coach.username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Approval queue")).to_be_visible()
     page.get_by_text("Keyboard shortcuts").click()
     expect(page.get_by_text("select the next post")).to_be_visible()
