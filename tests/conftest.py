@@ -266,8 +266,14 @@ def clear_sign_in_throttle():
     from django.core.cache import cache
 
     client = cache._cache.get_client(None, write=True)  # type: ignore[attr-defined]
-    for key in client.scan_iter(match="*allauth:rl:*"):
+    for key in [
+        *client.scan_iter(match="*allauth:rl:*"),
+        *client.scan_iter(match="*allauth.mfa.totp.used*"),
+    ]:
         client.delete(key)
     yield
-    for key in client.scan_iter(match="*allauth:rl:*"):
+    for key in [
+        *client.scan_iter(match="*allauth:rl:*"),
+        *client.scan_iter(match="*allauth.mfa.totp.used*"),
+    ]:
         client.delete(key)

@@ -2,6 +2,7 @@
 the second factor an organisation requires of its coaches and admins, the idle timeout."""
 
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -236,3 +237,69 @@ def test_trainees_have_the_longer_timeout(client, trainee, monkeypatch):
         settings.IDLE_TIMEOUT_MINUTES * 60 + 60 + settings.TRAINEE_IDLE_TIMEOUT_MINUTES * 60 + 1,
     )
     assert client.get(reverse("timeline")).status_code == 302
+
+
+# Password reset and change, signing out everywhere ------------------------------------------
+
+
+@pytest.mark.usefixtures("clear_sign_in_throttle")
+def test_password_reset_by_email(client, trainee, mailoutbox):
+    trainee.email = "tara@example.nhs.uk"
+    trainee.save()
+    response = client.post(reverse("account_reset_password"), {"email": "TARA@example.nhs.uk"})
+    assert response.status_code == 302
+    (message,) = mailoutbox
+    assert message.to == ["tara@example.nhs.uk"]
+    link = next(word for word in message.body.split() if "/accounts/password/reset/key/" in word)
+    path = urlsplit(link).path
+    form = client.get(path, follow=True)
+    assert form.status_code == 200
+    action = form.redirect_chain[-1][0] if form.redirect_chain else path
+    new = "a brand new long passphrase"
+    done = client.post(action, {"password1": new, "password2": new})
+    assert done.status_code == 302
+    client.logout()
+    assert sign_in(client, "tara", new).status_code == 302
+
+
+def test_password_reset_for_an_unknown_address_says_the_same(client, mailoutbox):
+    response = client.post(reverse("account_reset_password"), {"email": "nobody@example.nhs.uk"})
+    assert response.status_code == 302  # no hint whether the address has an account
+
+
+@pytest.mark.usefixtures("clear_sign_in_throttle")
+def test_password_change(client, trainee):
+    sign_in(client, "tara")
+    page = client.get(reverse("account_change_password"))
+    assert b"nhsuk-input" in page.content
+    new = "another long passphrase"
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": PASSWORD, "password1": new, "password2": new},
+    )
+    assert response.status_code == 302
+    client.logout()
+    assert sign_in(client, "tara", new).status_code == 302
+
+
+@pytest.mark.usefixtures("clear_sign_in_throttle")
+def test_a_wrong_old_password_keeps_what_was_typed_and_says_why(client, trainee):
+    sign_in(client, "tara")
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": "wrong", "password1": "new long phrase", "password2": "new long phrase"},
+    )
+    assert response.status_code == 200
+    assert b"nhsuk-error-message" in response.content
+
+
+@pytest.mark.usefixtures("clear_sign_in_throttle")
+def test_sign_out_everywhere(client, coach):
+    phone, desk = Client(), Client()
+    for browser in (phone, desk, client):
+        assert sign_in(browser, "cora").status_code == 302
+    page = client.get(reverse("usersessions_list"))
+    assert page.status_code == 200
+    client.post(reverse("usersessions_list"))
+    assert not signed_in_as(phone) and not signed_in_as(desk)
+    assert signed_in_as(client)

@@ -1,0 +1,49 @@
+"""The lost-device path: an admin removes a person's second factors, audited, and the
+person is signed out everywhere."""
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.test import Client
+from django.urls import reverse
+
+from coaching.models import AuditEvent
+from tests.factories import PASSWORD, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.usefixtures("clear_sign_in_throttle")
+def test_an_admin_resets_a_coachs_lost_device(client, admin, coach, organisation):
+    TOTP.activate(coach, generate_totp_secret())
+    # The coach is signed in somewhere (through the sign-in page, so allauth knows the session).
+    elsewhere = Client()
+    elsewhere.post(reverse("account_login"), {"login": "cora", "password": PASSWORD})
+    assert elsewhere.get(reverse("account_security")).status_code == 200
+
+    page = signed_in(client, admin).get(reverse("second_factors"))
+    assert b"Remove second factors" in page.content
+    response = client.post(
+        reverse("second_factors_reset", args=[coach.memberships.get().pk]), follow=True
+    )
+    assert "second factors are removed and they are signed out everywhere" in (
+        response.content.decode().replace("&#x27;", "'")
+    )
+    assert not Authenticator.objects.filter(user=coach).exists()
+    assert elsewhere.get(reverse("account_security")).status_code == 302
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SECOND_FACTORS_RESET)
+    assert event.actor == admin and event.organisation == organisation
+    assert "Cora" in event.detail
+    # In the audit log and its CSV export.
+    assert b"Second factors reset by an admin" in client.get(reverse("audit_log")).content
+    export = client.get(reverse("audit_log_export"))
+    assert b"Second factors reset by an admin" in b"".join(export.streaming_content)
+
+
+def test_a_person_without_a_second_factor_has_nothing_to_reset(client, admin, trainee):
+    page = signed_in(client, admin).get(reverse("second_factors"))
+    assert b"Remove second factors" not in page.content
+    response = client.post(
+        reverse("second_factors_reset", args=[trainee.memberships.get().pk]), follow=True
+    )
+    assert b"had no second factor to remove" in response.content
