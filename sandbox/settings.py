@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's pages ("3 minutes ago")
     # Sign-in, second factors, sessions and single sign-on: django-allauth (docs/architecture.md).
     "allauth",
     "allauth.account",

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from coaching.models import AuditEvent
 from tests.browser.people import sign_in
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clear_sign_in_throttle")]
 
@@ -45,6 +46,13 @@ def virtual_authenticator(page):
     return cdp
 
 
+def confirm_password(page):
+    """allauth asks for the password again before a second factor is added or removed."""
+    expect(page.get_by_role("heading", name="Confirm Access")).to_be_visible()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+
+
 def sign_out(page):
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to Sandpit")).to_be_visible()
@@ -70,6 +78,7 @@ def test_enrol_a_passkey_and_sign_in_with_it(new_page, live_server, coach):
     expect(page.get_by_text(ASKED)).to_be_visible()
 
     page.goto(f"{live_server.url}{reverse('mfa_add_webauthn')}")
+    confirm_password(page)
     page.get_by_label("Name").fill("Work laptop")
     page.get_by_label("Also use it to sign in without a password").check()
     page.locator("#mfa_webauthn_add").click()
@@ -103,6 +112,7 @@ def test_enrol_an_authenticator_app_and_sign_in_with_it_or_a_recovery_code(
     sign_in(page, live_server.url, coach.username)
     expect(page.get_by_text(ASKED)).to_be_visible()
     page.goto(f"{live_server.url}{reverse('mfa_activate_totp')}")
+    confirm_password(page)
     secret = page.locator("#authenticator_secret").input_value()
     assert len(secret) >= 16
     # A wrong code is refused with a message, and nothing is set up.
