@@ -157,6 +157,9 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Sandpit: "
+# A reset asked for an address with no account sends nothing (there is no sign-up to offer);
+# the page says the same either way, so it tells no one which addresses have accounts.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 # Throttling wrong passwords. allauth counts each failed attempt against the address and
 # against the account typed (sandbox.signin makes username and email one account) in a
 # sliding window kept in the shared cache (Redis); a right password does not count, and a

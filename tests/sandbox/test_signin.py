@@ -250,6 +250,7 @@ def test_password_reset_by_email(client, trainee, mailoutbox):
     assert response.status_code == 302
     (message,) = mailoutbox
     assert message.to == ["tara@example.nhs.uk"]
+    assert message.subject == "Sandpit: Reset your password"
     link = next(word for word in message.body.split() if "/accounts/password/reset/key/" in word)
     path = urlsplit(link).path
     form = client.get(path, follow=True)
@@ -265,6 +266,7 @@ def test_password_reset_by_email(client, trainee, mailoutbox):
 def test_password_reset_for_an_unknown_address_says_the_same(client, mailoutbox):
     response = client.post(reverse("account_reset_password"), {"email": "nobody@example.nhs.uk"})
     assert response.status_code == 302  # no hint whether the address has an account
+    assert mailoutbox == []
 
 
 @pytest.mark.usefixtures("clear_sign_in_throttle")
