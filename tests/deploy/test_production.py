@@ -77,7 +77,8 @@ def test_production_settings_for_sign_in():
         "print(s.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN, s.CACHES['default']['BACKEND'], "
         "s.ALLAUTH_TRUSTED_PROXY_COUNT, s.IDLE_TIMEOUT_MINUTES)"
     )
-    result = manage("shell", "-c", script, **{**PRODUCTION_ENV, "SANDPIT_BEHIND_PROXY": "true"})
+    env = {**PRODUCTION_ENV, "SANDPIT_BEHIND_PROXY": "true"}
+    result = manage("shell", "-v", "0", "-c", script, **env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "False",
