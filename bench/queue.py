@@ -78,7 +78,10 @@ class Cast:
         from sandbox.models import Cohort, Membership, Organisation, WorkplaceAccount
 
         today = dt.date.today()
-        self.organisation = Organisation.objects.create(name="Bench Health Board", slug="bench")
+        # Signed in by force_login, with no second factor: the organisation does not require one.
+        self.organisation = Organisation.objects.create(
+            name="Bench Health Board", slug="bench", second_factor_required=False
+        )
         self.account = WorkplaceAccount.objects.create(
             organisation=self.organisation, handle="BenchBoard", display_name="Bench Health Board"
         )
