@@ -493,7 +493,10 @@ def seed(*, handle: str, token: str, remote_user_id: str) -> Cast:
 
     from sandbox.models import Membership, Organisation, WorkplaceAccount
 
-    organisation = Organisation.objects.create(name="Bench Health Board", slug="bench")
+    # Signed in by force_login, with no second factor: the organisation does not require one.
+    organisation = Organisation.objects.create(
+        name="Bench Health Board", slug="bench", second_factor_required=False
+    )
     account = WorkplaceAccount.objects.create(
         organisation=organisation,
         platform=WorkplaceAccount.Platform.X,

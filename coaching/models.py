@@ -376,6 +376,15 @@ class AuditEvent(models.Model):
         SPOT_CHECK_PASSED = "spot_check_passed", "Passed by spot-check"
         CLAIM_TAKEN_OVER = "claim_taken_over", "Review taken over"
         MODE_CHANGED = "mode_changed", "Review mode changed"
+        # Who got in (coaching/services/sign_in.py), one event in each of the person's
+        # organisations. Actor: the person whose account it is.
+        SIGNED_IN = "signed_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        SIGN_IN_LOCKED = "sign_in_locked", "Sign-in locked"
+        SECOND_FACTOR_ADDED = "second_factor_added", "Second factor added"
+        SECOND_FACTOR_REMOVED = "second_factor_removed", "Second factor removed"
+        RECOVERY_CODES_RENEWED = "recovery_codes_renewed", "Recovery codes renewed"
+        SECOND_FACTORS_RESET = "second_factors_reset", "Second factors reset by an admin"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"

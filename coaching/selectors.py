@@ -2,6 +2,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
@@ -538,3 +539,20 @@ def audit_log_for(
 
 def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def second_factor_overview(organisation_ids: Sequence[int]) -> QuerySet[Membership]:
+    """The organisations' people, each with whether they have a passkey or an authenticator
+    app (has_second_factor) and recovery codes (has_recovery_codes), for the lost-device page."""
+    factors = Authenticator.objects.filter(user_id=OuterRef("user_id"))
+    return (
+        Membership.objects.filter(organisation_id__in=organisation_ids)
+        .select_related("user", "organisation")
+        .annotate(
+            has_second_factor=Exists(
+                factors.filter(type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN])
+            ),
+            has_recovery_codes=Exists(factors.filter(type=Authenticator.Type.RECOVERY_CODES)),
+        )
+        .order_by("organisation__name", "user__last_name", "user__first_name", "user__username")
+    )

@@ -11,6 +11,7 @@ from coaching.views import (
     record,
     review,
     scenarios,
+    second_factor,
     timeline,
 )
 
@@ -110,5 +111,12 @@ urlpatterns = [
     ),
     path("cohorts/", record.cohorts, name="cohorts"),
     path("audit-log/", record.audit_log, name="audit_log"),
+    # The lost-device path (an admin removes a person's second factors).
+    path("second-factors/", second_factor.second_factors, name="second_factors"),
+    path(
+        "second-factors/<int:pk>/reset/",
+        second_factor.second_factors_reset_view,
+        name="second_factors_reset",
+    ),
     path("audit-log/export.csv", record.audit_log_export, name="audit_log_export"),
 ]

@@ -10,8 +10,10 @@ Installed as the default site by sandbox.apps.SandpitAdminConfig, so every admin
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 
 class SuperuserAuthenticationForm(AdminAuthenticationForm):
@@ -38,6 +40,14 @@ class SuperuserAuthenticationForm(AdminAuthenticationForm):
 
 class SuperuserAdminSite(admin.AdminSite):
     login_form = SuperuserAuthenticationForm
+
+    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """Operators sign in through Sandpit's one sign-in page, with its throttling and
+        second factors (django-allauth), never through a password form of the admin's own
+        that would skip them. Signed in but not an operator: Django's refusal page."""
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+        return super().login(request, extra_context)
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

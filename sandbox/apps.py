@@ -6,6 +6,14 @@ class SandboxConfig(AppConfig):
     name = "sandbox"
     verbose_name = "Sandbox (trainees, drafts, accounts)"
 
+    def ready(self) -> None:
+        from allauth.mfa.signals import authenticator_removed
+
+        from sandbox.signin import forget_second_factor
+
+        # Removing a factor may leave a coach without one: check again on the next page.
+        authenticator_removed.connect(forget_second_factor, dispatch_uid="sandbox.forget_2fa")
+
 
 class SandpitAdminConfig(AdminConfig):
     # Replaces "django.contrib.admin" in INSTALLED_APPS so admin.site (and every

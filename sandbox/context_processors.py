@@ -1,10 +1,12 @@
 import functools
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from django.utils.functional import SimpleLazyObject
 
 from sandbox.selectors import REVIEWER_ROLES, roles_of
+from sandbox.signin import idle_timeout_seconds
 
 
 def roles(request: HttpRequest) -> dict[str, object]:
@@ -15,8 +17,17 @@ def roles(request: HttpRequest) -> dict[str, object]:
     # Lazy, like the banners: only the page's header asks, so the htmx fragments that are
     # polled every few seconds never pay for the query or the HMAC.
     user_roles = functools.cache(lambda: set(roles_of(user)))
+
+    def is_reviewer() -> bool:
+        return bool(user_roles() & set(REVIEWER_ROLES))
+
     return {
-        "is_reviewer": SimpleLazyObject(lambda: bool(user_roles() & set(REVIEWER_ROLES))),
+        "is_reviewer": SimpleLazyObject(is_reviewer),
+        # For the idle warning (static/js/idle.js); the server enforces the timeout itself.
+        "idle_timeout_seconds": SimpleLazyObject(
+            lambda: idle_timeout_seconds(user, is_reviewer())
+        ),
+        "idle_warning_seconds": settings.IDLE_WARNING_MINUTES * 60,
         "is_admin": SimpleLazyObject(lambda: "admin" in user_roles()),
         "is_member": SimpleLazyObject(lambda: bool(user_roles())),
         "is_trainee": SimpleLazyObject(lambda: "trainee" in user_roles()),

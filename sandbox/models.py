@@ -39,6 +39,12 @@ class Organisation(models.Model):
     spot_check_delay_minutes = models.PositiveSmallIntegerField(
         default=60, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
     )
+    # Coaches and admins can publish to the organisation's real account: unless this is
+    # turned off (the demo), they reach no page until they have a passkey or an
+    # authenticator app (sandbox.signin.SecondFactorRequiredMiddleware).
+    second_factor_required = models.BooleanField(
+        "Coaches and admins must use a second factor", default=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -44,6 +44,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's pages ("3 minutes ago")
+    # Sign-in, second factors, sessions and single sign-on: django-allauth (docs/architecture.md).
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_htmx",
     "template_partials",
 ]
@@ -57,7 +65,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: both send a person on with a message saying why.
+    "sandbox.signin.IdleTimeoutMiddleware",
+    "sandbox.signin.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sandbox.middleware.VaryOnHtmxMiddleware",
@@ -123,9 +136,74 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# Sign-in (django-allauth). People are invited by their organisation, never sign themselves
+# up (sandbox.signin.AccountAdapter closes sign-up). The demo's people have usernames, NHS
+# staff have email addresses: either signs in.
+ACCOUNT_ADAPTER = "sandbox.signin.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = True
+# No "remember me": the session cookie ends with the browser (ward computers are shared),
+# and the idle timeout below ends it sooner.
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Sandpit: "
+# A reset asked for an address with no account sends nothing (there is no sign-up to offer);
+# the page says the same either way, so it tells no one which addresses have accounts.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# Throttling wrong passwords. allauth counts each failed attempt against the address and
+# against the account typed (sandbox.signin makes username and email one account) in a
+# sliding window kept in the shared cache (Redis); a right password does not count, and a
+# locked account or address refuses even the right password until the window has moved on.
+SIGNIN_LOCK_MINUTES = env.integer("SANDPIT_SIGNIN_LOCK_MINUTES", 15)
+SIGNIN_TRIES_PER_ACCOUNT = env.integer("SANDPIT_SIGNIN_TRIES_PER_ACCOUNT", 5)
+SIGNIN_TRIES_PER_ADDRESS = env.integer("SANDPIT_SIGNIN_TRIES_PER_ADDRESS", 30)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"{SIGNIN_TRIES_PER_ADDRESS}/{SIGNIN_LOCK_MINUTES}m/ip,"
+        f"{SIGNIN_TRIES_PER_ACCOUNT}/{SIGNIN_LOCK_MINUTES}m/key"
+    ),
+    # Every sign-in, right or wrong, from one address: generous, because a whole trust can
+    # sit behind one address at nine in the morning.
+    "login": env.string("SANDPIT_SIGNIN_RATE_PER_ADDRESS", "120/m/ip"),
+}
+
+# Second factors (allauth.mfa): passkeys, authenticator-app codes and recovery codes.
+# Coaches and admins must have one when their organisation requires it
+# (Organisation.second_factor_required; sandbox.signin.SecondFactorRequiredMiddleware).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Sandpit"
+# Browsers allow WebAuthn over plain HTTP only on localhost; allauth also refuses it unless
+# told. For development and tests only.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.boolean("SANDPIT_WEBAUTHN_ALLOW_HTTP", not PRODUCTION)
+if PRODUCTION and MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN:
+    raise env.ImproperlyConfiguredEnv(
+        "SANDPIT_WEBAUTHN_ALLOW_HTTP is for development only: production serves passkeys over "
+        "HTTPS."
+    )
+
+# Idle timeout: a session unused this long ends (sandbox.signin.IdleTimeoutMiddleware), with
+# a warning in the page beforehand (static/js/idle.js). Coaches and admins can publish to an
+# organisation's real account, so theirs is short; trainees' is a working morning.
+IDLE_TIMEOUT_MINUTES = env.integer("SANDPIT_IDLE_TIMEOUT_MINUTES", 30)
+TRAINEE_IDLE_TIMEOUT_MINUTES = env.integer("SANDPIT_TRAINEE_IDLE_TIMEOUT_MINUTES", 120)
+IDLE_WARNING_MINUTES = env.integer("SANDPIT_IDLE_WARNING_MINUTES", 2)
+if min(IDLE_TIMEOUT_MINUTES, TRAINEE_IDLE_TIMEOUT_MINUTES) <= IDLE_WARNING_MINUTES:
+    raise env.ImproperlyConfiguredEnv(
+        "SANDPIT_IDLE_WARNING_MINUTES must be shorter than both idle timeouts."
+    )
+# However busy, a session ends this long after sign-in.
+SESSION_COOKIE_AGE = env.integer("SANDPIT_SESSION_MAX_HOURS", 12) * 3600
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -171,6 +249,10 @@ SESSION_COOKIE_HTTPONLY = True
 BEHIND_PROXY = env.boolean("SANDPIT_BEHIND_PROXY", False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Sign-in throttling counts per client address. Behind a proxy every request comes from the
+# proxy: take the client's address from X-Forwarded-For instead (the proxy appends it), or
+# one person's wrong passwords would lock out everyone.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.integer("SANDPIT_TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.boolean("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env.integer("DJANGO_SECURE_HSTS_SECONDS", 31536000)

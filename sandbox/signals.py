@@ -12,3 +12,8 @@ from django.dispatch import Signal
 
 # A draft has a new revision. Sent with draft= (locked for update) and revision=.
 draft_revised = Signal()
+
+# Wrong passwords have locked sign-in to an account or from an address (sandbox.signin).
+# Sent with request=, user= (the account the login names, or None), login= (as typed),
+# scope= ("account" or "address") and wait_seconds=.
+sign_in_locked = Signal()

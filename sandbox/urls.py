@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from sandbox import views
@@ -8,12 +7,10 @@ from sandbox import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/live/", views.liveness, name="liveness"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Sign-in, password reset and change, second factors, sessions: django-allauth.
+    path("accounts/session/", views.idle_session, name="idle_session"),
+    path("accounts/security/", views.account_security, name="account_security"),
+    path("accounts/", include("allauth.urls")),
     path("drafts/check/", views.draft_check, name="draft_check"),
     path("images/<int:pk>/", views.post_image, name="post_image"),
     path("", include("coaching.urls")),

@@ -15,7 +15,7 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sandbox import selectors
 from sandbox.checks import CheckContext, MediaInfo, run_checks
@@ -24,6 +24,7 @@ from sandbox.forms import (
     post_attachments,
 )
 from sandbox.http import AuthenticatedRequest, id_from
+from sandbox.signin import has_second_factor, is_background, second_factor_exempt, seconds_left
 
 
 @require_GET
@@ -33,6 +34,36 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     if roles & set(selectors.REVIEWER_ROLES):
         return redirect("queue")
     return redirect("timeline")
+
+
+@second_factor_exempt
+@require_GET
+@login_required
+def account_security(request: AuthenticatedRequest) -> HttpResponse:
+    """Your sign-in and security: password, second factors, where you are signed in."""
+    return render(
+        request,
+        "account/security.html",
+        {
+            "has_second_factor": has_second_factor(request.user),
+            "second_factor_required": bool(getattr(request, "sandpit_requires_second_factor", 0)),
+        },
+    )
+
+
+@second_factor_exempt
+@require_http_methods(["GET", "POST"])
+def idle_session(request: HttpRequest) -> JsonResponse:
+    """How long this session has left before the idle timeout, for the page's warning
+    (static/js/idle.js). Its GET is sent as background and extends nothing; its POST ("Stay
+    signed in") is a person's action and, like any other, starts the time again
+    (sandbox.signin.IdleTimeoutMiddleware). Signed out: 0, never a redirect."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"seconds_left": 0}, status=401)
+    reviewer = bool(getattr(request, "sandpit_reviewer", False))
+    return JsonResponse(
+        {"seconds_left": seconds_left(request, reviewer), "background": is_background(request)}
+    )
 
 
 @require_GET

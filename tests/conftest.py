@@ -257,3 +257,23 @@ def celery_worker(transactional_db) -> Iterator[object]:
         shutdown_timeout=15,
     ) as worker:
         yield worker
+
+
+@pytest.fixture
+def clear_sign_in_throttle():
+    """Forget allauth's counts of failed sign-ins (kept in the Redis cache, which outlives a
+    test database): an earlier run's wrong passwords would otherwise still count."""
+    from django.core.cache import cache
+
+    client = cache._cache.get_client(None, write=True)  # type: ignore[attr-defined]
+    for key in [
+        *client.scan_iter(match="*allauth:rl:*"),
+        *client.scan_iter(match="*allauth.mfa.totp.used*"),
+    ]:
+        client.delete(key)
+    yield
+    for key in [
+        *client.scan_iter(match="*allauth:rl:*"),
+        *client.scan_iter(match="*allauth.mfa.totp.used*"),
+    ]:
+        client.delete(key)

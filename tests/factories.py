@@ -34,6 +34,9 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Organisation {n}")
     slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
+    # Production's default is True (coaches and admins need a second factor); the tests of
+    # that rule turn it on (tests/sandbox/test_signin.py), the rest test other things.
+    second_factor_required = False
 
 
 class UserFactory(factory.django.DjangoModelFactory):

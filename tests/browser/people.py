@@ -7,9 +7,9 @@ from tests.factories import PASSWORD
 
 def sign_in(page: Page, base_url: str, username: str) -> None:
     page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("Username or email address").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def score_the_rubric(page: Page, score: int = 3) -> None:

@@ -116,6 +116,9 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
             reverse("timeline_item", args=[run.items.get().pk]),
             reverse("draft_detail", args=[response.pk]),
             reverse("portfolio"),
+            reverse("account_security"),
+            reverse("mfa_index"),
+            reverse("usersessions_list"),
         ],
         coach: [
             reverse("queue"),
@@ -133,9 +136,15 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
             reverse("trainee_portfolio", args=[trainee.pk]),
             reverse("cohorts"),
         ],
-        admin: [reverse("accounts"), reverse("audit_log"), reverse("unassigned_trainees")],
+        admin: [
+            reverse("accounts"),
+            reverse("audit_log"),
+            reverse("unassigned_trainees"),
+            reverse("second_factors"),
+        ],
     }
     login = new_page(bypass_csp=True)
-    login.goto(f"{live_server.url}/accounts/login/")
-    assert [f"{v['id']}: {v['help']}" for v in violations(login)] == []
+    for signed_out_page in ["/accounts/login/", "/accounts/password/reset/"]:
+        login.goto(f"{live_server.url}{signed_out_page}")
+        assert [f"{v['id']}: {v['help']}" for v in violations(login)] == []
     assert problems_on(new_page, live_server, pages) == {}

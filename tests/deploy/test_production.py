@@ -63,6 +63,31 @@ def test_production_refuses_a_missing_secret_key():
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
+def test_production_refuses_passkeys_over_plain_http():
+    result = manage("check", **{**PRODUCTION_ENV, "SANDPIT_WEBAUTHN_ALLOW_HTTP": "true"})
+    assert result.returncode != 0
+    assert "SANDPIT_WEBAUTHN_ALLOW_HTTP is for development only" in result.stderr
+
+
+def test_production_settings_for_sign_in():
+    """Second factors over HTTPS only, the throttle in the shared Redis cache, and the
+    client's own address counted behind a proxy."""
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN, s.CACHES['default']['BACKEND'], "
+        "s.ALLAUTH_TRUSTED_PROXY_COUNT, s.IDLE_TIMEOUT_MINUTES)"
+    )
+    env = {**PRODUCTION_ENV, "SANDPIT_BEHIND_PROXY": "true"}
+    result = manage("shell", "-v", "0", "-c", script, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False",
+        "django.core.cache.backends.redis.RedisCache",
+        "1",
+        "30",
+    ]
+
+
 def test_a_bad_boolean_fails_loudly():
     result = manage("check", **{**PRODUCTION_ENV, "DJANGO_DEBUG": "maybe"})
     assert result.returncode != 0
@@ -90,6 +115,9 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(db, django_db_blocker):
     assert trainee.cohort == Cohort.objects.get()
     for login in ("admin", "coach", "trainee"):
         assert f"  {login}" in out[1]
+    # The demo's published logins work with a password alone, and the command says so.
+    assert Organisation.objects.get(name="NHS Demo Board").second_factor_required is False
+    assert "Second factors are OFF for the demo organisation" in out[1]
 
 
 def test_the_embedded_default_has_no_system_check_warnings(tmp_path):

@@ -143,7 +143,7 @@ def test_outsiders_get_a_404(client, request, attached, who):
 
 def test_anonymous_people_are_sent_to_log_in(client, attached):
     response = client.get(reverse("post_image", args=[attached.pk]))
-    assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
 
 
 def test_an_image_not_yet_in_a_draft_is_seen_only_by_its_uploader(client, trainee, coach):

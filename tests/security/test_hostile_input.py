@@ -305,8 +305,8 @@ FIELDS: dict[str, list[str]] = {
         "email_past_target",
         "daily_digest",
     ],
-    "login": ["username", "password", "next"],
-    "logout": ["next"],
+    "account_login": ["login", "password", "next"],
+    "account_logout": ["next"],
 }
 # Buttons that make a form show itself again with a change, judging and saving nothing.
 BUTTONS = {"add_post", "remove_post", "remove_image", "attach", "preview", "add_anchor", "back"}
@@ -343,24 +343,30 @@ class Route:
         return self.name
 
 
-def _routes(resolver: URLResolver, namespace: str = "") -> Iterator[Route]:
+def _routes(
+    resolver: URLResolver,
+    namespace: str = "",
+    outer: tuple[str, ...] = (),
+    outer_integers: frozenset[str] = frozenset(),
+) -> Iterator[Route]:
+    """Every named URL, with the arguments of the include() prefixes it sits under (allauth's
+    passkeys are under keys/<int:pk>/)."""
     for entry in resolver.url_patterns:
+        pattern = entry.pattern
+        arguments = outer + tuple(re.compile(pattern.regex.pattern).groupindex)
+        converters = getattr(pattern, "converters", {})
+        integers = outer_integers | frozenset(
+            name for name, c in converters.items() if type(c).__name__ == "IntConverter"
+        )
         if isinstance(entry, URLResolver):
             inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _routes(entry, inner)
+            yield from _routes(entry, inner, arguments, integers)
         elif isinstance(entry, URLPattern) and entry.name:
-            pattern = entry.pattern
-            arguments = tuple(re.compile(pattern.regex.pattern).groupindex)
-            converters = getattr(pattern, "converters", {})
-            integers = frozenset(
-                name for name, c in converters.items() if type(c).__name__ == "IntConverter"
-            )
             yield Route(f"{namespace}{entry.name}", arguments, integers)
 
 
 def all_routes() -> list[Route]:
     found = {route.name: route for route in _routes(get_resolver())}
-    # Resolvers nest: include() adds no arguments here, but a prefix could; none do yet.
     return sorted(found.values(), key=lambda route: route.name)
 
 
@@ -604,7 +610,7 @@ def _turned_away(response: Any) -> bool:
     """Stopped at the door (signed out, not allowed, no such thing for them, or a view
     that does not take POST), whatever the body says."""
     if response.status_code == 302:
-        return response["Location"].startswith(reverse("login"))
+        return response["Location"].startswith(reverse("account_login"))
     return response.status_code in (403, 404, 405)
 
 

@@ -30,7 +30,7 @@ def test_who_can_open_each_page(request, client, submitted, who, page):
     response = client_for(request, client, who).get(reverse(page, args=args))
     assert response.status_code == PAGES[page][who]
     if response.status_code == 302:
-        assert response["Location"].startswith(reverse("login"))
+        assert response["Location"].startswith(reverse("account_login"))
 
 
 @pytest.mark.parametrize("who", PEOPLE)
@@ -108,7 +108,7 @@ COACH_ONLY = dict(zip(PEOPLE, [302, 403, 403, "in", 404, "in"], strict=True))
 def assert_status(response, expected):
     if expected == "in":
         assert response.status_code in (302, 303)
-        assert not response["Location"].startswith(reverse("login"))
+        assert not response["Location"].startswith(reverse("account_login"))
     else:
         assert response.status_code == expected
 
@@ -262,7 +262,7 @@ def test_who_can_open_the_django_admin(request, client, submitted, publication, 
         return
     # Refused: sent to the admin's sign-in page, which names no organisation's data.
     assert response["Location"].startswith(reverse("admin:login") + "?next=")
-    sign_in = client.get(response["Location"])
+    sign_in = client.get(response["Location"], follow=True)
     assert sign_in.status_code == 200
     body = response.content.decode() + sign_in.content.decode()
     # The page names whoever is signed in ("You are authenticated as tara"): not a leak.
@@ -272,20 +272,31 @@ def test_who_can_open_the_django_admin(request, client, submitted, publication, 
         assert "but are not authorized to access this page" in body
 
 
-def test_a_staff_admin_cannot_sign_in_to_the_django_admin(client, outside_staff_admin):
-    # Refused at the admin's own sign-in form, rather than signed in and then turned away.
+@pytest.mark.usefixtures("clear_sign_in_throttle")
+def test_a_staff_admin_cannot_get_into_the_django_admin(client, outside_staff_admin):
+    # Signed in to Sandpit, and turned away at the admin's door.
+    response = client.post(reverse("account_login"), {"login": "oscar", "password": PASSWORD})
+    assert response.status_code == 302
+    refused = client.get("/admin/", follow=True)
+    assert "but are not authorized to access this page" in refused.content.decode()
+
+
+def test_the_django_admin_has_no_password_form_of_its_own(client, superuser):
+    """Its sign-in sends operators to Sandpit's, which throttles and asks for second
+    factors; a password posted to the admin's own form signs nobody in."""
     response = client.post(
-        reverse("admin:login"), {"username": "oscar", "password": PASSWORD, "next": "/admin/"}
+        reverse("admin:login") + "?next=/admin/",
+        {"username": "root", "password": PASSWORD, "next": "/admin/"},
     )
-    assert response.status_code == 200
-    assert "for an operator (superuser) account" in response.content.decode()
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login") + "?next=/admin/")
     assert "_auth_user_id" not in client.session
 
 
+@pytest.mark.usefixtures("clear_sign_in_throttle")
 def test_an_operator_signs_in_to_the_django_admin(client, superuser):
-    response = client.post(
-        reverse("admin:login"), {"username": "root", "password": PASSWORD, "next": "/admin/"}
-    )
+    to_sign_in = client.get(reverse("admin:login") + "?next=/admin/")
+    response = client.post(to_sign_in["Location"], {"login": "root", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
 
@@ -368,3 +379,59 @@ def test_the_same_post_by_an_operator_does_it(client, organisation, superuser, f
     assert response.status_code == 302, response.context and response.context.get("errors")
     assert not response["Location"].startswith(reverse("admin:login"))
     assert Membership.objects.get(user=someone, organisation=organisation).role == "admin"
+
+
+# Sign-in and second factors (sandbox/signin.py, coaching/views/second_factor.py) ----------
+
+# Everyone's own pages: their sign-in and security, second factors, where they are signed
+# in, their password. Signed out: sent to sign in.
+OWN_PAGES = ["account_security", "mfa_index", "usersessions_list", "account_change_password"]
+PEOPLE_AND_OUTSIDE_ADMIN = [*PEOPLE, "outside_staff_admin"]
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("page", OWN_PAGES)
+def test_everyone_signed_in_opens_their_own_sign_in_pages(request, client, who, page):
+    response = client_for(request, client, who).get(reverse(page))
+    if who == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))
+    else:
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_OUTSIDE_ADMIN)
+def test_who_can_see_the_second_factors_page(request, client, trainee, who):
+    expected = dict(zip(PEOPLE_AND_OUTSIDE_ADMIN, [302, 403, 403, 403, 403, 200, 200], strict=True))
+    response = client_for(request, client, who).get(reverse("second_factors"))
+    assert response.status_code == expected[who]
+    if response.status_code == 200:
+        # Only their own organisation's people.
+        assert (b"Tara" in response.content) == (who == "admin")
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_OUTSIDE_ADMIN)
+def test_who_can_reset_a_persons_second_factors(request, client, coach, who):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(coach, generate_totp_secret())
+    membership = coach.memberships.get()
+    # Only an admin of the coach's organisation; an admin elsewhere finds no such person.
+    expected = dict(zip(PEOPLE_AND_OUTSIDE_ADMIN, [302, 403, 403, 403, 403, 303, 404], strict=True))
+    response = client_for(request, client, who).post(
+        reverse("second_factors_reset", args=[membership.pk])
+    )
+    assert response.status_code == expected[who]
+    assert Authenticator.objects.filter(user=coach).exists() == (who != "admin")
+
+
+def test_resetting_second_factors_refuses_get(client, admin, coach):
+    signed_in = client_for_user(client, admin)
+    response = signed_in.get(reverse("second_factors_reset", args=[coach.memberships.get().pk]))
+    assert response.status_code == 405
+
+
+def client_for_user(client, user):
+    client.login(username=user.username, password=PASSWORD)
+    return client

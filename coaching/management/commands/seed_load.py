@@ -188,7 +188,11 @@ class Loader:
 
     @transaction.atomic
     def people(self, trainee_count: int, username: str, coach_name: str) -> Cast:
-        organisation = Organisation.objects.create(name="Load Health Board", slug=ORGANISATION_SLUG)
+        # Load-test people are signed in by making a session, with no second factor, so the
+        # organisation does not require one (every real organisation does by default).
+        organisation = Organisation.objects.create(
+            name="Load Health Board", slug=ORGANISATION_SLUG, second_factor_required=False
+        )
         account = WorkplaceAccount.objects.create(
             organisation=organisation,
             platform=WorkplaceAccount.Platform.X,

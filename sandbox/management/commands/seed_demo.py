@@ -37,9 +37,15 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             # Earned autonomy is on, so the demo can show a trainee earning spot-checks.
+            # Second factors are off, so the published demo logins work with a password
+            # alone (a real organisation has them on: the model's default).
             organisation, _ = Organisation.objects.update_or_create(
                 slug="nhs-demo-board",
-                defaults={"name": "NHS Demo Board", "autonomy_streak": 5},
+                defaults={
+                    "name": "NHS Demo Board",
+                    "autonomy_streak": 5,
+                    "second_factor_required": False,
+                },
             )
             cohort, _ = Cohort.objects.get_or_create(
                 organisation=organisation, name="Winter 2026 intake"
@@ -84,6 +90,12 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo organisation ready: NHS Demo Board, @NHSDemoBoard on X (the X API double)."
+            )
+        )
+        self.stdout.write(
+            self.style.WARNING(
+                "Second factors are OFF for the demo organisation: coaches and admins sign in "
+                "with a password alone. Every other organisation requires one."
             )
         )
         self.stdout.write("Sign in as:")

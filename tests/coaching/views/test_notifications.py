@@ -161,7 +161,7 @@ def test_state_changes_refuse_get(client, trainee, name, args):
 def test_anonymous_is_sent_to_sign_in(client, method, name, args):
     response = getattr(client, method)(reverse(name, args=args))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 # Preferences -----------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_who_can_open_each_page(request, client, record, who, page):
     response = client_for(request, client, who).get(reverse(page, args=args))
     assert response.status_code == PAGES[page][who]
     if who == "anonymous":
-        assert response["Location"].startswith(reverse("login"))
+        assert response["Location"].startswith(reverse("account_login"))
     if page == "trainee_portfolio" and who == "trainee":
         assert response["Location"] == reverse("portfolio")  # their own: the own page
 

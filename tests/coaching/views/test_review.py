@@ -241,7 +241,7 @@ def test_who_can_renew_a_claim(request, client, submitted, coach, who):
     }[who]
     assert response.status_code == expected
     if who == "anonymous":
-        assert response["Location"].startswith(reverse("login"))
+        assert response["Location"].startswith(reverse("account_login"))
 
 
 # Decisions on the page ------------------------------------------------------------------
