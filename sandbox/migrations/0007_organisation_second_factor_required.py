@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sandbox', '0005_record_first_submitted_at'),
+        ('sandbox', '0006_page_indexes'),
     ]
 
     operations = [

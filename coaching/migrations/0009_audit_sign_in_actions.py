@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('coaching', '0007_audit_log_refuses_truncate'),
+        ('coaching', '0008_publication_dispatch_lease'),
     ]
 
     operations = [
