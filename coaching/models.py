@@ -370,6 +370,13 @@ class AuditEvent(models.Model):
         SPOT_CHECK_PASSED = "spot_check_passed", "Passed by spot-check"
         CLAIM_TAKEN_OVER = "claim_taken_over", "Review taken over"
         MODE_CHANGED = "mode_changed", "Review mode changed"
+        SSO_SIGNED_IN = "sso_signed_in", "Signed in with single sign-on"
+        SSO_REFUSED = "sso_refused", "Single sign-on refused"
+        SSO_PASSWORD_REFUSED = (
+            "sso_password_refused",
+            "Password sign-in refused: single sign-on only",
+        )
+        SSO_SETTINGS_CHANGED = "sso_settings_changed", "Single sign-on settings changed"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"
