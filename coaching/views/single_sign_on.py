@@ -16,6 +16,7 @@ from coaching.services import single_sign_on as sign_on_rules
 from sandbox import access
 from sandbox.errors import InvalidInput
 from sandbox.http import AuthenticatedRequest, id_from
+from sandbox.middleware import allow_form_target
 from sandbox.models import Organisation, SingleSignOn
 
 
@@ -86,6 +87,8 @@ def sign_on_choose(request: HttpRequest) -> HttpResponse:
     sign_ons = (
         sign_on_rules.sign_ons_for_email(form.cleaned_data["email"]) if form.is_valid() else []
     )
+    for sign_on in sign_ons:
+        allow_form_target(request, sign_on.issuer)
     status = 200 if sign_ons else 422
     return render(
         request,

@@ -1,0 +1,146 @@
+"""Single sign-on end to end: Chromium, Sandpit's live server and a real OpenID Provider
+(oidc-provider from npm, tests/oidc) on 127.0.0.1. Each person signs in at the provider's
+own pages; Sandpit must let in only the invited member whose verified email it is."""
+
+from collections.abc import Iterator
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from playwright.sync_api import Page, expect
+
+from coaching.models import AuditEvent
+from sandbox.models import Organisation, SingleSignOn
+from tests import factories
+from tests.browser.people import sign_in
+from tests.oidc import OpenIDProvider, running_provider
+
+pytestmark = pytest.mark.browser
+
+SLUG = "sso-board"
+PEOPLE = {
+    "ada": {"email": "Ada.Lovelace@sso.example", "email_verified": True, "name": "Ada"},
+    "una": {"email": "una@sso.example", "email_verified": False, "name": "Una"},
+    "oscar": {"email": "oscar@elsewhere.example", "email_verified": True, "name": "Oscar"},
+    "ulric": {"email": "ulric@sso.example", "email_verified": True, "name": "Ulric"},
+}
+
+
+@pytest.fixture(scope="session")
+def provider(live_server) -> Iterator[OpenIDProvider]:
+    with running_provider(
+        redirect_uris=[f"{live_server.url}/accounts/oidc/{SLUG}/login/callback/"],
+        accounts=PEOPLE,
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def board(transactional_db, provider) -> Organisation:
+    organisation = factories.OrganisationFactory(name="SSO Board", slug=SLUG)
+    SingleSignOn.objects.create(
+        organisation=organisation,
+        enabled=True,
+        provider_name="Test NHSmail",
+        issuer=provider.issuer,
+        client_id=provider.client_id,
+        client_secret=provider.client_secret,
+        email_domains=["sso.example"],
+    )
+    return organisation
+
+
+@pytest.fixture
+def ada(board):
+    # Invited as a coach: her address in Sandpit differs from the provider's only in case.
+    return factories.member(board, "coach", username="ada", email="ada.lovelace@SSO.example")
+
+
+def sign_in_at_provider(page: Page, base_url: str, login: str) -> None:
+    page.goto(f"{base_url}/accounts/login/?organisation={SLUG}")
+    page.get_by_role("button", name="Sign in with Test NHSmail").click()
+    at_the_provider(page, login)
+
+
+def at_the_provider(page: Page, login: str) -> None:
+    """The provider's own sign-in and consent pages (oidc-provider's devInteractions)."""
+    page.wait_for_url("http://127.0.0.1:*/interaction/**")
+    page.locator('input[name="login"]').fill(login)
+    page.locator('input[name="password"]').fill("anything")
+    page.get_by_role("button", name="Sign-in").click()
+    page.get_by_role("button", name="Continue").click()
+
+
+def test_an_invited_member_signs_in_and_lands_on_their_home(new_page, live_server, ada):
+    page = new_page()
+    sign_in_at_provider(page, live_server.url, "ada")
+
+    expect(page).to_have_url(f"{live_server.url}/queue/")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    account = SocialAccount.objects.get(user=ada)
+    assert (account.provider, account.uid) == (SLUG, "ada")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SSO_SIGNED_IN)
+    assert (event.actor, event.organisation.slug) == (ada, SLUG)
+
+    # Signing in again uses the link made the first time.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in_at_provider_again = new_page()
+    sign_in_at_provider(sign_in_at_provider_again, live_server.url, "ada")
+    expect(sign_in_at_provider_again).to_have_url(f"{live_server.url}/queue/")
+    assert SocialAccount.objects.filter(user=ada).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("login", "message"),
+    [
+        ("una", "did not confirm that una@sso.example is your email address"),
+        ("oscar", "oscar@elsewhere.example is not an address SSO Board uses for Sandpit"),
+        ("ulric", "There is no Sandpit account for ulric@sso.example at SSO Board"),
+    ],
+    ids=["unverified email", "other domain", "not invited"],
+)
+def test_anyone_else_is_refused_with_what_to_do(new_page, live_server, ada, login, message):
+    # Una is a member, but her provider has not verified her address.
+    factories.member(
+        ada.memberships.get().organisation, "trainee", username="una", email="una@sso.example"
+    )
+    page = new_page()
+    sign_in_at_provider(page, live_server.url, login)
+
+    expect(page.get_by_role("heading", name="You are not signed in")).to_be_visible()
+    expect(page.locator(".sp-sso-refusal")).to_contain_text(message)
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    assert not SocialAccount.objects.exists()
+    refusal = AuditEvent.objects.get(action=AuditEvent.Action.SSO_REFUSED)
+    assert str(PEOPLE[login]["email"]).lower() in refusal.detail.lower()
+
+
+def test_single_sign_on_only_refuses_a_right_password(new_page, live_server, board, ada):
+    SingleSignOn.objects.filter(organisation=board).update(required=True)
+    page = new_page()
+    sign_in(page, live_server.url, "ada")
+
+    expect(page.get_by_role("alert")).to_contain_text("SSO Board signs in with Test NHSmail only")
+    expect(page.get_by_label("Username")).to_have_value("ada")
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.SSO_PASSWORD_REFUSED, actor=ada
+    ).exists()
+
+    # The provider is still the way in.
+    sign_in_at_provider(page, live_server.url, "ada")
+    expect(page).to_have_url(f"{live_server.url}/queue/")
+
+
+def test_finding_the_button_by_work_email(new_page, live_server, ada):
+    page = new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Work email address").fill("someone@elsewhere.example")
+    page.get_by_role("button", name="Continue with my organisation's account").click()
+    expect(page.get_by_role("alert")).to_contain_text("No organisation signs in to Sandpit")
+    expect(page.get_by_label("Work email address")).to_have_value("someone@elsewhere.example")
+
+    page.get_by_label("Work email address").fill("ada.lovelace@sso.example")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Sign in with Test NHSmail for SSO Board").click()
+    at_the_provider(page, "ada")
+    expect(page).to_have_url(f"{live_server.url}/queue/")
