@@ -419,18 +419,25 @@ class SingleSignOnForm(DomainErrorsMixin, forms.Form):
 
     enabled = forms.BooleanField(label="Let people sign in with this provider", required=False)
     provider_name = TextField(
+        error_messages={"required": "Enter what people call your sign-in, like NHSmail."},
         label="What people call it",
         help_text="Shown on the sign-in button, e.g. NHSmail or Microsoft Entra ID.",
         max_length=60,
         widget=forms.TextInput(attrs={"class": "nhsuk-input nhsuk-input--width-20"}),
     )
     issuer = TextField(
+        error_messages={
+            "required": "Enter the issuer's full address, like https://login.microsoftonline.com/your-tenant-id/v2.0."
+        },
         label="Issuer",
         help_text="For Entra ID: https://login.microsoftonline.com/<tenant ID>/v2.0",
         max_length=300,
         widget=forms.URLInput(attrs={"class": "nhsuk-input", "spellcheck": "false"}),
     )
     client_id = TextField(
+        error_messages={
+            "required": "Enter the client ID (Entra ID calls it the Application (client) ID)."
+        },
         label="Client ID",
         help_text="Entra ID calls it the Application (client) ID.",
         max_length=200,
@@ -446,6 +453,7 @@ class SingleSignOnForm(DomainErrorsMixin, forms.Form):
         ),
     )
     email_domains = TextField(
+        error_messages={"required": "Enter at least one email domain, like nhs.net."},
         label="Email domains",
         help_text="Only people with an email address at one of these may sign in this way, "
         "one per line, e.g. nhs.net.",
