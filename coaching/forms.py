@@ -3,6 +3,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.core.validators import EmailValidator
 from django.db import models
 from django.http import QueryDict
 
@@ -469,14 +470,19 @@ class SingleSignOnForm(DomainErrorsMixin, forms.Form):
 class SignOnEmailForm(forms.Form):
     """Finding an organisation's provider by a work email address."""
 
-    email = forms.EmailField(
+    email = TextField(
         label="Work email address",
         max_length=254,
         error_messages={
             "required": "Enter your work email address.",
-            "invalid": "Enter an email address like name@nhs.net.",
+            "max_length": "Enter an email address like name@nhs.net.",
         },
         widget=forms.EmailInput(
             attrs={"class": "nhsuk-input nhsuk-input--width-30", "autocomplete": "email"}
         ),
     )
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        EmailValidator(message="Enter an email address like name@nhs.net.")(email)
+        return email

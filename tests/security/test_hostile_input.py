@@ -343,24 +343,37 @@ class Route:
         return self.name
 
 
-def _routes(resolver: URLResolver, namespace: str = "") -> Iterator[Route]:
+def _arguments(pattern: Any) -> tuple[tuple[str, ...], frozenset[str]]:
+    arguments = tuple(re.compile(pattern.regex.pattern).groupindex)
+    converters = getattr(pattern, "converters", {})
+    integers = frozenset(
+        name for name, c in converters.items() if type(c).__name__ == "IntConverter"
+    )
+    return arguments, integers
+
+
+def _routes(
+    resolver: URLResolver, namespace: str = "", outer: Route | None = None
+) -> Iterator[Route]:
+    outer = outer or Route("", (), frozenset())
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _routes(entry, inner)
+            # An include()'s prefix can carry arguments (allauth's oidc/<provider_id>/).
+            arguments, integers = _arguments(entry.pattern)
+            prefix = Route("", outer.arguments + arguments, outer.integers | integers)
+            yield from _routes(entry, inner, prefix)
         elif isinstance(entry, URLPattern) and entry.name:
-            pattern = entry.pattern
-            arguments = tuple(re.compile(pattern.regex.pattern).groupindex)
-            converters = getattr(pattern, "converters", {})
-            integers = frozenset(
-                name for name, c in converters.items() if type(c).__name__ == "IntConverter"
+            arguments, integers = _arguments(entry.pattern)
+            yield Route(
+                f"{namespace}{entry.name}",
+                outer.arguments + arguments,
+                outer.integers | integers,
             )
-            yield Route(f"{namespace}{entry.name}", arguments, integers)
 
 
 def all_routes() -> list[Route]:
     found = {route.name: route for route in _routes(get_resolver())}
-    # Resolvers nest: include() adds no arguments here, but a prefix could; none do yet.
     return sorted(found.values(), key=lambda route: route.name)
 
 
