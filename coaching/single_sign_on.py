@@ -80,13 +80,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             raise ImmediateHttpResponse(
                 refused_page(request, "This organisation does not sign in this way any more.")
             )
-        address = next(
-            (a for a in sociallogin.email_addresses if a.primary),
-            sociallogin.email_addresses[0] if sociallogin.email_addresses else None,
-        )
-        identity = sign_on_rules.Identity(
-            email=address.email if address else "",
-            email_verified=bool(address and address.verified),
+        claims = sociallogin.account.extra_data or {}
+        identity = sign_on_rules.Identity.from_claims(
+            claims.get("userinfo") or {}, claims.get("id_token") or {}
         )
         try:
             if sociallogin.state.get("process") == "connect":

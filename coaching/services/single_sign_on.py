@@ -16,7 +16,9 @@ through the provider of any organisation that binds them satisfies it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -65,6 +67,28 @@ class Identity:
 
     email: str
     email_verified: bool
+
+    @classmethod
+    def from_claims(cls, *sources: Mapping[str, Any]) -> Identity:
+        """From the provider's claims (user info, then the ID token; the first that has a
+        claim wins). The email counts as verified when ``email_verified`` is true, or,
+        only where that claim is absent, when ``xms_edov`` is true: Microsoft Entra ID
+        never sends ``email_verified`` for work accounts, and ``xms_edov`` (an optional
+        claim) says the tenant owns and has verified the email's domain."""
+        claims: dict[str, Any] = {}
+        for source in reversed(sources):
+            claims.update(source or {})
+        email = claims.get("email")
+        if "email_verified" in claims:
+            verified = _true(claims["email_verified"])
+        else:
+            verified = _true(claims.get("xms_edov"))
+        return cls(email=email if isinstance(email, str) else "", email_verified=verified)
+
+
+def _true(value: object) -> bool:
+    # Some providers send booleans as strings.
+    return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
 # Reads ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from coaching.models import AuditEvent
@@ -22,6 +23,10 @@ PEOPLE = {
     "una": {"email": "una@sso.example", "email_verified": False, "name": "Una"},
     "oscar": {"email": "oscar@elsewhere.example", "email_verified": True, "name": "Oscar"},
     "ulric": {"email": "ulric@sso.example", "email_verified": True, "name": "Ulric"},
+    # As Microsoft Entra ID sends work accounts: no email_verified; with and without its
+    # optional claim that the tenant owns the email's domain.
+    "eve": {"email": "eve@sso.example", "xms_edov": True, "name": "Eve"},
+    "ned": {"email": "ned@sso.example", "name": "Ned"},
 }
 
 
@@ -95,14 +100,15 @@ def test_an_invited_member_signs_in_and_lands_on_their_home(new_page, live_serve
         ("una", "did not confirm that una@sso.example is your email address"),
         ("oscar", "oscar@elsewhere.example is not an address SSO Board uses for Sandpit"),
         ("ulric", "There is no Sandpit account for ulric@sso.example at SSO Board"),
+        ("ned", "did not confirm that ned@sso.example is your email address"),
     ],
-    ids=["unverified email", "other domain", "not invited"],
+    ids=["unverified email", "other domain", "not invited", "no verification at all"],
 )
-def test_anyone_else_is_refused_with_what_to_do(new_page, live_server, ada, login, message):
-    # Una is a member, but her provider has not verified her address.
-    factories.member(
-        ada.memberships.get().organisation, "trainee", username="una", email="una@sso.example"
-    )
+def test_anyone_else_is_refused_with_what_to_do(new_page, live_server, board, ada, login, message):
+    # Una and Ned are members, but their provider has not verified their addresses.
+    factories.member(board, "trainee", username="una", email="una@sso.example")
+    factories.member(board, "trainee", username="ned", email="ned@sso.example")
+    users_before = User.objects.count()
     page = new_page()
     sign_in_at_provider(page, live_server.url, login)
 
@@ -110,8 +116,17 @@ def test_anyone_else_is_refused_with_what_to_do(new_page, live_server, ada, logi
     expect(page.locator(".sp-sso-refusal")).to_contain_text(message)
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     assert not SocialAccount.objects.exists()
+    assert User.objects.count() == users_before
     refusal = AuditEvent.objects.get(action=AuditEvent.Action.SSO_REFUSED)
     assert str(PEOPLE[login]["email"]).lower() in refusal.detail.lower()
+
+
+def test_entra_ids_verified_domain_claim_counts_as_verified(new_page, live_server, board):
+    eve = factories.member(board, "trainee", username="eve", email="eve@sso.example")
+    page = new_page()
+    sign_in_at_provider(page, live_server.url, "eve")
+    expect(page).to_have_url(f"{live_server.url}/timeline/")
+    assert SocialAccount.objects.get().user == eve
 
 
 def test_single_sign_on_only_refuses_a_right_password(new_page, live_server, board, ada):

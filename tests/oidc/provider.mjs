@@ -31,7 +31,7 @@ const provider = new Provider(issuer, {
   }],
   claims: {
     openid: ['sub'],
-    email: ['email', 'email_verified'],
+    email: ['email', 'email_verified', 'xms_edov'],
     profile: ['name'],
   },
   async findAccount(ctx, sub) {

@@ -76,6 +76,23 @@ def test_anyone_else_is_refused_and_no_one_is_created(
     assert set(User.objects.values_list("pk", flat=True)) == (users_before)
 
 
+@pytest.mark.parametrize(
+    ("userinfo", "id_token", "verified"),
+    [
+        ({"email": "a@nhs.net", "email_verified": True}, {}, True),
+        ({"email": "a@nhs.net", "email_verified": "true"}, {}, True),
+        ({"email": "a@nhs.net", "email_verified": False}, {"xms_edov": True}, False),
+        ({"email": "a@nhs.net"}, {"xms_edov": True}, True),
+        ({"email": "a@nhs.net"}, {"xms_edov": "1"}, False),
+        ({"email": "a@nhs.net"}, {}, False),
+        ({}, {"email": "a@nhs.net", "email_verified": True}, True),
+    ],
+)
+def test_what_counts_as_a_verified_email(userinfo, id_token, verified):
+    found = rules.Identity.from_claims(userinfo, id_token)
+    assert (found.email, found.email_verified) == ("a@nhs.net", verified)
+
+
 # "The only way in" -----------------------------------------------------------------------------
 
 
