@@ -251,8 +251,10 @@ def sign_on_save(
     required: bool,
 ) -> SingleSignOn:
     """Save the organisation's single sign-on settings. A blank secret keeps the stored
-    one (the page never shows it back)."""
-    access.require_admin(by, organisation.pk)
+    one (the page never shows it back). The organisation's admins, or the installation's
+    operators (superusers)."""
+    if not by.is_superuser:
+        access.require_admin(by, organisation.pk)
     sign_on = SingleSignOn.objects.select_for_update().filter(
         organisation=organisation
     ).first() or SingleSignOn(organisation=organisation)

@@ -22,8 +22,14 @@ from sandbox.models import Organisation, SingleSignOn
 
 def _organisation(request: AuthenticatedRequest) -> tuple[Organisation, list[Organisation]]:
     """The organisation whose settings are shown (``?organisation=``, else the first the
-    person administers), and all those they administer."""
-    admin_of = access.admin_organisations(request.user)
+    person administers), and all those they administer. The installation's operators
+    (superusers) may set up any organisation's."""
+    if request.user.is_superuser:
+        admin_of = list(Organisation.objects.values_list("pk", flat=True))
+        if not admin_of:
+            raise Http404("There are no organisations yet.")
+    else:
+        admin_of = access.admin_organisations(request.user)
     raw = request.GET.get("organisation")
     organisation_id = id_from(raw) if raw else admin_of[0]
     if organisation_id not in admin_of:

@@ -13,6 +13,7 @@ from coaching.models import AuditEvent
 from sandbox.models import Organisation, SingleSignOn
 from tests import factories
 from tests.browser.people import sign_in
+from tests.browser.test_accessibility import violations
 from tests.oidc import OpenIDProvider, running_provider
 
 pytestmark = pytest.mark.browser
@@ -159,3 +160,47 @@ def test_finding_the_button_by_work_email(new_page, live_server, ada):
     page.get_by_role("button", name="Sign in with Test NHSmail for SSO Board").click()
     at_the_provider(page, "ada")
     expect(page).to_have_url(f"{live_server.url}/queue/")
+
+
+def test_cancelling_at_the_provider_says_so(new_page, live_server, ada):
+    page = new_page()
+    page.goto(f"{live_server.url}/accounts/login/?organisation={SLUG}")
+    page.get_by_role("button", name="Sign in with Test NHSmail").click()
+    page.wait_for_url("http://127.0.0.1:*/interaction/**")
+    page.get_by_role("link", name="[ Cancel ]").click()
+
+    expect(page.get_by_role("heading", name="You are not signed in")).to_be_visible()
+    expect(page.locator(".sp-sso-refusal")).to_contain_text("You cancelled signing in")
+    assert not SocialAccount.objects.exists()
+
+
+@pytest.mark.parametrize("width", [1280, 375], ids=["desktop", "phone"])
+def test_the_single_sign_on_pages_have_no_serious_accessibility_problems(
+    new_page, live_server, board, width
+):
+    admin = factories.member(board, "admin", username="adam")
+    page = new_page(bypass_csp=True, viewport={"width": width, "height": 800})
+    urls = [
+        f"/accounts/login/?organisation={SLUG}",
+        "/accounts/sso/?email=someone%40sso.example",
+        "/accounts/sso/?email=someone%40elsewhere.example",
+    ]
+    problems = {}
+    for url in urls:
+        page.goto(f"{live_server.url}{url}")
+        problems[url] = violations(page)
+    sign_in_at_provider(page, live_server.url, "ulric")  # refused: not invited
+    expect(page.get_by_role("heading", name="You are not signed in")).to_be_visible()
+    problems["refused"] = violations(page)
+    sign_in(page, live_server.url, admin.username)
+    page.goto(f"{live_server.url}/single-sign-on/")
+    problems["settings"] = violations(page)
+    page.get_by_label("Issuer").fill("not an address")
+    page.get_by_role("button", name="Save single sign-on settings").click()
+    expect(page.get_by_role("alert")).to_contain_text("Enter the issuer's full address")
+    expect(page.get_by_label("Client ID")).to_have_value(board.single_sign_on.client_id)
+    problems["settings with errors"] = violations(page)
+    # Nothing wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    assert {url: found for url, found in problems.items() if found} == {}

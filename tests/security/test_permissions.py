@@ -184,6 +184,16 @@ def test_who_can_change_the_single_sign_on_settings(request, client, who):
     assert response.status_code == expected[who]
 
 
+def test_an_operator_can_set_up_any_organisations_single_sign_on(
+    client, superuser, organisation, other_organisation
+):
+    client.force_login(superuser)
+    url = f"{reverse('single_sign_on')}?organisation={organisation.pk}"
+    page = client.get(url)
+    assert page.status_code == 200 and "Single sign-on for Test Health Board" in page.text
+    assert client.post(url, SSO_FORM).status_code == 422
+
+
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_an_admin_cannot_reach_another_organisations_single_sign_on(
     client, outside_staff_admin, organisation, method

@@ -45,6 +45,14 @@ def test_an_admin_saves_the_settings_with_the_secret_encrypted(client, admin, or
     assert FORM["client_secret"] not in event.detail
 
 
+def test_an_operator_saves_an_organisations_settings(client, superuser, organisation):
+    client.force_login(superuser)
+    response = client.post(f"{reverse('single_sign_on')}?organisation={organisation.pk}", FORM)
+    assert response.status_code == 302
+    assert SingleSignOn.objects.get(organisation=organisation).client_id == FORM["client_id"]
+    assert AuditEvent.objects.get().actor == superuser
+
+
 def test_the_page_never_shows_the_secret_and_an_empty_one_keeps_it(client, admin, organisation):
     client = signed_in(client, admin)
     save(client)
