@@ -3,11 +3,14 @@ organisation's sign-in button by work email."""
 
 import pytest
 from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from coaching.models import AuditEvent
 from sandbox import crypto
 from sandbox.models import SingleSignOn
+from tests import factories
 from tests.factories import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +157,35 @@ def test_the_sign_in_page_offers_the_organisations_button(client, sign_on):
     response = client.get(reverse("login"), {"organisation": sign_on.organisation.slug})
     assert "Sign in with NHSmail" in response.content.decode()
     assert "https://login.example.test" in response["Content-Security-Policy"]
+
+
+def test_queries_stay_flat_as_organisations_using_single_sign_on_grow(client, admin, sign_on):
+    def more_organisations(n):
+        for _ in range(n):
+            other = factories.OrganisationFactory()
+            factories.member(other, "admin", username=f"admin-of-{other.slug}")
+            SingleSignOn.objects.create(
+                organisation=other,
+                enabled=True,
+                issuer="https://login.example.test/other/v2.0",
+                client_id="c",
+                client_secret="s",
+                email_domains=["nhs.net"],
+            )
+
+    anonymous, admins = Client(), signed_in(client, admin)
+
+    def count(who, url):
+        with CaptureQueriesContext(connection) as captured:
+            assert who.get(url).status_code == 200
+        return len(captured)
+
+    pages = [
+        (admins, reverse("single_sign_on")),
+        (anonymous, f"{reverse('sign_on_choose')}?email=a@nhs.net"),
+        (anonymous, f"{reverse('login')}?organisation={sign_on.organisation.slug}"),
+    ]
+    more_organisations(1)
+    few = [count(who, url) for who, url in pages]
+    more_organisations(20)
+    assert [count(who, url) for who, url in pages] == few
