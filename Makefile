@@ -13,12 +13,20 @@ endif
 
 .PHONY: install run test bench lint
 
-install: $(VENV)/.installed
+# The tests' OpenID Provider (tests/oidc): the npm packages pinned in its package-lock.json.
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+
+install: $(VENV)/.installed $(OIDC_PROVIDER)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the single sign-on tests' OpenID Provider: apt-get install -y nodejs npm"; exit 1; }
+	npm ci --prefix tests/oidc --no-audit --no-fund
 	touch $@
 
 run: install

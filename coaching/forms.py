@@ -3,6 +3,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.core.validators import EmailValidator
 from django.db import models
 from django.http import QueryDict
 
@@ -414,3 +415,77 @@ class ConnectForm(DomainErrorsMixin, forms.Form):
             self.order_fields(["server", "handle", "secret"])
         else:
             self.fields["server"].widget.attrs["placeholder"] = "https://mastodon.social"
+
+
+class SingleSignOnForm(DomainErrorsMixin, forms.Form):
+    """An organisation's OpenID Connect provider. The service judges every value (the
+    issuer's address, the domains); the secret is never sent back to the page."""
+
+    enabled = forms.BooleanField(label="Let people sign in with this provider", required=False)
+    provider_name = TextField(
+        error_messages={"required": "Enter what people call your sign-in, like NHSmail."},
+        label="What people call it",
+        help_text="Shown on the sign-in button, e.g. NHSmail or Microsoft Entra ID.",
+        max_length=60,
+        widget=forms.TextInput(attrs={"class": "nhsuk-input nhsuk-input--width-20"}),
+    )
+    issuer = TextField(
+        error_messages={
+            "required": "Enter the issuer's full address, like https://login.microsoftonline.com/your-tenant-id/v2.0."
+        },
+        label="Issuer",
+        help_text="For Entra ID: https://login.microsoftonline.com/<tenant ID>/v2.0",
+        max_length=300,
+        widget=forms.URLInput(attrs={"class": "nhsuk-input", "spellcheck": "false"}),
+    )
+    client_id = TextField(
+        error_messages={
+            "required": "Enter the client ID (Entra ID calls it the Application (client) ID)."
+        },
+        label="Client ID",
+        help_text="Entra ID calls it the Application (client) ID.",
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "nhsuk-input nhsuk-input--width-30"}),
+    )
+    client_secret = TextField(
+        label="Client secret",
+        help_text="The secret's value. Leave empty to keep the one saved already.",
+        required=False,
+        max_length=1000,
+        widget=forms.PasswordInput(
+            attrs={"class": "nhsuk-input nhsuk-input--width-30", "autocomplete": "off"}
+        ),
+    )
+    email_domains = TextField(
+        error_messages={"required": "Enter at least one email domain, like nhs.net."},
+        label="Email domains",
+        help_text="Only people with an email address at one of these may sign in this way, "
+        "one per line, e.g. nhs.net.",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "nhsuk-textarea", "spellcheck": "false"}),
+    )
+    required = forms.BooleanField(
+        label="Make it the only way in: members may not sign in with a password",
+        required=False,
+    )
+
+
+class SignOnEmailForm(forms.Form):
+    """Finding an organisation's provider by a work email address."""
+
+    email = TextField(
+        label="Work email address",
+        max_length=254,
+        error_messages={
+            "required": "Enter your work email address.",
+            "max_length": "Enter an email address like name@nhs.net.",
+        },
+        widget=forms.EmailInput(
+            attrs={"class": "nhsuk-input nhsuk-input--width-30", "autocomplete": "email"}
+        ),
+    )
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        EmailValidator(message="Enter an email address like name@nhs.net.")(email)
+        return email

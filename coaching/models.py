@@ -385,6 +385,14 @@ class AuditEvent(models.Model):
         SECOND_FACTOR_REMOVED = "second_factor_removed", "Second factor removed"
         RECOVERY_CODES_RENEWED = "recovery_codes_renewed", "Recovery codes renewed"
         SECOND_FACTORS_RESET = "second_factors_reset", "Second factors reset by an admin"
+        # Single sign-on (coaching/services/single_sign_on.py).
+        SSO_SIGNED_IN = "sso_signed_in", "Signed in with single sign-on"
+        SSO_REFUSED = "sso_refused", "Single sign-on refused"
+        SSO_PASSWORD_REFUSED = (
+            "sso_password_refused",
+            "Password sign-in refused: single sign-on only",
+        )
+        SSO_SETTINGS_CHANGED = "sso_settings_changed", "Single sign-on settings changed"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"

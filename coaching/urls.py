@@ -12,6 +12,7 @@ from coaching.views import (
     review,
     scenarios,
     second_factor,
+    single_sign_on,
     timeline,
 )
 
@@ -68,6 +69,8 @@ urlpatterns = [
         name="scenario_assign_cohort",
     ),
     path("scenarios/runs/<int:pk>/", scenarios.scenario_debrief, name="scenario_debrief"),
+    path("single-sign-on/", single_sign_on.single_sign_on, name="single_sign_on"),
+    path("accounts/sso/", single_sign_on.sign_on_choose, name="sign_on_choose"),
     path("connected-accounts/", accounts.accounts, name="accounts"),
     path("connected-accounts/x/connect/", accounts.account_connect_x, name="account_connect_x"),
     re_path(

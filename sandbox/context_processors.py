@@ -24,9 +24,7 @@ def roles(request: HttpRequest) -> dict[str, object]:
     return {
         "is_reviewer": SimpleLazyObject(is_reviewer),
         # For the idle warning (static/js/idle.js); the server enforces the timeout itself.
-        "idle_timeout_seconds": SimpleLazyObject(
-            lambda: idle_timeout_seconds(user, is_reviewer())
-        ),
+        "idle_timeout_seconds": SimpleLazyObject(lambda: idle_timeout_seconds(user, is_reviewer())),
         "idle_warning_seconds": settings.IDLE_WARNING_MINUTES * 60,
         "is_admin": SimpleLazyObject(lambda: "admin" in user_roles()),
         "is_member": SimpleLazyObject(lambda: bool(user_roles())),

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -25,13 +26,33 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+FORM_TARGETS_ATTRIBUTE = "csp_form_action_origins"
+
+
+def allow_form_target(request: HttpRequest, url: str) -> None:
+    """Let a form on this page lead to ``url``'s origin. Browsers apply form-action to the
+    redirects after a form is sent too, so the single sign-on button (a form to Sandpit
+    that redirects to the organisation's identity provider) needs its provider's origin."""
+    parts = urlsplit(url)
+    if parts.scheme in {"http", "https"} and parts.netloc:
+        origins: set[str] = getattr(request, FORM_TARGETS_ATTRIBUTE, set())
+        origins.add(f"{parts.scheme}://{parts.netloc}")
+        setattr(request, FORM_TARGETS_ATTRIBUTE, origins)
+
+
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        policy = CONTENT_SECURITY_POLICY
+        origins = getattr(request, FORM_TARGETS_ATTRIBUTE, None)
+        if origins:
+            policy = policy.replace(
+                "form-action 'self'", " ".join(["form-action 'self'", *sorted(origins)])
+            )
+        response.headers.setdefault("Content-Security-Policy", policy)
         return response
 
 

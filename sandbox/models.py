@@ -54,6 +54,34 @@ class Organisation(models.Model):
         return self.name
 
 
+class SingleSignOn(models.Model):
+    """An organisation's OpenID Connect identity provider (e.g. Microsoft Entra ID).
+
+    The one place its sign-in settings live: allauth's providers are made from these rows
+    (coaching.single_sign_on), so the client secret is stored encrypted, unlike allauth's
+    own SocialApp table. Single sign-on only lets in people already invited: a verified
+    email from the provider, in one of ``email_domains``, must belong to a member.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="single_sign_on"
+    )
+    enabled = models.BooleanField(default=False)
+    # Shown on the button: "Sign in with NHSmail".
+    provider_name = models.CharField(max_length=60, default="Microsoft Entra ID")
+    issuer = models.URLField(max_length=300)
+    client_id = models.CharField(max_length=200)
+    client_secret = EncryptedTextField()
+    # Lower-case domains, e.g. ["nhs.net"]; an email at any other domain is refused.
+    email_domains = models.JSONField(default=list)
+    # "The only way in": members of this organisation may not sign in with a password.
+    required = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Single sign-on for {self.organisation}"
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         TRAINEE = "trainee", "Trainee"

@@ -145,9 +145,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "account_login"
 
 # Sign-in (django-allauth). People are invited by their organisation, never sign themselves
-# up (sandbox.signin.AccountAdapter closes sign-up). The demo's people have usernames, NHS
-# staff have email addresses: either signs in.
-ACCOUNT_ADAPTER = "sandbox.signin.AccountAdapter"
+# up (sandbox.signin.AccountAdapter closes sign-up; coaching's single-sign-on adapter builds on
+# it, see below). The demo's people have usernames, NHS staff have email addresses: either
+# signs in.
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
@@ -204,6 +204,20 @@ if min(IDLE_TIMEOUT_MINUTES, TRAINEE_IDLE_TIMEOUT_MINUTES) <= IDLE_WARNING_MINUT
     )
 # However busy, a session ends this long after sign-in.
 SESSION_COOKIE_AGE = env.integer("SANDPIT_SESSION_MAX_HOURS", 12) * 3600
+
+# Single sign-on (OpenID Connect, one identity provider per organisation; see
+# coaching/single_sign_on.py). Each organisation's provider comes from its
+# sandbox.SingleSignOn row, never from settings or allauth's SocialApp table, so the client
+# secret is encrypted at rest and there is one place for it. Single sign-on never creates
+# anyone: it only lets in people an admin has invited, matched by verified email.
+SOCIALACCOUNT_ADAPTER = "coaching.single_sign_on.SocialAccountAdapter"
+# sandbox.signin.AccountAdapter (sign-up closed, throttling per account) with the
+# organisation's "single sign-on only" rule on top.
+ACCOUNT_ADAPTER = "coaching.single_sign_on.AccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -158,6 +158,53 @@ def test_who_can_connect_other_platforms(request, client, who):
     assert_status(response, expected[who])
 
 
+# Single sign-on settings: the organisation's admins only, and only their own organisation.
+SSO_FORM = {
+    "enabled": "on",
+    "provider_name": "NHSmail",
+    "issuer": "not an address",
+    "client_id": "client",
+    "client_secret": "secret",
+    "email_domains": "nhs.net",
+}
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_open_the_single_sign_on_settings(request, client, who):
+    expected = dict(zip(PEOPLE, [302, 403, 403, 403, 403, 200], strict=True))
+    response = client_for(request, client, who).get(reverse("single_sign_on"))
+    assert response.status_code == expected[who]
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_change_the_single_sign_on_settings(request, client, who):
+    # The admin is let in, and shown the form again with the issuer's problem (422).
+    expected = dict(zip(PEOPLE, [302, 403, 403, 403, 403, 422], strict=True))
+    response = client_for(request, client, who).post(reverse("single_sign_on"), SSO_FORM)
+    assert response.status_code == expected[who]
+
+
+def test_an_operator_can_set_up_any_organisations_single_sign_on(
+    client, superuser, organisation, other_organisation
+):
+    client.force_login(superuser)
+    url = f"{reverse('single_sign_on')}?organisation={organisation.pk}"
+    page = client.get(url)
+    assert page.status_code == 200 and "Single sign-on for Test Health Board" in page.text
+    assert client.post(url, SSO_FORM).status_code == 422
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_admin_cannot_reach_another_organisations_single_sign_on(
+    client, outside_staff_admin, organisation, method
+):
+    client.force_login(outside_staff_admin)
+    url = f"{reverse('single_sign_on')}?organisation={organisation.pk}"
+    response = client.get(url) if method == "get" else client.post(url, SSO_FORM)
+    assert response.status_code == 404
+    assert "Test Health Board" not in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("name", "args"),
     [
