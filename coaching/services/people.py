@@ -438,7 +438,7 @@ def read_people_csv(*, file_name: str, content: bytes) -> list[dict[str, str]]:
     if "\x00" in text:
         raise InvalidInput("This is not a CSV file: it has binary data in it.", field="file")
     try:
-        reader = csv.reader(io.StringIO(text, newline=""))
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         lines = list(reader)
     except csv.Error as exc:
         raise InvalidInput(f"The file could not be read as CSV: {exc}.", field="file") from exc
