@@ -44,7 +44,7 @@ def person_or_404(request: AuthenticatedRequest, pk: int) -> Membership:
 @login_required
 def people(request: AuthenticatedRequest) -> HttpResponse:
     organisation = admin_organisation(request)
-    form = PeopleFilterForm(request.GET or None, organisation_id=organisation.pk)
+    form = PeopleFilterForm(request.GET, organisation_id=organisation.pk)
     page = Paginator(selectors.people_of(organisation.pk, form.filters), PEOPLE_PER_PAGE).get_page(
         request.GET.get("page")
     )
