@@ -19,7 +19,7 @@ from sandbox.http import AuthenticatedRequest, refused
 @login_required
 def people_import(request: AuthenticatedRequest) -> HttpResponse:
     organisation = admin_organisation(request)
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -28,7 +28,9 @@ PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"  # noqa: S105 - a
 @login_required
 def person_invite(request: AuthenticatedRequest) -> HttpResponse:
     organisation = admin_organisation(request)
-    form = InviteForm(request.POST or None, organisation_id=organisation.pk)
+    form = InviteForm(
+        request.POST if request.method == "POST" else None, organisation_id=organisation.pk
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -93,7 +95,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             status=410,
         )
     user = invitation.membership.user
-    form = SetPasswordForm(user, request.POST or None)
+    form = SetPasswordForm(user, request.POST if request.method == "POST" else None)
     for field in form.fields.values():
         field.widget.attrs["class"] = "nhsuk-input nhsuk-input--width-20"
     status = 200

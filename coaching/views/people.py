@@ -67,7 +67,7 @@ def people(request: AuthenticatedRequest) -> HttpResponse:
 def person(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     membership = person_or_404(request, pk)
     form = PersonForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         organisation_id=membership.organisation_id,
         initial={
             "role": membership.role,
