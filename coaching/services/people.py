@@ -35,7 +35,7 @@ from coaching.services.lifecycle import _audit
 from sandbox import access
 from sandbox.errors import DomainError, InvalidInput, InvalidState
 from sandbox.models import Cohort, Membership, Organisation
-from sandbox.selectors import REVIEWER_ROLES, display_name
+from sandbox.selectors import REVIEWER_ROLES, admin_organisation_ids, display_name
 
 Role = Membership.Role
 Action = AuditEvent.Action
@@ -151,19 +151,45 @@ def person_invite(
     first_name, last_name = first_name.strip(), last_name.strip()
     if len(first_name) > NAME_MAX_LENGTH or len(last_name) > NAME_MAX_LENGTH:
         raise InvalidInput(f"Names are at most {NAME_MAX_LENGTH} characters.", field="first_name")
-    cohort = _cohort_in(organisation_id, cohort_id)
-    organisation = Organisation.objects.get(pk=organisation_id)
+    return _invite(
+        by=by,
+        organisation=Organisation.objects.get(pk=organisation_id),
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+        cohort=_cohort_in(organisation_id, cohort_id),
+        coach=_coach_in(organisation_id, coach_id, for_user_id=None),
+        source=source,
+    )
+
+
+def _invite(
+    *,
+    by: User,
+    organisation: Organisation,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    cohort: Cohort | None,
+    coach: User | None,
+    source: str,
+) -> Invited:
+    """The invitation itself, for values already checked (by person_invite, or once per
+    import for what every row shares)."""
     with transaction.atomic():
         user = User.objects.select_for_update().filter(email__iexact=email).first()
         if (
             user is not None
-            and Membership.objects.filter(user=user, organisation_id=organisation_id).exists()
+            and Membership.objects.filter(user=user, organisation=organisation).exists()
         ):
             raise InvalidInput(
                 f"{email} is already in {organisation.name}. Find them in the list of people.",
                 field="email",
             )
-        coach = _coach_in(organisation_id, coach_id, for_user_id=user.pk if user else None)
+        if coach is not None and user is not None and coach.pk == user.pk:
+            raise InvalidInput("Choose a coach of your organisation from the list.", field="coach")
         new_account = user is None
         if user is None:
             user = User(
@@ -175,30 +201,34 @@ def person_invite(
             user.set_unusable_password()
             user.save()
         membership = Membership.objects.create(
-            user=user, organisation_id=organisation_id, role=role, cohort=cohort, coach=coach
+            user=user, organisation=organisation, role=role, cohort=cohort, coach=coach
         )
-        membership.user = user
         how = f" ({source})" if source else ""
         _audit(
             Action.PERSON_INVITED,
-            organisation_id=organisation_id,
+            organisation_id=organisation.pk,
             actor=by,
             detail=f"{email} invited as {Role(role).label.lower()}{how}"
             + ("" if new_account else "; they already had an account, so they were added"),
         )
         if new_account:
-            _send_invitation(membership, organisation, by=by)
+            _send_invitation(membership, organisation, by=by, replace=False)
         else:
             _email_added(membership, organisation)
     return Invited(membership=membership, new_account=new_account)
 
 
-def _send_invitation(membership: Membership, organisation: Organisation, *, by: User) -> None:
+def _send_invitation(
+    membership: Membership, organisation: Organisation, *, by: User, replace: bool = True
+) -> None:
     """A new link (any earlier one stops working), emailed after commit."""
     now = timezone.now()
-    Invitation.objects.filter(
-        membership__user_id=membership.user_id, accepted_at__isnull=True, replaced_at__isnull=True
-    ).update(replaced_at=now)
+    if replace:
+        Invitation.objects.filter(
+            membership__user_id=membership.user_id,
+            accepted_at__isnull=True,
+            replaced_at__isnull=True,
+        ).update(replaced_at=now)
     token = secrets.token_urlsafe(32)
     Invitation.objects.create(
         membership=membership,
@@ -491,6 +521,17 @@ def people_import_start(
     return people_import
 
 
+@dataclass
+class _ImportRun:
+    """What every row of one import shares, looked up once: the organisation, and the
+    cohorts and coaches rows name (by name and email)."""
+
+    people_import: PeopleImport
+    by: User | None
+    cohorts: dict[str, Cohort]
+    coaches: dict[str, User | None]
+
+
 def people_import_run(*, import_id: int) -> PeopleImport | None:
     """Work through an import's rows. Safe to run again (a redelivered task): it carries on
     after the last row it recorded, and a person already in the organisation is skipped,
@@ -503,21 +544,30 @@ def people_import_run(*, import_id: int) -> PeopleImport | None:
     )
     if not claimed:
         return people_import
-    by = people_import.started_by
+    run = _ImportRun(people_import, people_import.started_by, cohorts={}, coaches={})
     results = list(people_import.results)
     try:
-        for position in range(len(results), len(people_import.rows)):
-            row = people_import.rows[position]
-            outcome, reason = _import_row(people_import, row, by=by)
-            results.append(
-                {
-                    "line": position + 2,
-                    "email": row.get("email", "")[:254],
-                    "outcome": outcome,
-                    "reason": reason,
-                }
-            )
-            if len(results) % PROGRESS_EVERY == 0:
+        while len(results) < len(people_import.rows):
+            # A batch of rows per transaction (each row in its own savepoint, so a refused
+            # row undoes only itself), with its progress: one commit per batch, not per row.
+            with transaction.atomic():
+                if run.by is not None and people_import.organisation_id not in (
+                    admin_organisation_ids(run.by)
+                ):
+                    run.by = None  # the admin who started it is no longer one: refuse the rest
+                for position in range(
+                    len(results), min(len(results) + PROGRESS_EVERY, len(people_import.rows))
+                ):
+                    row = people_import.rows[position]
+                    outcome, reason = _import_row(run, row)
+                    results.append(
+                        {
+                            "line": position + 2,
+                            "email": row.get("email", "")[:254],
+                            "outcome": outcome,
+                            "reason": reason,
+                        }
+                    )
                 _save_progress(people_import, results)
     except Exception as exc:
         _save_progress(people_import, results, status=PeopleImport.Status.FAILED, error=str(exc))
@@ -526,7 +576,7 @@ def people_import_run(*, import_id: int) -> PeopleImport | None:
     _audit(
         Action.PEOPLE_IMPORTED,
         organisation_id=people_import.organisation_id,
-        actor=by,
+        actor=people_import.started_by,
         detail=(
             f"{people_import.file_name}: {people_import.created_count} added, "
             f"{people_import.skipped_count} skipped, {people_import.refused_count} refused"
@@ -559,56 +609,60 @@ def _save_progress(
     people_import.save(update_fields=fields)
 
 
-def _import_row(
-    people_import: PeopleImport, row: dict[str, str], *, by: User | None
-) -> tuple[str, str]:
+def _import_row(run: _ImportRun, row: dict[str, str]) -> tuple[str, str]:
     """One person: (outcome, reason). Refusals are the same words a form would show."""
     Outcome = PeopleImport.Outcome
-    organisation_id = people_import.organisation_id
+    people_import = run.people_import
+    organisation = people_import.organisation
     raw_email = row.get("email", "")
     if not raw_email:
         return Outcome.REFUSED, "No email address."
     try:
         email = clean_email(raw_email)
+        role = _clean_role(row.get("role", ""))
     except InvalidInput as error:
         return Outcome.REFUSED, error.message
-    if Membership.objects.filter(
-        organisation_id=organisation_id, user__email__iexact=email
-    ).exists():
+    if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
         return Outcome.SKIPPED, "Already in the organisation."
-    if by is None:
-        return Outcome.REFUSED, "The admin who started this import no longer exists."
+    if run.by is None:
+        return Outcome.REFUSED, "The admin who started this import is no longer an admin here."
     first, _, last = row.get("name", "").strip().partition(" ")
-    coach_id = None
-    if coach_email := row.get("coach email", "").strip():
-        coach_id = (
-            Membership.objects.filter(
-                organisation_id=organisation_id,
-                user__email__iexact=coach_email,
-                role__in=REVIEWER_ROLES,
-                is_active=True,
-            )
-            .values_list("user_id", flat=True)
-            .first()
-        )
-        if coach_id is None:
+    if len(first) > NAME_MAX_LENGTH or len(last) > NAME_MAX_LENGTH:
+        return Outcome.REFUSED, f"Names are at most {NAME_MAX_LENGTH} characters."
+    coach = None
+    if coach_email := row.get("coach email", "").strip().lower():
+        if coach_email not in run.coaches:
+            run.coaches[coach_email] = User.objects.filter(
+                email__iexact=coach_email,
+                memberships__organisation=organisation,
+                memberships__role__in=REVIEWER_ROLES,
+                memberships__is_active=True,
+            ).first()
+        coach = run.coaches[coach_email]
+        if coach is None:
+            # Not cached as missing: a coach may be added by a later row of the same file.
+            del run.coaches[coach_email]
             return Outcome.REFUSED, f"{coach_email} is not a coach or admin here."
+    cohort = None
+    if cohort_name := row.get("cohort", "").strip()[:100]:
+        # Outside the row's savepoint: a cohort the file names stays even if the row is
+        # refused, so the cache never holds one that was rolled back.
+        if cohort_name not in run.cohorts:
+            run.cohorts[cohort_name] = Cohort.objects.get_or_create(
+                organisation=organisation, name=cohort_name
+            )[0]
+        cohort = run.cohorts[cohort_name]
     try:
         with transaction.atomic():
-            cohort_id = None
-            if cohort_name := row.get("cohort", "").strip()[:100]:
-                cohort_id = Cohort.objects.get_or_create(
-                    organisation_id=organisation_id, name=cohort_name
-                )[0].pk
-            invited = person_invite(
-                by=by,
-                organisation_id=organisation_id,
+            invited = _invite(
+                by=run.by,
+                organisation=organisation,
                 email=email,
                 first_name=first,
                 last_name=last.strip(),
-                role=row.get("role", ""),
-                cohort_id=cohort_id,
-                coach_id=coach_id,
+                role=role,
+                cohort=cohort,
+                coach=coach,
                 source=f"imported from {people_import.file_name}",
             )
     except DomainError as error:
