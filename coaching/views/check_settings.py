@@ -94,6 +94,7 @@ def check_settings(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 @login_required
 def check_setting_remove(request: AuthenticatedRequest, kind: str, pk: int) -> HttpResponse:
+    access.admin_organisations(request.user)
     item = selectors.check_setting_for(request.user, kind, pk) if kind in services.LISTS else None
     if item is None:
         raise Http404("No such setting.")

@@ -11,6 +11,7 @@ from coaching import selectors
 from coaching.forms import ImportForm
 from coaching.services import people as people_services
 from coaching.views.people import admin_organisation
+from sandbox import access
 from sandbox.errors import DomainError, InvalidInput
 from sandbox.http import AuthenticatedRequest, refused
 
@@ -52,6 +53,7 @@ def people_import(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def people_import_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The page, or (for htmx's polling) just its progress and report."""
+    access.admin_organisations(request.user)
     people_import = selectors.people_import_for(request.user, pk)
     if people_import is None:
         raise Http404("No such import.")

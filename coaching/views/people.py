@@ -34,6 +34,9 @@ def admin_organisation(request: AuthenticatedRequest) -> Organisation:
 
 
 def person_or_404(request: AuthenticatedRequest, pk: int) -> Membership:
+    """One of the admin's people: 403 for anyone who is no admin, 404 for another
+    organisation's person (saying nothing of them)."""
+    access.admin_organisations(request.user)
     membership = selectors.person_for(request.user, pk)
     if membership is None:
         raise Http404("No such person.")
