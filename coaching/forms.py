@@ -583,6 +583,7 @@ class LocalWordForm(DomainErrorsMixin, forms.ModelForm):
     class Meta:
         model = LocalWord
         fields = ["word"]
+        field_classes = {"word": TextField}
         labels = {"word": "Word to add to the profanity check"}
         widgets = {
             "word": forms.TextInput(attrs={**_INPUT, "class": "nhsuk-input nhsuk-input--width-20"})
@@ -593,6 +594,7 @@ class LocalIdentifierPatternForm(DomainErrorsMixin, forms.ModelForm):
     class Meta:
         model = LocalIdentifierPattern
         fields = ["label", "pattern"]
+        field_classes = {"label": TextField, "pattern": TextField}
         widgets = {
             "label": forms.TextInput(attrs=_INPUT),
             "pattern": forms.TextInput(attrs={**_INPUT, "spellcheck": "false"}),
@@ -603,6 +605,7 @@ class PreElectionPeriodForm(DomainErrorsMixin, forms.ModelForm):
     class Meta:
         model = PreElectionPeriod
         fields = ["name", "starts_on", "ends_on"]
+        field_classes = {"name": TextField}
         labels = {"starts_on": "First day", "ends_on": "Last day"}
         widgets = {
             "name": forms.TextInput(attrs=_INPUT),
