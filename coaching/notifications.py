@@ -290,13 +290,15 @@ def send_due_digests(*, now: dt.datetime | None = None, any_hour: bool = False) 
     today = timezone.localdate(now)
     coaches = [
         coach
-        for coach in User.objects.filter(is_active=True, memberships__role__in=REVIEWER_ROLES)
+        for coach in User.objects.filter(
+            is_active=True, memberships__role__in=REVIEWER_ROLES, memberships__is_active=True
+        )
         .exclude(email="")
         .distinct()
         .prefetch_related(
             Prefetch(
                 "memberships",
-                queryset=Membership.objects.filter(role__in=REVIEWER_ROLES),
+                queryset=Membership.objects.filter(role__in=REVIEWER_ROLES, is_active=True),
                 to_attr="reviewer_memberships",
             )
         )
