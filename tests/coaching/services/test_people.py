@@ -377,3 +377,13 @@ def test_running_the_same_file_again_changes_nothing(admin, organisation):
     # A redelivered task for a finished import does nothing either.
     again = people.people_import_run(import_id=last.pk)
     assert again.results == last.results and PeopleImport.objects.count() == 2
+
+
+def test_a_deactivated_coach_gets_no_posts_and_no_pages(admin, coach, second_coach, organisation):
+    from coaching.selectors import CoachDirectory
+    from sandbox.selectors import reviewer_organisation_ids
+
+    people.person_deactivate(by=admin, membership=membership_of(coach, organisation))
+    assert coach.pk not in CoachDirectory([organisation.pk]).coach_ids(organisation.pk)
+    assert second_coach.pk in CoachDirectory([organisation.pk]).coach_ids(organisation.pk)
+    assert reviewer_organisation_ids(coach) == []
