@@ -89,7 +89,9 @@ def test_the_report_page_and_its_progress_fragment(client, admin, organisation):
         processed=10,
     )
     client.force_login(admin)
-    page = client.get(reverse("people_import_report", args=[running.pk])).content.decode()
+    response = client.get(reverse("people_import_report", args=[running.pk]))
+    assert "HX-Request" in response["Vary"]
+    page = response.content.decode()
     assert "<html" in page and 'hx-trigger="every 2s"' in page
     assert '<progress id="import-bar" class="sp-progress" max="40" value="10"' in page
     fragment = client.get(

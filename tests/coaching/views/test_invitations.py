@@ -138,3 +138,16 @@ def test_another_organisations_admin_cannot_send_again(client, invited, outside_
     client.force_login(outside_staff_admin)
     response = client.post(reverse("invitation_send_again", args=[membership.pk]))
     assert response.status_code == 404
+
+
+def test_invitations_and_acceptances_are_in_the_audit_log_and_its_export(client, invited, admin):
+    client.post(
+        reverse("invitation_accept", args=[invited]),
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    client.force_login(admin)
+    page = client.get(reverse("audit_log")).content.decode()
+    assert "Person invited" in page and "Invitation accepted" in page
+    response = client.get(reverse("audit_log_export"))
+    export = response.content.decode("utf-8-sig")
+    assert "Person invited" in export and "sam@example.org invited as trainee" in export
