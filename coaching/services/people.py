@@ -327,13 +327,15 @@ def invitation_accept(*, invitation: Invitation, password: str) -> User:
 
 
 def _other_active_admins(membership: Membership) -> bool:
-    # Locked, so two admins demoting each other at once cannot both succeed.
-    return (
+    """Whether the organisation has an active admin besides this one. Every admin row is
+    locked, this one included, so two admins demoting each other at once are serialised:
+    the second sees the first's change and is refused."""
+    admins = list(
         Membership.objects.select_for_update()
         .filter(organisation_id=membership.organisation_id, role=Role.ADMIN, is_active=True)
-        .exclude(pk=membership.pk)
-        .exists()
+        .values_list("pk", flat=True)
     )
+    return any(pk != membership.pk for pk in admins)
 
 
 def person_change(

@@ -387,3 +387,54 @@ def test_a_deactivated_coach_gets_no_posts_and_no_pages(admin, coach, second_coa
     assert coach.pk not in CoachDirectory([organisation.pk]).coach_ids(organisation.pk)
     assert second_coach.pk in CoachDirectory([organisation.pk]).coach_ids(organisation.pk)
     assert reviewer_organisation_ids(coach) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(organisation, monkeypatch):
+    import threading
+    import time
+
+    from django.db import connection
+
+    # Each change waits a moment between its check and its commit, so the two overlap.
+    audit = people._audit
+
+    def slow_audit(*args, **kwargs):
+        time.sleep(0.5)
+        audit(*args, **kwargs)
+
+    monkeypatch.setattr(people, "_audit", slow_audit)
+
+    first = factories.member(organisation, "admin", username="first-admin")
+    second = factories.member(organisation, "admin", username="second-admin")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def demote(by, whom):
+        try:
+            barrier.wait()
+            people.person_change(
+                by=by,
+                membership=membership_of(whom, organisation),
+                role="coach",
+                coach_id=None,
+                cohort_id=None,
+            )
+            outcomes.append("demoted")
+        except (InvalidInput, NotAllowed) as error:
+            outcomes.append(type(error).__name__)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=demote, args=(first, second)),
+        threading.Thread(target=demote, args=(second, first)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # The second is refused: as the last admin (InvalidInput), or, if the first had already
+    # committed, as no longer an admin at all (NotAllowed).
+    assert sorted(outcomes) in (["InvalidInput", "demoted"], ["NotAllowed", "demoted"])
+    assert Membership.objects.filter(organisation=organisation, role="admin").count() == 1
