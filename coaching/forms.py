@@ -554,6 +554,16 @@ class PersonForm(_PersonFields):
     pass
 
 
+class CohortForm(DomainErrorsMixin, forms.Form):
+    name = TextField(
+        label="New cohort",
+        max_length=200,
+        widget=forms.TextInput(attrs={**_INPUT, "class": "nhsuk-input nhsuk-input--width-20"}),
+        error_messages={"required": "Enter a name for the cohort, like 'Ward 5' or 'May intake'."},
+        help_text="A group of trainees who learn together: a ward, a team, an intake.",
+    )
+
+
 class ImportForm(DomainErrorsMixin, forms.Form):
     file = forms.FileField(
         label="CSV file",

@@ -377,6 +377,7 @@ class AuditEvent(models.Model):
         ROLE_CHANGED = "role_changed", "Role changed"
         COACH_CHANGED = "coach_changed", "Named coach changed"
         COHORT_CHANGED = "cohort_changed", "Cohort changed"
+        COHORT_CREATED = "cohort_created", "Cohort created"
         PERSON_DEACTIVATED = "person_deactivated", "Person deactivated"
         PERSON_REACTIVATED = "person_reactivated", "Person reactivated"
         PEOPLE_IMPORTED = "people_imported", "People imported from a file"

@@ -118,6 +118,7 @@ urlpatterns = [
     # People and the check settings, managed by the organisation's admins.
     path("people/", people.people, name="people"),
     path("people/invite/", invitations.person_invite, name="person_invite"),
+    path("people/cohorts/", people.cohort_create, name="cohort_create"),
     path("people/import/", imports.people_import, name="people_import"),
     path("people/import/<int:pk>/", imports.people_import_report, name="people_import_report"),
     path("people/<int:pk>/", people.person, name="person"),

@@ -435,6 +435,28 @@ def person_reactivate(*, by: User, membership: Membership) -> None:
         )
 
 
+def cohort_create(*, by: User, organisation_id: int, name: str) -> Cohort:
+    access.require_admin(by, organisation_id)
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput(
+            "Enter a name for the cohort, like 'Ward 5' or 'May intake'.", field="name"
+        )
+    if len(name) > 100:
+        raise InvalidInput("Cohort names are at most 100 characters.", field="name")
+    with transaction.atomic():
+        cohort, created = Cohort.objects.get_or_create(organisation_id=organisation_id, name=name)
+        if not created:
+            raise InvalidInput(f"There is already a cohort called '{name}'.", field="name")
+        _audit(
+            Action.COHORT_CREATED,
+            organisation_id=organisation_id,
+            actor=by,
+            detail=f"Cohort '{name}' created",
+        )
+    return cohort
+
+
 # Importing people from a CSV file ----------------------------------------------------------
 
 IMPORT_COLUMNS = ("email", "name", "role", "cohort", "coach email")

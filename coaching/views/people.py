@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coaching import selectors
-from coaching.forms import PeopleFilterForm, PersonForm
+from coaching.forms import CohortForm, PeopleFilterForm, PersonForm
 from coaching.services import people as people_services
 from sandbox import access
 from sandbox.errors import DomainError, InvalidInput
@@ -58,6 +58,7 @@ def people(request: AuthenticatedRequest) -> HttpResponse:
         ),
         "form": form,
         "page": page,
+        "cohort_form": CohortForm(),
     }
     template = (
         "coaching/people/list.html#people-rows" if request.htmx else "coaching/people/list.html"
@@ -133,4 +134,23 @@ def person_reactivate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         return refused(request, error, back_to=back)
     messages.success(request, "Reactivated: they can use Sandpit here again.")
+    return redirect(back)
+
+
+@require_POST
+@login_required
+def cohort_create(request: AuthenticatedRequest) -> HttpResponse:
+    organisation = admin_organisation(request)
+    back = f"{reverse('people')}?organisation={organisation.pk}"
+    form = CohortForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(back)
+    try:
+        cohort = people_services.cohort_create(
+            by=request.user, organisation_id=organisation.pk, name=form.cleaned_data["name"]
+        )
+    except DomainError as error:
+        return refused(request, error, back_to=back)
+    messages.success(request, f"Cohort '{cohort.name}' created. Choose it on a person's page.")
     return redirect(back)

@@ -443,6 +443,14 @@ def test_another_organisation_cannot_be_chosen_on_the_people_pages(
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+def test_who_can_add_a_cohort(request, client, organisation, who):
+    # Another organisation's admin adds it to their own organisation (the form names none).
+    response = client_for(request, client, who).post(reverse("cohort_create"), {"name": "Ward 9"})
+    expected = dict(ACT_AS_ADMIN_OF_THIS_ONE, outside_staff_admin="in")
+    assert_status(response, expected[who])
+
+
 @pytest.mark.parametrize(
     "page", ["person_deactivate", "person_reactivate", "invitation_send_again"]
 )

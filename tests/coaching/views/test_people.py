@@ -221,3 +221,26 @@ def test_an_admin_deactivating_themselves_is_told_why_not(client, admin, organis
     )
     assert "You cannot deactivate yourself" in response.content.decode()
     assert membership_of(admin, organisation).is_active
+
+
+def test_adding_a_cohort(client, admin, organisation):
+    from coaching.models import AuditEvent
+
+    client = client_for_admin(client, admin)
+    response = client.post(reverse("cohort_create"), {"name": "  May   intake "}, follow=True)
+    assert "Cohort &#x27;May intake&#x27; created." in response.content.decode()
+    assert list(Cohort.objects.values_list("name", flat=True)) == ["May intake"]
+    assert AuditEvent.objects.filter(action="cohort_created").count() == 1
+    again = client.post(reverse("cohort_create"), {"name": "May intake"}, follow=True)
+    assert "There is already a cohort called" in again.content.decode()
+    empty = client.post(reverse("cohort_create"), {"name": ""}, follow=True)
+    assert "Enter a name for the cohort" in empty.content.decode()
+    assert Cohort.objects.count() == 1
+
+
+def test_a_cohort_cannot_be_added_to_another_organisation(client, admin, other_organisation):
+    response = client_for_admin(client, admin).post(
+        reverse("cohort_create"), {"name": "Theirs", "organisation": other_organisation.pk}
+    )
+    assert response.status_code == 404
+    assert not Cohort.objects.exists()
