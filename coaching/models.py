@@ -393,6 +393,18 @@ class AuditEvent(models.Model):
             "Password sign-in refused: single sign-on only",
         )
         SSO_SETTINGS_CHANGED = "sso_settings_changed", "Single sign-on settings changed"
+        # People, managed by their organisation's admins (coaching.services.people).
+        PERSON_INVITED = "person_invited", "Person invited"
+        INVITATION_SENT_AGAIN = "invitation_sent_again", "Invitation sent again"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        ROLE_CHANGED = "role_changed", "Role changed"
+        COACH_CHANGED = "coach_changed", "Named coach changed"
+        COHORT_CHANGED = "cohort_changed", "Cohort changed"
+        COHORT_CREATED = "cohort_created", "Cohort created"
+        PERSON_DEACTIVATED = "person_deactivated", "Person deactivated"
+        PERSON_REACTIVATED = "person_reactivated", "Person reactivated"
+        PEOPLE_IMPORTED = "people_imported", "People imported from a file"
+        CHECK_SETTINGS_CHANGED = "check_settings_changed", "Check settings changed"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"
@@ -517,3 +529,85 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"Notification preferences of {self.user}"
+
+
+class Invitation(models.Model):
+    """A link emailed to a person an admin invited. The User and Membership exist from the
+    start (single sign-on matches on them); the link lets the person choose a password.
+    Only a SHA-256 of the token is stored, so the table cannot be used to sign in."""
+
+    membership = models.ForeignKey(
+        "sandbox.Membership", on_delete=models.CASCADE, related_name="invitations"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    # A newer link replaces this one (sent again): the old one stops working.
+    replaced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.pk} to membership {self.membership_id}"
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at <= timezone.now()
+
+
+class PeopleImport(models.Model):
+    """A CSV of people an admin uploaded, worked through by a Celery task. The parsed rows
+    are kept so the task needs no file, and ``results`` (one entry per row: line, email,
+    outcome, reason) so the report outlives the page."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Stopped by an error"
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", "Created"
+        ADDED = "added", "Added (already had an account)"
+        SKIPPED = "skipped", "Skipped"
+        REFUSED = "refused", "Refused"
+
+    organisation = models.ForeignKey(
+        "sandbox.Organisation", on_delete=models.CASCADE, related_name="people_imports"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file_name = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows = models.JSONField(default=list)
+    results = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    refused_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.file_name}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.processed / self.total)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

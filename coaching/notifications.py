@@ -290,13 +290,15 @@ def send_due_digests(*, now: dt.datetime | None = None, any_hour: bool = False) 
     today = timezone.localdate(now)
     coaches = [
         coach
-        for coach in User.objects.filter(is_active=True, memberships__role__in=REVIEWER_ROLES)
+        for coach in User.objects.filter(
+            is_active=True, memberships__role__in=REVIEWER_ROLES, memberships__is_active=True
+        )
         .exclude(email="")
         .distinct()
         .prefetch_related(
             Prefetch(
                 "memberships",
-                queryset=Membership.objects.filter(role__in=REVIEWER_ROLES),
+                queryset=Membership.objects.filter(role__in=REVIEWER_ROLES, is_active=True),
                 to_attr="reviewer_memberships",
             )
         )
@@ -373,3 +375,20 @@ def preferences_set(*, by: User, **choices: bool) -> NotificationPreference:
     assert not unknown, f"not a preference: {unknown}"
     preference, _ = NotificationPreference.objects.update_or_create(user=by, defaults=choices)
     return preference
+
+
+# Invitations (coaching.services.people) ---------------------------------------------------
+
+
+def email_person_after_commit(*, to: str, subject: str, body: str) -> None:
+    """One email to one address about their own access (an invitation, being added to an
+    organisation): not a notice, so no preferences footer. Sent after commit, like the
+    rest, so an invitation rolled back never arrives."""
+    transaction.on_commit(partial(_send_one, to=to, subject=subject, body=body))
+
+
+def _send_one(*, to: str, subject: str, body: str) -> None:
+    try:
+        EmailMessage(subject=f"Sandpit: {subject}", body=body, to=[to]).send()
+    except Exception:  # any backend error: the admin can send the invitation again
+        logger.exception("Could not send an email to a person: %s", subject)

@@ -1,4 +1,5 @@
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -21,14 +22,26 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from coaching.models import AuditEvent, Notification, Publication, PublishingStop, Review
+from coaching.models import (
+    AuditEvent,
+    Invitation,
+    Notification,
+    PeopleImport,
+    Publication,
+    PublishingStop,
+    Review,
+)
 from sandbox.checks import CHECKS
 from sandbox.models import (
+    CheckSeverity,
     Cohort,
     Draft,
     DraftRevision,
+    LocalIdentifierPattern,
+    LocalWord,
     Membership,
     Organisation,
+    PreElectionPeriod,
     WorkplaceAccount,
 )
 from sandbox.selectors import (
@@ -134,8 +147,9 @@ class CoachDirectory:
             organisation_id: {} for organisation_id in organisation_ids
         }
         self.review_targets: dict[int, int] = {}
+        # A deactivated coach is nobody's coach: their trainees go to the pool.
         for membership in Membership.objects.filter(
-            organisation_id__in=organisation_ids, role__in=REVIEWER_ROLES
+            organisation_id__in=organisation_ids, role__in=REVIEWER_ROLES, is_active=True
         ).select_related("user", "cover_coach", "organisation"):
             self.by_organisation[membership.organisation_id][membership.user_id] = membership
             self.review_targets[membership.organisation_id] = (
@@ -442,6 +456,7 @@ def unassigned_trainees(organisation_ids: Sequence[int]) -> QuerySet[Membership]
         organisation_id=OuterRef("organisation_id"),
         user_id=OuterRef("coach_id"),
         role__in=REVIEWER_ROLES,
+        is_active=True,
     )
     return (
         Membership.objects.filter(
@@ -456,7 +471,9 @@ def unassigned_trainees(organisation_ids: Sequence[int]) -> QuerySet[Membership]
 def coach_memberships(organisation_ids: Sequence[int]) -> QuerySet[Membership]:
     """Coaches and admins of these organisations: who may be named coach or cover."""
     return (
-        Membership.objects.filter(organisation_id__in=organisation_ids, role__in=REVIEWER_ROLES)
+        Membership.objects.filter(
+            organisation_id__in=organisation_ids, role__in=REVIEWER_ROLES, is_active=True
+        )
         .select_related("user")
         .order_by("user__first_name", "user__username")
     )
@@ -556,3 +573,139 @@ def second_factor_overview(organisation_ids: Sequence[int]) -> QuerySet[Membersh
         )
         .order_by("organisation__name", "user__last_name", "user__first_name", "user__username")
     )
+
+
+# People, for their organisation's admins -----------------------------------------------------
+
+PERSON_STATUSES = {
+    "active": "Active",
+    "invited": "Invited, not yet signed in",
+    "deactivated": "Deactivated",
+}
+
+
+def token_hash(token: str) -> str:
+    """How an invitation's token is stored and found: only its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _pending_invitation() -> Exists:
+    return Exists(
+        Invitation.objects.filter(
+            membership_id=OuterRef("pk"), accepted_at__isnull=True, replaced_at__isnull=True
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PeopleFilters:
+    search: str = ""
+    role: str = ""
+    cohort_id: int | None = None
+    coach_id: int | None = None
+    status: str = ""
+
+
+def people_of(organisation_id: int, filters: PeopleFilters) -> QuerySet[Membership]:
+    """The organisation's memberships, searched and filtered, in name order, with what a
+    row shows joined in (one query for any number of rows)."""
+    people = (
+        Membership.objects.filter(organisation_id=organisation_id)
+        .select_related("user", "cohort", "coach")
+        .annotate(invited=_pending_invitation())
+    )
+    if filters.search:
+        words = filters.search.split()[:5]
+        for word in words:
+            people = people.filter(
+                Q(user__first_name__icontains=word)
+                | Q(user__last_name__icontains=word)
+                | Q(user__email__icontains=word)
+                | Q(user__username__icontains=word)
+            )
+    if filters.role:
+        people = people.filter(role=filters.role)
+    if filters.cohort_id:
+        people = people.filter(cohort_id=filters.cohort_id)
+    if filters.coach_id:
+        people = people.filter(coach_id=filters.coach_id)
+    if filters.status == "deactivated":
+        people = people.filter(is_active=False)
+    elif filters.status == "invited":
+        people = people.filter(is_active=True, invited=True)
+    elif filters.status == "active":
+        people = people.filter(is_active=True, invited=False)
+    return people.order_by("user__first_name", "user__last_name", "user__username", "pk")
+
+
+def person_for(user: User, pk: int) -> Membership | None:
+    """A membership of an organisation the user administers (None for any other, so the
+    page answers 404 and says nothing of other organisations)."""
+    return (
+        Membership.objects.filter(pk=pk, organisation_id__in=admin_organisation_ids(user))
+        .select_related("user", "organisation", "cohort", "coach")
+        .annotate(invited=_pending_invitation())
+        .first()
+    )
+
+
+def latest_invitation(membership: Membership) -> Invitation | None:
+    return membership.invitations.order_by("-created_at").first()
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    return (
+        Invitation.objects.select_related("membership__user", "membership__organisation")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+def people_import_for(user: User, pk: int) -> PeopleImport | None:
+    return (
+        PeopleImport.objects.filter(pk=pk, organisation_id__in=admin_organisation_ids(user))
+        .select_related("organisation", "started_by")
+        .defer("rows")
+        .first()
+    )
+
+
+def people_imports_of(organisation_id: int, limit: int = 10) -> QuerySet[PeopleImport]:
+    return (
+        PeopleImport.objects.filter(organisation_id=organisation_id)
+        .select_related("started_by")
+        .defer("rows", "results")[:limit]
+    )
+
+
+@dataclass
+class CheckSettings:
+    severities: dict[str, str]
+    words: list[LocalWord]
+    patterns: list[LocalIdentifierPattern]
+    periods: list[PreElectionPeriod]
+
+
+def check_settings_of(organisation_id: int) -> CheckSettings:
+    return CheckSettings(
+        severities=dict(
+            CheckSeverity.objects.filter(organisation_id=organisation_id).values_list(
+                "code", "severity"
+            )
+        ),
+        words=list(LocalWord.objects.filter(organisation_id=organisation_id).order_by("word")),
+        patterns=list(
+            LocalIdentifierPattern.objects.filter(organisation_id=organisation_id).order_by("label")
+        ),
+        periods=list(PreElectionPeriod.objects.filter(organisation_id=organisation_id)),
+    )
+
+
+def check_setting_for(user: User, kind: str, pk: int) -> object | None:
+    """A local word, pattern or period of an organisation the user administers."""
+    model = {"word": LocalWord, "pattern": LocalIdentifierPattern, "period": PreElectionPeriod}[
+        kind
+    ]
+    return model.objects.filter(  # type: ignore[attr-defined]
+        pk=pk, organisation_id__in=admin_organisation_ids(user)
+    ).first()

@@ -7,6 +7,7 @@ from celery import shared_task
 
 from coaching import notifications, services
 from coaching.models import Publication
+from coaching.services import people
 from sandbox.errors import DomainError
 
 
@@ -70,3 +71,10 @@ def notify_past_target() -> int:
 def send_digests() -> int:
     # Idempotent within a day: each coach's digest is claimed before it is sent.
     return notifications.send_due_digests()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def import_people(import_id: int) -> None:
+    # Idempotent: a redelivered message carries on after the last row recorded, and a
+    # person already in the organisation is skipped, never added twice.
+    people.people_import_run(import_id=import_id)

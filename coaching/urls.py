@@ -2,10 +2,14 @@ from django.urls import path, re_path
 
 from coaching.views import (
     accounts,
+    check_settings,
     cover,
     drafts,
     health,
+    imports,
+    invitations,
     notifications,
+    people,
     publishing,
     queue,
     record,
@@ -122,4 +126,25 @@ urlpatterns = [
         name="second_factors_reset",
     ),
     path("audit-log/export.csv", record.audit_log_export, name="audit_log_export"),
+    # People and the check settings, managed by the organisation's admins.
+    path("people/", people.people, name="people"),
+    path("people/invite/", invitations.person_invite, name="person_invite"),
+    path("people/cohorts/", people.cohort_create, name="cohort_create"),
+    path("people/import/", imports.people_import, name="people_import"),
+    path("people/import/<int:pk>/", imports.people_import_report, name="people_import_report"),
+    path("people/<int:pk>/", people.person, name="person"),
+    path("people/<int:pk>/deactivate/", people.person_deactivate, name="person_deactivate"),
+    path("people/<int:pk>/reactivate/", people.person_reactivate, name="person_reactivate"),
+    path(
+        "people/<int:pk>/invitation/send-again/",
+        invitations.invitation_send_again,
+        name="invitation_send_again",
+    ),
+    path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
+    path("check-settings/", check_settings.check_settings, name="check_settings"),
+    path(
+        "check-settings/<slug:kind>/<int:pk>/remove/",
+        check_settings.check_setting_remove,
+        name="check_setting_remove",
+    ),
 ]

@@ -127,6 +127,10 @@ class Membership(models.Model):
         blank=True,
         related_name="covering_memberships",
     )
+    # Deactivated by an admin (coaching.services.people): the role no longer counts anywhere
+    # (sandbox.selectors reads only active memberships), and a person left with no active
+    # membership cannot sign in (User.is_active). Kept, not deleted, so history stays whole.
+    is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -389,7 +393,8 @@ class DraftRevision(models.Model):
         return cls.hash_posts([text])
 
 
-# How an organisation tunes the risk checks (sandbox.checks). Edited in the Django admin.
+# How an organisation tunes the risk checks (sandbox.checks). Its admins edit them on the
+# check settings page (coaching.views.check_settings); operators also in the Django admin.
 
 
 class CheckSeverity(models.Model):

@@ -33,22 +33,29 @@ def display_name(user: User) -> str:
     return user.get_full_name() or user.username
 
 
+def active_memberships() -> QuerySet[Membership]:
+    """Memberships that count: a deactivated one grants nothing (the one rule for it)."""
+    return Membership.objects.filter(is_active=True)
+
+
 def role_in(user: User, organisation_id: int) -> str | None:
     return (
-        Membership.objects.filter(user=user, organisation_id=organisation_id)
+        active_memberships()
+        .filter(user=user, organisation_id=organisation_id)
         .values_list("role", flat=True)
         .first()
     )
 
 
 def roles_of(user: User) -> set[str]:
-    return set(Membership.objects.filter(user=user).values_list("role", flat=True))
+    return set(active_memberships().filter(user=user).values_list("role", flat=True))
 
 
 def reviewer_organisation_ids(user: User) -> list[int]:
     # Ordered, so pages that act for "the coach's organisation" pick the same one each time.
     return list(
-        Membership.objects.filter(user=user, role__in=REVIEWER_ROLES)
+        active_memberships()
+        .filter(user=user, role__in=REVIEWER_ROLES)
         .order_by("organisation_id")
         .values_list("organisation_id", flat=True)
     )
@@ -56,14 +63,15 @@ def reviewer_organisation_ids(user: User) -> list[int]:
 
 def accounts_for_author(user: User) -> QuerySet[WorkplaceAccount]:
     """The workplace accounts a user may draft for: those of their organisations."""
-    return WorkplaceAccount.objects.filter(organisation__memberships__user=user).select_related(
-        "organisation"
-    )
+    return WorkplaceAccount.objects.filter(
+        organisation__memberships__user=user, organisation__memberships__is_active=True
+    ).select_related("organisation")
 
 
 def admin_organisation_ids(user: User) -> list[int]:
     return list(
-        Membership.objects.filter(user=user, role=Role.ADMIN)
+        active_memberships()
+        .filter(user=user, role=Role.ADMIN)
         .order_by("organisation_id")
         .values_list("organisation_id", flat=True)
     )
@@ -272,5 +280,7 @@ def scenario_runs_for(
 
 def members_of(organisation_id: int, role: str) -> QuerySet[User]:
     return User.objects.filter(
-        memberships__organisation_id=organisation_id, memberships__role=role
+        memberships__organisation_id=organisation_id,
+        memberships__role=role,
+        memberships__is_active=True,
     ).order_by("first_name", "username")

@@ -475,6 +475,7 @@ def scenario_assign_cohort(*, scenario: Scenario, cohort: Cohort, by: User) -> C
                 cohort=cohort,
                 organisation_id=scenario.organisation_id,
                 role=Membership.Role.TRAINEE,
+                is_active=True,
             )
             .order_by("user_id")
             .values_list("user_id", flat=True)
@@ -585,7 +586,10 @@ def coach_availability_set(
             )
         cover_membership = (
             Membership.objects.filter(
-                user_id=cover_coach_id, organisation_id=organisation_id, role__in=REVIEWER_ROLES
+                user_id=cover_coach_id,
+                organisation_id=organisation_id,
+                role__in=REVIEWER_ROLES,
+                is_active=True,
             )
             .select_related("user")
             .first()
@@ -612,7 +616,10 @@ def trainee_assign(
         raise InvalidInput(f"{display_name(membership.user)} is not a trainee here.")
     coach = (
         Membership.objects.filter(
-            user_id=coach_id, organisation_id=organisation_id, role__in=REVIEWER_ROLES
+            user_id=coach_id,
+            organisation_id=organisation_id,
+            role__in=REVIEWER_ROLES,
+            is_active=True,
         )
         .select_related("user")
         .first()

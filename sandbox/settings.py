@@ -396,6 +396,11 @@ SITE_URL = env.string(
 DIGEST_HOUR = env.integer("SANDPIT_DIGEST_HOUR", 7)
 if not 0 <= DIGEST_HOUR <= 23:
     raise env.ImproperlyConfiguredEnv(f"SANDPIT_DIGEST_HOUR={DIGEST_HOUR} must be 0 to 23.")
+# People managed by their organisation (coaching.services.people): how long an invitation
+# link works, and the largest CSV an admin may import (bytes and rows).
+INVITATION_DAYS = env.integer("SANDPIT_INVITATION_DAYS", 7)
+PEOPLE_IMPORT_MAX_BYTES = env.integer("SANDPIT_PEOPLE_IMPORT_MAX_BYTES", 2_000_000)
+PEOPLE_IMPORT_MAX_ROWS = env.integer("SANDPIT_PEOPLE_IMPORT_MAX_ROWS", 5000)
 
 LOGGING = {
     "version": 1,

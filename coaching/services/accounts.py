@@ -49,7 +49,7 @@ def account_needs_reconnect(*, account: WorkplaceAccount, reason: str) -> None:
     )
     admins = list(
         Membership.objects.filter(
-            organisation_id=account.organisation_id, role=Membership.Role.ADMIN
+            organisation_id=account.organisation_id, role=Membership.Role.ADMIN, is_active=True
         )
         .exclude(user__email="")
         .values_list("user__email", flat=True)

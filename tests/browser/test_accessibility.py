@@ -141,6 +141,7 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
             reverse("audit_log"),
             reverse("unassigned_trainees"),
             reverse("second_factors"),
+            *people_pages(admin, trainee, account.organisation),
         ],
     }
     login = new_page(bypass_csp=True)
@@ -148,3 +149,90 @@ def test_the_main_pages_have_no_serious_accessibility_problems(
         login.goto(f"{live_server.url}{signed_out_page}")
         assert [f"{v['id']}: {v['help']}" for v in violations(login)] == []
     assert problems_on(new_page, live_server, pages) == {}
+
+
+def people_pages(admin, trainee, organisation) -> list[str]:
+    """The people pages, with something on each: an invited person, a finished import
+    with every outcome, the check settings with a word, a pattern and a period."""
+    import datetime as dt
+
+    from coaching.models import PeopleImport
+    from coaching.services import people
+    from sandbox.models import LocalIdentifierPattern, LocalWord, Membership, PreElectionPeriod
+
+    invited = people.person_invite(
+        by=admin, organisation_id=organisation.pk, email="sam.jones@example.org"
+    ).membership
+    finished = PeopleImport.objects.create(
+        organisation=organisation,
+        started_by=admin,
+        file_name="staff.csv",
+        status=PeopleImport.Status.DONE,
+        total=3,
+        processed=3,
+        created_count=1,
+        skipped_count=1,
+        refused_count=1,
+        results=[
+            {"line": 2, "email": "a@example.org", "outcome": "created", "reason": "Invited."},
+            {"line": 3, "email": "b@example.org", "outcome": "skipped", "reason": "Already in."},
+            {"line": 4, "email": "nope", "outcome": "refused", "reason": "Enter an email."},
+        ],
+    )
+    running = PeopleImport.objects.create(
+        organisation=organisation, started_by=admin, file_name="more.csv", total=10, processed=4
+    )
+    LocalWord.objects.get_or_create(organisation=organisation, word="numpty")
+    LocalIdentifierPattern.objects.get_or_create(
+        organisation=organisation, label="hospital number", pattern=r"\bRX\d{7}\b"
+    )
+    PreElectionPeriod.objects.get_or_create(
+        organisation=organisation,
+        name="Local elections",
+        starts_on=dt.date(2027, 4, 1),
+        ends_on=dt.date(2027, 5, 7),
+    )
+    return [
+        reverse("people"),
+        reverse("people") + "?cohort=999999",  # a filter with an error
+        reverse("person", args=[Membership.objects.get(user=trainee).pk]),
+        reverse("person", args=[invited.pk]),
+        reverse("person_invite"),
+        reverse("people_import"),
+        reverse("people_import_report", args=[finished.pk]),
+        reverse("people_import_report", args=[running.pk]),
+        reverse("check_settings"),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_the_people_pages_are_accessible_and_fit_the_screen(
+    new_page, live_server, admin, trainee, organisation, width
+):
+    # The Django admin's people page was 1,554 px wide on a 1,280 px screen; these fit.
+    urls = people_pages(admin, trainee, organisation)
+    page = new_page(bypass_csp=True, viewport={"width": width, "height": 900})
+    sign_in(page, live_server.url, admin.username)
+    problems, too_wide = {}, {}
+    for url in urls:
+        page.goto(f"{live_server.url}{url}")
+        page.wait_for_load_state("networkidle")
+        if found := violations(page):
+            problems[url] = [f"{v['id']}: {v['help']} ({len(v['nodes'])}x)" for v in found]
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        if scroll_width > width:
+            too_wide[url] = scroll_width
+    assert problems == {}
+    assert too_wide == {}
+    # The invitation page, for someone not signed in (the email goes at commit).
+    from django.core import mail
+
+    from coaching.services import people as people_services
+
+    people_services.person_invite(by=admin, organisation_id=organisation.pk, email="x@example.org")
+    token = mail.outbox[-1].body.split("/invitations/", 1)[1].split("/", 1)[0]
+    guest = new_page(bypass_csp=True, viewport={"width": width, "height": 900})
+    guest.goto(f"{live_server.url}{reverse('invitation_accept', args=[token])}")
+    assert "Choose a password" in guest.content()
+    assert violations(guest) == []

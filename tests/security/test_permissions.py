@@ -482,3 +482,96 @@ def test_resetting_second_factors_refuses_get(client, admin, coach):
 def client_for_user(client, user):
     client.login(username=user.username, password=PASSWORD)
     return client
+
+
+# People and check settings, for an organisation's admins only --------------------------------
+# Every new page for every role, and for an admin of another organisation (who is let into
+# their own organisation's pages, and finds nothing of this one's: 404).
+
+PEOPLE_AND_ADMINS = [*PEOPLE, "outside_staff_admin"]
+ADMINS_ONLY = dict(zip(PEOPLE_AND_ADMINS, [302, 403, 403, 403, 403, 200, 200], strict=True))
+ADMINS_OF_THIS_ONE = dict(zip(PEOPLE_AND_ADMINS, [302, 403, 403, 403, 403, 200, 404], strict=True))
+ACT_AS_ADMIN_OF_THIS_ONE = dict(
+    zip(PEOPLE_AND_ADMINS, [302, 403, 403, 403, 403, "in", 404], strict=True)
+)
+
+
+@pytest.fixture
+def people_objects(admin, trainee, organisation):
+    from coaching.models import PeopleImport
+    from sandbox.models import LocalWord, Membership
+
+    return {
+        "membership": Membership.objects.get(user=trainee, organisation=organisation).pk,
+        "import": PeopleImport.objects.create(
+            organisation=organisation, started_by=admin, file_name="staff.csv"
+        ).pk,
+        "word": LocalWord.objects.create(organisation=organisation, word="numpty").pk,
+    }
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        ("people", ADMINS_ONLY),
+        ("person_invite", ADMINS_ONLY),
+        ("people_import", ADMINS_ONLY),
+        ("check_settings", ADMINS_ONLY),
+        ("person", ADMINS_OF_THIS_ONE),
+        ("people_import_report", ADMINS_OF_THIS_ONE),
+    ],
+)
+def test_who_can_open_the_people_pages(request, client, people_objects, who, page, expected):
+    args = {
+        "person": [people_objects["membership"]],
+        "people_import_report": [people_objects["import"]],
+    }
+    response = client_for(request, client, who).get(reverse(page, args=args.get(page, [])))
+    assert response.status_code == expected[who]
+    if response.status_code == 302:
+        assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+@pytest.mark.parametrize(
+    "action",
+    ["person_deactivate", "person_reactivate", "invitation_send_again", "check_setting_remove"],
+)
+def test_who_can_change_people_and_settings(request, client, people_objects, who, action):
+    args = (
+        ["word", people_objects["word"]]
+        if action == "check_setting_remove"
+        else [people_objects["membership"]]
+    )
+    response = client_for(request, client, who).post(reverse(action, args=args))
+    assert_status(response, ACT_AS_ADMIN_OF_THIS_ONE[who])
+
+
+@pytest.mark.parametrize("page", ["people", "person_invite", "people_import", "check_settings"])
+def test_another_organisation_cannot_be_chosen_on_the_people_pages(
+    client, admin, other_organisation, page
+):
+    client.force_login(admin)
+    response = client.get(reverse(page), {"organisation": other_organisation.pk})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+def test_who_can_add_a_cohort(request, client, organisation, who):
+    # Another organisation's admin adds it to their own organisation (the form names none).
+    response = client_for(request, client, who).post(reverse("cohort_create"), {"name": "Ward 9"})
+    expected = dict(ACT_AS_ADMIN_OF_THIS_ONE, outside_staff_admin="in")
+    assert_status(response, expected[who])
+
+
+@pytest.mark.parametrize(
+    "page", ["person_deactivate", "person_reactivate", "invitation_send_again"]
+)
+def test_people_actions_refuse_get(client, admin, people_objects, page):
+    client.force_login(admin)
+    assert client.get(reverse(page, args=[people_objects["membership"]])).status_code == 405
+
+
+def test_the_invitation_link_needs_no_sign_in_but_only_works_with_its_token(client):
+    assert client.get(reverse("invitation_accept", args=["made-up"])).status_code == 410
