@@ -16,7 +16,7 @@ endif
 # The tests' OpenID Provider (tests/oidc): the npm packages pinned in its package-lock.json.
 OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
 
-install: $(VENV)/.installed $(OIDC_PROVIDER)
+install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ run: install
 	honcho -f Procfile start $(PROCESSES)
 
 # One pytest worker per core; a module's tests stay together (they share its doubles).
-test: install
+test: install $(OIDC_PROVIDER)
 	$(PY) -m pytest -n auto --dist loadfile
 
 bench: install
