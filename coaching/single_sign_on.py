@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 from allauth.account.authentication import get_authentication_records
+from allauth.account.internal.stagekit import clear_login
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
@@ -148,6 +149,8 @@ class AccountAdapter(signin.AccountAdapter):
                 last = records[-1] if records else {}
                 slugs = {sign_on.organisation.slug for sign_on in bound}
                 if last.get("method") != "socialaccount" or last.get("provider") not in slugs:
+                    # As allauth does for an inactive user: drop the half-made sign-in.
+                    clear_login(request)
                     sign_on_rules.record_password_refusal(user=user)
                     message = sign_on_rules.password_refusal(user) or ""
                     return refused_page(request, message)
