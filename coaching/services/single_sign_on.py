@@ -126,7 +126,10 @@ def binding_sign_ons(user: User) -> list[SingleSignOn]:
         return []
     return list(
         SingleSignOn.objects.filter(
-            enabled=True, required=True, organisation__memberships__user=user
+            enabled=True,
+            required=True,
+            organisation__memberships__user=user,
+            organisation__memberships__is_active=True,
         ).select_related("organisation")
     )
 
@@ -157,6 +160,8 @@ def match_member(*, sign_on: SingleSignOn, identity: Identity) -> User:
             email__iexact=email,
             is_active=True,
             memberships__organisation=organisation,
+            # A deactivated membership is no invitation: they have left this organisation.
+            memberships__is_active=True,
         ).distinct()[:2]
     )
     # Two people with one address cannot be told apart: neither is let in this way.

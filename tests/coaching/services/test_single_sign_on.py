@@ -49,6 +49,7 @@ def test_a_member_is_matched_by_verified_email_in_any_case(sign_on, organisation
         ("member", "", True, "did not confirm"),
         ("member_elsewhere", "tara@nhs.net", True, "There is no Sandpit account"),
         ("inactive_member", "tara@nhs.net", True, "There is no Sandpit account"),
+        ("deactivated_membership", "tara@nhs.net", True, "There is no Sandpit account"),
         ("two_members", "tara@nhs.net", True, "There is no Sandpit account"),
         ("member", "tara@nhs.net.evil.example", True, "is not an address"),
         ("nobody", "tara@nhs.net", True, "There is no Sandpit account"),
@@ -64,6 +65,12 @@ def test_anyone_else_is_refused_and_no_one_is_created(
     if setup == "inactive_member":
         factories.member(
             organisation, "trainee", username="tara", email="tara@nhs.net", is_active=False
+        )
+    if setup == "deactivated_membership":
+        # Still active in another organisation, but has left this one.
+        tara = factories.member(other_organisation, "coach", username="tara", email="tara@nhs.net")
+        Membership.objects.create(
+            user=tara, organisation=organisation, role="trainee", is_active=False
         )
     if setup == "member_elsewhere":
         factories.member(other_organisation, "admin", username="tara", email="tara@nhs.net")
@@ -117,7 +124,8 @@ def test_a_wrong_password_does_not_reveal_the_rule(client, sign_on, trainee):
         reverse("account_login"), {"login": trainee.username, "password": "wrong"}
     )
     assert "signs in with NHSmail only" not in response.content.decode()
-    assert not AuditEvent.objects.exists()
+    # The wrong password is logged as one (sign-in's own audit), never as the rule's refusal.
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.SSO_PASSWORD_REFUSED).exists()
 
 
 @pytest.mark.parametrize(
@@ -139,6 +147,17 @@ def test_someone_in_several_organisations_is_bound_by_any_that_requires_it(
     SingleSignOn.objects.update(required=True)
 
     assert "signs in with NHSmail only" in password_sign_in(client, "maya").content.decode()
+
+
+def test_a_deactivated_membership_binds_no_one(sign_on, organisation, other_organisation):
+    SingleSignOn.objects.update(required=True)
+    tara = factories.member(other_organisation, "coach", username="tara", email="tara@nhs.net")
+    membership = Membership.objects.create(user=tara, organisation=organisation, role="trainee")
+    assert rules.binding_sign_ons(tara) == [sign_on]
+
+    Membership.objects.filter(pk=membership.pk).update(is_active=False)
+
+    assert rules.binding_sign_ons(tara) == []
 
 
 def test_the_installations_operators_keep_their_password(client, sign_on, superuser):
