@@ -603,9 +603,13 @@ class _PersonFields(DomainErrorsMixin, forms.Form):
         error_messages={"invalid_choice": "Choose one of your organisation's cohorts."},
     )
 
-    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, organisation_id: int, person_id: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         cohorts, coaches = _choices_of(organisation_id)
+        # Nobody is their own named coach.
+        coaches = [choice for choice in coaches if choice[0] != str(person_id)]
         self.fields["cohort"].choices = [("", "None"), *cohorts]  # type: ignore[attr-defined]
         self.fields["coach"].choices = [("", "None: the coach pool"), *coaches]  # type: ignore[attr-defined]
 

@@ -73,6 +73,7 @@ def person(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     form = PersonForm(
         request.POST if request.method == "POST" else None,
         organisation_id=membership.organisation_id,
+        person_id=membership.user_id,
         initial={
             "role": membership.role,
             "coach": membership.coach_id,

@@ -244,3 +244,16 @@ def test_a_cohort_cannot_be_added_to_another_organisation(client, admin, other_o
     )
     assert response.status_code == 404
     assert not Cohort.objects.exists()
+
+
+def test_a_coach_is_not_offered_as_their_own_coach(
+    client, admin, coach, second_coach, organisation
+):
+    body = (
+        client_for_admin(client, admin)
+        .get(reverse("person", args=[membership_of(coach, organisation).pk]))
+        .content.decode()
+    )
+    coach_select = body.split('name="coach"', 1)[1].split("</select>", 1)[0]
+    assert f'value="{second_coach.pk}"' in coach_select
+    assert f'value="{coach.pk}"' not in coach_select
