@@ -530,7 +530,7 @@ def test_who_can_open_the_people_pages(request, client, people_objects, who, pag
     response = client_for(request, client, who).get(reverse(page, args=args.get(page, [])))
     assert response.status_code == expected[who]
     if response.status_code == 302:
-        assert response["Location"].startswith(reverse("login"))
+        assert response["Location"].startswith(reverse("account_login"))
 
 
 @pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)

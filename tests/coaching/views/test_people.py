@@ -257,3 +257,9 @@ def test_a_coach_is_not_offered_as_their_own_coach(
     coach_select = body.split('name="coach"', 1)[1].split("</select>", 1)[0]
     assert f'value="{second_coach.pk}"' in coach_select
     assert f'value="{coach.pk}"' not in coach_select
+
+
+def test_a_persons_page_offers_the_lost_device_reset(client, admin, coach, organisation):
+    mine = membership_of(coach, organisation)
+    page = client_for_admin(client, admin).get(reverse("person", args=[mine.pk])).content.decode()
+    assert reverse("second_factors_reset", args=[mine.pk]) in page

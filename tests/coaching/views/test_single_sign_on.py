@@ -149,12 +149,12 @@ def test_an_email_without_a_provider_is_told_so(client, sign_on, email, message)
 def test_a_turned_off_provider_is_not_offered(client, sign_on):
     SingleSignOn.objects.update(enabled=False)
     assert client.get(reverse("sign_on_choose"), {"email": "a@nhs.net"}).status_code == 422
-    page = client.get(reverse("login"), {"organisation": sign_on.organisation.slug})
+    page = client.get(reverse("account_login"), {"organisation": sign_on.organisation.slug})
     assert "Sign in with NHSmail" not in page.content.decode()
 
 
 def test_the_sign_in_page_offers_the_organisations_button(client, sign_on):
-    response = client.get(reverse("login"), {"organisation": sign_on.organisation.slug})
+    response = client.get(reverse("account_login"), {"organisation": sign_on.organisation.slug})
     assert "Sign in with NHSmail" in response.content.decode()
     assert "https://login.example.test" in response["Content-Security-Policy"]
 
@@ -183,7 +183,7 @@ def test_queries_stay_flat_as_organisations_using_single_sign_on_grow(client, ad
     pages = [
         (admins, reverse("single_sign_on")),
         (anonymous, f"{reverse('sign_on_choose')}?email=a@nhs.net"),
-        (anonymous, f"{reverse('login')}?organisation={sign_on.organisation.slug}"),
+        (anonymous, f"{reverse('account_login')}?organisation={sign_on.organisation.slug}"),
     ]
     more_organisations(1)
     few = [count(who, url) for who, url in pages]
