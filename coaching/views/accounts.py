@@ -1,6 +1,7 @@
 """Connecting the organisation's accounts (admins): X by OAuth, Mastodon and Bluesky by token
 or app password."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import (
@@ -19,6 +20,7 @@ from coaching.forms import (
 from sandbox import access
 from sandbox.errors import DomainError, InvalidInput
 from sandbox.http import AuthenticatedRequest, id_from, refused
+from sandbox.middleware import allow_form_target
 from sandbox.models import (
     Organisation,
     WorkplaceAccount,
@@ -45,6 +47,9 @@ def _accounts_page(
     request: AuthenticatedRequest, *, bound: ConnectForm | None = None, status: int = 200
 ) -> HttpResponse:
     admin_of = access.admin_organisations(request.user)
+    # "Connect with X" is a form to Sandpit that redirects to X's consent page, and browsers
+    # hold that redirect to this page's form-action.
+    allow_form_target(request, settings.X_AUTHORIZE_URL)
     forms = {platform: ConnectForm(platform) for platform in ("mastodon", "bluesky")}
     if bound is not None:
         forms[bound.platform] = bound
