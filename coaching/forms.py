@@ -286,7 +286,7 @@ class QueueFilterForm(forms.Form):
         choices=[("mine", "Routed to me"), ("all", "Everyone in my organisation")],
         widget=forms.RadioSelect,
     )
-    trainee = forms.CharField(
+    trainee = TextField(
         label="Trainee",
         help_text="Part of their name or username.",
         required=False,

@@ -77,7 +77,7 @@ def test_the_scenario_hint_and_errors_describe_their_fields(client, coach):
 
 def test_the_queue_filter_errors_describe_their_fields(client, coach):
     client.force_login(coach)
-    params = {"trainee": "999999", "age": "forever", "scope": "nobody"}
+    params = {"trainee": "x" * 101, "age": "forever", "scope": "nobody"}  # too long a search
     body = client.get(reverse("queue"), params).content.decode()
     page = descriptions(body)
     assert page.described["id_trainee_error"] == "id_trainee"
