@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from coaching import notifications
 from coaching.models import AuditEvent, Invitation, PeopleImport
-from coaching.selectors import token_hash
+from coaching.selectors.people import token_hash
 from coaching.services.lifecycle import _audit
 from sandbox import access
 from sandbox.errors import DomainError, InvalidInput, InvalidState

@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from coaching import selectors
-from coaching.forms import CHECK_SETTING_FORMS, SeveritiesForm
+from coaching.forms.people import CHECK_SETTING_FORMS, SeveritiesForm
+from coaching.selectors import people as people_selectors
 from coaching.services import check_settings as services
 from coaching.views.people import admin_organisation
 from sandbox import access
@@ -29,7 +29,7 @@ def _back(organisation: Organisation) -> str:
 @login_required
 def check_settings(request: AuthenticatedRequest) -> HttpResponse:
     organisation = admin_organisation(request)
-    current = selectors.check_settings_of(organisation.pk)
+    current = people_selectors.check_settings_of(organisation.pk)
     posted = request.POST.get("form") if request.method == "POST" else None
     if request.method == "POST" and posted not in ("severities", *CHECK_SETTING_FORMS):
         raise Http404("No such form.")
@@ -95,7 +95,11 @@ def check_settings(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def check_setting_remove(request: AuthenticatedRequest, kind: str, pk: int) -> HttpResponse:
     access.admin_organisations(request.user)
-    item = selectors.check_setting_for(request.user, kind, pk) if kind in services.LISTS else None
+    item = (
+        people_selectors.check_setting_for(request.user, kind, pk)
+        if kind in services.LISTS
+        else None
+    )
     if item is None:
         raise Http404("No such setting.")
     organisation = item.organisation  # type: ignore[attr-defined]

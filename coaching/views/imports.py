@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from coaching import selectors
-from coaching.forms import ImportForm
+from coaching.forms.people import ImportForm
+from coaching.selectors import people as people_selectors
 from coaching.services import people as people_services
 from coaching.views.people import admin_organisation
 from sandbox import access
@@ -44,7 +44,7 @@ def people_import(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "form": form,
         "organisation": organisation,
-        "imports": selectors.people_imports_of(organisation.pk),
+        "imports": people_selectors.people_imports_of(organisation.pk),
     }
     return render(request, "coaching/people/import.html", context, status=status)
 
@@ -54,7 +54,7 @@ def people_import(request: AuthenticatedRequest) -> HttpResponse:
 def people_import_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The page, or (for htmx's polling) just its progress and report."""
     access.admin_organisations(request.user)
-    people_import = selectors.people_import_for(request.user, pk)
+    people_import = people_selectors.people_import_for(request.user, pk)
     if people_import is None:
         raise Http404("No such import.")
     template = "coaching/people/import_report.html"

@@ -12,8 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from coaching import selectors
-from coaching.forms import InviteForm
+from coaching.forms.people import InviteForm
+from coaching.selectors import people as people_selectors
 from coaching.services import people as people_services
 from coaching.views.people import admin_organisation, person_or_404
 from sandbox.errors import DomainError, InvalidInput
@@ -86,7 +86,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """Open to anyone holding the link: it is the only proof of who they are. An expired,
     used or replaced link says so (410) and the person asks their admin to send it again."""
     try:
-        invitation = people_services.invitation_check(selectors.invitation_for_token(token))
+        invitation = people_services.invitation_check(people_selectors.invitation_for_token(token))
     except DomainError as error:
         return render(
             request,

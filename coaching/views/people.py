@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coaching import selectors
-from coaching.forms import CohortForm, PeopleFilterForm, PersonForm
+from coaching.forms.people import CohortForm, PeopleFilterForm, PersonForm
+from coaching.selectors import people as people_selectors
 from coaching.services import people as people_services
 from sandbox import access
 from sandbox.errors import DomainError, InvalidInput
@@ -37,7 +37,7 @@ def person_or_404(request: AuthenticatedRequest, pk: int) -> Membership:
     """One of the admin's people: 403 for anyone who is no admin, 404 for another
     organisation's person (saying nothing of them)."""
     access.admin_organisations(request.user)
-    membership = selectors.person_for(request.user, pk)
+    membership = people_selectors.person_for(request.user, pk)
     if membership is None:
         raise Http404("No such person.")
     return membership
@@ -48,9 +48,9 @@ def person_or_404(request: AuthenticatedRequest, pk: int) -> Membership:
 def people(request: AuthenticatedRequest) -> HttpResponse:
     organisation = admin_organisation(request)
     form = PeopleFilterForm(request.GET, organisation_id=organisation.pk)
-    page = Paginator(selectors.people_of(organisation.pk, form.filters), PEOPLE_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        people_selectors.people_of(organisation.pk, form.filters), PEOPLE_PER_PAGE
+    ).get_page(request.GET.get("page"))
     context = {
         "organisation": organisation,
         "organisations": Organisation.objects.filter(
@@ -104,7 +104,7 @@ def person(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     context = {
         "membership": membership,
         "form": form,
-        "invitation": selectors.latest_invitation(membership),
+        "invitation": people_selectors.latest_invitation(membership),
     }
     return render(request, "coaching/people/person.html", context, status=status)
 

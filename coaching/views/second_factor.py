@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from coaching import selectors
+from coaching.selectors import people as people_selectors
 from coaching.services.sign_in import second_factors_reset
 from sandbox import access
 from sandbox import selectors as sandbox_selectors
@@ -24,7 +24,7 @@ def second_factors(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "coaching/second_factors.html",
-        {"members": selectors.second_factor_overview(admin_of)},
+        {"members": people_selectors.second_factor_overview(admin_of)},
     )
 
 

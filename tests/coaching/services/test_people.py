@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from coaching.models import AuditEvent, Invitation, PeopleImport
-from coaching.selectors import invitation_for_token
+from coaching.selectors.people import invitation_for_token
 from coaching.services import people
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Cohort, Membership
