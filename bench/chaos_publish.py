@@ -81,6 +81,9 @@ class Chaos:
     redis_down_at: float | None = None
     approvals_while_redis_down: int = 0
     max_queue_length: int = 0
+    # Messages in Redis when it was stopped (queued, plus held unacked by a worker): the
+    # sweep must send each again, so they are the floor of the re-sends.
+    messages_lost_with_redis: int = 0
     queue_samples: list[tuple[float, int]] = field(default_factory=list)
 
     origin: float = field(default_factory=time.monotonic)
@@ -94,6 +97,15 @@ class Chaos:
         worker.start()  # at once: a supervisor would restart it too
         self.worker_kills += 1
         self.kill_times.append(round(self.clock(), 2))
+
+    def messages_in(self, redis_url: str) -> int:
+        import redis
+
+        client = redis.Redis.from_url(redis_url, socket_connect_timeout=0.5)
+        try:
+            return int(client.llen("celery")) + int(client.hlen("unacked"))  # type: ignore[arg-type]
+        finally:
+            client.close()
 
     def sample_queue(self, redis_url: str) -> None:
         """How many task messages wait in Redis: shows whether the sweep's re-sends of
@@ -294,6 +306,7 @@ def approve_and_disrupt(
             if kind == "kill":
                 chaos.kill(worker)
             elif kind == "redis-down":
+                chaos.messages_lost_with_redis = chaos.messages_in(redis.url)
                 redis.stop()
                 chaos.redis_down_at = round(now, 2)
             else:
@@ -517,6 +530,12 @@ def collect(
             "publish_per_post": round(messages.count("coaching.tasks.publish") / len(drafts), 3),
             "publish_per_post_goal": MESSAGES_PER_POST_GOAL,
             "all_tasks_per_post": round(sum(messages.by_task.values()) / len(drafts), 3),
+            "lost_with_redis": chaos.messages_lost_with_redis,
+            "publish_per_post_besides_those_redis_lost": round(
+                (messages.count("coaching.tasks.publish") - chaos.messages_lost_with_redis)
+                / len(drafts),
+                3,
+            ),
             "by_task": dict(sorted(messages.by_task.items())),
         },
         "max_broker_queue_length": chaos.max_queue_length,
@@ -576,6 +595,8 @@ def print_summary(report: dict[str, Any]) -> None:
         f"publish messages per post   {msgs['publish_per_post']}"
         f"  (goal <= {msgs['publish_per_post_goal']}: "
         f"{'met' if report['messages_ok'] else 'MISSED'})",
+        f"  besides the {msgs['lost_with_redis']} Redis lost when it stopped: "
+        f"{msgs['publish_per_post_besides_those_redis_lost']} per post",
         f"all task messages per post  {msgs['all_tasks_per_post']}  {msgs['by_task']}",
         f"broker queue, longest       {report['max_broker_queue_length']} messages",
         f"worker kills                {report['worker_kills']}  at {report['kill_times_s']} s",

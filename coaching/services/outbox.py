@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from kombu import Queue
 
@@ -192,11 +192,15 @@ def _lost(due: QuerySet[Publication], now: dt.datetime) -> list[Publication]:
         return []  # the broker cannot be read, so it could not take a message either
     expired = due.filter(lease_until__lt=now).order_by("created_at")
     if waiting:
-        newest = (
-            Publication.objects.filter(status=P.QUEUED, lease_until__isnull=False)
-            .order_by("-enqueued_at")
-            .values("pk")[:waiting]
+        # Only messages that can be in the queue count: one sent before its post was due
+        # (a retry's countdown) is held by a worker until then, and a post waiting for a
+        # rate limit's reset has no message (its lease is the resume's deadline).
+        in_queue = Publication.objects.filter(
+            Q(not_before__isnull=True) | Q(not_before__lte=F("enqueued_at")),
+            status=P.QUEUED,
+            lease_until__isnull=False,
         )
+        newest = in_queue.order_by("-enqueued_at").values("pk")[:waiting]
         expired = expired.exclude(pk__in=Subquery(newest))
     return list(expired[:500])
 

@@ -147,3 +147,28 @@ def test_a_stuck_thread_with_every_post_live_is_published_not_resent(
     assert publication.status == P.PUBLISHED
     coaching.publication_send(publication_id=publication.pk)
     assert len(x_double.posts_for(account.handle)) == 2
+
+
+def test_a_post_waiting_for_a_reset_does_not_count_as_a_message_in_the_queue(
+    trainee, coach, account, x_double, broker, django_capture_on_commit_callbacks
+):
+    """A post parked for a rate limit (or held for a retry's countdown) has no message in
+    the queue, so it must not push a waiting one out of the sweep's count of them."""
+    from coaching import tasks
+
+    waiting = approved(trainee, coach, account, "Waiting its turn")
+    parked = approved(trainee, coach, account, "Waited for a reset that has passed")
+    _lease_ran_out(waiting, minutes=6)
+    now = timezone.now()
+    Publication.objects.filter(pk=parked.pk).update(
+        enqueued_at=now - dt.timedelta(minutes=1),
+        not_before=now - dt.timedelta(seconds=30),
+        lease_until=now - dt.timedelta(seconds=1),
+    )
+    tasks.publish.apply_async((waiting.pk,))  # the waiting post's message, still queued
+    with django_capture_on_commit_callbacks(execute=True):
+        assert coaching.publication_sweep()["resent"] == 1
+    parked.refresh_from_db()
+    waiting.refresh_from_db()
+    assert parked.lease_until > now  # the parked post got its message
+    assert waiting.lease_until < now  # the waiting one was left alone
