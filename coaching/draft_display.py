@@ -11,19 +11,23 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from coaching.models import FeedbackNote, Publication, Review
-from sandbox.models import Draft, DraftRevision, ScenarioRun, TimelineItem
+from sandbox.models import Draft, DraftRevision, ScenarioRun, TimelineItem, WorkplaceAccount
 from sandbox.selectors import in_organisations, reviewer_organisation_ids, visible_drafts
 
 
 def with_display_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
-    return drafts.select_related(
-        "current_revision", "account", "author", "in_reply_to", "quote_of__account"
-    ).prefetch_related(
-        Prefetch(
-            "publications",
-            # The approval tells a spot-check pass (no reviewer) from a coach's.
-            queryset=Publication.objects.select_related("approval").order_by("-created_at"),
-            to_attr="publication_list",
+    return (
+        drafts.select_related(
+            "current_revision", "account", "author", "in_reply_to", "quote_of__account"
+        )
+        .defer(*WorkplaceAccount.secrets_of("account", "quote_of__account"))
+        .prefetch_related(
+            Prefetch(
+                "publications",
+                # The approval tells a spot-check pass (no reviewer) from a coach's.
+                queryset=Publication.objects.select_related("approval").order_by("-created_at"),
+                to_attr="publication_list",
+            )
         )
     )
 
@@ -67,7 +71,9 @@ def feed_for(owner_id: int, *, viewer: User | None = None) -> list[Draft | Timel
         items_q = items_q.filter(in_organisations(coached))
     drafts = list(with_display_data(drafts_q).order_by("-updated_at")[:FEED_LENGTH])
     items = list(
-        items_q.select_related("account", "quote_of__account").order_by("-appear_at")[:FEED_LENGTH]
+        items_q.select_related("account", "quote_of__account")
+        .defer(*WorkplaceAccount.secrets_of("account", "quote_of__account"))
+        .order_by("-appear_at")[:FEED_LENGTH]
     )
     # Count replies for the posts shown only, not for the whole timeline before sorting.
     replies = dict(

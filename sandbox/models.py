@@ -219,6 +219,14 @@ class WorkplaceAccount(models.Model):
     def __str__(self) -> str:
         return f"@{self.handle} ({self.get_platform_display()})"
 
+    # The encrypted columns. Pages that only show an account's name defer them (as
+    # ``<relation>__<field>``): each one loaded is a decryption, per row, per request.
+    SECRETS = ("access_token", "refresh_token", "app_password", "platform_session")
+
+    @classmethod
+    def secrets_of(cls, *relations: str) -> list[str]:
+        return [f"{relation}__{name}" for relation in relations for name in cls.SECRETS]
+
     @property
     def has_credentials(self) -> bool:
         if self.platform == self.Platform.BLUESKY:

@@ -57,6 +57,7 @@ def queue_for(user: User) -> QuerySet[Draft]:
         )
         .exclude(author_id=user.pk)
         .select_related("current_revision", "author", "account", "claimed_by")
+        .defer(*WorkplaceAccount.secrets_of("account"))
         .order_by("submitted_at", "pk")
     )
 

@@ -171,3 +171,10 @@ def test_there_is_no_public_media_url(client, attached, settings):
 def test_liveness_needs_only_the_database(transactional_db, client):
     response = client.get("/health/live/")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_the_benchmarks_bare_view_is_not_routed_unless_asked_for(client, trainee):
+    # bench/pages.py turns it on with SANDPIT_BENCH_BARE_VIEW; nothing else serves it.
+    client.force_login(trainee)
+    assert client.get("/bench/bare/").status_code == 404
