@@ -530,6 +530,8 @@ def _identifiable(kind: str, m: re.Match[str]) -> bool:
     return True
 
 
+_RELATIVES = "mum dad mam mother father parents family nan gran wife husband partner son daughter"
+_RELATIVES_SPLIT = tuple(_RELATIVES.split())
 # What each shape needs in the (lower-cased) post before it is worth looking for: most posts
 # name nobody, and plain substring tests cost next to nothing.
 _NEEDS: dict[str, tuple[str, ...]] = {
@@ -550,7 +552,9 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "a person by their bed": ("bed", "bay", "room", "cubicle", "cot", "incubator"),
     "an age and a town": ("old",),
     "a name and their age": (" is ", " was ", " turn"),
-    "a name through a relative": ("'s ", "\u2019s "),
+    "a name through a relative": tuple(
+        f"{apostrophe}s {relative}" for apostrophe in _APOS for relative in _RELATIVES_SPLIT
+    ),
     "a family's name": ("twins", "triplets", "quads", "baby", "family"),
     "a name as on a wristband": (",",),
     "a name with a family title": ("nan", "gran", "aunt", "uncle"),
@@ -683,12 +687,15 @@ _WARD_OR_UNIT_LOWER = re.compile(_WARD_OR_UNIT.pattern)
 _DAY_LOWER = re.compile(_DAY.pattern)
 
 
+# Cached: the bed-and-ward shapes and the first-name shapes both ask, of the same post.
+@lru_cache(maxsize=64)
 def _has_ward(lower: str) -> bool:
     return any(word in lower for word in _WARD_WORDS) and (
         _WARD_OR_UNIT_LOWER.search(lower) is not None
     )
 
 
+@lru_cache(maxsize=64)
 def _has_day(lower: str) -> bool:
     return _DAY_LOWER.search(lower) is not None
 
@@ -752,9 +759,7 @@ def _first_names_in_context(
     birth = ("born" in lower or "weigh" in lower or "lb" in lower or "oz" in lower) and (
         _BIRTH_DETAIL.search(prose) is not None
     )
-    if not birth and not (
-        any(word in lower for word in _WARD_WORDS) and _has_ward(lower) and _has_day(lower)
-    ):
+    if not birth and not (_has_ward(lower) and _has_day(lower)):
         return
     for m in _CAPITALISED.finditer(prose):
         if any(m.start() < b and a < m.end() for a, b in taken):
