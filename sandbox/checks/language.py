@@ -109,8 +109,9 @@ def profanity(post: Post, context: CheckContext) -> Iterator[Hit]:
             severity = _SEVERITY.get(m.group().lower())
             if severity is not None:
                 yield Hit(m.start(), m.end(), _MESSAGE[severity], severity)
-    for m in _PHRASES.finditer(text):
-        yield Hit(m.start(), m.end(), _MESSAGE["warn"], "warn")
+    if "sod" in words:
+        for m in _PHRASES.finditer(text):
+            yield Hit(m.start(), m.end(), _MESSAGE["warn"], "warn")
     yield from _disguised(text)
     # Spelled out needs three one-letter words ("s h i t"); held letters need a letter three
     # times running somewhere, which a cheap test finds first.

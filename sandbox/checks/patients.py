@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sandbox.checks.base import CheckContext, Hit, Post
-from sandbox.checks.names import GIVEN_NAMES, NOT_NAMES, ROLE_WORDS, is_given_name
+from sandbox.checks.names import NOT_NAMES, ROLE_WORDS, is_given_name
 
 _APOS = "'\u2019"
 # A capitalised word that could be a name: Jane, O'Neill, McLeod, MacDonald, Smith-Jones.
@@ -339,6 +339,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "a family's name",
+        re.compile(rf"\b[Tt]he\s+(?P<n>{_NAME})\s+(?:twins|triplets|quads|baby|family)\b"),
+    ),
+    (
         "a name through a relative",
         re.compile(
             rf"(?<![\w{_APOS}-])(?P<g>{_NAME})[{_APOS}]s\s+(?:mum|dad|mam|mother|father|parents"
@@ -519,13 +523,15 @@ def _identifiable(kind: str, m: re.Match[str]) -> bool:
         return _is_given(g) and _is_surname(n)
     if kind == "an age and a town":
         return _is_name(p)
-    if kind in ("a name with a family title", "a relative's name"):
+    if kind in ("a name with a family title", "a relative's name", "a family's name"):
         return _is_name(n)
     if kind in ("a name and their age", "a name as on a wristband", "a name through a relative"):
         return _is_given(g)
     return True
 
 
+_RELATIVES = "mum dad mam mother father parents family nan gran wife husband partner son daughter"
+_RELATIVES_SPLIT = tuple(_RELATIVES.split())
 # What each shape needs in the (lower-cased) post before it is worth looking for: most posts
 # name nobody, and plain substring tests cost next to nothing.
 _NEEDS: dict[str, tuple[str, ...]] = {
@@ -546,7 +552,10 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "a person by their bed": ("bed", "bay", "room", "cubicle", "cot", "incubator"),
     "an age and a town": ("old",),
     "a name and their age": (" is ", " was ", " turn"),
-    "a name through a relative": ("'s ", "\u2019s "),
+    "a name through a relative": tuple(
+        f"{apostrophe}s {relative}" for apostrophe in _APOS for relative in _RELATIVES_SPLIT
+    ),
+    "a family's name": ("twins", "triplets", "quads", "baby", "family"),
     "a name as on a wristband": (",",),
     "a name with a family title": ("nan", "gran", "aunt", "uncle"),
     "a relative's name": (
@@ -589,6 +598,8 @@ def _people(prose: str) -> tuple[_Person, ...]:
                 continue
             if not _identifiable(kind, m) or _named_place(prose, end):
                 continue
+            if kind in _FIRST_NAME_KINDS and _in_a_run_of_names(prose, start, start):
+                continue
             # Staff are taken too, so a shorter shape cannot find them again.
             taken.append((start, end))
             person = _judge(prose, kind, start, end)
@@ -598,6 +609,23 @@ def _people(prose: str) -> tuple[_Person, ...]:
     found.extend(_first_names_in_context(prose, lower, taken))
     found.sort(key=lambda p: p.start)
     return tuple(found)
+
+
+# Shapes that take one capitalised word for a first name: "Bevan on the stroke ward" in
+# "Sister Carys Bevan on the stroke ward" is a surname, and the full name is judged instead.
+_FIRST_NAME_KINDS = frozenset({"a first name with a ward"})
+_NAME_BEFORE = re.compile(rf"({_NAME})\s+$")
+_NAME_AFTER = re.compile(rf"\s+({_NAME})")
+
+
+def _in_a_run_of_names(prose: str, start: int, end: int) -> bool:
+    """Whether the word at prose[start:end] has a name just before it, or (when end > start)
+    just after it: "Florence Nightingale Ward", "Carys Bevan"."""
+    before = _NAME_BEFORE.search(prose, max(0, start - 30), start)
+    if before is not None and _is_name(before.group(1)):
+        return True
+    after = _NAME_AFTER.match(prose, end) if end > start else None
+    return after is not None and _is_name(after.group(1))
 
 
 def _matches(pattern: re.Pattern[str], prose: str) -> Iterator[re.Match[str]]:
@@ -659,12 +687,15 @@ _WARD_OR_UNIT_LOWER = re.compile(_WARD_OR_UNIT.pattern)
 _DAY_LOWER = re.compile(_DAY.pattern)
 
 
+# Cached: the bed-and-ward shapes and the first-name shapes both ask, of the same post.
+@lru_cache(maxsize=64)
 def _has_ward(lower: str) -> bool:
     return any(word in lower for word in _WARD_WORDS) and (
         _WARD_OR_UNIT_LOWER.search(lower) is not None
     )
 
 
+@lru_cache(maxsize=64)
 def _has_day(lower: str) -> bool:
     return _DAY_LOWER.search(lower) is not None
 
@@ -708,6 +739,10 @@ def _beds_and_wards_with_a_day(
 
 
 _CAPITALISED = re.compile(rf"(?<![\w{_APOS}-]){_NAME}(?![\w-])")
+_SUBJECT_NEXT = re.compile(
+    r"\s*(?:,|\s(?:is|was|has|had|went|left|came|got|will|can|did|said|says|turned"
+    r"|arrived|spent|needed|needs)\b)"
+)
 _BIRTH_DETAIL = re.compile(
     r"\bborn\s+(?:at|on|in)\b|\b[0-9]{1,2}\s+weeks\s+early\b|\bweighing\b"
     r"|\b[0-9]{1,2}\s?(?:lbs?|oz)\b",
@@ -724,19 +759,19 @@ def _first_names_in_context(
     birth = ("born" in lower or "weigh" in lower or "lb" in lower or "oz" in lower) and (
         _BIRTH_DETAIL.search(prose) is not None
     )
-    if not birth and not (
-        any(word in lower for word in _WARD_WORDS) and _has_ward(lower) and _has_day(lower)
-    ):
+    if not birth and not (_has_ward(lower) and _has_day(lower)):
         return
     for m in _CAPITALISED.finditer(prose):
         if any(m.start() < b and a < m.end() for a, b in taken):
             continue
         if not _is_given(m.group()) or _named_place(prose, m.end()):
             continue
+        if _in_a_run_of_names(prose, m.start(), m.end()):
+            continue
         s, e = _sentence(prose, m.start(), m.end())
-        # A capital that starts a sentence says nothing: there only the hand-kept names
-        # count ("Storm warning: ..." or "Born at 24 weeks": the dictionary holds odd names).
-        if not prose[s : m.start()].strip() and m.group().lower() not in GIVEN_NAMES:
+        # A capital that starts a sentence says little ("Storm warning", "Carol singers"): a
+        # name there counts only as the subject of what follows ("Bethan went home today").
+        if not prose[s : m.start()].strip() and not _SUBJECT_NEXT.match(prose, m.end()):
             continue
         if birth:
             kind = "a first name with a birth detail"

@@ -159,3 +159,24 @@ def test_patients_named_in_other_shapes_are_found(text: str, who: str) -> None:
 )
 def test_near_misses_in_the_new_shapes_pass(text: str) -> None:
     assert findings(text, "patient-details") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A surname that is also a first name, after the first name: the full name is judged.
+        "Happy birthday to Sister Carys Bevan on the stroke ward today!",
+        # Words of a named place, and a first name that is only a word at a sentence's start.
+        "Florence Nightingale Ward reopens on Monday after a deep clean",
+        "Carol singers from St Aidan's visited the children's ward on Sunday",
+    ],
+)
+def test_a_first_name_in_a_run_of_names_or_opening_a_sentence_is_not_taken_alone(
+    text: str,
+) -> None:
+    assert findings(text, "patient-details") == []
+
+
+def test_a_family_named_with_its_health_is_found() -> None:
+    text = "Say hello to the Murphy twins, born on Christmas Eve in our maternity unit"
+    assert spans(text, "patient-details") == ["the Murphy twins"]
