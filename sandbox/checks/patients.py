@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sandbox.checks.base import CheckContext, Hit, Post
+from sandbox.checks.care import BED, CONDITIONS, SERVICE_AFTER, TREATMENTS, Care, care_details
 from sandbox.checks.names import NOT_NAMES, ROLE_WORDS, is_given_name
 
 _APOS = "'\u2019"
@@ -50,7 +51,6 @@ _APOS = "'\u2019"
 _NAME = rf"(?:[A-Z][{_APOS}])?[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z]+)?"
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Master|Mister)\.?"
 _AGE = r"(?:1[01][0-9]|[0-9]{1,2})"
-_BED = r"(?:bed|bay|side[- ]?room|cubicle|cot|incubator|room)\s*[0-9]{1,3}[a-z]?\b"
 _PERSON = (
     r"(?:gentleman|gent|man|lady|woman|girl|boy|baby|patient|chap|child|toddler|teenager"
     r"|lad|lass|resident|mum|dad|grandad|grandpa|gran|granny|grandma|mother|father|son"
@@ -72,153 +72,6 @@ _DAY = re.compile(
     rf"|\bon\s+(?:the\s+)?[0-9]{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b",
     re.IGNORECASE,
 )
-
-# --- Health and care (the second half of the rule) ----------------------------------------
-
-
-@dataclass(frozen=True)
-class _Care:
-    start: int
-    end: int
-    shown: str
-    kind: str
-    strong: bool  # a ward or unit alone is weak: see the module docstring
-    service: bool = False  # names a service ("the cancer unit"), weak for someone who gave
-
-
-_CARE_WORDS: tuple[tuple[str, bool, str], ...] = (
-    (
-        "a condition",
-        True,
-        r"cancer(?:-free)?|tumou?rs?|strokes?(?!\s+of\s+luck)|dementia|alzheimer'?s|diabet(?:es|ic)"
-        r"|covid(?:-19)?|long\s+covid|flu|influenza|pneumonia|sepsis|meningitis|bronchiolitis|rsv"
-        r"|whooping\s+cough|chickenpox|shingles|measles|tuberculosis|norovirus|infections?"
-        r"|heart\s+(?:attack|failure|condition|disease|problems?)|angina|cardiac\s+arrest"
-        r"|blood\s+clots?|dvt|anaemi[ac]|asthma(?:tic)?|copd|emphysema|arthritis|osteoporosis"
-        r"|(?:kidney|liver|lung|heart|motor\s+neurone|crohn'?s|coeliac)\s+(?:disease|failure)"
-        r"|overdosed?|hiv|hepatitis|pregnan(?:t|cy)|miscarriage|stillbirth|premature|prem"
-        r"|jaundice|in\s+labour|contractions|fractured?|broken\s+(?:hip|leg|arm|wrist|ankle|neck"
-        r"|back|pelvis|ribs?|bones?)|broke\s+(?:his|her|their|my)\s+\w+|concussion"
-        r"|(?:head|spinal|brain)\s+injur(?:y|ies)|depression|anxiety|schizophrenia|bipolar"
-        r"|psychosis|ptsd|ocd|adhd|anorexia|bulimia|eating\s+disorder|self[- ]harm"
-        r"|suicid(?:e|al)|epilep(?:sy|tic)|seizures?|parkinson'?s|mnd|multiple\s+sclerosis"
-        r"|leukaemia|lymphoma|melanoma|sarcoma|cystic\s+fibrosis|cerebral\s+palsy"
-        r"|spina\s+bifida|down'?s\s+syndrome|allerg(?:y|ies|ic\s+reaction)|anaphyla\w+"
-        r"|appendicitis|burns|(?:a|his|her|their|my)\s+fall|lost\s+(?:both\s+)?"
-        r"(?:his|her|their)?\s*(?:legs?|arms?|sight|hearing)|paralysed|blind|deaf"
-        r"|(?:serious|critical|stable)\s+condition|in\s+a\s+coma|poorly|unwell|illness|disease|disorder"
-        r"|syndrome|autis(?:m|tic)|learning\s+disabilit(?:y|ies)|pain|injur(?:y|ies|ed)",
-    ),
-    (
-        "a treatment",
-        True,
-        r"chemo(?:therapy)?|radiotherapy|immunotherapy|dialysis|transplant|amputation"
-        r"|(?:his|her|their|my|an|the|knee|hip|heart|back|bowel|brain|eye|spinal|emergency"
-        r"|major|keyhole|cataract|cancer)\s+(?:surgery|operation|op)\b"
-        r"|(?:surgery|operation)\s+(?:on|to|for)\b|after\s+surgery"
-        r"|(?:hip|knee|joint|valve)\s+replacement|new\s+(?:hip|knee|heart|kidney|liver|lungs?)"
-        r"|bypass|ventilator|incubator|caesarean|c-section|tonsils\s+out|stitches|plaster\s+cast"
-        r"|prosthetics?|(?:end\s+of\s+)?treatment|treated|rehab(?:ilitation)?|physiotherapy"
-        r"|palliative|end\s+of\s+life|(?:covid|flu)\s+(?:booster|jab|vaccine)|booster"
-        r"|blood\s+transfusion|transfusion|insulin|medication|wheelchair|walking\s+frame"
-        r"|rang\s+the\s+(?:\w+\s+)*bell"
-        r"|cared\s+for|looking\s+after\s+(?:me|him|her|them|our\s+\w+)|care\s+package"
-        r"|inhalers?|(?:clinical|drug|vaccine|our\s+\w+)\s+trial|stem\s+cells?|bone\s+marrow"
-        r"|skin\s+grafts?|pacemaker|stents?|catheter|feeding\s+tube|oxygen|intubated"
-        r"|resuscitated|cpr|defibrillator|crutches|splint|antibiotics|chemo\s+\w+|iv\s+drip"
-        r"|vaccinated|(?:speech|occupational|play)\s+therapy|counselling"
-        r"|(?:appendix|gallbladder|tonsils|tumou?r)\s+(?:was\s+|were\s+)?(?:removed|out)",
-    ),
-    (
-        "a recovery",
-        True,
-        r"(?:speedy|full|good)\s+recovery|recover(?:ing|ed|y)|get\s+well\s+soon|first\s+steps"
-        r"|back\s+on\s+(?:his|her|their)\s+feet",
-    ),
-    (
-        "a stay in hospital",
-        True,
-        r"admitted|brought\s+in(?:to)?|rushed\s+(?:in|to)|in\s+hospital|hospital\s+bed"
-        r"|taken\s+to\s+hospital|airlifted|hospitali[sz]ed|in\s+a&e"
-        r"|(?:his|her|their|my)\s+stay|stay(?:ed|ing)?\s+(?:with\s+us|on|in)\b|inpatient"
-        r"|in\s+resus|was\s+seen\s+in|in\s+(?:our|the)\s+care|in\s+our\s+care",
-    ),
-    (
-        "going home from hospital",
-        True,
-        r"discharged|(?:his|her|their|your|my)\s+discharge|discharge\s+from"
-        r"|(?:going|went|gone|got|sent|allowed|back|coming|heading|home|off)\s+home"
-        r"|home\s+(?:at\s+last|today|time|by|after|from)|going-home|leaves?\s+(?:our|the)"
-        r"\s+(?:hospital|hospice|ward|unit)|(?:walked|went|came|wheeled|out)\s+(?:out\s+)?of\s+"
-        r"(?:hospital|icu|itu|hdu|intensive\s+care|resus|the\s+\w+\s+(?:unit|ward))"
-        r"|left\s+hospital|out\s+of\s+hospital",
-    ),
-    (
-        "a death",
-        True,
-        r"died|dies|passed\s+away|death|lost\s+(?:his|her|their)\s+(?:fight|battle|life)|rip"
-        r"|final\s+days|last\s+days|passing|sadly\s+lost|funeral|end\s+of\s+(?:his|her)\s+life",
-    ),
-    (
-        "a test result",
-        True,
-        r"tested\s+(?:positive|negative)|positive\s+for|results?|came\s+back\s+clear"
-        r"|mammograms?|smear\s+tests?|bloods|ecgs?|mri|ct\s+scans?|ultrasound|screening"
-        r"|all\s+clear|diagnos(?:ed|is|es)|biopsy|blood\s+tests?|scans?|x-rays?|in\s+remission",
-    ),
-    (
-        "a birth",
-        True,
-        r"born|weighing|[0-9]+\s?lbs?\b|[0-9]+\s?oz|gave\s+birth|delivered|arrived\s+(?:[0-9]+"
-        r"\s+weeks\s+)?early|welcomed\s+(?:twins|triplets|a\s+baby|baby|their)|new\s+arrival"
-        r"|twins|triplets|labour",
-    ),
-    (
-        "a ward or unit",
-        False,
-        r"wards?(?:\s*[0-9]+[a-z]?)?|units?|icu|itu|hdu|nicu|scbu|a&e|intensive\s+care"
-        r"|high\s+dependency|resus|theatres?|hospice|care\s+home|nursing\s+home|clinic"
-        r"|hospital|" + _BED,
-    ),
-)
-# A condition or treatment before one of these names a service ("the cancer unit", "our stroke
-# nurses", "the dialysis team"). For a patient it still tells their illness ("the lady on the
-# stroke ward"); for someone who gave the unit something it is only where the gift went.
-_SERVICE_AFTER = re.compile(
-    r"\s+(?:units?|wards?|centres?|centers?|services?|teams?|nurses?|clinics?|suites?"
-    r"|departments?|charity|appeal|fund|research|specialists?|consultants?|doctors?|midwives"
-    r"|midwife|hubs?|network|support\s+group|awareness|screening\s+programme)\b",
-    re.IGNORECASE,
-)
-_CARE = [
-    (
-        kind,
-        strong,
-        re.compile(rf"(?<![\w&-])(?:{words})(?![\w-])", re.IGNORECASE),
-    )
-    for kind, strong, words in _CARE_WORDS
-]
-# Not health at all: "the pain of parking", "treated to a cake", "results of our survey".
-_NOT_CARE = re.compile(
-    r"\b(?:treated\s+(?:to|us|them|everyone|all)|results?\s+of\s+(?:our|the|this)\s+"
-    r"(?:survey|consultation|vote|election|competition|quiz|raffle)|exam\s+results?"
-    r"|a\s+pain\b|labour\s+(?:party|market|mp|msp|councillor)|born\s+and\s+(?:bred|raised))",
-    re.IGNORECASE,
-)
-
-
-@lru_cache(maxsize=512)
-def _care(prose: str) -> tuple[_Care, ...]:
-    not_care = [m.span() for m in _NOT_CARE.finditer(prose)]
-    found: list[_Care] = []
-    for kind, strong, pattern in _CARE:
-        for m in pattern.finditer(prose):
-            if any(a <= m.start() < b for a, b in not_care):
-                continue
-            service = strong and _SERVICE_AFTER.match(prose, m.end()) is not None
-            found.append(_Care(m.start(), m.end(), m.group(), kind, strong, service))
-    return tuple(found)
-
 
 # --- People (the first half) ---------------------------------------------------------------
 
@@ -316,7 +169,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "a first name with a ward",
         re.compile(
             rf"(?<![\w{_APOS}-])(?P<g>{_NAME})\s+(?:on|in|from)\s+(?:the\s+|our\s+)?"
-            rf"(?:[Ww]ard\s*[0-9]+[A-Za-z]?|(?:[\w{_APOS}-]+\s+){{0,3}}(?:ward|unit)\b|{_BED})"
+            rf"(?:[Ww]ard\s*[0-9]+[A-Za-z]?|(?:[\w{_APOS}-]+\s+){{0,3}}(?:ward|unit)\b|{BED})"
         ),
     ),
     (
@@ -365,7 +218,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "a person by their bed",
         re.compile(
             rf"\b(?:the|a|our|this|that)\s+{_PERSON_ADJECTIVES}{_PERSON}\s+(?:who\s+was\s+)?"
-            rf"(?:in|from|on)\s+{_BED}",
+            rf"(?:in|from|on)\s+{BED}",
             re.IGNORECASE,
         ),
     ),
@@ -377,7 +230,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
-_BED_ALONE = re.compile(_BED, re.IGNORECASE)
+_BED_ALONE = re.compile(BED, re.IGNORECASE)
 _ONE_PERSON = re.compile(
     rf"\b(?:the|a|this|that|one)\s+{_PERSON_ADJECTIVES}{_PERSON}\b|\bwhoever\b|\bone\s+of\s+our"
     r"\s+patients\b",
@@ -470,14 +323,13 @@ _POSSESSOR = re.compile(
     rf"[{_APOS}]s?\s+(?:[\w-]+\s+){{0,2}}?(?:class|pupils|choir|team|group|band|school|staff"
     r"|colleagues|scouts|brownies|guides|cubs|students|club|crew|volunteers)\b"
 )
-_CONDITIONS, _TREATMENTS = _CARE_WORDS[0][2], _CARE_WORDS[1][2]
 _TREATMENT_NEXT = re.compile(
-    rf"\s+(?:[\w{_APOS}-]+\s+){{0,2}}?(?:{_TREATMENTS})(?![\w-])", re.IGNORECASE
+    rf"\s+(?:[\w{_APOS}-]+\s+){{0,2}}?(?:{TREATMENTS})(?![\w-])", re.IGNORECASE
 )
 _OWN_HEALTH = re.compile(
     rf"\b(?:his|her|their)\s+(?:own\s+|recent\s+|first\s+|latest\s+|last\s+)?"
-    rf"(?:{_CONDITIONS}|{_TREATMENTS}|surgery|operation|diagnosis|mammogram|smear\s+test"
-    rf"|scan|biopsy|results?)(?![\w-])(?!{_SERVICE_AFTER.pattern})"
+    rf"(?:{CONDITIONS}|{TREATMENTS}|surgery|operation|diagnosis|mammogram|smear\s+test"
+    rf"|scan|biopsy|results?)(?![\w-])(?!{SERVICE_AFTER.pattern})"
     r"|\b(?:is|was|has\s+been)\s+(?:now\s+|currently\s+|recently\s+)?(?:an?\s+inpatient"
     r"|in\s+hospital|admitted|being\s+treated|receiving\s+treatment)\b",
     re.IGNORECASE,
@@ -792,7 +644,7 @@ def patient_details(post: Post, context: CheckContext) -> Iterator[Hit]:
     people = _people(post.prose)
     if not people:
         return
-    here = _care(post.prose)
+    here = care_details(post.prose)
     for person in people:
         details, where = _health_details(person, here, post)
         if details:
@@ -818,14 +670,12 @@ _KIND_ORDER = {
 }
 
 
-def _health_details(
-    person: _Person, here: tuple[_Care, ...], post: Post
-) -> tuple[list[_Care], str]:
+def _health_details(person: _Person, here: tuple[Care, ...], post: Post) -> tuple[list[Care], str]:
     """Up to two health or care details for this person, the most telling first: in this
     text, else in what is published with it. A ward or unit alone does not count for someone
     thanked for a gift."""
     for cares, where, near in [(here, "", person.start)] + [
-        (_care(n.prose), n.label, 0) for n in post.neighbours
+        (care_details(n.prose), n.label, 0) for n in post.neighbours
     ]:
         usable = [c for c in cares if (c.strong and not c.service) or not person.gave_something]
         if usable:
@@ -836,7 +686,7 @@ def _health_details(
     return [], ""
 
 
-def _message(post: Post, person: _Person, details: list[_Care], where: str) -> str:
+def _message(post: Post, person: _Person, details: list[Care], where: str) -> str:
     who = post.text[person.start : person.end]
     said = " and ".join(f"\u201c{c.shown}\u201d ({c.kind})" for c in details)
     return (
