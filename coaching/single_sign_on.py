@@ -91,6 +91,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             user = sign_on_rules.match_member(sign_on=sign_on, identity=identity)
             if sociallogin.is_existing and sociallogin.user.pk != user.pk:
                 raise sign_on_rules.already_linked_refusal(sign_on)
+            if not sociallogin.is_existing:
+                refusal = sign_on_rules.link_refusal(sign_on=sign_on, user=user)
+                if refusal is not None:
+                    raise refusal
         except sign_on_rules.SignOnRefused as refusal:
             sign_on_rules.record_refusal(
                 sign_on=sign_on, email=identity.email, reason=refusal.message

@@ -32,8 +32,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
-from sandbox.models import Membership
-from sandbox.selectors import REVIEWER_ROLES
+from sandbox.selectors import REVIEWER_ROLES, active_memberships
 from sandbox.signals import sign_in_locked
 
 # Set on requests a person did not make themselves (htmx polling: static/js/idle.js adds it).
@@ -143,9 +142,9 @@ def idle_timeout_seconds(user: AbstractBaseUser, reviewer: bool) -> int:
 def _second_factor_rules(user: AbstractBaseUser) -> tuple[bool, bool]:
     """(coaches or administers anywhere, must have a second factor): one query."""
     required = list(
-        Membership.objects.filter(user_id=user.pk, role__in=REVIEWER_ROLES).values_list(
-            "organisation__second_factor_required", flat=True
-        )
+        active_memberships()
+        .filter(user_id=user.pk, role__in=REVIEWER_ROLES)
+        .values_list("organisation__second_factor_required", flat=True)
     )
     return bool(required), any(required)
 

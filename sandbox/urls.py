@@ -10,6 +10,8 @@ urlpatterns = [
     # Sign-in, password reset and change, second factors, sessions: django-allauth.
     path("accounts/session/", views.idle_session, name="idle_session"),
     path("accounts/security/", views.account_security, name="account_security"),
+    # Before allauth's own: nobody changes their own email address (see the view).
+    path("accounts/email/", views.email_change_closed, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("drafts/check/", views.draft_check, name="draft_check"),
     path("images/<int:pk>/", views.post_image, name="post_image"),

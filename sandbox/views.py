@@ -89,6 +89,14 @@ def post_image(request: AuthenticatedRequest, pk: int) -> FileResponse:
     return response
 
 
+def email_change_closed(request: HttpRequest) -> HttpResponse:
+    """allauth's page for adding and choosing email addresses, closed: an address is how an
+    invitation and single sign-on find a person, so a person may not set their own (one who
+    could would be handed the invitation meant for that address). Operators change one in
+    the Django admin."""
+    raise Http404("Ask your organisation's admin to change your email address.")
+
+
 @require_GET
 def liveness(request: HttpRequest) -> JsonResponse:
     """For load balancers: this web process can reach its database. It does not depend on

@@ -264,7 +264,9 @@ def stuck_publication_count() -> int:
 
 def standing_stops_for(user: User) -> QuerySet[PublishingStop]:
     return PublishingStop.objects.filter(
-        organisation__memberships__user=user, ended_at__isnull=True
+        organisation__memberships__user=user,
+        organisation__memberships__is_active=True,
+        ended_at__isnull=True,
     ).select_related("account", "started_by", "organisation")
 
 

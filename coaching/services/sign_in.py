@@ -25,7 +25,7 @@ from coaching.services.lifecycle import _audit
 from sandbox import access
 from sandbox.errors import NotAllowed
 from sandbox.models import Membership
-from sandbox.selectors import display_name
+from sandbox.selectors import active_memberships, display_name
 from sandbox.signin import account_for_login
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,18 @@ def second_factors_reset(*, by: User, organisation_id: int, member: User) -> int
     access.require_admin(by, organisation_id)
     if not Membership.objects.filter(user=member, organisation_id=organisation_id).exists():
         raise NotAllowed(access.MEMBER_ONLY)
+    # A person's second factors guard every organisation they belong to: one organisation's
+    # admin may not remove what protects another's account, nor an operator's.
+    elsewhere = (
+        active_memberships()
+        .filter(user=member)
+        .exclude(organisation_id__in=access.admin_organisations(by))
+    )
+    if member.is_staff or member.is_superuser or elsewhere.exists():
+        raise NotAllowed(
+            f"{display_name(member)} also belongs to another organisation, or runs this "
+            "installation: ask the installation's operators to reset their second factors."
+        )
     with transaction.atomic():
         removed, _ = Authenticator.objects.filter(user=member).delete()
         for session in UserSession.objects.filter(user=member):

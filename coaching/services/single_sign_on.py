@@ -31,6 +31,7 @@ from coaching.services.lifecycle import _audit
 from sandbox import access, outbound
 from sandbox.errors import InvalidInput
 from sandbox.models import Organisation, SingleSignOn
+from sandbox.selectors import active_memberships
 
 UNVERIFIED = (
     "{provider} did not confirm that {email} is your email address, so Sandpit cannot tell "
@@ -47,6 +48,11 @@ NOT_INVITED = (
 ALREADY_LINKED = (
     "This {provider} account is already used by another Sandpit account. Ask your Sandpit "
     "admin to check your invitation."
+)
+ELSEWHERE = (
+    "Your Sandpit account also works for another organisation (or runs this installation), "
+    "so {provider} alone cannot open it: an organisation's sign-in vouches only for its own "
+    "people. Sign in with your password and second factor."
 )
 SSO_ONLY = (
     "{organisation} signs in with {provider} only. Use the “Sign in with {provider}” button below."
@@ -168,6 +174,21 @@ def match_member(*, sign_on: SingleSignOn, identity: Identity) -> User:
     if len(members) != 1:
         raise SignOnRefused(NOT_INVITED.format(**names))
     return members[0]
+
+
+def link_refusal(*, sign_on: SingleSignOn, user: User) -> SignOnRefused | None:
+    """Why a first sign-in through this provider may not be linked to this person, or None.
+
+    An organisation's admin chooses its provider and its email domains, so its provider can
+    vouch only for people who belong to that organisation alone: otherwise one
+    organisation's provider could open another organisation's account.
+    """
+    elsewhere = (
+        active_memberships().filter(user=user).exclude(organisation_id=sign_on.organisation_id)
+    )
+    if user.is_staff or user.is_superuser or elsewhere.exists():
+        return SignOnRefused(ELSEWHERE.format(provider=sign_on.provider_name))
+    return None
 
 
 def already_linked_refusal(sign_on: SingleSignOn) -> SignOnRefused:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from coaching.forms.people import InviteForm
 from coaching.selectors import people as people_selectors
 from coaching.services import people as people_services
+from coaching.services import single_sign_on
 from coaching.views.people import admin_organisation, person_or_404
 from sandbox.errors import DomainError, InvalidInput
 from sandbox.http import AuthenticatedRequest, refused
@@ -95,6 +96,17 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             status=410,
         )
     user = invitation.membership.user
+    bound = single_sign_on.binding_sign_ons(user)
+    if bound:
+        # Their organisation signs in only through its provider: a password chosen here
+        # would be a way around that rule.
+        sign_on = bound[0]
+        messages.info(
+            request,
+            f"{sign_on.organisation.name} signs in with {sign_on.provider_name}, so you need no "
+            f"Sandpit password: sign in with {sign_on.provider_name} below.",
+        )
+        return redirect(f"{reverse('account_login')}?organisation={sign_on.organisation.slug}")
     form = SetPasswordForm(user, request.POST if request.method == "POST" else None)
     for field in form.fields.values():
         field.widget.attrs["class"] = "nhsuk-input nhsuk-input--width-20"

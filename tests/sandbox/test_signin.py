@@ -305,3 +305,15 @@ def test_sign_out_everywhere(client, coach):
     client.post(reverse("usersessions_list"))
     assert not signed_in_as(phone) and not signed_in_as(desk)
     assert signed_in_as(client)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_nobody_changes_their_own_email_address(client, trainee, method):
+    # An address is how invitations and single sign-on find a person: a trainee who could
+    # set "new.admin@trust.nhs.uk" on their own account would be given that admin's invitation.
+    client.force_login(trainee)
+    response = getattr(client, method)("/accounts/email/", {"email": "new.admin@example.org"})
+    assert response.status_code == 404
+    trainee.refresh_from_db()
+    assert trainee.email != "new.admin@example.org"

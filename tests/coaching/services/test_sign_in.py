@@ -79,3 +79,15 @@ def test_only_an_admin_of_the_persons_organisation_resets_their_factors(
     assert not Authenticator.objects.filter(user=coach).exists()
     event = AuditEvent.objects.get(action=Action.SECOND_FACTORS_RESET)
     assert (event.actor, event.organisation) == (admin, organisation)
+
+
+def test_an_admin_cannot_reset_someone_whose_factors_guard_another_organisation(
+    admin, coach, organisation, other_organisation
+):
+    # The coach's second factor also protects their work for the other organisation, so
+    # this organisation's admin may not remove it: the installation's operators do.
+    Membership.objects.create(user=coach, organisation=other_organisation, role="admin")
+    TOTP.activate(coach, generate_totp_secret())
+    with pytest.raises(NotAllowed, match="another organisation"):
+        second_factors_reset(by=admin, organisation_id=organisation.pk, member=coach)
+    assert Authenticator.objects.filter(user=coach).exists()

@@ -185,3 +185,20 @@ def test_no_other_way_in_gets_past_the_rule(sign_on, trainee):
 
     assert response is not None and response.status_code == 403
     assert "signs in with NHSmail only" in response.content.decode()
+
+
+def test_a_provider_opens_only_accounts_of_its_own_organisation(
+    sign_on, organisation, other_organisation, superuser
+):
+    # One organisation's admin chooses its provider and its domains, so the provider may
+    # not link to someone whose account also works for another organisation.
+    only_here = factories.member(organisation, "coach", username="olu", email="olu@nhs.net")
+    assert rules.link_refusal(sign_on=sign_on, user=only_here) is None
+
+    both = factories.member(other_organisation, "admin", username="bea", email="bea@nhs.net")
+    Membership.objects.create(user=both, organisation=organisation, role="trainee")
+    refusal = rules.link_refusal(sign_on=sign_on, user=both)
+    assert refusal is not None and "another organisation" in refusal.message
+
+    Membership.objects.create(user=superuser, organisation=organisation, role="admin")
+    assert rules.link_refusal(sign_on=sign_on, user=superuser) is not None

@@ -151,3 +151,26 @@ def test_invitations_and_acceptances_are_in_the_audit_log_and_its_export(client,
     response = client.get(reverse("audit_log_export"))
     export = response.content.decode("utf-8-sig")
     assert "Person invited" in export and "sam@example.org invited as trainee" in export
+
+
+def test_an_sso_only_organisation_sends_the_invited_person_to_its_provider(
+    client, invited, organisation
+):
+    from sandbox.models import SingleSignOn
+
+    SingleSignOn.objects.create(
+        organisation=organisation,
+        enabled=True,
+        required=True,
+        provider_name="NHSmail",
+        issuer="https://login.example.test/tenant/v2.0",
+        client_id="client",
+        client_secret="secret",
+        email_domains=["example.org"],
+    )
+    url = reverse("invitation_accept", args=[invited])
+    response = client.post(url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?organisation={organisation.slug}")
+    assert not client.login(username="sam", password=NEW_PASSWORD)  # no password was set
