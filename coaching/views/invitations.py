@@ -1,6 +1,7 @@
 """Inviting a person by email (for admins), sending the link again, and accepting it (for
 the invited person, who is not signed in yet)."""
 
+from allauth.account import signals as account_signals
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -125,6 +126,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                     status=410,
                 )
             login(request, user, backend=PASSWORD_BACKEND)
+            # Announced as allauth announces its own sign-ins, so this first one is audited
+            # like every other ("Signed in", coaching.services.sign_in).
+            account_signals.user_logged_in.send(sender=type(user), request=request, user=user)
             messages.success(
                 request,
                 f"Welcome, {display_name(user)}. Your password is set; sign in with "

@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from coaching.models import Invitation
+from coaching.models import AuditEvent, Invitation
 from sandbox.models import Membership
 from tests.factories import client_for
 
@@ -89,6 +89,8 @@ def test_accepting_sets_the_password_and_signs_in(client, invited):
     response = client.post(url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert response.status_code == 302
     assert client.get(reverse("timeline")).status_code == 200  # signed in
+    signed_in = AuditEvent.objects.filter(action=AuditEvent.Action.SIGNED_IN)
+    assert [event.actor.username for event in signed_in] == ["sam"]
     client.logout()
     assert client.login(username="sam", password=NEW_PASSWORD)
     # The link is used up, and says so.
