@@ -176,7 +176,22 @@ class _PersonChoiceField(forms.ModelChoiceField):
         return display_name(obj)
 
 
-_SELECT = {"class": "nhsuk-select"}
+SELECT_ATTRS = {"class": "nhsuk-select"}
+
+
+def id_choice(label: str, **options: Any) -> forms.TypedChoiceField:
+    """An optional choice of one of the organisation's rows by id (a cohort, a coach, an
+    account): its choices are set by the form, for the person's organisation only."""
+    return forms.TypedChoiceField(
+        label=label,
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=forms.Select(attrs=SELECT_ATTRS),
+        **options,
+    )
+
+
 _DATE_ERRORS = {"invalid": "Enter a real date, like 2026-12-01."}
 
 
@@ -200,21 +215,21 @@ class AuditFilterForm(forms.Form):
         label="What happened",
         required=False,
         choices=[("", "Anything"), *AuditEvent.Action.choices],
-        widget=forms.Select(attrs=_SELECT),
+        widget=forms.Select(attrs=SELECT_ATTRS),
     )
     actor = _PersonChoiceField(
         User.objects.none(),
         label="Who did it",
         required=False,
         empty_label="Anyone",
-        widget=forms.Select(attrs=_SELECT),
+        widget=forms.Select(attrs=SELECT_ATTRS),
     )
     trainee = _PersonChoiceField(
         User.objects.none(),
         label="Trainee",
         required=False,
         empty_label="Any trainee",
-        widget=forms.Select(attrs=_SELECT),
+        widget=forms.Select(attrs=SELECT_ATTRS),
     )
     draft = forms.IntegerField(
         label="Draft number",
@@ -234,7 +249,7 @@ class AuditFilterForm(forms.Form):
         label="Account",
         required=False,
         empty_label="Any account",
-        widget=forms.Select(attrs=_SELECT),
+        widget=forms.Select(attrs=SELECT_ATTRS),
     )
 
     def __init__(self, data: object, *, organisation_ids: Sequence[int]) -> None:
@@ -287,20 +302,8 @@ class QueueFilterForm(forms.Form):
         ),
         error_messages={"max_length": "Search for a trainee with at most 100 characters."},
     )
-    cohort = forms.TypedChoiceField(
-        label="Cohort",
-        required=False,
-        coerce=int,
-        empty_value=None,
-        widget=forms.Select(attrs=_SELECT),
-    )
-    account = forms.TypedChoiceField(
-        label="Account",
-        required=False,
-        coerce=int,
-        empty_value=None,
-        widget=forms.Select(attrs=_SELECT),
-    )
+    cohort = id_choice("Cohort")
+    account = id_choice("Account")
     age = forms.ChoiceField(
         label="Waiting",
         required=False,
@@ -310,7 +313,7 @@ class QueueFilterForm(forms.Form):
             ("4h", "More than 4 hours"),
             (OVERDUE, "Past the review target"),
         ],
-        widget=forms.Select(attrs=_SELECT),
+        widget=forms.Select(attrs=SELECT_ATTRS),
     )
 
     def __init__(self, data: QueryDict, *, choices: QueueChoices) -> None:

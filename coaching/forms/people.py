@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from coaching.forms import SELECT_ATTRS, id_choice
 from coaching.selectors import coach_memberships
 from coaching.selectors.people import PERSON_STATUSES, PeopleFilters
 from sandbox.checks import CHECKS
@@ -21,8 +22,6 @@ from sandbox.models import (
     PreElectionPeriod,
 )
 from sandbox.selectors import display_name
-
-_SELECT = {"class": "nhsuk-select"}
 
 # People, for their organisation's admins ---------------------------------------------------
 
@@ -49,27 +48,15 @@ class PeopleFilterForm(forms.Form):
         label="Role",
         required=False,
         choices=[("", "Any role"), *Membership.Role.choices],
-        widget=forms.Select(attrs=_SELECT),
+        widget=forms.Select(attrs=SELECT_ATTRS),
     )
-    cohort = forms.TypedChoiceField(
-        label="Cohort",
-        required=False,
-        coerce=int,
-        empty_value=None,
-        widget=forms.Select(attrs=_SELECT),
-    )
-    coach = forms.TypedChoiceField(
-        label="Coach",
-        required=False,
-        coerce=int,
-        empty_value=None,
-        widget=forms.Select(attrs=_SELECT),
-    )
+    cohort = id_choice("Cohort")
+    coach = id_choice("Coach")
     status = forms.ChoiceField(
         label="Status",
         required=False,
         choices=[("", "Anyone"), *PERSON_STATUSES.items()],
-        widget=forms.Select(attrs=_SELECT),
+        widget=forms.Select(attrs=SELECT_ATTRS),
     )
 
     def __init__(self, data: object, *, organisation_id: int) -> None:
@@ -97,25 +84,17 @@ class _PersonFields(DomainErrorsMixin, forms.Form):
         label="Role",
         choices=Membership.Role.choices,
         initial=Membership.Role.TRAINEE,
-        widget=forms.Select(attrs=_SELECT),
+        widget=forms.Select(attrs=SELECT_ATTRS),
         help_text="Trainees write posts; coaches review them; admins also manage people, "
         "accounts and settings.",
     )
-    coach = forms.TypedChoiceField(
-        label="Named coach (optional)",
-        required=False,
-        coerce=int,
-        empty_value=None,
-        widget=forms.Select(attrs=_SELECT),
+    coach = id_choice(
+        "Named coach (optional)",
         error_messages={"invalid_choice": "Choose a coach of your organisation from the list."},
         help_text="For a trainee: whose queue their posts go to.",
     )
-    cohort = forms.TypedChoiceField(
-        label="Cohort (optional)",
-        required=False,
-        coerce=int,
-        empty_value=None,
-        widget=forms.Select(attrs=_SELECT),
+    cohort = id_choice(
+        "Cohort (optional)",
         error_messages={"invalid_choice": "Choose one of your organisation's cohorts."},
     )
 
@@ -182,7 +161,7 @@ class SeveritiesForm(forms.Form):
                 label=check.title,
                 required=False,
                 choices=[("", "Default"), *CheckSeverity.Level.choices],
-                widget=forms.Select(attrs=_SELECT),
+                widget=forms.Select(attrs=SELECT_ATTRS),
                 error_messages={"invalid_choice": "Choose a severity from the list."},
             )
 
