@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from coaching import autonomy, draft_display, services
+from coaching.feed import feed_for
 from coaching.views.composer import (
     _attach_uploads,
     _composer_input,
@@ -46,8 +47,7 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
     as a draft, straight to the coach, or as a practice post the simulated audience sees.
     With htmx, GET returns just the feed (polled, so new reactions arrive by themselves)."""
     if request.htmx and request.method == "GET":
-        feed = draft_display.feed_for(request.user.pk)
-        return render(request, "sandbox/timeline.html#feed", {"feed": feed})
+        return render(request, "sandbox/timeline.html#feed", {"feed": feed_for(request.user.pk)})
     accounts = sandbox_selectors.accounts_for_author(request.user)
     form = DraftForm(request.POST or None, accounts=accounts, initial={"account": accounts.first()})
     thread, attachments = _composer_input(request)
@@ -110,7 +110,7 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
         "form": form,
         "attachments": attachments,
         "thread_boxes": _thread_boxes(thread, attachments),
-        "feed": draft_display.feed_for(request.user.pk),
+        "feed": feed_for(request.user.pk),
         "has_accounts": accounts.exists(),
         "mode_panels": autonomy.mode_panels(request.user),
         "image_errors": _has_image_errors(attachments),
@@ -224,7 +224,7 @@ def trainee_timeline(request: AuthenticatedRequest, user_id: int) -> HttpRespons
     owner = get_object_or_404(User, pk=user_id)
     context: dict[str, object] = {
         "owner": owner,
-        "feed": draft_display.feed_for(owner.pk, viewer=request.user),
+        "feed": feed_for(owner.pk, viewer=request.user),
     }
     if request.htmx:
         return render(request, "sandbox/trainee_timeline.html#feed", context)
