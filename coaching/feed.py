@@ -9,29 +9,23 @@ a timeline item's. So the feed is read in two steps:
    publication, the account's name, the reply count and the simulated audience. Plain
    values in two queries, no model instances.
 2. ``feed_html`` makes each entry's cache key of those values (plus the "5 minutes ago"
-   wording and the link) and fetches every key in one round trip. Only entries that
-   changed are loaded in full and rendered.
-
-Anything new makes a new key, so nothing is ever invalidated by hand and a stale entry
-cannot be shown. The HTML holds nothing of the viewer's but the link, which is in the key.
+   wording and the link) and fetches every key in one round trip (coaching.fragments).
+   Only entries that changed are loaded in full and rendered.
 """
 
 import datetime as dt
-import hashlib
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
-from redis.exceptions import RedisError
+from django.utils.safestring import SafeString
 
+from coaching import fragments
 from coaching.draft_display import with_display_data
 from coaching.models import Publication
 from sandbox import audience
@@ -39,12 +33,7 @@ from sandbox.models import Draft, TimelineItem, WorkplaceAccount
 from sandbox.selectors import in_organisations, reviewer_organisation_ids
 from sandbox.templatetags.sandpit import ago
 
-logger = logging.getLogger(__name__)
-
 FEED_LENGTH = 50
-# Long enough to serve many polls; an entry's "ago" wording changes its key anyway.
-ENTRY_SECONDS = 6 * 60 * 60
-KEY_PREFIX = "feed-entry:v2:"
 
 DRAFT_COLUMNS = (
     "pk",
@@ -145,15 +134,13 @@ def _counts(entry: FeedEntry, now: dt.datetime) -> dict[str, int]:
     return audience.counts_at(audience.AudiencePlan.from_dict(plan), seconds)
 
 
-def _key(entry: FeedEntry, own: bool, now: dt.datetime) -> str:
+def _fingerprint(entry: FeedEntry, own: bool, now: dt.datetime) -> tuple[Any, ...]:
     if entry.is_draft:
         # The owner opens their draft; a coach reviews it.
-        link = "open" if own else "review"
-        fingerprint: tuple[Any, ...] = ("draft", *entry.shown, link)
+        shown: tuple[Any, ...] = (*entry.shown, "open" if own else "review")
     else:
-        fingerprint = ("item", *entry.shown[:-1], sorted(_counts(entry, now).items()))
-    fingerprint += (ago(entry.moment),)
-    return KEY_PREFIX + hashlib.sha256(repr(fingerprint).encode()).hexdigest()
+        shown = (*entry.shown[:-1], sorted(_counts(entry, now).items()))
+    return (*shown, ago(entry.moment))
 
 
 def feed_html(feed: Feed, *, viewer_id: int) -> SafeString:
@@ -161,28 +148,14 @@ def feed_html(feed: Feed, *, viewer_id: int) -> SafeString:
     rest loaded in two queries at most, rendered and kept."""
     now = timezone.now()
     own = feed.owner_id == viewer_id
-    keys = [_key(entry, own, now) for entry in feed.entries]
-    try:
-        cached = cache.get_many(keys)
-    except RedisError:
-        logger.warning("The cache is unreachable; rendering the feed without it.")
-        cached = {}
-    missing = {
-        key: entry for entry, key in zip(feed.entries, keys, strict=True) if key not in cached
-    }
-    fresh = dict(zip(missing, _render(list(missing.values()), own), strict=True))
-    if fresh:
-        try:
-            cache.set_many(fresh, timeout=ENTRY_SECONDS)
-        except RedisError:
-            logger.warning("The cache is unreachable; the feed's entries were not kept.")
-    parts = [cached[key] if key in cached else fresh[key] for key in keys]
-    return mark_safe("".join(parts))  # noqa: S308 - the templates escaped every value
+    keys = [
+        fragments.key("draft" if entry.is_draft else "item", _fingerprint(entry, own, now))
+        for entry in feed.entries
+    ]
+    return fragments.joined(keys, lambda missing: _render([feed.entries[n] for n in missing], own))
 
 
 def _render(entries: list[FeedEntry], own: bool) -> list[str]:
-    if not entries:
-        return []
     draft_pks = [entry.pk for entry in entries if entry.is_draft]
     item_pks = [entry.pk for entry in entries if not entry.is_draft]
     drafts = (

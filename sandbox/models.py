@@ -307,6 +307,12 @@ class Draft(models.Model):
             ),
             # The timeline lists a trainee's drafts by when they last changed.
             models.Index(fields=["author", "-updated_at"], name="draft_author_idx"),
+            # "Routed to me" is a set of trainees: their waiting drafts, not all of theirs.
+            models.Index(
+                fields=["author"],
+                condition=Q(status__in=["submitted", "in_review"]),
+                name="draft_waiting_author_idx",
+            ),
         ]
 
     def __str__(self) -> str:

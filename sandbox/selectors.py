@@ -25,6 +25,7 @@ from sandbox.models import (
 
 Role = Membership.Role
 REVIEWER_ROLES = (Role.COACH, Role.ADMIN)
+REVIEWER_ORGANISATIONS = "_sandpit_reviewer_organisation_ids"
 
 
 def display_name(user: User) -> str:
@@ -52,13 +53,21 @@ def roles_of(user: User) -> set[str]:
 
 
 def reviewer_organisation_ids(user: User) -> list[int]:
-    # Ordered, so pages that act for "the coach's organisation" pick the same one each time.
-    return list(
-        active_memberships()
-        .filter(user=user, role__in=REVIEWER_ROLES)
-        .order_by("organisation_id")
-        .values_list("organisation_id", flat=True)
-    )
+    """The organisations the user coaches or administers.
+
+    A page asks several times (access, the queue's filters, routing, the feed), so the
+    answer is kept on the user object, as Django keeps its permission cache: request.user
+    is made afresh for every request, so no answer outlives the request."""
+    known = user.__dict__.get(REVIEWER_ORGANISATIONS)
+    if known is None:
+        # Ordered, so pages that act for "the coach's organisation" pick the same one.
+        known = user.__dict__[REVIEWER_ORGANISATIONS] = list(
+            active_memberships()
+            .filter(user=user, role__in=REVIEWER_ROLES)
+            .order_by("organisation_id")
+            .values_list("organisation_id", flat=True)
+        )
+    return list(known)
 
 
 def accounts_for_author(user: User) -> QuerySet[WorkplaceAccount]:

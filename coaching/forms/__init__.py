@@ -318,12 +318,14 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, data: QueryDict, *, choices: QueueChoices) -> None:
         super().__init__(data)
-        for name, options in (
-            ("cohort", [(cohort.pk, cohort.name) for cohort in choices.cohorts]),
-            ("account", [(account.pk, f"@{account.handle}") for account in choices.accounts]),
-        ):
+        options = {
+            "cohort": lambda: [(cohort.pk, cohort.name) for cohort in choices.cohorts],
+            "account": lambda: [(account.pk, f"@{account.handle}") for account in choices.accounts],
+        }
+        for name, listed in options.items():
             field = self.fields[name]
-            field.choices = [("", "All"), *options]  # type: ignore[attr-defined]
+            # A callable: Django reads it only when the field is shown or a value is checked.
+            field.choices = lambda listed=listed: [("", "All"), *listed()]  # type: ignore[attr-defined]
             field.error_messages["invalid_choice"] = (
                 f"Choose a{'n' if name == 'account' else ''} {name} from the list: "
                 "that one is not in your organisation, so it is not filtered on."

@@ -1,6 +1,7 @@
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -424,21 +425,27 @@ def queue_page(
     )
 
 
-@dataclass(frozen=True)
 class QueueChoices:
-    """What the queue's filters offer: only the reviewer's own organisations'."""
+    """What the queue's filters offer: only the reviewer's own organisations'. Read only
+    when asked: the rows, polled every 15 seconds, never show the form, and a cohort or
+    account is checked against these only when one is chosen."""
 
-    cohorts: list[Cohort]
-    accounts: list[WorkplaceAccount]
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    @cached_property
+    def cohorts(self) -> list[Cohort]:
+        organisation_ids = reviewer_organisation_ids(self.user)
+        return list(Cohort.objects.filter(organisation_id__in=organisation_ids))
+
+    @cached_property
+    def accounts(self) -> list[WorkplaceAccount]:
+        return list(accounts_for_reviewer(self.user))
 
 
 def queue_choices(user: User) -> QueueChoices:
-    organisation_ids = reviewer_organisation_ids(user)
     # No list of trainees: an organisation has hundreds, so the filter searches by name.
-    return QueueChoices(
-        cohorts=list(Cohort.objects.filter(organisation_id__in=organisation_ids)),
-        accounts=list(accounts_for_reviewer(user)),
-    )
+    return QueueChoices(user)
 
 
 # Cover and assignment ---------------------------------------------------------------------------

@@ -1,15 +1,20 @@
 """How a review reads: its rubric and scores, its tags, who decided, its claim, and notes
 anchored in the text."""
 
+import datetime as dt
 import itertools
 
 from django import template
+from django.template.loader import get_template
+from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 
-from coaching import portfolio, selectors
+from coaching import fragments, portfolio, selectors
 from coaching.models import RUBRIC, FeedbackNote, Review
 from sandbox.models import Draft, DraftRevision
+from sandbox.selectors import display_name
 
 register = template.Library()
 
@@ -17,6 +22,41 @@ register = template.Library()
 @register.filter
 def claim_is_live(draft: Draft) -> bool:
     return selectors.claim_is_live(draft)
+
+
+@register.simple_tag
+def queue_rows(queue: selectors.Queue) -> SafeString:
+    """The queue's rows, each from the cache where it is there (coaching.fragments): the
+    rows are polled every 15 seconds and rarely change between polls."""
+    now = timezone.now()
+    keys = [fragments.key("queue-row", _queue_row_shows(row, now)) for row in queue.rows]
+
+    def render(missing: list[int]) -> list[str]:
+        row_template = get_template("coaching/_queue_row.html")
+        return [row_template.render({"row": queue.rows[n]}) for n in missing]
+
+    return fragments.joined(keys, render)
+
+
+def _queue_row_shows(row: selectors.QueueRow, now: dt.datetime) -> tuple[object, ...]:
+    """Everything coaching/_queue_row.html shows that can change."""
+    draft = row.draft
+    claimer = draft.claimed_by
+    return (
+        draft.pk,
+        draft.current_revision_id,
+        draft.is_sandbox_only,
+        claimer and display_name(claimer),
+        draft.claimed_at,
+        selectors.claim_is_live(draft, now),
+        display_name(draft.author),
+        draft.cohort_name,  # type: ignore[attr-defined]
+        draft.account.handle,
+        draft.submitted_at,
+        draft.submitted_at and timesince(draft.submitted_at, now),
+        row.overdue,
+        row.route.reason,
+    )
 
 
 @register.filter
