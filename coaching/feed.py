@@ -31,7 +31,6 @@ from coaching.models import Publication
 from sandbox import audience
 from sandbox.models import Draft, TimelineItem, WorkplaceAccount
 from sandbox.selectors import in_organisations, reviewer_organisation_ids
-from sandbox.templatetags.sandpit import ago
 
 FEED_LENGTH = 50
 
@@ -140,7 +139,7 @@ def _fingerprint(entry: FeedEntry, own: bool, now: dt.datetime) -> tuple[Any, ..
         shown: tuple[Any, ...] = (*entry.shown, "open" if own else "review")
     else:
         shown = (*entry.shown[:-1], sorted(_counts(entry, now).items()))
-    return (*shown, ago(entry.moment))
+    return (*shown, fragments.age(entry.moment, now))
 
 
 def feed_html(feed: Feed, *, viewer_id: int) -> SafeString:

@@ -7,6 +7,7 @@ invalidated by hand, and a stale piece cannot be shown. Pieces hold nothing of t
 that is not in their key.
 """
 
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
@@ -21,6 +22,20 @@ logger = logging.getLogger(__name__)
 # Long enough to serve many polls; "5 minutes ago" wording is in the keys, so a piece
 # showing a time moves to a new key as the time it shows changes.
 SECONDS = 6 * 60 * 60
+
+
+def age(moment: dt.datetime | None, now: dt.datetime) -> int | None:
+    """How old, as finely as "5 minutes ago" wording can show it (Django's timesince, two
+    units deep): minutes for a day, hours for a month, then days. For keys: it is far
+    cheaper than the wording, and changes whenever the wording does."""
+    if moment is None:
+        return None
+    seconds = int((now - moment).total_seconds())
+    if seconds < 24 * 3600:
+        return seconds // 60
+    if seconds < 30 * 24 * 3600:
+        return 10_000 + seconds // 3600
+    return 1_000_000 + seconds // (24 * 3600)
 
 
 def key(kind: str, fingerprint: Sequence[Any]) -> str:

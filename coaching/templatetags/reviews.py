@@ -9,7 +9,6 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince
 
 from coaching import fragments, portfolio, selectors
 from coaching.models import RUBRIC, FeedbackNote, Review
@@ -53,7 +52,7 @@ def _queue_row_shows(row: selectors.QueueRow, now: dt.datetime) -> tuple[object,
         draft.cohort_name,  # type: ignore[attr-defined]
         draft.account.handle,
         draft.submitted_at,
-        draft.submitted_at and timesince(draft.submitted_at, now),
+        fragments.age(draft.submitted_at, now),
         row.overdue,
         row.route.reason,
     )
