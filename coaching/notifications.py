@@ -26,7 +26,6 @@ from coaching.models import Notification, NotificationPreference, Publication, R
 from coaching.selectors import (
     WAITING,
     QueueFilters,
-    default_queue_scope,
     is_away,
     past_target,
     queue_page,
@@ -324,7 +323,7 @@ def send_due_digests(*, now: dt.datetime | None = None, any_hour: bool = False) 
 def _send_digest(coach: User, *, now: dt.datetime) -> int:
     # The coach's queue as they first see it (routed to them, for a coach), so the digest
     # and the page give the same numbers.
-    queue = queue_page(coach, QueueFilters(scope=default_queue_scope(coach)), now=now)
+    queue = queue_page(coach, QueueFilters(), now=now)
     waiting, past_target = queue.waiting, queue.overdue
     if not waiting:
         return 0  # nothing to say; the claim stands, so no empty digest later today

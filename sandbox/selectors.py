@@ -2,7 +2,7 @@
 rule is written once and the views only ask."""
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
@@ -58,16 +58,25 @@ def reviewer_organisation_ids(user: User) -> list[int]:
     A page asks several times (access, the queue's filters, routing, the feed), so the
     answer is kept on the user object, as Django keeps its permission cache: request.user
     is made afresh for every request, so no answer outlives the request."""
-    known = user.__dict__.get(REVIEWER_ORGANISATIONS)
+    known = getattr(user, REVIEWER_ORGANISATIONS, None)
     if known is None:
         # Ordered, so pages that act for "the coach's organisation" pick the same one.
-        known = user.__dict__[REVIEWER_ORGANISATIONS] = list(
+        known = remember_reviewer_organisations(
+            user,
             active_memberships()
             .filter(user=user, role__in=REVIEWER_ROLES)
             .order_by("organisation_id")
-            .values_list("organisation_id", flat=True)
+            .values_list("organisation_id", flat=True),
         )
     return list(known)
+
+
+def remember_reviewer_organisations(user: User, organisation_ids: Iterable[int]) -> list[int]:
+    """For the sign-in middleware, which reads the same rows on every request anyway."""
+    known = list(organisation_ids)
+    # setattr reaches through request.user's lazy wrapper to the user it wraps.
+    setattr(user, REVIEWER_ORGANISATIONS, known)
+    return known
 
 
 def accounts_for_author(user: User) -> QuerySet[WorkplaceAccount]:

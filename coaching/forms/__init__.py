@@ -333,12 +333,12 @@ class QueueFilterForm(forms.Form):
         self.fields["scope"].error_messages["invalid_choice"] = "Choose mine or everyone."
         self.fields["age"].error_messages["invalid_choice"] = "Choose how long from the list."
 
-    def filters(self, *, default_scope: str) -> QueueFilters:
+    def filters(self) -> QueueFilters:
         """The valid filters; a bad one is left out (and shown as an error)."""
         self.is_valid()
         data = self.cleaned_data
         return QueueFilters(
-            scope=data.get("scope") or default_scope,
+            scope=data.get("scope") or "",
             trainee=data.get("trainee") or "",
             cohort_id=data.get("cohort"),
             account_id=data.get("account"),

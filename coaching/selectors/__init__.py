@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -150,6 +151,14 @@ class CoachDirectory:
                 membership.organisation.review_target_hours
             )
 
+    def default_scope(self, user: User) -> str:
+        """Coaches start on the items routed to them; admins, who are in no pool, on all."""
+        is_coach = any(
+            coaches.get(user.pk) is not None and coaches[user.pk].role == Membership.Role.COACH
+            for coaches in self.by_organisation.values()
+        )
+        return "mine" if is_coach else "all"
+
     def target_hours(self) -> set[int]:
         """The review targets of these organisations (for _with_routing_data)."""
         return set(self.review_targets.values())
@@ -287,7 +296,9 @@ OVERDUE = "overdue"
 
 @dataclass(frozen=True)
 class QueueFilters:
-    scope: str = "mine"  # "mine": routed to me today; "all": everything in my organisations
+    # "mine": routed to me today; "all": everything in my organisations; "": the person's
+    # default (CoachDirectory.default_scope), so the page and the digest start alike.
+    scope: str = ""
     trainee: str = ""  # words of a trainee's name or username
     cohort_id: int | None = None
     account_id: int | None = None
@@ -367,18 +378,14 @@ def _trainee_matches(search: str) -> Q:
     return matches
 
 
-def default_queue_scope(user: User) -> str:
-    """Coaches start on the items routed to them; admins, who are in no pool, on all."""
-    is_coach = Membership.objects.filter(user=user, role=Membership.Role.COACH).exists()
-    return "mine" if is_coach else "all"
-
-
 def queue_page(
     user: User, filters: QueueFilters, *, page_number: int | str = 1, now: dt.datetime | None = None
 ) -> Queue:
     now = now or timezone.now()
     directory = CoachDirectory(reviewer_organisation_ids(user), on=timezone.localdate(now))
     drafts = _with_routing_data(queue_for(user), target_hours=directory.target_hours())
+    if not filters.scope:
+        filters = dataclasses.replace(filters, scope=directory.default_scope(user))
     if filters.scope == "mine":
         drafts = drafts.filter(directory.routed_to(user))
     narrowed = Q()

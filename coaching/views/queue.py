@@ -22,7 +22,7 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     polls the rows with the same filters, and refreshes them on queueChanged."""
     access.reviewer_organisations(request.user)
     form = QueueFilterForm(request.GET, choices=selectors.queue_choices(request.user))
-    filters = form.filters(default_scope=selectors.default_queue_scope(request.user))
+    filters = form.filters()
     context = {
         "form": form,
         "queue": selectors.queue_page(

@@ -49,7 +49,9 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
     if request.htmx and request.method == "GET":
         return render(request, "sandbox/timeline.html#feed", {"feed": feed_for(request.user.pk)})
     accounts = sandbox_selectors.accounts_for_author(request.user)
-    form = DraftForm(request.POST or None, accounts=accounts, initial={"account": accounts.first()})
+    account_list = list(accounts)  # the page asks how many, and which comes first
+    first_account = account_list[0] if account_list else None
+    form = DraftForm(request.POST or None, accounts=accounts, initial={"account": first_account})
     thread, attachments = _composer_input(request)
     upload_refused = _attach_uploads(request, attachments, draft=None)
     status = 200
@@ -111,12 +113,17 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
         "attachments": attachments,
         "thread_boxes": _thread_boxes(thread, attachments),
         "feed": feed_for(request.user.pk),
-        "has_accounts": accounts.exists(),
+        "has_accounts": bool(account_list),
+        "several_accounts": len(account_list) > 1,
         "mode_panels": autonomy.mode_panels(request.user),
         "image_errors": _has_image_errors(attachments),
         "preview": preview,
         "preview_account": preview
-        and (accounts.filter(pk=chosen).first() if chosen is not None else accounts.first()),
+        and (
+            next((a for a in account_list if a.pk == chosen), None)
+            if chosen is not None
+            else first_account
+        ),
     }
     return render(request, "sandbox/timeline.html", context, status=status)
 

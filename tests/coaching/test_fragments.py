@@ -2,6 +2,7 @@
 whenever that wording changes, or the cache would show a stale time."""
 
 import datetime as dt
+import itertools
 
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -26,7 +27,7 @@ def test_the_age_changes_whenever_the_wording_does():
         (dt.timedelta(hours=5), dt.timedelta(days=800)),
     ):
         seen = ages_and_wordings(step, until)
-        for (age, wording), (next_age, next_wording) in zip(seen, seen[1:], strict=False):
+        for (age, wording), (next_age, next_wording) in itertools.pairwise(seen):
             if wording != next_wording:
                 assert age != next_age, (wording, next_wording)
 
