@@ -144,8 +144,12 @@ def _send(*, subject: str, body: str, recipients: list[str]) -> int:
 
 
 def _post_words(draft: Draft) -> str:
+    return _quoted(draft.text)
+
+
+def _quoted(text: str) -> str:
     # One line: the words go in email subjects, where a newline is not allowed.
-    return "“" + Truncator(" ".join(draft.text.split())).chars(60) + "”"
+    return "“" + Truncator(" ".join(text.split())).chars(60) + "”"
 
 
 def submission_received(*, draft: Draft) -> list[Notification]:
@@ -335,12 +339,11 @@ def _send_digest(coach: User, *, now: dt.datetime) -> int:
         "",
         "Waiting longest:",
     ]
-    for draft in [row.draft for row in queue.rows][:DIGEST_OLDEST_ITEMS]:
-        assert draft.submitted_at is not None
+    for row in queue.rows[:DIGEST_OLDEST_ITEMS]:
         lines.append(
-            f"- {display_name(draft.author)}: {_post_words(draft)}, sent "
-            f"{timezone.localtime(draft.submitted_at):%d %b %H:%M}\n"
-            f"  {absolute(reverse('review', args=[draft.pk]))}"
+            f"- {row.trainee}: {_quoted(row.text)}, sent "
+            f"{timezone.localtime(row.submitted_at):%d %b %H:%M}\n"
+            f"  {absolute(reverse('review', args=[row.draft_id]))}"
         )
     lines += ["", f"The queue: {absolute(reverse('queue'))}"]
     return _send(

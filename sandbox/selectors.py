@@ -31,7 +31,12 @@ REVIEWER_ORGANISATIONS = "_sandpit_reviewer_organisation_ids"
 def display_name(user: User) -> str:
     """How a person is named everywhere (pages, messages, emails, exports): their full
     name, or their username when they have not given one."""
-    return user.get_full_name() or user.username
+    return name_of(user.first_name, user.last_name, user.username)
+
+
+def name_of(first_name: str, last_name: str, username: str) -> str:
+    """display_name from the columns, for pages that read them without a User."""
+    return f"{first_name} {last_name}".strip() or username
 
 
 def active_memberships() -> QuerySet[Membership]:

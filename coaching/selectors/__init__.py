@@ -3,15 +3,18 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     OuterRef,
@@ -44,6 +47,7 @@ from sandbox.selectors import (
     check_context,
     display_name,
     findings_for_posts,
+    name_of,
     reviewer_organisation_ids,
 )
 
@@ -75,10 +79,14 @@ class Claim:
 
 
 def claim_is_live(draft: Draft, now: dt.datetime | None = None) -> bool:
-    """A claim lives CLAIM_STALE_AFTER from its last sign of life (``claimed_at``)."""
-    if draft.claimed_by_id is None or draft.claimed_at is None:
+    if draft.claimed_by_id is None:
         return False
-    return draft.claimed_at >= (now or timezone.now()) - settings.CLAIM_STALE_AFTER
+    return claim_live_at(draft.claimed_at, now or timezone.now())
+
+
+def claim_live_at(claimed_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """A claim lives CLAIM_STALE_AFTER from its last sign of life (``claimed_at``)."""
+    return claimed_at is not None and claimed_at >= now - settings.CLAIM_STALE_AFTER
 
 
 def claim_of(draft: Draft, viewer: User) -> Claim | None:
@@ -142,6 +150,7 @@ class CoachDirectory:
             organisation_id: {} for organisation_id in organisation_ids
         }
         self.review_targets: dict[int, int] = {}
+        self._routes: dict[tuple[int, int | None, int | None], Route] = {}
         # A deactivated coach is nobody's coach: their trainees go to the pool.
         for membership in Membership.objects.filter(
             organisation_id__in=organisation_ids, role__in=REVIEWER_ROLES, is_active=True
@@ -174,6 +183,16 @@ class CoachDirectory:
         every coach who is not away. Any coach of the organisation may still review any
         draft; this decides whose queue it is in and who is told."""
         coaches = self.by_organisation[organisation_id]
+        # The same for every trainee of a coach (a page routes dozens): worked out once.
+        # The trainee matters only if they are a coach here, kept out of their own pool.
+        key = (organisation_id, named_coach_id, trainee_id if trainee_id in coaches else None)
+        if key not in self._routes:
+            self._routes[key] = self._route(coaches, named_coach_id, trainee_id)
+        return self._routes[key]
+
+    def _route(
+        self, coaches: dict[int, Membership], named_coach_id: int | None, trainee_id: int | None
+    ) -> Route:
         named = coaches.get(named_coach_id) if named_coach_id else None
         if named is not None and not is_away(named, self.on):
             return Route([named.user], display_name(named.user))
@@ -307,9 +326,69 @@ class QueueFilters:
 
 @dataclass(frozen=True)
 class QueueRow:
-    draft: Draft
-    route: Route
+    """One waiting draft as the queue shows it: plain values from the page's one query
+    (a page of model instances, each with its author, account, revision and reviewer, cost
+    more than the rest of the page together)."""
+
+    draft_id: int
+    text: str
+    sandbox_only: bool
+    trainee: str
+    cohort: str | None
+    handle: str
+    submitted_at: dt.datetime
     overdue: bool
+    route: Route
+    reviewer: str | None = None  # who holds the claim, if anyone
+    claimed_at: dt.datetime | None = None
+    claim_live: bool = False
+
+
+# What a queue row reads, named as the query annotates them.
+QUEUE_ROW_COLUMNS = (
+    "pk",
+    "current_revision__text",
+    "sandbox_only",
+    "author_id",
+    "author__first_name",
+    "author__last_name",
+    "author__username",
+    "cohort_name",
+    "account__handle",
+    "account__organisation_id",
+    "named_coach_id",
+    "submitted_at",
+    "due_at",
+    "claimed_by__first_name",
+    "claimed_by__last_name",
+    "claimed_by__username",
+    "claimed_at",
+)
+
+
+def _queue_row(values: Sequence[Any], directory: "CoachDirectory", now: dt.datetime) -> QueueRow:
+    row = dict(zip(QUEUE_ROW_COLUMNS, values, strict=True))
+    reviewer = row["claimed_by__username"] and name_of(
+        row["claimed_by__first_name"], row["claimed_by__last_name"], row["claimed_by__username"]
+    )
+    return QueueRow(
+        draft_id=row["pk"],
+        text=row["current_revision__text"] or "",
+        sandbox_only=row["sandbox_only"],
+        trainee=name_of(
+            row["author__first_name"], row["author__last_name"], row["author__username"]
+        ),
+        cohort=row["cohort_name"],
+        handle=row["account__handle"],
+        submitted_at=row["submitted_at"],
+        overdue=row["due_at"] < now,
+        route=directory.route(
+            row["account__organisation_id"], row["named_coach_id"], trainee_id=row["author_id"]
+        ),
+        reviewer=reviewer or None,
+        claimed_at=row["claimed_at"],
+        claim_live=bool(reviewer) and claim_live_at(row["claimed_at"], now),
+    )
 
 
 @dataclass
@@ -407,21 +486,13 @@ def queue_page(
         overdue=Count("pk", filter=_overdue(now)),
         shown=Count("pk", filter=narrowed) if narrowed else Count("pk"),
     )
-    paginator = Paginator(drafts.filter(narrowed), QUEUE_PAGE_SIZE)
+    shown = drafts.filter(narrowed).annotate(
+        sandbox_only=ExpressionWrapper(Draft.SANDBOX_ONLY, output_field=BooleanField())
+    )
+    paginator = Paginator(shown.values_list(*QUEUE_ROW_COLUMNS), QUEUE_PAGE_SIZE)
     paginator.count = counts["shown"]
     page = paginator.get_page(page_number)
-    rows = [
-        QueueRow(
-            draft=draft,
-            route=directory.route(
-                draft.account.organisation_id,
-                draft.named_coach_id,
-                trainee_id=draft.author_id,
-            ),
-            overdue=draft.due_at < now,
-        )
-        for draft in page.object_list
-    ]
+    rows = [_queue_row(values, directory, now) for values in page.object_list]
     return Queue(
         filters=filters,
         page=page,

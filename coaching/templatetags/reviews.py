@@ -1,6 +1,7 @@
 """How a review reads: its rubric and scores, its tags, who decided, its claim, and notes
 anchored in the text."""
 
+import dataclasses
 import datetime as dt
 import itertools
 
@@ -13,7 +14,6 @@ from django.utils.safestring import SafeString, mark_safe
 from coaching import fragments, portfolio, selectors
 from coaching.models import RUBRIC, FeedbackNote, Review
 from sandbox.models import Draft, DraftRevision
-from sandbox.selectors import display_name
 
 register = template.Library()
 
@@ -38,24 +38,10 @@ def queue_rows(queue: selectors.Queue) -> SafeString:
 
 
 def _queue_row_shows(row: selectors.QueueRow, now: dt.datetime) -> tuple[object, ...]:
-    """Everything coaching/_queue_row.html shows that can change."""
-    draft = row.draft
-    claimer = draft.claimed_by
-    return (
-        draft.pk,
-        draft.current_revision_id,
-        draft.is_sandbox_only,
-        claimer and display_name(claimer),
-        draft.claimed_at,
-        selectors.claim_is_live(draft, now),
-        display_name(draft.author),
-        draft.cohort_name,  # type: ignore[attr-defined]
-        draft.account.handle,
-        draft.submitted_at,
-        fragments.age(draft.submitted_at, now),
-        row.overdue,
-        row.route.reason,
-    )
+    """Everything coaching/_queue_row.html shows that can change: the row's values, its
+    route's wording, and how long it has waited."""
+    values = tuple(getattr(row, f.name) for f in dataclasses.fields(row) if f.name != "route")
+    return (*values, row.route.reason, fragments.age(row.submitted_at, now))
 
 
 @register.filter
