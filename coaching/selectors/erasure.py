@@ -75,15 +75,13 @@ def refusals(*, by: User, person: User) -> list[str]:
         )
     for membership in memberships:
         organisation = membership.organisation
-        if organisation.records_on_hold:
-            why = (
-                f" ({organisation.records_on_hold_reason})"
-                if organisation.records_on_hold_reason
-                else ""
-            )
+        # Another organisation is not named to an admin who does not run it.
+        called = organisation.name if organisation.pk in administered else "another organisation"
+        if organisation.records_on_hold and organisation.pk in administered:
+            reason = organisation.records_on_hold_reason
             reasons.append(
-                f"{organisation.name}'s records are on legal hold{why}: nobody who belongs "
-                "to it can be erased until the hold is lifted."
+                f"{called}'s records are on legal hold{f' ({reason})' if reason else ''}: "
+                "nobody who belongs to it can be erased until the hold is lifted."
             )
         if (
             membership.is_active
@@ -95,8 +93,8 @@ def refusals(*, by: User, person: User) -> list[str]:
             .exists()
         ):
             reasons.append(
-                f"{name} is the only admin of {organisation.name}. Make someone else an "
-                "admin first, so the organisation is never left without one."
+                f"{name} is the only admin of {called}. Someone else must be made an admin "
+                "first, so the organisation is never left without one."
             )
     on_its_way = Publication.objects.filter(draft__author=person, status__in=ON_ITS_WAY).count()
     if on_its_way:

@@ -86,6 +86,7 @@ def person_erase(*, by: User, membership: Membership, confirmation: str) -> str:
         _scrub_imports(person, reference)
         exports_delete_of(person)
         _pseudonymise_audit_log(terms, reference)
+        _rename_in_notices(terms)
         person.username = reference
         person.first_name = FORMER_MEMBER
         person.last_name = ""
@@ -118,8 +119,10 @@ def _erase_work(person: User) -> dict[str, int]:
     # answers (RESTRICT).
     removed = Draft.objects.filter(author=person).exclude(pk__in=kept_ids)
     drafts_removed = removed.count()
-    for draft in removed:
-        draft.delete()
+    # A draft's pointer to its latest revision is PROTECT (a revision in use is never
+    # deleted alone): cleared first, so the draft and its revisions go together.
+    removed.update(current_revision=None)
+    removed.delete()
     TimelineItem.objects.filter(owner=person).delete()
     ScenarioRun.objects.filter(trainee=person).delete()
     # A draft that went live keeps the published text (the organisation's record); every
@@ -162,7 +165,9 @@ def _erase_work(person: User) -> dict[str, int]:
         away_from=None,
         away_until=None,
     )
-    Notification.objects.filter(user=person).delete()
+    # Their notices, and everyone's notices about their drafts (which quote them): notices
+    # are passing news, not the record.
+    Notification.objects.filter(Q(user=person) | Q(draft__author=person)).delete()
     NotificationPreference.objects.filter(user=person).delete()
     Invitation.objects.filter(membership__user=person).delete()
     return {
@@ -208,6 +213,22 @@ def _scrub_imports(person: User, reference: str) -> None:
         people_import.save(update_fields=["rows", "results"])
 
 
+def _whole_word(term: str) -> re.Pattern[str]:
+    """The term as literal text standing as a whole word, in any case: the same rule as
+    the database's coaching_auditevent_pseudonymise."""
+    return re.compile(r"(?<![\w.@+-])" + re.escape(term) + r"(?![\w@+-])", re.IGNORECASE)
+
+
+def _rename_in_notices(terms: list[str]) -> None:
+    """Notices to other people that name the person (a coach told "Tina Tester sent a
+    post") keep their sense, naming a former member of staff instead."""
+    for term in terms:
+        pattern = _whole_word(term)
+        for notice in Notification.objects.filter(message__icontains=term):
+            notice.message = pattern.sub(FORMER_MEMBER, notice.message)[:300]
+            notice.save(update_fields=["message"])
+
+
 def _pseudonymise_audit_log(terms: list[str], reference: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -218,7 +239,7 @@ def _pseudonymise_audit_log(terms: list[str], reference: str) -> None:
     for term in terms:
         if len(term) < 3:
             continue
-        pattern = re.compile(r"(?<![\w.@+-])" + re.escape(term) + r"(?![\w@+-])", re.IGNORECASE)
+        pattern = _whole_word(term)
         for pk, detail in AuditEvent.objects.filter(detail__icontains=term).values_list(
             "pk", "detail"
         ):

@@ -109,9 +109,12 @@ def test_another_organisations_records_are_not_in_it(
     everything = b"".join(opened(export).values())
     assert ELSEWHERE_WORDS.encode() not in everything
     assert b"Elsewhere Council" not in everything
-    assert str(holdings["elsewhere"].pk).encode() not in json.dumps(
-        [r["draft"] for r in json.loads(opened(export)["data.json"])["drafts"]]
-    ).encode()
+    assert (
+        str(holdings["elsewhere"].pk).encode()
+        not in json.dumps(
+            [r["draft"] for r in json.loads(opened(export)["data.json"])["drafts"]]
+        ).encode()
+    )
 
 
 def test_an_admin_of_both_organisations_gets_both(
@@ -122,9 +125,10 @@ def test_an_admin_of_both_organisations_gets_both(
     data = json.loads(opened(export)["data.json"])
     assert sorted(r["text"] for r in data["revisions"]) == sorted([OWN_WORDS, ELSEWHERE_WORDS])
     assert data["includes_data_of_no_organisation"] is True
-    assert "These are all the organisations the person belongs to" in opened(export)[
-        "README.txt"
-    ].decode()
+    assert (
+        "These are all the organisations the person belongs to"
+        in opened(export)["README.txt"].decode()
+    )
 
 
 def test_starting_is_audited_and_queues_one_task_after_commit(
