@@ -55,7 +55,7 @@ def subject_access_export(request: AuthenticatedRequest, pk: int) -> HttpRespons
 
 @require_GET
 @login_required
-def subject_access_download(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+def subject_access_download(request: AuthenticatedRequest, pk: int) -> HttpResponse | FileResponse:
     export = _export_or_404(request, pk)
     try:
         file = export_services.export_download(by=request.user, export=export)

@@ -165,9 +165,11 @@ def test_a_download_is_audited_and_refused_once_expired_which_deletes_the_file(
         expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
     export.refresh_from_db()
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(InvalidState, match="expired"):
-            subject_access.export_download(by=admin, export=export)
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(InvalidState, match="expired"),
+    ):
+        subject_access.export_download(by=admin, export=export)
     assert not storage.exists(name)
     export.refresh_from_db()
     assert export.status == "expired" and not export.file
