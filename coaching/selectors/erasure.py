@@ -3,6 +3,8 @@ confirmation page and coaching.services.erasure (which applies the same refusals
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
@@ -39,6 +41,12 @@ def identifying_terms(person: User) -> list[str]:
     if not person.email or not person.get_full_name().strip():
         terms.append(person.username)
     return [term for term in terms if term]
+
+
+def whole_word(term: str) -> re.Pattern[str]:
+    """The term as literal text standing as a whole word (not inside a longer name or
+    address), in any case: the same rule as the database's coaching_auditevent_pseudonymise."""
+    return re.compile(r"(?<![\w.@+-])" + re.escape(term) + r"(?![\w@+-])", re.IGNORECASE)
 
 
 def drafts_that_went_live(person: User) -> QuerySet[Draft]:

@@ -26,12 +26,14 @@ from coaching.models import (
     Invitation,
     Notification,
     NotificationPreference,
+    PeopleImport,
     Publication,
     PublishingStop,
     Review,
     SubjectAccessExport,
 )
 from coaching.selectors import actor_name, reviewer_name
+from coaching.selectors.erasure import identifying_terms, whole_word
 from sandbox.models import (
     Draft,
     DraftRevision,
@@ -420,19 +422,31 @@ def _notifications(scope: Scope) -> list[Row]:
     ]
 
 
-def audit_events_about(scope: Scope) -> QuerySet[AuditEvent]:
+def audit_events_about(scope: Scope) -> list[AuditEvent]:
     """Events in these organisations that the person did, that are about them as a
-    trainee, or that name them (an admin deactivating them, say)."""
+    trainee, or that name them (an admin deactivating them, say), oldest first. A name
+    counts only as a whole word, so "Tara" does not bring in "Tarak"'s events."""
     person = scope.person
+    terms = identifying_terms(person)
     named = Q(actor=person) | Q(trainee=person)
-    for term in (display_name(person), person.email):
-        if term:
-            named |= Q(detail__icontains=term)
-    return AuditEvent.objects.filter(named, organisation_id__in=scope.organisation_ids)
+    for term in terms:
+        named |= Q(detail__icontains=term)
+    events = (
+        AuditEvent.objects.filter(named, organisation_id__in=scope.organisation_ids)
+        .select_related("organisation", "actor")
+        .order_by("created_at", "pk")
+    )
+    patterns = [whole_word(term) for term in terms]
+    return [
+        event
+        for event in events
+        if event.actor_id == person.pk
+        or event.trainee_id == person.pk
+        or any(pattern.search(event.detail) for pattern in patterns)
+    ]
 
 
 def _audit_events(scope: Scope) -> list[Row]:
-    events = audit_events_about(scope).select_related("organisation", "actor")
     return [
         {
             "when": _when(event.created_at),
@@ -441,7 +455,29 @@ def _audit_events(scope: Scope) -> list[Row]:
             "who": actor_name(event),
             "detail": event.detail,
         }
-        for event in events.order_by("created_at", "pk")
+        for event in audit_events_about(scope)
+    ]
+
+
+def _people_imports(scope: Scope) -> list[Row]:
+    """Their line in any file of people an admin imported."""
+    email = scope.person.email.casefold()
+    if not email:
+        return []
+    imports = PeopleImport.objects.filter(
+        organisation_id__in=scope.organisation_ids, results__icontains=email
+    ).order_by("created_at")
+    return [
+        {
+            "file": people_import.file_name,
+            "imported": _when(people_import.created_at),
+            "line": result.get("line"),
+            "outcome": result.get("outcome"),
+            "reason": result.get("reason"),
+        }
+        for people_import in imports
+        for result in people_import.results
+        if str(result.get("email", "")).casefold() == email
     ]
 
 
@@ -455,6 +491,7 @@ SECTIONS: tuple[tuple[str, Callable[[Scope], list[Row]]], ...] = (
     ("notification_preferences", _notification_preferences),
     ("memberships", _memberships),
     ("invitations", _invitations),
+    ("people_imports", _people_imports),
     ("drafts", _drafts),
     ("revisions", _revisions),
     ("images", _images),

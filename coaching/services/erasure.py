@@ -21,7 +21,6 @@ person with a post on its way to the account.
 
 from __future__ import annotations
 
-import re
 import secrets
 
 from allauth.account.models import EmailAddress
@@ -213,17 +212,11 @@ def _scrub_imports(person: User, reference: str) -> None:
         people_import.save(update_fields=["rows", "results"])
 
 
-def _whole_word(term: str) -> re.Pattern[str]:
-    """The term as literal text standing as a whole word, in any case: the same rule as
-    the database's coaching_auditevent_pseudonymise."""
-    return re.compile(r"(?<![\w.@+-])" + re.escape(term) + r"(?![\w@+-])", re.IGNORECASE)
-
-
 def _rename_in_notices(terms: list[str]) -> None:
     """Notices to other people that name the person (a coach told "Tina Tester sent a
     post") keep their sense, naming a former member of staff instead."""
     for term in terms:
-        pattern = _whole_word(term)
+        pattern = erasure_selectors.whole_word(term)
         for notice in Notification.objects.filter(message__icontains=term):
             notice.message = pattern.sub(FORMER_MEMBER, notice.message)[:300]
             notice.save(update_fields=["message"])
@@ -239,7 +232,7 @@ def _pseudonymise_audit_log(terms: list[str], reference: str) -> None:
     for term in terms:
         if len(term) < 3:
             continue
-        pattern = _whole_word(term)
+        pattern = erasure_selectors.whole_word(term)
         for pk, detail in AuditEvent.objects.filter(detail__icontains=term).values_list(
             "pk", "detail"
         ):

@@ -213,6 +213,7 @@ TABLE_WORDS = {
     "notification_preferences": "which emails they asked for",
     "memberships": "their role in each organisation, their cohort, named coach and review mode",
     "invitations": "the invitations sent to them (who sent them and when; never the link)",
+    "people_imports": "their line in any file of people an admin imported, and what became of it",
     "drafts": "every post they drafted",
     "revisions": "every version of every draft, with its text, thread and image descriptions",
     "images": "the images they uploaded (the files are in the images folder)",

@@ -188,3 +188,35 @@ def test_the_beat_deletes_expired_exports_only(
     assert not old.file.storage.exists(old.file.name)
     assert fresh.file.storage.exists(fresh.file.name)
     assert SubjectAccessExport.objects.get(pk=fresh.pk).status == "done"
+
+
+def test_the_audit_events_are_those_by_about_or_naming_them_and_no_others(
+    admin, person, organisation, django_capture_on_commit_callbacks
+):
+    from coaching.models import PeopleImport
+    from coaching.services import people
+
+    membership = Membership.objects.get(user=person, organisation=organisation)
+    people.person_deactivate(by=admin, membership=membership)
+    namesake = factories.member(
+        organisation, "trainee", username="tt2", first_name="Tina", last_name="Testerson"
+    )
+    people.person_deactivate(
+        by=admin, membership=Membership.objects.get(user=namesake, organisation=organisation)
+    )
+    PeopleImport.objects.create(
+        organisation=organisation,
+        started_by=admin,
+        file_name="march.csv",
+        results=[
+            {"line": 2, "email": "tina.tester@example.nhs.uk", "outcome": "created", "reason": ""},
+            {"line": 3, "email": "someone@example.org", "outcome": "refused", "reason": "No."},
+        ],
+    )
+    data = json.loads(
+        opened(built(admin, person, organisation, django_capture_on_commit_callbacks))["data.json"]
+    )
+    details = [event["detail"] for event in data["audit_events"]]
+    assert "Tina Tester (tina.tester@example.nhs.uk) deactivated" in details
+    assert not any("Testerson" in detail for detail in details)
+    assert [(row["file"], row["line"]) for row in data["people_imports"]] == [("march.csv", 2)]

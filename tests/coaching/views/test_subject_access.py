@@ -106,9 +106,7 @@ def test_a_refused_erasure_shows_why_and_no_button(client, admin, membership, or
 
 def test_a_wrong_name_is_refused_and_kept_as_typed(client, admin, membership):
     client.force_login(admin)
-    response = client.post(
-        reverse("person_erase", args=[membership.pk]), {"confirmation": "Tera"}
-    )
+    response = client.post(reverse("person_erase", args=[membership.pk]), {"confirmation": "Tera"})
     assert response.status_code == 422
     page = response.content.decode()
     assert "Type Tara exactly as shown" in page and 'value="Tera"' in page
