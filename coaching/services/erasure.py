@@ -27,6 +27,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
 from allauth.usersessions.models import UserSession
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Q
@@ -86,6 +87,9 @@ def person_erase(*, by: User, membership: Membership, confirmation: str) -> str:
         exports_delete_of(person)
         _pseudonymise_audit_log(terms, reference)
         _rename_in_notices(terms)
+        _rename_in_admin_history(person, terms, reference)
+        person.groups.clear()
+        person.user_permissions.clear()
         person.username = reference
         person.first_name = FORMER_MEMBER
         person.last_name = ""
@@ -175,6 +179,17 @@ def _erase_work(person: User) -> dict[str, int]:
         "notes": notes,
         "suggestions": suggestions,
     }
+
+
+def _rename_in_admin_history(person: User, terms: list[str], reference: str) -> None:
+    """The Django admin's history of operators' changes names what was changed as it was
+    called then (a user by username, a membership by its user): that name becomes the
+    reference. Who changed what, and when, stays."""
+    for term in {*terms, person.username}:
+        pattern = erasure_selectors.whole_word(term)
+        for entry in LogEntry.objects.filter(object_repr__icontains=term):
+            entry.object_repr = pattern.sub(reference, entry.object_repr)[:200]
+            entry.save(update_fields=["object_repr"])
 
 
 def _erase_sign_in(person: User) -> None:

@@ -10,7 +10,9 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
 from allauth.usersessions.models import UserSession
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from coaching import services as coaching
@@ -77,6 +79,15 @@ def footprint(person, coach, admin, account, x_double, private_media, organisati
         rows=[{"email": EMAIL, "name": NAME}, {"email": "other@example.org", "name": "Al"}],
         results=[{"line": 2, "email": EMAIL, "outcome": "created", "reason": ""}],
     )
+    # An operator once changed her in the Django admin: its history names her.
+    LogEntry.objects.create(
+        user=factories.UserFactory(username="operator", is_superuser=True),
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(person.pk),
+        object_repr=str(person),
+        action_flag=CHANGE,
+        change_message="[]",
+    )
     return {"live": live, "unpublished": unpublished, "image": image, "practice": practice}
 
 
@@ -117,6 +128,7 @@ def test_the_scan_finds_the_person_before_erasure(footprint):
     assert "sandbox_draftrevision.text" in where_found(UNPUBLISHED)
     assert "sandbox_timelineitem.text" in where_found(PRACTICE)
     assert "coaching_peopleimport.rows" in where_found(EMAIL)
+    assert "django_admin_log.object_repr" in where_found(USERNAME)
 
 
 def test_nothing_of_the_person_is_left_outside_the_allowed_record(
