@@ -26,7 +26,12 @@ ON_ITS_WAY = (Publication.Status.QUEUED, Publication.Status.SENDING, Publication
 
 
 def is_erased(person: User) -> bool:
-    return person.username.startswith(REFERENCE_PREFIX) and not person.has_usable_password()
+    return (
+        person.username.startswith(REFERENCE_PREFIX)
+        and person.first_name == FORMER_MEMBER
+        and not person.email
+        and not person.has_usable_password()
+    )
 
 
 def confirmation_words(person: User) -> str:
