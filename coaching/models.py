@@ -405,6 +405,10 @@ class AuditEvent(models.Model):
         PERSON_REACTIVATED = "person_reactivated", "Person reactivated"
         PEOPLE_IMPORTED = "people_imported", "People imported from a file"
         CHECK_SETTINGS_CHANGED = "check_settings_changed", "Check settings changed"
+        # Data protection (coaching.services.subject_access, coaching.services.erasure).
+        SUBJECT_ACCESS_REQUESTED = "subject_access_requested", "Subject access export started"
+        SUBJECT_ACCESS_DOWNLOADED = "subject_access_downloaded", "Subject access export downloaded"
+        PERSON_ERASED = "person_erased", "Person erased"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"
@@ -611,3 +615,54 @@ class PeopleImport(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class SubjectAccessExport(models.Model):
+    """Everything Sandpit holds about one person, for the organisations an admin runs, as
+    one zip (coaching.services.subject_access) built by a Celery task. The file is in
+    private media storage; it can be downloaded until ``expires_at``, and is deleted then.
+    ``organisation_ids``: every organisation whose records it holds; only someone who
+    administers all of them may download it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Gathering"
+        DONE = "done", "Ready to download"
+        FAILED = "failed", "Stopped by an error"
+        EXPIRED = "expired", "Expired and deleted"
+
+    # The organisation it was asked for from (its people page); its audit log records it.
+    organisation = models.ForeignKey(
+        "sandbox.Organisation", on_delete=models.CASCADE, related_name="subject_access_exports"
+    )
+    organisation_ids = models.JSONField(default=list)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subject_access_exports"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="subject-access/", blank=True)
+    size = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "expires_at"], name="export_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"Subject access export {self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.processed / self.total)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.EXPIRED)

@@ -17,6 +17,7 @@ from coaching.views import (
     scenarios,
     second_factor,
     single_sign_on,
+    subject_access,
     timeline,
 )
 
@@ -135,6 +136,22 @@ urlpatterns = [
     path("people/<int:pk>/", people.person, name="person"),
     path("people/<int:pk>/deactivate/", people.person_deactivate, name="person_deactivate"),
     path("people/<int:pk>/reactivate/", people.person_reactivate, name="person_reactivate"),
+    path("people/<int:pk>/erase/", subject_access.person_erase, name="person_erase"),
+    path(
+        "people/<int:pk>/subject-access/",
+        subject_access.subject_access_start,
+        name="subject_access_start",
+    ),
+    path(
+        "people/subject-access/<int:pk>/",
+        subject_access.subject_access_export,
+        name="subject_access_export",
+    ),
+    path(
+        "people/subject-access/<int:pk>/download/",
+        subject_access.subject_access_download,
+        name="subject_access_download",
+    ),
     path(
         "people/<int:pk>/invitation/send-again/",
         invitations.invitation_send_again,

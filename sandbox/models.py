@@ -45,6 +45,15 @@ class Organisation(models.Model):
     second_factor_required = models.BooleanField(
         "Coaches and admins must use a second factor", default=True
     )
+    # A legal hold (litigation, an inquiry, a complaint under investigation): while it is
+    # on, nobody in the organisation can be erased (coaching.services.erasure), because
+    # their records must be kept as they are. Set by the operators with the reason given.
+    records_on_hold = models.BooleanField(
+        "Keep everyone's records (legal hold): refuse erasure", default=False
+    )
+    records_on_hold_reason = models.CharField(
+        "Why the records are on hold", max_length=300, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

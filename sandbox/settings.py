@@ -308,6 +308,7 @@ CELERY_TASK_ROUTES = {
     "coaching.tasks.notify_past_target": {"queue": "control"},
     "coaching.tasks.send_digests": {"queue": "control"},
     "sandbox.tasks.discard_unattached_images": {"queue": "control"},
+    "coaching.tasks.expire_subject_access_exports": {"queue": "control"},
 }
 CELERY_BEAT_SCHEDULE = {
     "publication-sweep": {
@@ -323,6 +324,12 @@ CELERY_BEAT_SCHEDULE = {
     "unattached-images": {
         "task": "sandbox.tasks.discard_unattached_images",
         "schedule": crontab(minute=30),
+    },
+    # Subject access exports are deleted when their link expires (a download after that is
+    # refused and deletes it too): hourly is soon enough.
+    "subject-access-expiry": {
+        "task": "coaching.tasks.expire_subject_access_exports",
+        "schedule": crontab(minute=45),
     },
 }
 
@@ -401,6 +408,8 @@ if not 0 <= DIGEST_HOUR <= 23:
 INVITATION_DAYS = env.integer("SANDPIT_INVITATION_DAYS", 7)
 PEOPLE_IMPORT_MAX_BYTES = env.integer("SANDPIT_PEOPLE_IMPORT_MAX_BYTES", 2_000_000)
 PEOPLE_IMPORT_MAX_ROWS = env.integer("SANDPIT_PEOPLE_IMPORT_MAX_ROWS", 5000)
+# How long a subject access export can be downloaded before it is deleted.
+SUBJECT_ACCESS_EXPORT_DAYS = env.integer("SANDPIT_SUBJECT_ACCESS_EXPORT_DAYS", 7)
 
 LOGGING = {
     "version": 1,

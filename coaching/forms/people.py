@@ -151,6 +151,17 @@ class ImportForm(DomainErrorsMixin, forms.Form):
     )
 
 
+class ErasureForm(DomainErrorsMixin, forms.Form):
+    """The confirmation of an erasure: the person's name, typed."""
+
+    confirmation = TextField(
+        label="Type their name to confirm",
+        max_length=300,
+        widget=forms.TextInput(attrs={**_INPUT, "autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Type their name to confirm whom you are erasing."},
+    )
+
+
 class SeveritiesForm(forms.Form):
     """One choice per risk check: its default, or the organisation's own severity."""
 

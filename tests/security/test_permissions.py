@@ -575,3 +575,95 @@ def test_people_actions_refuse_get(client, admin, people_objects, page):
 
 def test_the_invitation_link_needs_no_sign_in_but_only_works_with_its_token(client):
     assert client.get(reverse("invitation_accept", args=["made-up"])).status_code == 410
+
+
+# Subject access and erasure: an organisation's admins only, and only for its own people --------
+
+
+@pytest.fixture
+def subject_access_export(admin, trainee, organisation, private_media):
+    """A finished export of the trainee, its zip in private media storage."""
+    import datetime as dt
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from coaching.models import SubjectAccessExport
+
+    export = SubjectAccessExport(
+        organisation=organisation,
+        organisation_ids=[organisation.pk],
+        person=trainee,
+        requested_by=admin,
+        status="done",
+        total=1,
+        processed=1,
+        finished_at=timezone.now(),
+        expires_at=timezone.now() + dt.timedelta(days=7),
+    )
+    export.file.save("test.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18), save=False)
+    export.save()
+    return export
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+@pytest.mark.parametrize(
+    "page", ["person_erase", "subject_access_export", "subject_access_download"]
+)
+def test_who_can_open_the_subject_access_and_erasure_pages(
+    request, client, people_objects, subject_access_export, who, page
+):
+    pk = people_objects["membership"] if page == "person_erase" else subject_access_export.pk
+    response = client_for(request, client, who).get(reverse(page, args=[pk]))
+    assert response.status_code == ADMINS_OF_THIS_ONE[who]
+    if response.status_code == 302:
+        assert response["Location"].startswith(reverse("account_login"))
+    if page == "subject_access_download" and response.status_code == 200:
+        assert response["Content-Type"] == "application/zip"
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+@pytest.mark.parametrize("action", ["subject_access_start", "person_erase"])
+def test_who_can_export_or_erase_a_person(request, client, people_objects, who, action):
+    # The trainee fixture is named "Tara": the confirmation an admin types.
+    response = client_for(request, client, who).post(
+        reverse(action, args=[people_objects["membership"]]), {"confirmation": "Tara"}
+    )
+    assert_status(response, ACT_AS_ADMIN_OF_THIS_ONE[who])
+
+
+def test_an_export_is_downloaded_only_by_an_admin_of_every_organisation_it_holds(
+    client, admin, subject_access_export, other_organisation
+):
+    from sandbox.models import Membership
+
+    # It holds two organisations' records; this admin runs only one of them.
+    subject_access_export.organisation_ids = [
+        subject_access_export.organisation_id,
+        other_organisation.pk,
+    ]
+    subject_access_export.save()
+    client.force_login(admin)
+    url = reverse("subject_access_download", args=[subject_access_export.pk])
+    assert client.get(url).status_code == 404
+    Membership.objects.create(user=admin, organisation=other_organisation, role="admin")
+    assert client.get(url).status_code == 200
+
+
+def test_starting_an_export_refuses_get(client, admin, people_objects):
+    client.force_login(admin)
+    url = reverse("subject_access_start", args=[people_objects["membership"]])
+    assert client.get(url).status_code == 405
+
+
+def test_erasure_needs_the_csrf_token(admin, people_objects):
+    from django.test import Client
+
+    from sandbox.models import Membership
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+    url = reverse("person_erase", args=[people_objects["membership"]])
+    assert client.post(url, {"confirmation": "Tara"}).status_code == 403
+    membership = Membership.objects.get(pk=people_objects["membership"])
+    assert membership.user.username == "tara"
