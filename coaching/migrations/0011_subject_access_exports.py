@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('coaching', '0010_audit_actions'),
-        ('sandbox', '0010_organisation_legal_hold'),
+        ('sandbox', '0011_organisation_legal_hold'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sandbox', '0009_membership_active'),
+        ('sandbox', '0010_waiting_author_index'),
     ]
 
     operations = [
