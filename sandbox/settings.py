@@ -308,6 +308,8 @@ CELERY_TASK_ROUTES = {
     "coaching.tasks.notify_past_target": {"queue": "control"},
     "coaching.tasks.send_digests": {"queue": "control"},
     "sandbox.tasks.discard_unattached_images": {"queue": "control"},
+    "sandbox.tasks.clear_expired_sessions": {"queue": "control"},
+    "coaching.tasks.apply_retention": {"queue": "control"},
 }
 CELERY_BEAT_SCHEDULE = {
     "publication-sweep": {
@@ -323,6 +325,13 @@ CELERY_BEAT_SCHEDULE = {
     "unattached-images": {
         "task": "sandbox.tasks.discard_unattached_images",
         "schedule": crontab(minute=30),
+    },
+    # Data protection (docs/data-protection.md): each organisation's retention, and the
+    # expired sessions, every night while nobody is training.
+    "retention": {"task": "coaching.tasks.apply_retention", "schedule": crontab(hour=2, minute=15)},
+    "expired-sessions": {
+        "task": "sandbox.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=2, minute=45),
     },
 }
 
