@@ -28,6 +28,7 @@ from coaching.models import (
 from coaching.selectors import check_titles
 from coaching.selectors.retention import practice_tree_of, purgeable_revisions, responses_to
 from coaching.services.lifecycle import _audit, _move, clean_reason
+from coaching.services.retention import drafts_delete
 from sandbox import access
 from sandbox.errors import InvalidState
 from sandbox.models import Draft, DraftRevision, PostImage
@@ -135,7 +136,7 @@ def _forget_copies(draft: Draft, revision_ids: list[int]) -> None:
     # The practice post an approved practice response became, with what hangs under it.
     if draft.current_revision_id in revision_ids and hasattr(draft, "practice_item"):
         tree = practice_tree_of([draft.practice_item.pk])
-        responses_to(tree).exclude(pk=draft.pk).delete()
+        drafts_delete(responses_to(tree).exclude(pk=draft.pk))
         tree.delete()
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from coaching.models import AuditEvent, Notification, PublishAttempt
@@ -98,7 +99,7 @@ def retention_apply_to(*, organisation_id: int, now: dt.datetime) -> dict[str, i
         # Drafts first: a practice response holds on to the post it answers. Their images
         # go with them, files included (sandbox.models deletes a PostImage's file once its
         # row's deletion has committed).
-        Draft.objects.filter(pk__in=drafts).delete()
+        drafts_delete(Draft.objects.filter(pk__in=drafts))
         TimelineItem.objects.filter(pk__in=items).delete()
         ScenarioRun.objects.filter(pk__in=runs).delete()
         Notification.objects.filter(pk__in=notifications).delete()
@@ -109,6 +110,14 @@ def retention_apply_to(*, organisation_id: int, now: dt.datetime) -> dict[str, i
             detail=describe_counts(counts),
         )
     return counts
+
+
+def drafts_delete(drafts: QuerySet[Draft]) -> None:
+    """Delete drafts with everything that is theirs (revisions, reviews, notes, images and
+    their files, notifications); the audit log keeps its events, unlinked."""
+    # A draft's pointer to its latest revision protects that revision: let it go first.
+    drafts.update(current_revision=None)
+    drafts.delete()
 
 
 def describe_counts(counts: Mapping[str, int]) -> str:
