@@ -9,11 +9,12 @@ is audited with its counts, one event per organisation, even when it removed not
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -23,6 +24,8 @@ from coaching.services.lifecycle import _audit
 from sandbox import access
 from sandbox.errors import InvalidInput
 from sandbox.models import Draft, Organisation, ScenarioRun, TimelineItem
+
+logger = logging.getLogger(__name__)
 
 
 def retention_label(name: str) -> str:
@@ -72,12 +75,17 @@ def retention_preview(*, by: User, organisation_id: int) -> dict[str, int]:
 
 
 def retention_apply(*, now: dt.datetime | None = None) -> dict[int, dict[str, int]]:
-    """Apply every organisation's retention. Returns each organisation's counts."""
+    """Apply every organisation's retention. Returns each organisation's counts. One
+    organisation's failure (logged) does not stop the others'; it is tried again the next
+    night, and its missing audit event shows it did not run."""
     now = now or timezone.now()
-    return {
-        organisation_id: retention_apply_to(organisation_id=organisation_id, now=now)
-        for organisation_id in Organisation.objects.order_by("pk").values_list("pk", flat=True)
-    }
+    applied = {}
+    for organisation_id in Organisation.objects.order_by("pk").values_list("pk", flat=True):
+        try:
+            applied[organisation_id] = retention_apply_to(organisation_id=organisation_id, now=now)
+        except DatabaseError:
+            logger.exception("Retention failed for organisation %s.", organisation_id)
+    return applied
 
 
 def retention_apply_to(*, organisation_id: int, now: dt.datetime) -> dict[str, int]:
