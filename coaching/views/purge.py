@@ -14,7 +14,7 @@ from coaching.selectors import check_titles
 from coaching.selectors.retention import purgeable_revisions
 from coaching.services.purge import revisions_purge
 from coaching.views.review import _get_draft_for_coach
-from sandbox.errors import DomainError, InvalidInput
+from sandbox.errors import DomainError, InvalidInput, NotAllowed
 from sandbox.http import AuthenticatedRequest, refused
 
 
@@ -30,8 +30,11 @@ def draft_purge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             )
         except InvalidInput as error:
             form.add_domain_error(error)
-        except DomainError as error:
+        except NotAllowed as error:
             return refused(request, error, back_to=reverse("draft_purge", args=[draft.pk]))
+        except DomainError as error:
+            # A post on the account, or purged meanwhile: said on the page, reason kept.
+            form.add_error(None, error.message)
         else:
             messages.success(
                 request,

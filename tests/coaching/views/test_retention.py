@@ -97,3 +97,18 @@ def test_the_review_page_links_to_the_purge(client, coach, trainee, account):
     client.force_login(coach)
     body = client.get(reverse("review", args=[submitted.pk])).content.decode()
     assert reverse("draft_purge", args=[submitted.pk]) in body
+
+
+def test_a_refused_purge_says_why_and_keeps_the_reason(client, coach, trainee, account):
+    from coaching import services as coaching
+
+    draft = builders.draft(trainee, account, "Mrs Brown, NHS no 999 200 2972, went home")
+    coaching.check_override(draft=draft, by=coach, reason="A published case study")
+    coaching.draft_submit(draft=draft, by=trainee)
+    coaching.review_approve(draft=draft, by=coach)
+    client.force_login(coach)
+    response = client.post(reverse("draft_purge", args=[draft.pk]), {"reason": "Named her"})
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "Retract it or cancel it first" in body
+    assert "Named her</textarea>" in body
