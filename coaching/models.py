@@ -409,6 +409,10 @@ class AuditEvent(models.Model):
         SUBJECT_ACCESS_REQUESTED = "subject_access_requested", "Subject access export started"
         SUBJECT_ACCESS_DOWNLOADED = "subject_access_downloaded", "Subject access export downloaded"
         PERSON_ERASED = "person_erased", "Person erased"
+        # Data protection (coaching/services/retention.py). A retention run has no actor.
+        RETENTION_CHANGED = "retention_changed", "Retention changed"
+        RETENTION_APPLIED = "retention_applied", "Retention applied"
+        REVISIONS_PURGED = "revisions_purged", "Patient details purged"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"
@@ -666,3 +670,25 @@ class SubjectAccessExport(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.EXPIRED)
+
+
+class RevisionPurge(models.Model):
+    """The tombstone of a revision whose text, alt text and images were purged because it
+    held a patient's details (coaching.services.retention.revisions_purge): who, when and
+    why. The revision row stays, so the draft's history keeps its shape, with a fixed
+    sentence for its text; nothing of what it said is kept here or in the audit log."""
+
+    revision = models.OneToOneField(DraftRevision, on_delete=models.CASCADE, related_name="purge")
+    purged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The checks that found the patient's details (codes), not what they found.
+    codes = models.JSONField(default=list)
+    reason = models.CharField(max_length=500)
+    purged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-purged_at"]
+
+    def __str__(self) -> str:
+        return f"Purge of revision {self.revision_id}"

@@ -7,7 +7,7 @@ from celery import shared_task
 
 from coaching import notifications, services
 from coaching.models import Publication
-from coaching.services import people, subject_access
+from coaching.services import people, retention, subject_access
 from sandbox.errors import DomainError
 
 
@@ -90,3 +90,10 @@ def subject_access_export(export_id: int) -> None:
 @shared_task(ignore_result=True)
 def expire_subject_access_exports() -> int:
     return subject_access.exports_expire()
+
+
+@shared_task(ignore_result=True)
+def apply_retention() -> None:
+    # Idempotent: each organisation's run locks its row, and what one run removed is not
+    # due for the next.
+    retention.retention_apply()

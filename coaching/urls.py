@@ -11,8 +11,10 @@ from coaching.views import (
     notifications,
     people,
     publishing,
+    purge,
     queue,
     record,
+    retention,
     review,
     scenarios,
     second_factor,
@@ -36,6 +38,7 @@ urlpatterns = [
         name="suggestion_accept",
     ),
     path("drafts/<int:pk>/withdraw/", drafts.draft_withdraw, name="draft_withdraw"),
+    path("drafts/<int:pk>/purge/", purge.draft_purge, name="draft_purge"),
     # The coach's and admin's pages.
     path("queue/", queue.queue, name="queue"),
     path("availability/", cover.availability, name="availability"),
@@ -159,6 +162,7 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     path("check-settings/", check_settings.check_settings, name="check_settings"),
+    path("retention/", retention.retention, name="retention"),
     path(
         "check-settings/<slug:kind>/<int:pk>/remove/",
         check_settings.check_setting_remove,

@@ -15,6 +15,12 @@ from django.urls import reverse
 from sandbox.crypto import EncryptedTextField
 
 
+def _kept_for(low: int, high: int, unit: str) -> list[MinValueValidator | MaxValueValidator]:
+    """A retention period's bounds, with the message an admin reads when outside them."""
+    message = f"Enter a number of {unit} from {low} to {high}."
+    return [MinValueValidator(low, message), MaxValueValidator(high, message)]
+
+
 class Organisation(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
@@ -54,7 +60,38 @@ class Organisation(models.Model):
     records_on_hold_reason = models.CharField(
         "Why the records are on hold", max_length=300, blank=True
     )
+    # Retention, applied every night by coaching.services.retention and set by the
+    # organisation's admins. Only what never reached the real account expires: a published
+    # post and its reviews are the organisation's record and are kept. The defaults are the
+    # ones docs/data-protection.md gives an NHS board.
+    keep_practice_months = models.PositiveSmallIntegerField(
+        "Practice posts and drafts never sent for review (months)",
+        default=12,
+        validators=_kept_for(1, 120, "months"),
+    )
+    keep_notifications_days = models.PositiveSmallIntegerField(
+        "Notifications (days)",
+        default=90,
+        validators=_kept_for(7, 3650, "days"),
+    )
+    keep_attempt_bodies_months = models.PositiveSmallIntegerField(
+        "What the platforms answered to failed publishing attempts (months)",
+        default=12,
+        validators=_kept_for(1, 120, "months"),
+    )
+    keep_scenario_runs_months = models.PositiveSmallIntegerField(
+        "Scenario runs, after their last post appeared (months)",
+        default=12,
+        validators=_kept_for(1, 120, "months"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    RETENTION_FIELDS = (
+        "keep_practice_months",
+        "keep_notifications_days",
+        "keep_attempt_bodies_months",
+        "keep_scenario_runs_months",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -10,8 +10,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from importlib import import_module
 
+from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -199,6 +203,20 @@ def post_images_discard_unattached(*, now: dt.datetime | None = None) -> int:
         for image in doomed:
             transaction.on_commit(partial(image.file.storage.delete, image.file.name))
     return len(doomed)
+
+
+def sessions_clear_expired() -> int:
+    """Remove expired sessions (what ``manage.py clearsessions`` does), then the
+    "where you are signed in" rows (allauth.usersessions: address and browser) whose
+    session is gone. Returns how many of those rows went."""
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore.clear_expired()
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return 0
+    deleted, _ = UserSession.objects.exclude(
+        session_key__in=Session.objects.values("session_key")
+    ).delete()
+    return deleted
 
 
 def _answered_item(

@@ -309,6 +309,8 @@ CELERY_TASK_ROUTES = {
     "coaching.tasks.send_digests": {"queue": "control"},
     "sandbox.tasks.discard_unattached_images": {"queue": "control"},
     "coaching.tasks.expire_subject_access_exports": {"queue": "control"},
+    "sandbox.tasks.clear_expired_sessions": {"queue": "control"},
+    "coaching.tasks.apply_retention": {"queue": "control"},
 }
 CELERY_BEAT_SCHEDULE = {
     "publication-sweep": {
@@ -330,6 +332,13 @@ CELERY_BEAT_SCHEDULE = {
     "subject-access-expiry": {
         "task": "coaching.tasks.expire_subject_access_exports",
         "schedule": crontab(minute=45),
+    },
+    # Data protection (docs/data-protection.md): each organisation's retention, and the
+    # expired sessions, every night while nobody is training.
+    "retention": {"task": "coaching.tasks.apply_retention", "schedule": crontab(hour=2, minute=15)},
+    "expired-sessions": {
+        "task": "sandbox.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=2, minute=45),
     },
 }
 

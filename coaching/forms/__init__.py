@@ -129,6 +129,19 @@ class ReasonForm(DomainErrorsMixin, forms.Form):
     account = IdField(required=False, widget=forms.HiddenInput)
 
 
+class PurgeForm(DomainErrorsMixin, forms.Form):
+    """Why a draft's revisions with a patient's details are purged: kept on the purge
+    record (never in the audit log, which cannot be changed if the reason quotes them)."""
+
+    reason = TextField(
+        label="Why are you purging these revisions?",
+        help_text="For example: the trainee named a patient. Do not repeat the details.",
+        required=False,  # The service's message, which the audit's reasons share, says why.
+        max_length=500,
+        widget=forms.Textarea(attrs={"class": "nhsuk-textarea", "rows": 3}),
+    )
+
+
 class ScenarioForm(DomainErrorsMixin, forms.Form):
     title = TextField(
         label="Title", max_length=120, widget=forms.TextInput(attrs={"class": "nhsuk-input"})

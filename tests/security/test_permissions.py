@@ -518,6 +518,7 @@ def people_objects(admin, trainee, organisation):
         ("person_invite", ADMINS_ONLY),
         ("people_import", ADMINS_ONLY),
         ("check_settings", ADMINS_ONLY),
+        ("retention", ADMINS_ONLY),
         ("person", ADMINS_OF_THIS_ONE),
         ("people_import_report", ADMINS_OF_THIS_ONE),
     ],
@@ -548,7 +549,9 @@ def test_who_can_change_people_and_settings(request, client, people_objects, who
     assert_status(response, ACT_AS_ADMIN_OF_THIS_ONE[who])
 
 
-@pytest.mark.parametrize("page", ["people", "person_invite", "people_import", "check_settings"])
+@pytest.mark.parametrize(
+    "page", ["people", "person_invite", "people_import", "check_settings", "retention"]
+)
 def test_another_organisation_cannot_be_chosen_on_the_people_pages(
     client, admin, other_organisation, page
 ):
@@ -667,3 +670,61 @@ def test_erasure_needs_the_csrf_token(admin, people_objects):
     assert client.post(url, {"confirmation": "Tara"}).status_code == 403
     membership = Membership.objects.get(pk=people_objects["membership"])
     assert membership.user.username == "tara"
+
+
+# Data protection: retention (an organisation's admins) and purging a draft's patient details
+# (its coaches and admins).
+COACHES_OF_THIS_ONE = dict(zip(PEOPLE_AND_ADMINS, [302, 403, 403, 200, 404, 200, 404], strict=True))
+ACT_AS_COACH_OF_THIS_ONE = dict(
+    zip(PEOPLE_AND_ADMINS, [302, 403, 403, "in", 404, "in", 404], strict=True)
+)
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+def test_who_can_change_retention(request, client, organisation, who):
+    periods = {name: 6 for name in ("keep_practice_months", "keep_attempt_bodies_months")}
+    data = {
+        **periods,
+        "keep_notifications_days": 30,
+        "keep_scenario_runs_months": 6,
+        "organisation": organisation.pk,
+    }
+    response = client_for(request, client, who).post(reverse("retention"), data)
+    assert_status(response, ACT_AS_ADMIN_OF_THIS_ONE[who])
+    organisation.refresh_from_db()
+    assert (organisation.keep_notifications_days == 30) == (who == "admin")
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+def test_the_dry_run_fragment_follows_the_same_rules(request, client, who):
+    response = client_for(request, client, who).get(
+        reverse("retention"), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == ADMINS_ONLY[who]
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+def test_who_can_open_the_purge_page(request, client, trainee, account, who):
+    risky = services.draft_create(author=trainee, account=account, text="NHS no 999 200 2972")
+    response = client_for(request, client, who).get(reverse("draft_purge", args=[risky.pk]))
+    assert response.status_code == COACHES_OF_THIS_ONE[who]
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+def test_who_can_purge_a_drafts_patient_details(request, client, trainee, account, who):
+    risky = services.draft_create(author=trainee, account=account, text="NHS no 999 200 2972")
+    response = client_for(request, client, who).post(
+        reverse("draft_purge", args=[risky.pk]), {"reason": "A patient's number"}
+    )
+    assert_status(response, ACT_AS_COACH_OF_THIS_ONE[who])
+    purged = risky.revisions.get().text != "NHS no 999 200 2972"
+    assert purged == (who in ("coach", "admin"))
+
+
+@pytest.mark.parametrize("page", ["retention", "draft_purge"])
+def test_the_data_protection_pages_refuse_other_methods(client, admin, trainee, account, page):
+    risky = services.draft_create(author=trainee, account=account, text="NHS no 999 200 2972")
+    client.force_login(admin)
+    url = reverse(page, args=[risky.pk] if page == "draft_purge" else [])
+    assert client.put(url).status_code == 405
+    assert client.delete(url).status_code == 405
