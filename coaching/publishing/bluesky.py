@@ -160,6 +160,20 @@ class BlueskyPublisher:
             remote_id=remote_id, remote_url=self.post_url(remote_id), status_code=200
         )
 
+    def identity(self) -> tuple[str, str]:
+        """(DID, handle) of the account, as the PDS itself says: logs in and proves the app
+        password works. getSession, not an app.bsky read: those go to an AppView, which
+        a PDS may not have (the reference PDS in the tests has none)."""
+        session = self._as_account(_get_session, PublishError)
+        return str(session.did), str(session.handle)
+
+    def find_published(self, *, idempotency_key: str) -> PublishedPost | None:
+        """The post published under this idempotency key, or None if the repository has
+        none: the record key is fixed by the key (record_key_for), so one getRecord on
+        the PDS answers, with no AppView and however many posts came after."""
+        lookup = functools.partial(self._find_post, rkey=record_key_for(idempotency_key))
+        return self._as_account(lookup, PublishError)
+
     def recent_posts(self, *, limit: int = 100) -> list[RemotePost]:
         posts: list[RemotePost] = []
         cursor: str | None = None
@@ -314,6 +328,10 @@ class BlueskyPublisher:
         if session is None:
             raise LoginRequiredError
         return str(session.did)
+
+
+def _get_session(client: Client) -> Any:
+    return client.com.atproto.server.get_session()
 
 
 def record_key_for(idempotency_key: str) -> str:
