@@ -162,7 +162,7 @@ def test_tokens_are_checked(double: BlueskyDouble, session: dict) -> None:
     refresh_as_access = xrpc(double, get_session, token=session["refreshJwt"])
     access_as_refresh = xrpc(double, REFRESH_SESSION, token=session["accessJwt"], json={})
 
-    assert (missing.status_code, missing.json()["error"]) == (401, "AuthenticationRequired")
+    assert (missing.status_code, missing.json()["error"]) == (401, "AuthMissing")
     assert (forged.status_code, forged.json()["error"]) == (400, "InvalidToken")
     assert (refresh_as_access.status_code, refresh_as_access.json()["error"]) == (
         400,
@@ -316,10 +316,7 @@ def test_create_without_a_token_is_401(double: BlueskyDouble, session: dict) -> 
     response = create(double, session | {"accessJwt": None}, "Hello")
 
     assert response.status_code == 401
-    assert response.json() == {
-        "error": "AuthenticationRequired",
-        "message": "Authentication Required",
-    }
+    assert response.json() == {"error": "AuthMissing", "message": "Authentication Required"}
     assert stored_texts(double) == []
 
 
