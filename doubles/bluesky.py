@@ -95,6 +95,16 @@ def too_long(graphemes: int) -> str:
 
 
 TOO_LONG = too_long(MAX_GRAPHEMES + 1)  # and what the "400" fault says
+
+
+def image_too_big(size: int, index: int = 0) -> str:
+    """What the reference PDS says of a post whose image ``index`` is over 1,000,000 bytes."""
+    return (
+        f"Invalid {POST_COLLECTION} record: blob too big (maximum {MAX_IMAGE_BYTES}, "
+        f"got {size}) at $.record.embed.images[{index}].image"
+    )
+
+
 # The reference PDS answers a createRecord whose rkey is taken with a bare 500 (its repo
 # code throws on the duplicate key and nothing turns that into an XRPC error; see
 # bluesky-social/atproto issues 3718 and 4725, and PR 4728, still open, which would add one).
@@ -637,10 +647,7 @@ class BlueskyDouble(HttpDouble):
             # The reference PDS's own words (@atproto/pds 0.4), error name included.
             where = f"$.record.embed.images[{index}].image"
             if blob.size > MAX_IMAGE_BYTES:
-                return _invalid(
-                    f"Invalid {POST_COLLECTION} record: blob too big "
-                    f"(maximum {MAX_IMAGE_BYTES}, got {blob.size}) at {where}"
-                )
+                return _invalid(image_too_big(blob.size, index))
             if not blob.mime_type.startswith("image/"):
                 return _invalid(
                     f'Invalid {POST_COLLECTION} record: Expected "image/*" '

@@ -9,7 +9,6 @@ made to show (timeouts, resets, 5xx) stay with the double, in test_bluesky.py.
 from __future__ import annotations
 
 import io
-import os
 from typing import Any
 
 import pytest
@@ -17,7 +16,8 @@ from PIL import Image
 
 from coaching.publishing.base import AuthFailed, Media, OutcomeUnknown, Rejected
 from coaching.publishing.bluesky import BlueskyPublisher, record_key_for
-from doubles.bluesky import INVALID_CREDENTIALS, too_long
+from doubles.bluesky import INVALID_CREDENTIALS, image_too_big, too_long
+from tests.doubles.bluesky_client import oversized_png
 from tests.pds import PDSAccount, ReferencePDS
 
 
@@ -163,20 +163,14 @@ def test_images_go_up_as_blobs_with_their_alt_text(
 def test_an_image_over_the_lexicons_limit_is_rejected_in_the_pds_words(
     reference_pds: ReferencePDS, account: PDSAccount, publisher: BlueskyPublisher
 ) -> None:
-    # Noise does not compress: over the post lexicon's 1,000,000 bytes per image.
-    noise = Image.frombytes("RGB", (600, 600), os.urandom(600 * 600 * 3))
-    out = io.BytesIO()
-    noise.save(out, "PNG")
-    big = Media(data=out.getvalue(), content_type="image/png", alt="Noise")
+    big = Media(data=oversized_png(), content_type="image/png", alt="Noise")
 
     with pytest.raises(Rejected) as caught:
         publisher.publish(text="Too big", idempotency_key="p-1", media=[big])
 
     assert caught.value.status_code == 400
-    assert str(caught.value) == (
-        "Invalid app.bsky.feed.post record: blob too big (maximum 1000000, "
-        f"got {len(big.data)}) at $.record.embed.images[0].image"
-    )
+    # The double says exactly what the reference PDS says.
+    assert str(caught.value) == image_too_big(len(big.data))
     assert reference_pds.texts(account) == []
 
 
