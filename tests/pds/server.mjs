@@ -8,7 +8,8 @@
 // pytest workers; the PDS keeps its SQLite files and blobs under <data-directory>.
 // There is no AppView, relay or email: app.bsky.* reads fail here as they would on a PDS
 // cut off from Bluesky, which is what the publisher must not depend on.
-// Prints "pds ready <url>" once both answer; the admin password is "admin".
+// Prints "pds ready <url>" once both answer; the admin password is "admin", and the header
+// "x-ratelimit-bypass: sandpit-tests" passes the rate limits.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,6 +44,11 @@ Object.assign(process.env, {
   PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: hex(),
   PDS_REPO_SIGNING_KEY_K256_PRIVATE_KEY_HEX: hex(),
   PDS_INVITE_REQUIRED: 'false',
+  // The PDS's own rate limits, kept in memory, as Sandpit meets them at bsky.social. The
+  // tests' own set-up (accounts, app passwords, looking at repositories) sends this key
+  // to pass them, so only Sandpit's requests count.
+  PDS_RATE_LIMITS_ENABLED: 'true',
+  PDS_RATE_LIMIT_BYPASS_KEY: 'sandpit-tests',
   // Dev mode allows plain http and loopback addresses (no SSRF protection) and makes the
   // PDS validate its own responses against the lexicons.
   PDS_DEV_MODE: 'true',

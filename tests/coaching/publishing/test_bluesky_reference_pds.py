@@ -8,13 +8,14 @@ made to show (timeouts, resets, 5xx) stay with the double, in test_bluesky.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from coaching.publishing.base import AuthFailed, Media, OutcomeUnknown, Rejected
+from coaching.publishing.base import AuthFailed, Media, OutcomeUnknown, RateLimited, Rejected
 from coaching.publishing.bluesky import BlueskyPublisher, record_key_for
 from doubles.bluesky import INVALID_CREDENTIALS, image_too_big, too_long
 from tests.doubles.bluesky_client import oversized_png
@@ -233,6 +234,23 @@ def test_identity_is_the_account_the_pds_knows(
     account: PDSAccount, publisher: BlueskyPublisher
 ) -> None:
     assert publisher.identity() == (account.did, account.handle)
+
+
+def test_too_many_logins_are_rate_limited_until_the_pds_reset_time(
+    reference_pds: ReferencePDS, account: PDSAccount, app_password: str
+) -> None:
+    # createSession allows 30 logins per account in 5 minutes: why the session is kept.
+    for _ in range(30):
+        publisher_for(reference_pds, account, app_password).identity()
+    before = dt.datetime.now(dt.UTC)
+
+    with pytest.raises(RateLimited) as caught:
+        publisher_for(reference_pds, account, app_password).identity()
+
+    assert caught.value.status_code == 429
+    assert str(caught.value) == "Rate Limit Exceeded"
+    assert caught.value.reset_at is not None
+    assert dt.timedelta(0) < caught.value.reset_at - before <= dt.timedelta(minutes=5)
 
 
 # Taking a post down ------------------------------------------------------------------------
