@@ -3,7 +3,9 @@ every outcome mapped onto base.py.
 
 No Django here: the caller passes the PDS address, credentials and the saved session in,
 reads ``publisher.session`` back out to store it, and it works the same against
-https://bsky.social and the Bluesky double.
+https://bsky.social, Bluesky's reference PDS (tests/pds) and the Bluesky double. Everything
+but ``recent_posts`` uses the PDS's own com.atproto methods, so a PDS with no AppView is
+enough to connect, publish, reconcile and delete.
 
 A post's ``remote_id`` is its at:// URI (``at://<did>/app.bsky.feed.post/<rkey>``): it
 names the record exactly, which replying and deleting need, and it is what reconcile sees.
@@ -175,6 +177,10 @@ class BlueskyPublisher:
         return self._as_account(lookup, PublishError)
 
     def recent_posts(self, *, limit: int = 100) -> list[RemotePost]:
+        # An AppView read (app.bsky.feed.getAuthorFeed), in the order Bluesky shows posts:
+        # bsky.social proxies it to Bluesky's AppView; a PDS without one refuses it. The
+        # PDS's own listRecords would not do: it orders by record key, and Sandpit's keys
+        # are dated by hash (record_key_for), not by when the post went out.
         posts: list[RemotePost] = []
         cursor: str | None = None
         while len(posts) < limit:
