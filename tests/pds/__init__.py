@@ -2,9 +2,9 @@
 (``@did-plc/server``), run by Node on free ports of 127.0.0.1 for the Bluesky publishing
 tests: see server.mjs.
 
-Install its packages with ``make install`` (which runs ``npm ci --prefix tests/pds``; the
-SQLite driver is built from source, so a C++ compiler and python3 are needed). A missing
-Node or package fails the test with that command; nothing is skipped.
+``make test`` installs its packages (``npm ci --prefix tests/pds``; the SQLite driver is
+built from source, so a C++ compiler, make and python3 are needed). A missing Node,
+package or driver fails the test with that command; nothing is skipped.
 
 One PDS serves a whole pytest session (per xdist worker): it takes seconds to start, so
 each test makes its own account with a unique handle instead.
@@ -30,9 +30,8 @@ import pytest
 HERE = Path(__file__).resolve().parent
 INSTALL = (
     "apt-get install -y nodejs npm build-essential python3 && "
-    "npm ci --prefix tests/pds   (or: make install)"
+    "npm ci --prefix tests/pds   (make test does it too)"
 )
-ADMIN_PASSWORD = "admin"
 RATE_LIMIT_BYPASS = {"x-ratelimit-bypass": "sandpit-tests"}  # server.mjs's too
 START_SECONDS = 90  # the PDS loads a lot of JavaScript; a busy CI machine is slow at it
 POST_COLLECTION = "app.bsky.feed.post"
@@ -128,9 +127,12 @@ def running_pds() -> Iterator[ReferencePDS]:
     node = shutil.which("node")
     if node is None:
         pytest.fail(f"Node.js is needed for the reference PDS. Install it: {INSTALL}")
-    for package in ("@atproto/pds", "@did-plc/server", "better-sqlite3"):
+    for package in ("@atproto/pds", "@did-plc/server"):
         if not (HERE / "node_modules" / package / "package.json").exists():
             pytest.fail(f"The {package} npm package is not installed. Install it with: {INSTALL}")
+    driver = HERE / "node_modules" / "better-sqlite3" / "build" / "Release" / "better_sqlite3.node"
+    if not driver.exists():
+        pytest.fail(f"The PDS's SQLite driver was not built (is g++ there?). Install: {INSTALL}")
     plc_port, pds_port = _free_port(), _free_port()
     with (
         tempfile.TemporaryDirectory(prefix="sandpit-pds-") as data,

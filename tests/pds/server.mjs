@@ -8,8 +8,8 @@
 // pytest workers; the PDS keeps its SQLite files and blobs under <data-directory>.
 // There is no AppView, relay or email: app.bsky.* reads fail here as they would on a PDS
 // cut off from Bluesky, which is what the publisher must not depend on.
-// Prints "pds ready <url>" once both answer; the admin password is "admin", and the header
-// "x-ratelimit-bypass: sandpit-tests" passes the rate limits.
+// Prints "pds ready <url>" once both answer. The header "x-ratelimit-bypass: sandpit-tests"
+// passes the rate limits (tests/pds/__init__.py sends it for the tests' own set-up).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
