@@ -493,6 +493,10 @@ class Notification(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When what the notice is about was dealt with (the post was decided, resent, went
+    # live): it reads as done and no longer counts in the header's badge. Set only by
+    # coaching.notifications.notices_resolved.
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -509,6 +513,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.user}"
+
+    @property
+    def is_unread(self) -> bool:
+        """Still asking for the user's attention: neither opened nor dealt with."""
+        return self.read_at is None and self.resolved_at is None
 
 
 class NotificationPreference(models.Model):

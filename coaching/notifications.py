@@ -205,6 +205,7 @@ def publication_settled(*, publication: Publication) -> list[Notification]:
     failed so do the coaches who can publish it again."""
     draft = publication.draft
     if publication.status == Publication.Status.PUBLISHED:
+        notices_resolved(draft_id=draft.pk, event="published")
         return notify(
             users=[draft.author],
             kind=Kind.PUBLICATION,
@@ -230,6 +231,36 @@ def publication_settled(*, publication: Publication) -> list[Notification]:
         url=reverse("publishing"),
         draft=draft,
     )
+
+
+# Notices that resolve themselves ------------------------------------------------------------
+
+# What dealing with a draft settles, by lifecycle action (coaching.services.lifecycle._move
+# calls this after every move) or "published": the kinds of that draft's earlier notices
+# that are no longer anyone's to act on.
+_WAITING_FOR_A_COACH = (Kind.SUBMITTED, Kind.PAST_TARGET)
+RESOLVED_BY: dict[str, tuple[str, ...]] = {
+    # A decision takes the post out of every coach's queue.
+    "approve": _WAITING_FOR_A_COACH,
+    "request_changes": _WAITING_FOR_A_COACH,
+    "reject": _WAITING_FOR_A_COACH,
+    # The trainee sent it again: the decision they were told of is answered.
+    "submit": (Kind.REVIEWED,),
+    "withdraw": (*_WAITING_FOR_A_COACH, Kind.REVIEWED),
+    # Live: the approval, a spot-check pass, an earlier failure are all history now.
+    "published": (*_WAITING_FOR_A_COACH, Kind.REVIEWED, Kind.PUBLICATION),
+}
+
+
+def notices_resolved(*, draft_id: int, event: str) -> int:
+    """Mark done the draft's notices that ``event`` (a lifecycle action or "published")
+    deals with, for everyone who had one. Returns how many."""
+    kinds = RESOLVED_BY.get(event)
+    if not kinds:
+        return 0
+    return Notification.objects.filter(
+        draft_id=draft_id, kind__in=kinds, resolved_at__isnull=True
+    ).update(resolved_at=timezone.now())
 
 
 # Periodic: past the review target, and the daily digest ------------------------------------
@@ -366,7 +397,10 @@ def notification_open(*, notification: Notification, by: User) -> Notification:
 
 
 def notifications_mark_all_read(*, by: User) -> int:
-    return Notification.objects.filter(user=by, read_at__isnull=True).update(read_at=timezone.now())
+    # The ones the badge counts: a notice already dealt with reads as done as it is.
+    return Notification.objects.filter(
+        user=by, read_at__isnull=True, resolved_at__isnull=True
+    ).update(read_at=timezone.now())
 
 
 def preferences_set(*, by: User, **choices: bool) -> NotificationPreference:

@@ -504,8 +504,11 @@ def notifications_for(user: User) -> QuerySet[Notification]:
 
 
 def unread_notification_count(user: User) -> int:
-    # Served by the (user, read_at) index: one cheap query per full page.
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    # Served by the (user, read_at) index: one cheap query per full page. A notice about
+    # something already dealt with (resolved) is not waiting for anyone.
+    return Notification.objects.filter(
+        user=user, read_at__isnull=True, resolved_at__isnull=True
+    ).count()
 
 
 def cohorts_of(organisation_id: int) -> QuerySet[Cohort]:

@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
+from coaching import notifications
 from coaching.models import (
     AuditEvent,
     Publication,
@@ -97,6 +98,8 @@ def _move(
     draft.updated_at = now
     for name, value in fields.items():
         setattr(draft, name, value)
+    # In the same transaction as the move: the notices it deals with read as done.
+    notifications.notices_resolved(draft_id=draft.pk, event=action)
 
 
 REASON_MAX_LENGTH = 500
