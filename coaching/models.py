@@ -405,6 +405,7 @@ class AuditEvent(models.Model):
         PERSON_REACTIVATED = "person_reactivated", "Person reactivated"
         PEOPLE_IMPORTED = "people_imported", "People imported from a file"
         CHECK_SETTINGS_CHANGED = "check_settings_changed", "Check settings changed"
+        COMMENTED = "commented", "Commented on a draft"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"
@@ -478,6 +479,7 @@ class Notification(models.Model):
         PAST_TARGET = "past_target", "A post is past the review target"
         MODE_CHANGED = "mode_changed", "Your review mode changed"
         PUBLICATION = "publication", "Publication news"
+        COMMENT = "comment", "A comment on a post"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -518,6 +520,29 @@ class Notification(models.Model):
     def is_unread(self) -> bool:
         """Still asking for the user's attention: neither opened nor dealt with."""
         return self.read_at is None and self.resolved_at is None
+
+
+class DraftComment(models.Model):
+    """One message in a draft's thread between its trainee and the coaches of its
+    organisation: a question, an answer to feedback, a request to let a post through."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="draft_comments"
+    )
+    # The revision on the page when it was written, so the thread reads against the text.
+    revision = models.ForeignKey(
+        DraftRevision, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["draft", "created_at"], name="draft_comment_thread_idx")]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on draft {self.draft_id}"
 
 
 class NotificationPreference(models.Model):

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from coaching.models import Notification, NotificationPreference, Publication, Review
+from coaching.models import DraftComment, Notification, NotificationPreference, Publication, Review
 from coaching.selectors import (
     WAITING,
     QueueFilters,
@@ -200,6 +200,27 @@ def review_decided(*, review: Review) -> list[Notification]:
     )
 
 
+def comment_added(*, comment: DraftComment, to: Iterable[User]) -> list[Notification]:
+    """Someone wrote in a draft's thread: tell the others in the conversation (the page
+    each of them reads it on: the trainee's draft page, a coach's review page)."""
+    draft = comment.draft
+    notices_resolved(draft_id=draft.pk, event="commented", user=comment.author)
+    words = "“" + Truncator(" ".join(comment.body.split())).chars(80) + "”"
+    told = []
+    for person in to:
+        if person.pk == comment.author_id:
+            continue
+        page = "draft_detail" if person.pk == draft.author_id else "review"
+        told += notify(
+            users=[person],
+            kind=Kind.COMMENT,
+            message=f"{display_name(comment.author)} commented on {_post_words(draft)}: {words}",
+            url=reverse(page, args=[draft.pk]) + "#comments",
+            draft=draft,
+        )
+    return told
+
+
 def publication_settled(*, publication: Publication) -> list[Notification]:
     """A post went live, or failed for good: its author hears either way, and when it
     failed so do the coaches who can publish it again."""
@@ -249,18 +270,23 @@ RESOLVED_BY: dict[str, tuple[str, ...]] = {
     "withdraw": (*_WAITING_FOR_A_COACH, Kind.REVIEWED),
     # Live: the approval, a spot-check pass, an earlier failure are all history now.
     "published": (*_WAITING_FOR_A_COACH, Kind.REVIEWED, Kind.PUBLICATION),
+    # Answering a thread (for the one who answers only) deals with what they were told of it.
+    "commented": (Kind.COMMENT,),
 }
 
 
-def notices_resolved(*, draft_id: int, event: str) -> int:
-    """Mark done the draft's notices that ``event`` (a lifecycle action or "published")
-    deals with, for everyone who had one. Returns how many."""
+def notices_resolved(*, draft_id: int, event: str, user: User | None = None) -> int:
+    """Mark done the draft's notices that ``event`` (a lifecycle action, "published" or
+    "commented") deals with, for everyone who had one, or only ``user``. Returns how many."""
     kinds = RESOLVED_BY.get(event)
     if not kinds:
         return 0
-    return Notification.objects.filter(
+    notices = Notification.objects.filter(
         draft_id=draft_id, kind__in=kinds, resolved_at__isnull=True
-    ).update(resolved_at=timezone.now())
+    )
+    if user is not None:
+        notices = notices.filter(user=user)
+    return notices.update(resolved_at=timezone.now())
 
 
 # Periodic: past the review target, and the daily digest ------------------------------------

@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from coaching.views import (
     accounts,
     check_settings,
+    comments,
     cover,
     drafts,
     health,
@@ -35,6 +36,7 @@ urlpatterns = [
         name="suggestion_accept",
     ),
     path("drafts/<int:pk>/withdraw/", drafts.draft_withdraw, name="draft_withdraw"),
+    path("drafts/<int:pk>/comments/", comments.draft_comment, name="draft_comment"),
     # The coach's and admin's pages.
     path("queue/", queue.queue, name="queue"),
     path("availability/", cover.availability, name="availability"),

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from coaching.models import (
     AuditEvent,
+    DraftComment,
     Notification,
     Publication,
     PublishingStop,
@@ -501,6 +502,28 @@ def check_titles(codes: list[str]) -> str:
 def notifications_for(user: User) -> QuerySet[Notification]:
     """The user's own notices, newest first (only ever the user's: callers pass request.user)."""
     return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def comments_on(draft: Draft) -> QuerySet[DraftComment]:
+    """A draft's comment thread, oldest first (callers have checked who may see it)."""
+    return draft.comments.select_related("author", "revision").order_by("created_at", "pk")
+
+
+def in_conversation(draft: Draft) -> list[User]:
+    """Who hears of a comment on the draft: its trainee, the coaches its posts are routed
+    to, and every coach of its organisation who has written in its thread or reviewed it."""
+    organisation_id = draft.account.organisation_id
+    routed, _ = responsible_coaches(trainee_id=draft.author_id, organisation_id=organisation_id)
+    took_part = User.objects.filter(
+        Q(draft_comments__draft=draft) | Q(reviews__draft=draft),
+        is_active=True,
+        memberships__organisation_id=organisation_id,
+        memberships__role__in=REVIEWER_ROLES,
+        memberships__is_active=True,
+    ).distinct()
+    people = {draft.author_id: draft.author, **{coach.pk: coach for coach in routed}}
+    people.update({coach.pk: coach for coach in took_part})
+    return list(people.values())
 
 
 def unread_notification_count(user: User) -> int:
