@@ -525,13 +525,22 @@ def _start_run(
         scenario=scenario, trainee_id=trainee_id, started_by=by, started_at=now, cohort=cohort
     )
     last_post: TimelineItem | None = None
+    # The account the trainee answers the scenario as (account_for_response's rule).
+    account = (
+        WorkplaceAccount.objects.filter(
+            organisation_id=scenario.organisation_id, organisation__memberships__user_id=trainee_id
+        )
+        .order_by("pk")
+        .first()
+    )
+    handle = account.handle if account else scenario_scripts.DEFAULT_ACCOUNT_HANDLE
     for entry in sorted(scenario.items, key=lambda e: int(e["offset_seconds"])):
         is_reply = entry["kind"] == "reply" and last_post is not None
         item = TimelineItem.objects.create(
             owner_id=trainee_id,
             persona=str(entry["persona"]),
             kind=TimelineItem.Kind.REPLY if is_reply else TimelineItem.Kind.POST,
-            text=str(entry["text"]),
+            text=scenario_scripts.addressed_to(str(entry["text"]), handle),
             parent=last_post if is_reply else None,
             appear_at=now + dt.timedelta(seconds=int(entry["offset_seconds"])),
             scenario_run=run,

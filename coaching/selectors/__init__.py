@@ -491,6 +491,8 @@ def blocking_codes(revision: DraftRevision) -> list[str]:
 
 
 def check_titles(codes: list[str]) -> str:
+    """The checks' titles as a list in a sentence ("phone number and swearing"). Not for
+    "a …": the titles are not all countable nouns, so messages put them after a colon."""
     titles = {check.code: check.title.lower() for check in CHECKS}
     names = [titles.get(code, code) for code in codes]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -366,7 +366,7 @@ def review_approve(
             problems.check(
                 lambda: clean_reason(
                     override_reason,
-                    missing=f"This post has a {check_titles(blocked)}, which blocks it. To "
+                    missing=f"The risk checks blocked this post: {check_titles(blocked)}. To "
                     "approve it anyway, say why it is safe in 'Reason for overriding'.",
                     field="override_reason",
                 )
@@ -471,7 +471,8 @@ def _record_override(
         trainee_id=revision.draft.author_id,
         organisation_id=revision.draft.account.organisation_id,
         by=by,
-        reason=f"{display_name(by)} let a {check_titles(codes)} through on one of your posts.",
+        reason=f"{display_name(by)} let one of your posts through the risk checks: "
+        f"{check_titles(codes)}.",
         revision=revision,
     )
     return override

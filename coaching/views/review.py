@@ -13,7 +13,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from coaching import draft_display, selectors, services
 from coaching.forms import (
@@ -101,7 +101,7 @@ def _review_context(
     }
 
 
-@require_GET
+@require_safe
 @login_required
 def review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_coach(request, pk)

@@ -3,6 +3,7 @@ on posts (stored stripped of metadata, attached with alt text, counted in the co
 fed to the checks, carried into publications), practice posts and their simulated audience
 (run by a real Celery worker), scenarios, and a coach's availability for cover."""
 
+import dataclasses
 import datetime as dt
 import io
 import time
@@ -232,6 +233,27 @@ def test_a_coach_writes_a_scenario_and_its_posts_arrive_on_time(coach, trainee, 
     first, second = run.items.order_by("appear_at")
     assert second.parent == first and second.kind == "reply"
     assert second.appear_at - first.appear_at == dt.timedelta(minutes=5)
+
+
+@pytest.mark.django_db
+def test_a_scenario_addresses_the_account_the_trainee_practises_for(
+    coach, trainee, organisation, account
+):
+    from sandbox import scenario_scripts
+
+    example = scenario_scripts.scenario("vaccine-clinic-rumour")
+    assert any("@{account}" in item.text for item in example.items)
+    scenario = services.scenario_save(
+        by=coach,
+        organisation_id=organisation.pk,
+        title=example.title,
+        description=example.description,
+        items=[dataclasses.asdict(item) for item in example.items],
+    )
+    run = services.scenario_start(scenario=scenario, trainee=trainee, by=coach)
+    texts = " ".join(run.items.values_list("text", flat=True))
+    assert "@TestBoard can you confirm" in texts
+    assert "{account}" not in texts and "@NHSKelderby" not in texts
 
 
 @pytest.mark.django_db
