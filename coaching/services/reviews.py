@@ -264,6 +264,35 @@ def _clean_feedback(
     )
 
 
+def review_feedback_problems(
+    *,
+    draft: Draft,
+    decision: str,
+    note: str,
+    scores: Mapping[str, object],
+    tags: Iterable[str],
+    anchored_notes: Sequence[AnchoredNote],
+    suggestion: Sequence[str],
+) -> list[InvalidInput]:
+    """What the feedback would be refused for, deciding nothing: for a review form whose
+    own fields failed first, so the coach hears of every problem in one go."""
+    try:
+        _clean_feedback(
+            draft=draft,
+            revision=None,
+            decision=decision,
+            note=note,
+            note_required=decision in (Review.Decision.REQUEST_CHANGES, Review.Decision.REJECT),
+            scores=scores,
+            tags=tags,
+            anchored_notes=anchored_notes,
+            suggestion=suggestion,
+        )
+    except InvalidInput as error:
+        return list(error)
+    return []
+
+
 _DECISION_AUDIT: dict[str, str] = {
     Review.Decision.APPROVE: AuditEvent.Action.REVIEW_APPROVED,
     Review.Decision.REQUEST_CHANGES: AuditEvent.Action.REVIEW_CHANGES_REQUESTED,
