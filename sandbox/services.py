@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from sandbox import access, audience, media, scenario_scripts, signals, tasks
 from sandbox.checks import CheckContext, run_checks
-from sandbox.errors import InvalidInput, InvalidState, NotAllowed
+from sandbox.errors import InputProblems, InvalidInput, InvalidState, NotAllowed
 from sandbox.models import (
     Cohort,
     Draft,
@@ -75,8 +75,13 @@ def _validate_posts(text: str, thread: Sequence[str]) -> list[str]:
             f"A thread can have up to {MAX_THREAD_POSTS} posts; this one has {len(posts)}.",
             field="text",
         )
+    # Every post is checked, so a thread with two posts too long hears of both at once.
+    problems = InputProblems()
     for position, post in enumerate(posts, start=1):
-        validate_post_text(post, position=position if len(posts) > 1 else None)
+        problems.check(
+            partial(validate_post_text, post, position=position if len(posts) > 1 else None)
+        )
+    problems.raise_any()
     return posts
 
 
@@ -143,18 +148,26 @@ def _validate_images(
     if len(images) > posts:
         raise InvalidInput("There are images for a post that is not there.", field="text")
     attached: list[list[dict[str, object]]] = []
+    # Every image is checked: each one missing its alt text is named beside its own box.
+    problems = InputProblems()
     for position, entries in enumerate(images, start=1):
         if len(entries) > media.MAX_IMAGES_PER_POST:
-            raise InvalidInput(too_many_images(position), field=f"upload-{position - 1}")
+            problems.found.append(
+                InvalidInput(too_many_images(position), field=f"upload-{position - 1}")
+            )
         post: list[dict[str, object]] = []
         for entry in entries:
             image_id = entry["id"]
             try:
                 alt = media.validate_alt_text(str(entry.get("alt", "")))
             except media.InvalidImage as error:
-                raise InvalidInput(error.message, field=f"alt-{position - 1}-{image_id}") from error
+                problems.found.append(
+                    InvalidInput(error.message, field=f"alt-{position - 1}-{image_id}")
+                )
+                continue
             post.append({"id": image_id, "alt": alt})
         attached.append(post)
+    problems.raise_any()
     ids = {entry["id"] for post in attached for entry in post}
     if not ids:
         return []
@@ -241,12 +254,23 @@ def draft_create(
     author's private timeline: reviewed like any draft, but only ever posted there."""
     access.require_member(author, account.organisation_id)
     _answered_item(author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of)
-    posts = _validate_posts(text, thread)
+    # The posts and the images are both checked before refusing: every problem at once.
+    problems = InputProblems()
+    posts = problems.check(partial(_validate_posts, text, thread)) or [text, *thread]
     draft = Draft(author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of)
     with transaction.atomic():
-        attached = _validate_images(
-            images, posts=len(posts), author=author, draft=None, sandbox_only=draft.is_sandbox_only
+        attached = problems.check(
+            partial(
+                _validate_images,
+                images,
+                posts=len(posts),
+                author=author,
+                draft=None,
+                sandbox_only=draft.is_sandbox_only,
+            )
         )
+        problems.raise_any()
+        assert attached is not None
         draft.save()
         _claim_images(draft, attached)
         revision = DraftRevision.objects.create(
@@ -270,7 +294,8 @@ def draft_edit(
     the draft_revised signal). Changing only an image or its alt text is an edit like any
     other."""
     access.require_author(draft, by)
-    posts = _validate_posts(text, thread)
+    problems = InputProblems()
+    posts = problems.check(partial(_validate_posts, text, thread)) or [text, *thread]
     with transaction.atomic():
         # Lock the draft so two tabs saving at once get consecutive revision numbers.
         locked = Draft.objects.select_for_update().get(pk=draft.pk)
@@ -279,9 +304,18 @@ def draft_edit(
                 f"This draft is {locked.get_status_display().lower()} and can no longer be "
                 "edited. Start a new draft instead; your text is still in the box."
             )
-        attached = _validate_images(
-            images, posts=len(posts), author=by, draft=locked, sandbox_only=locked.is_sandbox_only
+        attached = problems.check(
+            partial(
+                _validate_images,
+                images,
+                posts=len(posts),
+                author=by,
+                draft=locked,
+                sandbox_only=locked.is_sandbox_only,
+            )
         )
+        problems.raise_any()
+        assert attached is not None
         content_hash = DraftRevision.hash_posts(posts, attached)
         current = locked.current_revision
         if current is not None and current.content_hash == content_hash:

@@ -345,6 +345,26 @@ def test_a_new_draft_claims_the_images_uploaded_for_it(trainee, account):
     assert draft.current_revision.images_by_post == draft.current_revision.images
 
 
+def test_every_problem_of_a_post_is_reported_at_once(trainee, account):
+    first, second = upload(trainee), upload(trainee)
+    with pytest.raises(InvalidInput) as refused:
+        services.draft_create(
+            author=trainee,
+            account=account,
+            text="a" * 285,
+            thread=["", "Fine"],
+            images=[[{"id": first.pk, "alt": ""}], [{"id": second.pk, "alt": " "}]],
+        )
+    problems = [(problem.field, problem.message[:24]) for problem in refused.value]
+    assert problems == [
+        ("text", "Post 1 of the thread is "),
+        ("text", "Write something before y"),
+        (f"alt-0-{first.pk}", "Describe this image (alt"),
+        (f"alt-1-{second.pk}", "Describe this image (alt"),
+    ]
+    assert not Draft.objects.exists()
+
+
 def test_alt_text_is_required(trainee, account):
     image = upload(trainee)
     with pytest.raises(InvalidInput, match="Describe this image") as refused:
