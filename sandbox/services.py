@@ -593,19 +593,7 @@ def _coach_membership(user: User, organisation_id: int) -> Membership | None:
     ).first()
 
 
-def coach_availability_set(
-    *,
-    by: User,
-    organisation_id: int,
-    away_from: dt.date | None,
-    away_until: dt.date | None,
-    cover_coach_id: int | None,
-) -> Membership:
-    """A coach marks themselves away (or back, with no dates). While away, their trainees'
-    posts go to the cover coach, or to the coach pool (coaching.selectors.CoachDirectory)."""
-    membership = _coach_membership(by, organisation_id)
-    if membership is None:
-        raise NotAllowed(access.REVIEWER_ONLY)
+def _clean_away(away_from: dt.date | None, away_until: dt.date | None) -> None:
     if away_from is None and away_until is not None:
         raise InvalidInput(
             "Enter the first day you are away, as well as the last.", field="away_from"
@@ -621,27 +609,52 @@ def coach_availability_set(
             "both dates if you are back.",
             field="away_until",
         )
+
+
+def _cover_coach(*, by: User, organisation_id: int, pk: int) -> User:
+    if pk == by.pk:
+        raise InvalidInput(
+            "Choose another coach to cover for you, not yourself.", field="cover_coach"
+        )
+    cover_membership = (
+        Membership.objects.filter(
+            user_id=pk,
+            organisation_id=organisation_id,
+            role__in=REVIEWER_ROLES,
+            is_active=True,
+        )
+        .select_related("user")
+        .first()
+    )
+    if cover_membership is None:
+        raise InvalidInput(
+            "Choose a coach of your organisation to cover for you.", field="cover_coach"
+        )
+    return cover_membership.user
+
+
+def coach_availability_set(
+    *,
+    by: User,
+    organisation_id: int,
+    away_from: dt.date | None,
+    away_until: dt.date | None,
+    cover_coach_id: int | None,
+) -> Membership:
+    """A coach marks themselves away (or back, with no dates). While away, their trainees'
+    posts go to the cover coach, or to the coach pool (coaching.selectors.CoachDirectory)."""
+    membership = _coach_membership(by, organisation_id)
+    if membership is None:
+        raise NotAllowed(access.REVIEWER_ONLY)
+    # The dates and the cover are both checked before refusing: every problem at once.
+    problems = InputProblems()
+    problems.check(partial(_clean_away, away_from, away_until))
     cover = None
     if away_from is not None and cover_coach_id is not None:
-        if cover_coach_id == by.pk:
-            raise InvalidInput(
-                "Choose another coach to cover for you, not yourself.", field="cover_coach"
-            )
-        cover_membership = (
-            Membership.objects.filter(
-                user_id=cover_coach_id,
-                organisation_id=organisation_id,
-                role__in=REVIEWER_ROLES,
-                is_active=True,
-            )
-            .select_related("user")
-            .first()
+        cover = problems.check(
+            partial(_cover_coach, by=by, organisation_id=organisation_id, pk=cover_coach_id)
         )
-        if cover_membership is None:
-            raise InvalidInput(
-                "Choose a coach of your organisation to cover for you.", field="cover_coach"
-            )
-        cover = cover_membership.user
+    problems.raise_any()
     membership.away_from, membership.away_until = away_from, away_until
     membership.cover_coach = cover
     membership.save(update_fields=["away_from", "away_until", "cover_coach"])
@@ -667,18 +680,24 @@ def trainee_assign(
         .select_related("user")
         .first()
     )
+    # The coach and the cohort are both checked before refusing: every problem at once.
+    problems = InputProblems()
     if coach is None or coach.user_id == membership.user_id:
-        raise InvalidInput(
-            f"Choose a coach of {membership.organisation} for {display_name(membership.user)}.",
-            field="coach",
+        problems.found.append(
+            InvalidInput(
+                f"Choose a coach of {membership.organisation} for {display_name(membership.user)}.",
+                field="coach",
+            )
         )
     cohort = None
     if cohort_id is not None:
         cohort = Cohort.objects.filter(pk=cohort_id, organisation_id=organisation_id).first()
         if cohort is None:
-            raise InvalidInput(
-                f"Choose one of {membership.organisation}'s cohorts.", field="cohort"
+            problems.found.append(
+                InvalidInput(f"Choose one of {membership.organisation}'s cohorts.", field="cohort")
             )
+    problems.raise_any()
+    assert coach is not None
     membership.coach = coach.user
     membership.cohort = cohort
     membership.save(update_fields=["coach", "cohort"])

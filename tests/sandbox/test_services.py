@@ -162,6 +162,18 @@ def test_bad_availability_gets_a_clear_message(
     assert membership(coach, organisation).away_from is None
 
 
+def test_bad_dates_and_a_bad_cover_are_reported_together(coach, organisation):
+    with pytest.raises(InvalidInput) as caught:
+        services.coach_availability_set(
+            by=coach,
+            organisation_id=organisation.pk,
+            away_from=NEXT_WEEK,
+            away_until=TODAY,
+            cover_coach_id=coach.pk,
+        )
+    assert [problem.field for problem in caught.value] == ["away_until", "cover_coach"]
+
+
 def test_trainees_and_outsiders_cannot_set_availability(trainee, outside_coach, organisation):
     for person in (trainee, outside_coach):
         with pytest.raises(NotAllowed):
