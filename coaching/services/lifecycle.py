@@ -154,7 +154,7 @@ def _claim_refusal(draft: Draft, *, outcome: str) -> InvalidState:
     minutes = int(settings.CLAIM_STALE_AFTER.total_seconds() // 60)
     return InvalidState(
         f"{who}. {outcome}. You can take the review over if they are inactive for "
-        f"{minutes} minutes."
+        f"{minutes} minute{'s' if minutes != 1 else ''}."
     )
 
 
