@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils.text import Truncator
 
 from coaching import notifications
 from coaching.models import NOTE_MAX_LENGTH, AuditEvent, DraftComment
@@ -44,7 +43,9 @@ def comment_add(*, draft: Draft, by: User, body: str) -> DraftComment:
             account=draft.account,
             revision=draft.current_revision,
             trainee=draft.author,
-            detail=Truncator(" ".join(body.split())).chars(200),
+            # Who and where, never the words: the audit log cannot be changed, and a comment
+            # can hold what a purge or an erasure must remove (a patient's name).
+            detail=f"Comment {comment.pk} on draft {draft.pk}",
         )
         notifications.comment_added(comment=comment, to=in_conversation(draft))
     return comment
