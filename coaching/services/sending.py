@@ -606,9 +606,10 @@ RESUME_BATCH = 50
 
 
 def account_resume(*, account_id: int) -> int:
-    """At an account's rate-limit reset, send the posts that waited for it, oldest first,
-    in this task: one message for the whole backlog, not one per post. Stops at a new rate
-    limit (whose own resume carries on). Returns how many it sent."""
+    """Send an account's waiting posts, oldest first, in this task: one message for the
+    whole backlog, not one per post. Sent at a rate limit's reset, and by the sweep for
+    posts that have no message on its way (due, or their message was lost). Stops at a new
+    rate limit (whose own resume carries on). Returns how many it sent."""
     now = timezone.now()
     limited_until = (
         WorkplaceAccount.objects.filter(pk=account_id)
@@ -623,8 +624,19 @@ def account_resume(*, account_id: int) -> int:
         .order_by("created_at")
         .values_list("pk", flat=True)[: RESUME_BATCH + 1]
     )
+    batch = waiting[:RESUME_BATCH]
+    # This task is what carries them now: their lease says so for as long as it works
+    # through them, so the sweep never sends another message for a post still to come.
+    grace = settings.PUBLICATION_REQUEUE_AFTER_SECONDS
+    renew = max(grace / 2, 1)
+    renewed = -renew
     sent = 0
-    for pk in waiting[:RESUME_BATCH]:
+    for index, pk in enumerate(batch):
+        if time.monotonic() - renewed >= renew:
+            Publication.objects.filter(pk__in=batch[index:], status=P.QUEUED).update(
+                lease_until=timezone.now() + dt.timedelta(seconds=grace)
+            )
+            renewed = time.monotonic()
         publication_send(publication_id=pk)
         sent += 1
         if WorkplaceAccount.objects.filter(

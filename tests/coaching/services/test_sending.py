@@ -396,3 +396,28 @@ def test_a_new_429_during_the_resume_stops_it(trainee, coach, account, x_double,
     assert coaching.account_resume(account_id=account.pk) == 1
     assert x_double.posts_for(account.handle) == []
     assert all(sent(p).status == P.QUEUED for p in publications)
+
+
+def test_the_resume_holds_the_lease_of_the_posts_it_has_still_to_send(
+    trainee, coach, account, x_double, monkeypatch
+):
+    """While one resume works through an account's backlog, the sweep must see each post
+    still to come as carried, or it would send another message for it."""
+    from coaching.services import sending
+
+    publications = [approved(trainee, coach, account, f"Backlog post {n}") for n in range(3)]
+    ran_out = timezone.now() - dt.timedelta(minutes=5)
+    Publication.objects.filter(pk__in=[p.pk for p in publications]).update(lease_until=ran_out)
+    leases_seen = []
+    send = sending.publication_send
+
+    def send_and_look(*, publication_id):
+        leases_seen.append(
+            list(Publication.objects.filter(status=P.QUEUED).values_list("lease_until", flat=True))
+        )
+        send(publication_id=publication_id)
+
+    monkeypatch.setattr(sending, "publication_send", send_and_look)
+    assert coaching.account_resume(account_id=account.pk) == 3
+    assert [len(leases) for leases in leases_seen] == [3, 2, 1]
+    assert all(lease > timezone.now() - dt.timedelta(seconds=5) for lease in leases_seen[0])
