@@ -232,6 +232,36 @@ def publication_settled(*, publication: Publication) -> list[Notification]:
     )
 
 
+# How many settled publications one pass tells about, in one transaction.
+TELL_BATCH = 100
+
+
+def tell_settled() -> int:
+    """Tell people about every publication that settled (published or failed) and that
+    nobody has heard of yet, oldest first, a batch per transaction: one task message
+    covers a burst of posts. Each is told once: the rows are locked while their notices
+    are written and marked told in the same commit, and a second pass running at once
+    skips them. Returns how many publications were told about."""
+    told = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Publication.objects.filter(
+                    told_at__isnull=True,
+                    status__in=[Publication.Status.PUBLISHED, Publication.Status.FAILED],
+                )
+                .select_related("draft__author", "draft__current_revision", "account")
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")[:TELL_BATCH]
+            )
+            for publication in batch:
+                publication_settled(publication=publication)
+            Publication.objects.filter(pk__in=[p.pk for p in batch]).update(told_at=timezone.now())
+        told += len(batch)
+        if len(batch) < TELL_BATCH:
+            return told
+
+
 # Periodic: past the review target, and the daily digest ------------------------------------
 
 

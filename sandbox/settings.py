@@ -308,6 +308,7 @@ CELERY_TASK_ROUTES = {
     "coaching.tasks.reconcile": {"queue": "control"},
     "coaching.tasks.resume_publishing": {"queue": "control"},
     "coaching.tasks.publication_settled": {"queue": "control"},
+    "coaching.tasks.tell_settled": {"queue": "control"},
     "coaching.tasks.heartbeat": {"queue": "control"},
     "coaching.tasks.notify_past_target": {"queue": "control"},
     "coaching.tasks.send_digests": {"queue": "control"},

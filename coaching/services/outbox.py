@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -108,16 +109,32 @@ def _set_publication(publication: Publication, *, expected: str, **fields: objec
         for name, value in fields.items():
             setattr(publication, name, value)
         if fields.get("status") in (P.PUBLISHED, P.FAILED):
-            _tell_after_commit(publication.pk)
+            _tell_soon()
     return updated == 1
 
 
-def _tell_after_commit(publication_id: int) -> None:
-    """The author (and, for a failure, the coaches) hear by a task of their own after
+# A publication that settles sends the message that tells people about it a moment later,
+# unless this process sent one less than TELL_WINDOW ago: that one runs after this commit
+# (TELL_DELAY > TELL_WINDOW) and tells about this post too. A burst of posts is told
+# with a message a second, not one each; if a message is lost, the sweep sends another.
+TELL_DELAY = 1.0
+TELL_WINDOW = 0.5
+_tell_sent_at = -TELL_WINDOW
+
+
+def _tell_soon() -> None:
+    """The author (and, for a failure, the coaches) hear by a task of its own after
     commit: never inside the publish task, never for a change that rolled back."""
     from coaching import tasks
 
-    after_commit(tasks.publication_settled, publication_id)
+    def send() -> None:
+        global _tell_sent_at
+        if time.monotonic() - _tell_sent_at < TELL_WINDOW:
+            return
+        tasks.tell_settled.apply_async((), countdown=TELL_DELAY)
+        _tell_sent_at = time.monotonic()
+
+    transaction.on_commit(send, robust=True)
 
 
 def standing_stop(account: WorkplaceAccount) -> PublishingStop | None:
@@ -177,6 +194,14 @@ def publication_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         ):
             after_commit(tasks.reconcile, pk)
             reconciling += 1
+    untold = Publication.objects.filter(
+        told_at__isnull=True,
+        status__in=[P.PUBLISHED, P.FAILED],
+        updated_at__lt=now - dt.timedelta(seconds=settings.PUBLICATION_REQUEUE_AFTER_SECONDS),
+    )
+    if untold.exists():
+        # The message that would have told people was lost (Redis restarted without it).
+        after_commit(tasks.tell_settled)
     return {
         "enqueued": len({pk for pk, _ in without} & taken),
         "resent": len({pk for pk, _ in lost} & taken),

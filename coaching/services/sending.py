@@ -38,7 +38,7 @@ from coaching.services.outbox import (
     _lease,
     _send_after_commit,
     _set_publication,
-    _tell_after_commit,
+    _tell_soon,
     after_commit,
     standing_stop,
 )
@@ -310,7 +310,7 @@ def _finish_published(
         if last:
             publication.status, publication.published_at = P.PUBLISHED, now
             publication.not_before, publication.error = None, ""
-            _tell_after_commit(publication.pk)
+            _tell_soon()
     return still_ours
 
 
