@@ -8,9 +8,11 @@ never undoes the action that caused the notice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from functools import partial
 
 from django.conf import settings
@@ -67,6 +69,22 @@ def preferences_for(users: Iterable[User]) -> dict[int, NotificationPreference]:
     return {pk: saved.get(pk) or NotificationPreference(user_id=pk) for pk in ids}
 
 
+_batch = threading.local()
+
+
+@contextlib.contextmanager
+def notices_in_one_insert() -> Iterator[None]:
+    """Notices given inside (all but "past the target", which is written one by one) are
+    inserted together on the way out, in one statement: for telling a batch of posts."""
+    pending: list[Notification] = []
+    _batch.pending = pending
+    try:
+        yield
+    finally:
+        _batch.pending = None
+    Notification.objects.bulk_create(pending)
+
+
 def notify(
     *,
     users: Iterable[User],
@@ -100,10 +118,15 @@ def notify(
             if created:
                 written.append(notice)
     else:
-        written = Notification.objects.bulk_create(
+        written = [
             Notification(user=user, kind=kind, message=message, url=url, draft=draft)
             for user in people
-        )
+        ]
+        pending = getattr(_batch, "pending", None)
+        if pending is not None:
+            pending.extend(written)  # inserted with the rest of the batch
+        else:
+            Notification.objects.bulk_create(written)
     preference = EMAIL_PREFERENCE.get(kind)
     if preference and written:
         wanted = preferences_for(people)
@@ -254,8 +277,9 @@ def tell_settled() -> int:
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")[:TELL_BATCH]
             )
-            for publication in batch:
-                publication_settled(publication=publication)
+            with notices_in_one_insert():
+                for publication in batch:
+                    publication_settled(publication=publication)
             Publication.objects.filter(pk__in=[p.pk for p in batch]).update(told_at=timezone.now())
         told += len(batch)
         if len(batch) < TELL_BATCH:

@@ -373,3 +373,16 @@ def test_operators_can_send_todays_digests_by_command(coach, waiting, capsys):
 def test_the_beat_task_sends_digests(coach, waiting, settings):
     settings.DIGEST_HOUR = 0
     assert tasks.send_digests() == 2
+
+
+def test_notices_given_in_a_batch_are_inserted_in_one_statement(
+    trainee, coach, django_assert_num_queries
+):
+    from coaching.models import Notification
+    from coaching.notifications import notices_in_one_insert, notify
+
+    with django_assert_num_queries(1), notices_in_one_insert():
+        for number in range(3):
+            notify(users=[trainee], kind=Notification.Kind.PUBLICATION, message=f"Post {number}")
+            notify(users=[coach], kind=Notification.Kind.PUBLICATION, message=f"Post {number}")
+    assert Notification.objects.filter(kind=Notification.Kind.PUBLICATION).count() == 6
