@@ -199,6 +199,10 @@ class Publication(models.Model):
     # is on its way, so the sweep sends one once the post is due and the account can take it.
     enqueued_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # When people were told it settled (published or failed). Empty until then, and again
+    # once a coach sends it again: notifications.tell_settled tells every untold one,
+    # many per task message.
+    told_at = models.DateTimeField(null=True, blank=True)
     # The first post's id and public link (the head of a thread).
     remote_id = models.CharField(max_length=300, blank=True)
     remote_url = models.URLField(max_length=500, blank=True)
@@ -218,7 +222,14 @@ class Publication(models.Model):
                 name="one_active_publication_per_draft",
             )
         ]
-        indexes = [models.Index(fields=["status", "not_before"], name="publication_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "not_before"], name="publication_due_idx"),
+            models.Index(
+                fields=["id"],
+                condition=Q(told_at__isnull=True, status__in=["published", "failed"]),
+                name="publication_untold_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Publication {self.pk} ({self.status})"

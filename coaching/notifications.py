@@ -8,9 +8,11 @@ never undoes the action that caused the notice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from functools import partial
 
 from django.conf import settings
@@ -66,6 +68,22 @@ def preferences_for(users: Iterable[User]) -> dict[int, NotificationPreference]:
     return {pk: saved.get(pk) or NotificationPreference(user_id=pk) for pk in ids}
 
 
+_batch = threading.local()
+
+
+@contextlib.contextmanager
+def notices_in_one_insert() -> Iterator[None]:
+    """Notices given inside (all but "past the target", which is written one by one) are
+    inserted together on the way out, in one statement: for telling a batch of posts."""
+    pending: list[Notification] = []
+    _batch.pending = pending
+    try:
+        yield
+    finally:
+        _batch.pending = None
+    Notification.objects.bulk_create(pending)
+
+
 def notify(
     *,
     users: Iterable[User],
@@ -99,10 +117,15 @@ def notify(
             if created:
                 written.append(notice)
     else:
-        written = Notification.objects.bulk_create(
+        written = [
             Notification(user=user, kind=kind, message=message, url=url, draft=draft)
             for user in people
-        )
+        ]
+        pending = getattr(_batch, "pending", None)
+        if pending is not None:
+            pending.extend(written)  # inserted with the rest of the batch
+        else:
+            Notification.objects.bulk_create(written)
     preference = EMAIL_PREFERENCE.get(kind)
     if preference and written:
         wanted = preferences_for(people)
@@ -290,6 +313,37 @@ def notices_resolved(*, draft_id: int, event: str, user: User | None = None) -> 
     if user is not None:
         notices = notices.filter(user=user)
     return notices.update(resolved_at=timezone.now())
+
+
+# How many settled publications one pass tells about, in one transaction.
+TELL_BATCH = 100
+
+
+def tell_settled() -> int:
+    """Tell people about every publication that settled (published or failed) and that
+    nobody has heard of yet, oldest first, a batch per transaction: one task message
+    covers a burst of posts. Each is told once: the rows are locked while their notices
+    are written and marked told in the same commit, and a second pass running at once
+    skips them. Returns how many publications were told about."""
+    told = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Publication.objects.filter(
+                    told_at__isnull=True,
+                    status__in=[Publication.Status.PUBLISHED, Publication.Status.FAILED],
+                )
+                .select_related("draft__author", "draft__current_revision", "account")
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")[:TELL_BATCH]
+            )
+            with notices_in_one_insert():
+                for publication in batch:
+                    publication_settled(publication=publication)
+            Publication.objects.filter(pk__in=[p.pk for p in batch]).update(told_at=timezone.now())
+        told += len(batch)
+        if len(batch) < TELL_BATCH:
+            return told
 
 
 # Periodic: past the review target, and the daily digest ------------------------------------

@@ -446,3 +446,16 @@ def test_mark_all_read_counts_what_the_badge_counted(trainee, coach, organisatio
     submitted(trainee, account, "Clinic open 9-6")
     coaching.review_approve(draft=first, by=coach)
     assert notifications.notifications_mark_all_read(by=coach) == 1
+
+
+def test_notices_given_in_a_batch_are_inserted_in_one_statement(
+    trainee, coach, django_assert_num_queries
+):
+    from coaching.models import Notification
+    from coaching.notifications import notices_in_one_insert, notify
+
+    with django_assert_num_queries(1), notices_in_one_insert():
+        for number in range(3):
+            notify(users=[trainee], kind=Notification.Kind.PUBLICATION, message=f"Post {number}")
+            notify(users=[coach], kind=Notification.Kind.PUBLICATION, message=f"Post {number}")
+    assert Notification.objects.filter(kind=Notification.Kind.PUBLICATION).count() == 6
