@@ -24,9 +24,9 @@ FIRST = "Flu clinic opens Monday at Ward 4. Bring your card. https://example.org
 SECOND = "Flu clinic on Ward 4, Victoria Hospital, opens Monday 9am. Bring your vaccination card."
 
 
-def screenshot(page: Page, name: str) -> None:
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def revised_and_resent(trainee, coach, account):
@@ -152,7 +152,7 @@ def test_the_header_collapses_into_a_menu_on_a_phone(new_page, live_server, admi
     more.click()
     expect(more).to_have_attribute("aria-expanded", "true")
     expect(audit).to_be_visible()
-    screenshot(page, "header-phone-menu-open")
+    screenshot(page, "header-phone-menu-open", full_page=False)
     page.keyboard.press("Escape")
     expect(audit).to_be_hidden()
     expect(more).to_be_focused()
@@ -223,7 +223,12 @@ def test_the_main_pages_fit_pass_axe_and_are_photographed(
             if found := violations(page):
                 problems[url] = [f"{v['id']}: {v['help']} ({len(v['nodes'])}x)" for v in found]
             if (scroll_width := page.evaluate("document.documentElement.scrollWidth")) > width:
-                too_wide[url] = scroll_width
+                too_wide[url] = page.evaluate(
+                    """w => [...document.querySelectorAll('body *')]
+                        .filter(e => e.getBoundingClientRect().right > w)
+                        .map(e => e.tagName + '.' + e.className).slice(0, 5)""",
+                    width,
+                )
             if label == "review":
                 figures = measure(page)
     (SCREENSHOTS / f"review-figures-{name}.json").write_text(json.dumps(figures))
