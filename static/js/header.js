@@ -35,10 +35,15 @@
       });
       if (!items.length || items.every(onFirstRow)) return;
       more.hidden = false;
-      // The first page always stays on the row, beside the button.
+      // The first page always stays on the row, beside the button, and so does one with
+      // an unread count (Notifications): a count behind "More" would go unseen.
+      var moved = [];
       for (var i = items.length - 1; i > 0 && !onFirstRow(more); i--) {
-        list.insertBefore(items[i], list.firstElementChild);
+        if (items[i].querySelector(".sp-badge")) continue;
+        moved.unshift(items[i]);
+        links.removeChild(items[i]);
       }
+      moved.forEach(function (item) { list.appendChild(item); });
       // The page you are on is in the menu: the button says so, as NHS.UK's does.
       toggle.classList.toggle("sp-header__more-toggle--current", !!list.querySelector("[aria-current]"));
     }
