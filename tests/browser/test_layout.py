@@ -1,8 +1,8 @@
 """The everyday layout in Chromium at a phone's width (390 px) and a desk's (1,280 px):
 the review page's two columns and its decision in one tap, the draft page's feedback
 first and one "Save and send", the header's menu, tables that fit. Each test saves
-screenshots into var/screenshots/ (git-ignored) so a reviewer can look at every page
-in a minute."""
+screenshots into var/screenshots/ (git-ignored; index.html shows them all) so a reviewer
+can look at every page in a minute."""
 
 import json
 from pathlib import Path
@@ -27,6 +27,17 @@ SECOND = "Flu clinic on Ward 4, Victoria Hospital, opens Monday 9am. Bring your 
 def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+    # One page of them all, phone beside desk, to open in a browser.
+    shots = sorted(path.name for path in SCREENSHOTS.glob("*.png"))
+    (SCREENSHOTS / "index.html").write_text(
+        "<!doctype html><title>Sandpit screenshots</title><body>"
+        + "".join(
+            f'<figure style="display:inline-block;vertical-align:top;margin:8px">'
+            f'<figcaption>{shot}</figcaption><a href="{shot}"><img src="{shot}" width="320" '
+            f'alt="{shot}"></a></figure>'
+            for shot in shots
+        )
+    )
 
 
 def revised_and_resent(trainee, coach, account):
@@ -106,7 +117,8 @@ def test_the_review_is_two_columns_at_a_desk_with_the_decision_in_view(
     # The post once, the decision beside it, and Approve in view without scrolling.
     expect(preview).to_have_count(1)
     expect(page.locator("article.sp-post")).to_have_count(0)
-    assert decision.bounding_box()["x"] > preview.bounding_box()["x"] + preview.bounding_box()["width"]
+    post_box = preview.bounding_box()
+    assert decision.bounding_box()["x"] > post_box["x"] + post_box["width"]
     assert in_view(page, approve)
     expect(page.get_by_role("link", name="Go to decision")).to_be_hidden()
     screenshot(page, "review-desktop")
@@ -127,7 +139,8 @@ def test_the_review_on_a_phone_reaches_the_decision_in_one_tap(
     sign_in(page, live_server.url, coach.username)
     page.goto(f"{live_server.url}{reverse('review', args=[draft.pk])}")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    expect(page.get_by_role("region", name="Preview: how it will look on @TestBoard")).to_have_count(1)
+    preview = page.get_by_role("region", name="Preview: how it will look on @TestBoard")
+    expect(preview).to_have_count(1)
     screenshot(page, "review-phone")
     page.get_by_role("link", name="Go to decision").tap()
     assert in_view(page, page.get_by_role("heading", name="Your decision"))
@@ -222,7 +235,8 @@ def test_the_main_pages_fit_pass_axe_and_are_photographed(
             screenshot(page, f"{label}-{name}")
             if found := violations(page):
                 problems[url] = [f"{v['id']}: {v['help']} ({len(v['nodes'])}x)" for v in found]
-            if (scroll_width := page.evaluate("document.documentElement.scrollWidth")) > width:
+            if page.evaluate("document.documentElement.scrollWidth") > width:
+                # What sticks out, to say where to look.
                 too_wide[url] = page.evaluate(
                     """w => [...document.querySelectorAll('body *')]
                         .filter(e => e.getBoundingClientRect().right > w)
