@@ -15,6 +15,9 @@ endif
 
 # The tests' OpenID Provider (tests/oidc): the npm packages pinned in its package-lock.json.
 OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+# The tests' Bluesky reference PDS (tests/pds), likewise. Its SQLite driver (better-sqlite3)
+# is compiled here: its prebuilt binaries come from GitHub, which may be out of reach.
+REFERENCE_PDS := tests/pds/node_modules/.package-lock.json
 
 install: $(VENV)/.installed
 
@@ -29,6 +32,12 @@ $(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
 	npm ci --prefix tests/oidc --no-audit --no-fund
 	touch $@
 
+$(REFERENCE_PDS): tests/pds/package.json tests/pds/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the Bluesky tests' reference PDS: apt-get install -y nodejs npm"; exit 1; }
+	@command -v g++ >/dev/null || { echo "A C++ compiler is needed to build the reference PDS's SQLite driver: apt-get install -y build-essential python3"; exit 1; }
+	npm ci --prefix tests/pds --no-audit --no-fund
+	touch $@
+
 run: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
@@ -40,7 +49,7 @@ run: install
 	honcho -f Procfile start $(PROCESSES)
 
 # One pytest worker per core; a module's tests stay together (they share its doubles).
-test: install $(OIDC_PROVIDER)
+test: install $(OIDC_PROVIDER) $(REFERENCE_PDS)
 	$(PY) -m pytest -n auto --dist loadfile
 
 bench: install

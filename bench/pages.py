@@ -75,7 +75,11 @@ CONNECTIONS = 8
 WRK_SCRIPT = """
 wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE")
 wrk.headers["X-Forwarded-Proto"] = "https"
-if os.getenv("BENCH_HTMX") == "1" then wrk.headers["HX-Request"] = "true" end
+if os.getenv("BENCH_HTMX") == "1" then
+  -- As the page's own polls do (static/js/idle.js): background requests, not use.
+  wrk.headers["HX-Request"] = "true"
+  wrk.headers["X-Sandpit-Background"] = "1"
+end
 done = function(summary, latency, requests)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read
     + summary.errors.write + summary.errors.timeout

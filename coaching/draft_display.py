@@ -7,12 +7,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from coaching.models import FeedbackNote, Publication, Review
 from sandbox.models import Draft, DraftRevision, ScenarioRun, TimelineItem, WorkplaceAccount
-from sandbox.selectors import in_organisations, reviewer_organisation_ids, visible_drafts
+from sandbox.selectors import visible_drafts
 
 
 def with_display_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
@@ -50,46 +50,6 @@ def revisions_with_feedback(draft: Draft) -> QuerySet[DraftRevision]:
             ),
         )
     )
-
-
-FEED_LENGTH = 50
-
-
-def feed_for(owner_id: int, *, viewer: User | None = None) -> list[Draft | TimelineItem]:
-    """The owner's timeline, newest first: their drafts and the posts that have arrived
-    (practice posts, personas, scenario injects). A coach (``viewer``) sees only what
-    belongs to organisations they coach, should the trainee belong to several. Two
-    queries and their prefetches, however long the timeline."""
-    now = timezone.now()
-    drafts_q = Draft.objects.filter(author_id=owner_id).exclude(status=Draft.Status.WITHDRAWN)
-    items_q = TimelineItem.objects.filter(
-        owner_id=owner_id, parent__isnull=True, appear_at__lte=now
-    )
-    if viewer is not None and viewer.pk != owner_id:
-        coached = reviewer_organisation_ids(viewer)
-        drafts_q = drafts_q.filter(account__organisation_id__in=coached)
-        items_q = items_q.filter(in_organisations(coached))
-    drafts = list(with_display_data(drafts_q).order_by("-updated_at")[:FEED_LENGTH])
-    items = list(
-        items_q.select_related("account", "quote_of__account")
-        .defer(*WorkplaceAccount.secrets_of("account", "quote_of__account"))
-        .order_by("-appear_at")[:FEED_LENGTH]
-    )
-    # Count replies for the posts shown only, not for the whole timeline before sorting.
-    replies = dict(
-        TimelineItem.objects.filter(parent__in=items, appear_at__lte=now)
-        .values("parent")
-        .annotate(n=Count("pk"))
-        .values_list("parent", "n")
-    )
-    for item in items:
-        item.reply_count = replies.get(item.pk, 0)  # type: ignore[attr-defined]
-
-    def moment(entry: Draft | TimelineItem) -> dt.datetime:
-        return entry.updated_at if isinstance(entry, Draft) else entry.appear_at
-
-    entries: list[Draft | TimelineItem] = [*drafts, *items]
-    return sorted(entries, key=moment, reverse=True)[:FEED_LENGTH]
 
 
 def responses_to(item: TimelineItem, author: User) -> QuerySet[Draft]:

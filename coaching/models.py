@@ -405,6 +405,15 @@ class AuditEvent(models.Model):
         PERSON_REACTIVATED = "person_reactivated", "Person reactivated"
         PEOPLE_IMPORTED = "people_imported", "People imported from a file"
         CHECK_SETTINGS_CHANGED = "check_settings_changed", "Check settings changed"
+        # Data protection (coaching.services.subject_access, coaching.services.erasure).
+        SUBJECT_ACCESS_REQUESTED = "subject_access_requested", "Subject access export started"
+        SUBJECT_ACCESS_DOWNLOADED = "subject_access_downloaded", "Subject access export downloaded"
+        PERSON_ERASED = "person_erased", "Person erased"
+        # Data protection (coaching/services/retention.py). A retention run has no actor.
+        RETENTION_CHANGED = "retention_changed", "Retention changed"
+        RETENTION_APPLIED = "retention_applied", "Retention applied"
+        REVISIONS_PURGED = "revisions_purged", "Patient details purged"
+        COMMENTED = "commented", "Commented on a draft"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"
@@ -478,6 +487,7 @@ class Notification(models.Model):
         PAST_TARGET = "past_target", "A post is past the review target"
         MODE_CHANGED = "mode_changed", "Your review mode changed"
         PUBLICATION = "publication", "Publication news"
+        COMMENT = "comment", "A comment on a post"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -493,6 +503,10 @@ class Notification(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When what the notice is about was dealt with (the post was decided, resent, went
+    # live): it reads as done and no longer counts in the header's badge. Set only by
+    # coaching.notifications.notices_resolved.
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -509,6 +523,34 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.user}"
+
+    @property
+    def is_unread(self) -> bool:
+        """Still asking for the user's attention: neither opened nor dealt with."""
+        return self.read_at is None and self.resolved_at is None
+
+
+class DraftComment(models.Model):
+    """One message in a draft's thread between its trainee and the coaches of its
+    organisation: a question, an answer to feedback, a request to let a post through."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="draft_comments"
+    )
+    # The revision on the page when it was written, so the thread reads against the text.
+    revision = models.ForeignKey(
+        DraftRevision, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["draft", "created_at"], name="draft_comment_thread_idx")]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on draft {self.draft_id}"
 
 
 class NotificationPreference(models.Model):
@@ -611,3 +653,76 @@ class PeopleImport(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class SubjectAccessExport(models.Model):
+    """Everything Sandpit holds about one person, for the organisations an admin runs, as
+    one zip (coaching.services.subject_access) built by a Celery task. The file is in
+    private media storage; it can be downloaded until ``expires_at``, and is deleted then.
+    ``organisation_ids``: every organisation whose records it holds; only someone who
+    administers all of them may download it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Gathering"
+        DONE = "done", "Ready to download"
+        FAILED = "failed", "Stopped by an error"
+        EXPIRED = "expired", "Expired and deleted"
+
+    # The organisation it was asked for from (its people page); its audit log records it.
+    organisation = models.ForeignKey(
+        "sandbox.Organisation", on_delete=models.CASCADE, related_name="subject_access_exports"
+    )
+    organisation_ids = models.JSONField(default=list)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subject_access_exports"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="subject-access/", blank=True)
+    size = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "expires_at"], name="export_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"Subject access export {self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.processed / self.total)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.EXPIRED)
+
+
+class RevisionPurge(models.Model):
+    """The tombstone of a revision whose text, alt text and images were purged because it
+    held a patient's details (coaching.services.retention.revisions_purge): who, when and
+    why. The revision row stays, so the draft's history keeps its shape, with a fixed
+    sentence for its text; nothing of what it said is kept here or in the audit log."""
+
+    revision = models.OneToOneField(DraftRevision, on_delete=models.CASCADE, related_name="purge")
+    purged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The checks that found the patient's details (codes), not what they found.
+    codes = models.JSONField(default=list)
+    reason = models.CharField(max_length=500)
+    purged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-purged_at"]
+
+    def __str__(self) -> str:
+        return f"Purge of revision {self.revision_id}"

@@ -22,11 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from coaching.models import Notification, NotificationPreference, Publication, Review
+from coaching.models import DraftComment, Notification, NotificationPreference, Publication, Review
 from coaching.selectors import (
     WAITING,
     QueueFilters,
-    default_queue_scope,
     is_away,
     past_target,
     queue_page,
@@ -145,8 +144,12 @@ def _send(*, subject: str, body: str, recipients: list[str]) -> int:
 
 
 def _post_words(draft: Draft) -> str:
+    return _quoted(draft.text)
+
+
+def _quoted(text: str) -> str:
     # One line: the words go in email subjects, where a newline is not allowed.
-    return "“" + Truncator(" ".join(draft.text.split())).chars(60) + "”"
+    return "“" + Truncator(" ".join(text.split())).chars(60) + "”"
 
 
 def submission_received(*, draft: Draft) -> list[Notification]:
@@ -200,11 +203,33 @@ def review_decided(*, review: Review) -> list[Notification]:
     )
 
 
+def comment_added(*, comment: DraftComment, to: Iterable[User]) -> list[Notification]:
+    """Someone wrote in a draft's thread: tell the others in the conversation (the page
+    each of them reads it on: the trainee's draft page, a coach's review page)."""
+    draft = comment.draft
+    notices_resolved(draft_id=draft.pk, event="commented", user=comment.author)
+    words = "“" + Truncator(" ".join(comment.body.split())).chars(80) + "”"
+    told = []
+    for person in to:
+        if person.pk == comment.author_id:
+            continue
+        page = "draft_detail" if person.pk == draft.author_id else "review"
+        told += notify(
+            users=[person],
+            kind=Kind.COMMENT,
+            message=f"{display_name(comment.author)} commented on {_post_words(draft)}: {words}",
+            url=reverse(page, args=[draft.pk]) + "#comments",
+            draft=draft,
+        )
+    return told
+
+
 def publication_settled(*, publication: Publication) -> list[Notification]:
     """A post went live, or failed for good: its author hears either way, and when it
     failed so do the coaches who can publish it again."""
     draft = publication.draft
     if publication.status == Publication.Status.PUBLISHED:
+        notices_resolved(draft_id=draft.pk, event="published")
         return notify(
             users=[draft.author],
             kind=Kind.PUBLICATION,
@@ -230,6 +255,41 @@ def publication_settled(*, publication: Publication) -> list[Notification]:
         url=reverse("publishing"),
         draft=draft,
     )
+
+
+# Notices that resolve themselves ------------------------------------------------------------
+
+# What dealing with a draft settles, by lifecycle action (coaching.services.lifecycle._move
+# calls this after every move) or "published": the kinds of that draft's earlier notices
+# that are no longer anyone's to act on.
+_WAITING_FOR_A_COACH = (Kind.SUBMITTED, Kind.PAST_TARGET)
+RESOLVED_BY: dict[str, tuple[str, ...]] = {
+    # A decision takes the post out of every coach's queue.
+    "approve": _WAITING_FOR_A_COACH,
+    "request_changes": _WAITING_FOR_A_COACH,
+    "reject": _WAITING_FOR_A_COACH,
+    # The trainee sent it again: the decision they were told of is answered.
+    "submit": (Kind.REVIEWED,),
+    "withdraw": (*_WAITING_FOR_A_COACH, Kind.REVIEWED),
+    # Live: the approval, a spot-check pass, an earlier failure are all history now.
+    "published": (*_WAITING_FOR_A_COACH, Kind.REVIEWED, Kind.PUBLICATION),
+    # Answering a thread (for the one who answers only) deals with what they were told of it.
+    "commented": (Kind.COMMENT,),
+}
+
+
+def notices_resolved(*, draft_id: int, event: str, user: User | None = None) -> int:
+    """Mark done the draft's notices that ``event`` (a lifecycle action, "published" or
+    "commented") deals with, for everyone who had one, or only ``user``. Returns how many."""
+    kinds = RESOLVED_BY.get(event)
+    if not kinds:
+        return 0
+    notices = Notification.objects.filter(
+        draft_id=draft_id, kind__in=kinds, resolved_at__isnull=True
+    )
+    if user is not None:
+        notices = notices.filter(user=user)
+    return notices.update(resolved_at=timezone.now())
 
 
 # Periodic: past the review target, and the daily digest ------------------------------------
@@ -324,7 +384,7 @@ def send_due_digests(*, now: dt.datetime | None = None, any_hour: bool = False) 
 def _send_digest(coach: User, *, now: dt.datetime) -> int:
     # The coach's queue as they first see it (routed to them, for a coach), so the digest
     # and the page give the same numbers.
-    queue = queue_page(coach, QueueFilters(scope=default_queue_scope(coach)), now=now)
+    queue = queue_page(coach, QueueFilters(), now=now)
     waiting, past_target = queue.waiting, queue.overdue
     if not waiting:
         return 0  # nothing to say; the claim stands, so no empty digest later today
@@ -336,12 +396,11 @@ def _send_digest(coach: User, *, now: dt.datetime) -> int:
         "",
         "Waiting longest:",
     ]
-    for draft in [row.draft for row in queue.rows][:DIGEST_OLDEST_ITEMS]:
-        assert draft.submitted_at is not None
+    for row in queue.rows[:DIGEST_OLDEST_ITEMS]:
         lines.append(
-            f"- {display_name(draft.author)}: {_post_words(draft)}, sent "
-            f"{timezone.localtime(draft.submitted_at):%d %b %H:%M}\n"
-            f"  {absolute(reverse('review', args=[draft.pk]))}"
+            f"- {row.trainee}: {_quoted(row.text)}, sent "
+            f"{timezone.localtime(row.submitted_at):%d %b %H:%M}\n"
+            f"  {absolute(reverse('review', args=[row.draft_id]))}"
         )
     lines += ["", f"The queue: {absolute(reverse('queue'))}"]
     return _send(
@@ -366,7 +425,10 @@ def notification_open(*, notification: Notification, by: User) -> Notification:
 
 
 def notifications_mark_all_read(*, by: User) -> int:
-    return Notification.objects.filter(user=by, read_at__isnull=True).update(read_at=timezone.now())
+    # The ones the badge counts: a notice already dealt with reads as done as it is.
+    return Notification.objects.filter(
+        user=by, read_at__isnull=True, resolved_at__isnull=True
+    ).update(read_at=timezone.now())
 
 
 def preferences_set(*, by: User, **choices: bool) -> NotificationPreference:

@@ -7,7 +7,7 @@ from celery import shared_task
 
 from coaching import notifications, services
 from coaching.models import Publication
-from coaching.services import people
+from coaching.services import people, retention, subject_access
 from sandbox.errors import DomainError
 
 
@@ -78,3 +78,22 @@ def import_people(import_id: int) -> None:
     # Idempotent: a redelivered message carries on after the last row recorded, and a
     # person already in the organisation is skipped, never added twice.
     people.people_import_run(import_id=import_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def subject_access_export(export_id: int) -> None:
+    # Idempotent: a redelivered message builds the zip again from the start; a finished
+    # export is left alone.
+    subject_access.export_run(export_id=export_id)
+
+
+@shared_task(ignore_result=True)
+def expire_subject_access_exports() -> int:
+    return subject_access.exports_expire()
+
+
+@shared_task(ignore_result=True)
+def apply_retention() -> None:
+    # Idempotent: each organisation's run locks its row, and what one run removed is not
+    # due for the next.
+    retention.retention_apply()

@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from coaching.views import (
     accounts,
     check_settings,
+    comments,
     cover,
     drafts,
     health,
@@ -11,12 +12,15 @@ from coaching.views import (
     notifications,
     people,
     publishing,
+    purge,
     queue,
     record,
+    retention,
     review,
     scenarios,
     second_factor,
     single_sign_on,
+    subject_access,
     timeline,
 )
 
@@ -35,6 +39,8 @@ urlpatterns = [
         name="suggestion_accept",
     ),
     path("drafts/<int:pk>/withdraw/", drafts.draft_withdraw, name="draft_withdraw"),
+    path("drafts/<int:pk>/purge/", purge.draft_purge, name="draft_purge"),
+    path("drafts/<int:pk>/comments/", comments.draft_comment, name="draft_comment"),
     # The coach's and admin's pages.
     path("queue/", queue.queue, name="queue"),
     path("availability/", cover.availability, name="availability"),
@@ -135,6 +141,22 @@ urlpatterns = [
     path("people/<int:pk>/", people.person, name="person"),
     path("people/<int:pk>/deactivate/", people.person_deactivate, name="person_deactivate"),
     path("people/<int:pk>/reactivate/", people.person_reactivate, name="person_reactivate"),
+    path("people/<int:pk>/erase/", subject_access.person_erase, name="person_erase"),
+    path(
+        "people/<int:pk>/subject-access/",
+        subject_access.subject_access_start,
+        name="subject_access_start",
+    ),
+    path(
+        "people/subject-access/<int:pk>/",
+        subject_access.subject_access_export,
+        name="subject_access_export",
+    ),
+    path(
+        "people/subject-access/<int:pk>/download/",
+        subject_access.subject_access_download,
+        name="subject_access_download",
+    ),
     path(
         "people/<int:pk>/invitation/send-again/",
         invitations.invitation_send_again,
@@ -142,6 +164,7 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     path("check-settings/", check_settings.check_settings, name="check_settings"),
+    path("retention/", retention.retention, name="retention"),
     path(
         "check-settings/<slug:kind>/<int:pk>/remove/",
         check_settings.check_setting_remove,

@@ -25,10 +25,11 @@ Control: ``POST|GET|DELETE /_double/faults``, ``GET /_double/state`` (with call 
 Known gaps, each a guess or a simplification: CIDs are CID-shaped (sha-256 of the record's
 JSON, not of its DAG-CBOR), so never verify them; a rotated refresh token dies at once (the
 PDS allows a short grace period); access JWTs cannot be revoked before they expire; the
-words for a non-TID post key and for unreadable or wrong-type tokens are guesses, and so
-are, from memory of the reference PDS, the words for a blob that is missing (BlobNotFound),
-too big (BlobTooLarge) or not an image (InvalidMimeType). Unreferenced blobs are kept
-until reset (the PDS deletes them after a while).
+words for a non-TID post key are a guess. The words for invalid records, missing
+credentials, unreadable tokens and blobs that are missing, too big or not images are the
+reference PDS's (@atproto/pds 0.4, checked by tests/coaching/publishing/
+test_bluesky_reference_pds.py and by hand). Unreferenced blobs are kept until reset (the
+PDS deletes them after a while).
 """
 
 from __future__ import annotations
@@ -83,7 +84,27 @@ RATE_LIMITS = {"global": (3000, 300), "session": (30, 300), "write": (5000, 3600
 WRITE_POINTS = {"com.atproto.repo.createRecord": 3, "com.atproto.repo.deleteRecord": 1}
 
 INVALID_CREDENTIALS = "Invalid identifier or password"
-TOO_LONG = f"Invalid {POST_COLLECTION} record: Record/text must not be longer than 300 graphemes"
+
+
+def too_long(graphemes: int) -> str:
+    """What the reference PDS (@atproto/pds 0.4) says of a post over 300 graphemes."""
+    return (
+        f"Invalid {POST_COLLECTION} record: grapheme too big "
+        f"(maximum {MAX_GRAPHEMES}, got {graphemes}) at $.record.text"
+    )
+
+
+TOO_LONG = too_long(MAX_GRAPHEMES + 1)  # and what the "400" fault says
+
+
+def image_too_big(size: int, index: int = 0) -> str:
+    """What the reference PDS says of a post whose image ``index`` is over 1,000,000 bytes."""
+    return (
+        f"Invalid {POST_COLLECTION} record: blob too big (maximum {MAX_IMAGE_BYTES}, "
+        f"got {size}) at $.record.embed.images[{index}].image"
+    )
+
+
 # The reference PDS answers a createRecord whose rkey is taken with a bare 500 (its repo
 # code throws on the duplicate key and nothing turns that into an XRPC error; see
 # bluesky-social/atproto issues 3718 and 4725, and PR 4728, still open, which would add one).
@@ -480,7 +501,7 @@ class BlueskyDouble(HttpDouble):
     def _verify(self, token: str | None, typ: str) -> tuple[dict[str, Any] | None, Reply | None]:
         """The JWT's payload, or the XRPC error the PDS gives for it."""
         if not token:
-            return None, _auth_required()
+            return None, _xrpc_error(401, "AuthMissing", "Authentication Required")
         try:
             header_part, body_part, signature_part = token.split(".")
             expected = hmac.new(
@@ -557,7 +578,7 @@ class BlueskyDouble(HttpDouble):
             return blob_problem
         rkey = body.get("rkey")
         if rkey is not None and not (isinstance(rkey, str) and _RECORD_KEY.fullmatch(rkey)):
-            return _invalid("Input/rkey must be a valid Record Key")
+            return _invalid(f'Invalid record key (got "{rkey}") at $.rkey')
         if rkey is not None and not _TID.fullmatch(rkey):
             # The lexicon says post keys are TIDs; non-TID posts never reach the AppView.
             return _invalid(f"Invalid {POST_COLLECTION} record key: must be a TID")
@@ -618,23 +639,19 @@ class BlueskyDouble(HttpDouble):
         embed = record.get("embed")
         if not isinstance(embed, dict):
             return None
-        for image in embed.get("images", []):
+        for index, image in enumerate(embed.get("images", [])):
             cid = image["image"]["ref"]["$link"]
             blob = self._blobs.get(cid)
             if blob is None:
                 return _xrpc_error(400, "BlobNotFound", f"Could not find blob: {cid}")
+            # The reference PDS's own words (@atproto/pds 0.4), error name included.
+            where = f"$.record.embed.images[{index}].image"
             if blob.size > MAX_IMAGE_BYTES:
-                return _xrpc_error(
-                    400,
-                    "BlobTooLarge",
-                    f"This file is too large. It is {blob.size} bytes but the maximum size "
-                    f"is {MAX_IMAGE_BYTES} bytes.",
-                )
+                return _invalid(image_too_big(blob.size, index))
             if not blob.mime_type.startswith("image/"):
-                return _xrpc_error(
-                    400,
-                    "InvalidMimeType",
-                    f"Wrong type of file. It is {blob.mime_type} but it must match image/*.",
+                return _invalid(
+                    f'Invalid {POST_COLLECTION} record: Expected "image/*" '
+                    f'(got "{blob.mime_type}") at {where}.mimeType'
                 )
         return None
 
@@ -896,18 +913,21 @@ def _post_problem(record: Mapping[str, Any]) -> str:
     prefix = f"Invalid {POST_COLLECTION} record: "
     if record.get("$type") != POST_COLLECTION:
         return f"Invalid $type: expected {POST_COLLECTION}, got {record.get('$type')}"
+    # The words below are the reference PDS's (@atproto/pds 0.4's lexicon validator).
     text = record.get("text")
+    if text is None:
+        return f'{prefix}Missing required key "text" at $.record'
     if not isinstance(text, str):
-        return f'{prefix}Record must have the property "text"'
-    if grapheme_count(text) > MAX_GRAPHEMES:
-        return TOO_LONG
-    if len(text.encode()) > MAX_BYTES:
-        return f"{prefix}Record/text must not be longer than {MAX_BYTES} characters"
+        return f"{prefix}Expected string value type (got {text}) at $.record.text"
+    if (graphemes := grapheme_count(text)) > MAX_GRAPHEMES:
+        return too_long(graphemes)
+    if (size := len(text.encode())) > MAX_BYTES:
+        return f"{prefix}string too big (maximum {MAX_BYTES}, got {size}) at $.record.text"
     created_at = record.get("createdAt")
     if not isinstance(created_at, str):
-        return f'{prefix}Record must have the property "createdAt"'
+        return f'{prefix}Missing required key "createdAt" at $.record'
     if not _DATETIME.fullmatch(created_at):
-        return f"{prefix}Record/createdAt must be an valid atproto datetime"
+        return f'{prefix}Invalid datetime (got "{created_at}") at $.record.createdAt'
     embed_problem = _embed_problem(record.get("embed"), prefix)
     if embed_problem:
         return embed_problem
@@ -917,7 +937,7 @@ def _post_problem(record: Mapping[str, Any]) -> str:
             ref = reply.get(end) if isinstance(reply, dict) else None
             for name in ("uri", "cid"):
                 if not isinstance(ref, dict) or not isinstance(ref.get(name), str):
-                    return f'{prefix}Record/reply/{end} must have the property "{name}"'
+                    return f'{prefix}Missing required key "{name}" at $.record.reply.{end}'
     return ""
 
 
@@ -930,13 +950,14 @@ def _embed_problem(embed: object, prefix: str) -> str:
         return f"{prefix}The double takes {IMAGES_EMBED} embeds only, not {kind}"
     images = embed.get("images")
     if not isinstance(images, list):
-        return f'{prefix}Record/embed must have the property "images"'
+        return f'{prefix}Missing required key "images" at $.record.embed'
     if len(images) > MAX_IMAGES:
-        return f"{prefix}Record/embed/images must not have more than {MAX_IMAGES} elements"
+        got = len(images)
+        return f"{prefix}array too big (maximum {MAX_IMAGES}, got {got}) at $.record.embed.images"
     for index, image in enumerate(images):
-        where = f"Record/embed/images/{index}"
+        where = f"$.record.embed.images[{index}]"
         if not isinstance(image, dict) or not isinstance(image.get("alt"), str):
-            return f'{prefix}{where} must have the property "alt"'
+            return f'{prefix}Missing required key "alt" at {where}'
         blob = image.get("image")
         ref = blob.get("ref") if isinstance(blob, dict) else None
         if (
@@ -945,7 +966,7 @@ def _embed_problem(embed: object, prefix: str) -> str:
             or not isinstance(ref, dict)
             or not isinstance(ref.get("$link"), str)
         ):
-            return f"{prefix}{where}/image should be a blob ref"
+            return f"{prefix}Expected blob value type at {where}.image"
     return ""
 
 

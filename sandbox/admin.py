@@ -103,6 +103,17 @@ class OrganisationAdmin(admin.ModelAdmin):
                 ],
             },
         ),
+        (
+            "Legal hold",
+            {
+                "description": (
+                    "While the records are on hold, the organisation's admins cannot erase "
+                    "anyone who belongs to it: their records are kept as they are. Say why, "
+                    "so the admin who is refused knows whom to ask."
+                ),
+                "fields": ["records_on_hold", "records_on_hold_reason"],
+            },
+        ),
     ]
     inlines = [
         MembershipInline,

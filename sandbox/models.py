@@ -15,6 +15,12 @@ from django.urls import reverse
 from sandbox.crypto import EncryptedTextField
 
 
+def _kept_for(low: int, high: int, unit: str) -> list[MinValueValidator | MaxValueValidator]:
+    """A retention period's bounds, with the message an admin reads when outside them."""
+    message = f"Enter a number of {unit} from {low} to {high}."
+    return [MinValueValidator(low, message), MaxValueValidator(high, message)]
+
+
 class Organisation(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
@@ -45,7 +51,47 @@ class Organisation(models.Model):
     second_factor_required = models.BooleanField(
         "Coaches and admins must use a second factor", default=True
     )
+    # A legal hold (litigation, an inquiry, a complaint under investigation): while it is
+    # on, nobody in the organisation can be erased (coaching.services.erasure), because
+    # their records must be kept as they are. Set by the operators with the reason given.
+    records_on_hold = models.BooleanField(
+        "Keep everyone's records (legal hold): refuse erasure", default=False
+    )
+    records_on_hold_reason = models.CharField(
+        "Why the records are on hold", max_length=300, blank=True
+    )
+    # Retention, applied every night by coaching.services.retention and set by the
+    # organisation's admins. Only what never reached the real account expires: a published
+    # post and its reviews are the organisation's record and are kept. The defaults are the
+    # ones docs/data-protection.md gives an NHS board.
+    keep_practice_months = models.PositiveSmallIntegerField(
+        "Practice posts and drafts never sent for review (months)",
+        default=12,
+        validators=_kept_for(1, 120, "months"),
+    )
+    keep_notifications_days = models.PositiveSmallIntegerField(
+        "Notifications (days)",
+        default=90,
+        validators=_kept_for(7, 3650, "days"),
+    )
+    keep_attempt_bodies_months = models.PositiveSmallIntegerField(
+        "What the platforms answered to failed publishing attempts (months)",
+        default=12,
+        validators=_kept_for(1, 120, "months"),
+    )
+    keep_scenario_runs_months = models.PositiveSmallIntegerField(
+        "Scenario runs, after their last post appeared (months)",
+        default=12,
+        validators=_kept_for(1, 120, "months"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    RETENTION_FIELDS = (
+        "keep_practice_months",
+        "keep_notifications_days",
+        "keep_attempt_bodies_months",
+        "keep_scenario_runs_months",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -307,6 +353,12 @@ class Draft(models.Model):
             ),
             # The timeline lists a trainee's drafts by when they last changed.
             models.Index(fields=["author", "-updated_at"], name="draft_author_idx"),
+            # "Routed to me" is a set of trainees: their waiting drafts, not all of theirs.
+            models.Index(
+                fields=["author"],
+                condition=Q(status__in=["submitted", "in_review"]),
+                name="draft_waiting_author_idx",
+            ),
         ]
 
     def __str__(self) -> str:

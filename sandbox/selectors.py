@@ -2,7 +2,7 @@
 rule is written once and the views only ask."""
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
@@ -25,12 +25,18 @@ from sandbox.models import (
 
 Role = Membership.Role
 REVIEWER_ROLES = (Role.COACH, Role.ADMIN)
+REVIEWER_ORGANISATIONS = "_sandpit_reviewer_organisation_ids"
 
 
 def display_name(user: User) -> str:
     """How a person is named everywhere (pages, messages, emails, exports): their full
     name, or their username when they have not given one."""
-    return user.get_full_name() or user.username
+    return name_of(user.first_name, user.last_name, user.username)
+
+
+def name_of(first_name: str, last_name: str, username: str) -> str:
+    """display_name from the columns, for pages that read them without a User."""
+    return f"{first_name} {last_name}".strip() or username
 
 
 def active_memberships() -> QuerySet[Membership]:
@@ -52,13 +58,30 @@ def roles_of(user: User) -> set[str]:
 
 
 def reviewer_organisation_ids(user: User) -> list[int]:
-    # Ordered, so pages that act for "the coach's organisation" pick the same one each time.
-    return list(
-        active_memberships()
-        .filter(user=user, role__in=REVIEWER_ROLES)
-        .order_by("organisation_id")
-        .values_list("organisation_id", flat=True)
-    )
+    """The organisations the user coaches or administers.
+
+    A page asks several times (access, the queue's filters, routing, the feed), so the
+    answer is kept on the user object, as Django keeps its permission cache: request.user
+    is made afresh for every request, so no answer outlives the request."""
+    known = getattr(user, REVIEWER_ORGANISATIONS, None)
+    if known is None:
+        # Ordered, so pages that act for "the coach's organisation" pick the same one.
+        known = remember_reviewer_organisations(
+            user,
+            active_memberships()
+            .filter(user=user, role__in=REVIEWER_ROLES)
+            .order_by("organisation_id")
+            .values_list("organisation_id", flat=True),
+        )
+    return list(known)
+
+
+def remember_reviewer_organisations(user: User, organisation_ids: Iterable[int]) -> list[int]:
+    """For the sign-in middleware, which reads the same rows on every request anyway."""
+    known = list(organisation_ids)
+    # setattr reaches through request.user's lazy wrapper to the user it wraps.
+    setattr(user, REVIEWER_ORGANISATIONS, known)
+    return known
 
 
 def accounts_for_author(user: User) -> QuerySet[WorkplaceAccount]:

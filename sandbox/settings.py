@@ -308,6 +308,9 @@ CELERY_TASK_ROUTES = {
     "coaching.tasks.notify_past_target": {"queue": "control"},
     "coaching.tasks.send_digests": {"queue": "control"},
     "sandbox.tasks.discard_unattached_images": {"queue": "control"},
+    "coaching.tasks.expire_subject_access_exports": {"queue": "control"},
+    "sandbox.tasks.clear_expired_sessions": {"queue": "control"},
+    "coaching.tasks.apply_retention": {"queue": "control"},
 }
 CELERY_BEAT_SCHEDULE = {
     "publication-sweep": {
@@ -323,6 +326,19 @@ CELERY_BEAT_SCHEDULE = {
     "unattached-images": {
         "task": "sandbox.tasks.discard_unattached_images",
         "schedule": crontab(minute=30),
+    },
+    # Subject access exports are deleted when their link expires (a download after that is
+    # refused and deletes it too): hourly is soon enough.
+    "subject-access-expiry": {
+        "task": "coaching.tasks.expire_subject_access_exports",
+        "schedule": crontab(minute=45),
+    },
+    # Data protection (docs/data-protection.md): each organisation's retention, and the
+    # expired sessions, every night while nobody is training.
+    "retention": {"task": "coaching.tasks.apply_retention", "schedule": crontab(hour=2, minute=15)},
+    "expired-sessions": {
+        "task": "sandbox.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=2, minute=45),
     },
 }
 
@@ -401,10 +417,20 @@ if not 0 <= DIGEST_HOUR <= 23:
 INVITATION_DAYS = env.integer("SANDPIT_INVITATION_DAYS", 7)
 PEOPLE_IMPORT_MAX_BYTES = env.integer("SANDPIT_PEOPLE_IMPORT_MAX_BYTES", 2_000_000)
 PEOPLE_IMPORT_MAX_ROWS = env.integer("SANDPIT_PEOPLE_IMPORT_MAX_ROWS", 5000)
+# How long a subject access export can be downloaded before it is deleted.
+SUBJECT_ACCESS_EXPORT_DAYS = env.integer("SANDPIT_SUBJECT_ACCESS_EXPORT_DAYS", 7)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"quiet_refusals": {"()": "sandbox.logs.QuietRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.string("SANDPIT_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's own console handler (in DEBUG) printed every record the root's prints
+        # again: one handler, the root's, for everything.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A refusal (403) is expected: one line with its reason, no traceback.
+        "django.request": {"filters": ["quiet_refusals"], "propagate": True},
+    },
 }

@@ -15,3 +15,10 @@ def discard_unattached_images() -> None:
     from sandbox import services
 
     services.post_images_discard_unattached()
+
+
+@shared_task(ignore_result=True)
+def clear_expired_sessions() -> None:
+    from sandbox import services
+
+    services.sessions_clear_expired()

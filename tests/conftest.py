@@ -1,5 +1,6 @@
 """Shared fixtures: named people (so permission tests read like sentences), drafts at a
-step of their life, the X, Mastodon and Bluesky doubles, and a real Celery worker on Redis.
+step of their life, the X, Mastodon and Bluesky doubles, Bluesky's reference PDS, and a
+real Celery worker on Redis.
 
 The tests need the real PostgreSQL and Redis. If either is down the run stops at once
 with the command that starts it, rather than skipping anything.
@@ -17,6 +18,7 @@ from doubles.x import XDouble
 from sandbox.models import Organisation, WorkplaceAccount
 from tests import builders, factories
 from tests.factories import BLUESKY_APP_PASSWORD, BLUESKY_HANDLE, MASTODON_TOKEN, MASTODON_USER
+from tests.pds import ReferencePDS, running_pds
 
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = (
@@ -234,6 +236,16 @@ def platform_account(
         app_password=BLUESKY_APP_PASSWORD,
     )
     return platform, on_bluesky, bluesky_double
+
+
+# Bluesky's reference PDS (tests/pds/): one per session (per xdist worker), as it takes
+# seconds to start; each test makes its own account on it.
+
+
+@pytest.fixture(scope="session")
+def reference_pds() -> Iterator[ReferencePDS]:
+    with running_pds() as pds:
+        yield pds
 
 
 # A real Celery worker --------------------------------------------------------------------

@@ -116,6 +116,18 @@ def suggestion_from(data: QueryDict, posts: list[str]) -> list[str]:
     return [str(data.get(f"suggestion-{n}", ""))[:TEXT_HARD_CAP] for n in range(len(posts))]
 
 
+class CommentForm(DomainErrorsMixin, forms.Form):
+    """A message in a draft's thread (the service words what is too long or empty)."""
+
+    body = TextField(
+        label="Add a comment",
+        required=False,
+        strip=True,
+        max_length=NOTE_MAX_LENGTH * 10,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "nhsuk-textarea"}),
+    )
+
+
 class ReasonForm(DomainErrorsMixin, forms.Form):
     """A reason that goes in the audit log and on the banner (stop, retract)."""
 
@@ -127,6 +139,19 @@ class ReasonForm(DomainErrorsMixin, forms.Form):
     )
     organisation = IdField(required=False, widget=forms.HiddenInput)
     account = IdField(required=False, widget=forms.HiddenInput)
+
+
+class PurgeForm(DomainErrorsMixin, forms.Form):
+    """Why a draft's revisions with a patient's details are purged: kept on the purge
+    record (never in the audit log, which cannot be changed if the reason quotes them)."""
+
+    reason = TextField(
+        label="Why are you purging these revisions?",
+        help_text="For example: the trainee named a patient. Do not repeat the details.",
+        required=False,  # The service's message, which the audit's reasons share, says why.
+        max_length=500,
+        widget=forms.Textarea(attrs={"class": "nhsuk-textarea", "rows": 3}),
+    )
 
 
 class ScenarioForm(DomainErrorsMixin, forms.Form):
@@ -318,12 +343,14 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, data: QueryDict, *, choices: QueueChoices) -> None:
         super().__init__(data)
-        for name, options in (
-            ("cohort", [(cohort.pk, cohort.name) for cohort in choices.cohorts]),
-            ("account", [(account.pk, f"@{account.handle}") for account in choices.accounts]),
-        ):
+        options = {
+            "cohort": lambda: [(cohort.pk, cohort.name) for cohort in choices.cohorts],
+            "account": lambda: [(account.pk, f"@{account.handle}") for account in choices.accounts],
+        }
+        for name, listed in options.items():
             field = self.fields[name]
-            field.choices = [("", "All"), *options]  # type: ignore[attr-defined]
+            # A callable: Django reads it only when the field is shown or a value is checked.
+            field.choices = lambda listed=listed: [("", "All"), *listed()]  # type: ignore[attr-defined]
             field.error_messages["invalid_choice"] = (
                 f"Choose a{'n' if name == 'account' else ''} {name} from the list: "
                 "that one is not in your organisation, so it is not filtered on."
@@ -331,12 +358,12 @@ class QueueFilterForm(forms.Form):
         self.fields["scope"].error_messages["invalid_choice"] = "Choose mine or everyone."
         self.fields["age"].error_messages["invalid_choice"] = "Choose how long from the list."
 
-    def filters(self, *, default_scope: str) -> QueueFilters:
+    def filters(self) -> QueueFilters:
         """The valid filters; a bad one is left out (and shown as an error)."""
         self.is_valid()
         data = self.cleaned_data
         return QueueFilters(
-            scope=data.get("scope") or default_scope,
+            scope=data.get("scope") or "",
             trainee=data.get("trainee") or "",
             cohort_id=data.get("cohort"),
             account_id=data.get("account"),

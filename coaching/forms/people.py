@@ -19,6 +19,7 @@ from sandbox.models import (
     LocalIdentifierPattern,
     LocalWord,
     Membership,
+    Organisation,
     PreElectionPeriod,
 )
 from sandbox.selectors import display_name
@@ -151,6 +152,17 @@ class ImportForm(DomainErrorsMixin, forms.Form):
     )
 
 
+class ErasureForm(DomainErrorsMixin, forms.Form):
+    """The confirmation of an erasure: the person's name, typed."""
+
+    confirmation = TextField(
+        label="Type their name to confirm",
+        max_length=300,
+        widget=forms.TextInput(attrs={**_INPUT, "autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Type their name to confirm whom you are erasing."},
+    )
+
+
 class SeveritiesForm(forms.Form):
     """One choice per risk check: its default, or the organisation's own severity."""
 
@@ -214,3 +226,27 @@ CHECK_SETTING_FORMS: dict[str, type[forms.ModelForm]] = {
     "pattern": LocalIdentifierPatternForm,
     "period": PreElectionPeriodForm,
 }
+
+
+class RetentionForm(DomainErrorsMixin, forms.ModelForm):
+    """The organisation's retention periods. The bounds and their messages are the model's
+    (sandbox.models.Organisation), so the page and the service say the same thing."""
+
+    class Meta:
+        model = Organisation
+        fields = list(Organisation.RETENTION_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            unit = "days" if name.endswith("_days") else "months"
+            bounds = Organisation._meta.get_field(name).validators[0].message  # type: ignore[union-attr]
+            field.widget = forms.TextInput(
+                attrs={"class": "nhsuk-input nhsuk-input--width-4", "inputmode": "numeric"}
+            )
+            field.error_messages.update(
+                required=f"Enter a number of {unit}.",
+                invalid=f"Enter a whole number of {unit}, like {field.initial or 12}.",
+                min_value=bounds,
+                max_value=bounds,
+            )

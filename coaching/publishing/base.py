@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -122,4 +122,14 @@ class Publisher(Protocol):
 
     def delete(self, *, remote_id: str) -> None:
         """Remove a published post from the platform."""
+        ...
+
+
+@runtime_checkable
+class KeyedPublisher(Protocol):
+    """A publisher whose post is named by its idempotency key (Bluesky's record key), so
+    reconcile looks the post up directly instead of searching ``recent_posts`` by text."""
+
+    def find_published(self, *, idempotency_key: str) -> PublishedPost | None:
+        """The post published under this key, or None if the account surely has none."""
         ...

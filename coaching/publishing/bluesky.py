@@ -3,7 +3,9 @@ every outcome mapped onto base.py.
 
 No Django here: the caller passes the PDS address, credentials and the saved session in,
 reads ``publisher.session`` back out to store it, and it works the same against
-https://bsky.social and the Bluesky double.
+https://bsky.social, Bluesky's reference PDS (tests/pds) and the Bluesky double. Everything
+but ``recent_posts`` uses the PDS's own com.atproto methods, so a PDS with no AppView is
+enough to connect, publish, reconcile and delete.
 
 A post's ``remote_id`` is its at:// URI (``at://<did>/app.bsky.feed.post/<rkey>``): it
 names the record exactly, which replying and deleting need, and it is what reconcile sees.
@@ -160,7 +162,25 @@ class BlueskyPublisher:
             remote_id=remote_id, remote_url=self.post_url(remote_id), status_code=200
         )
 
+    def identity(self) -> tuple[str, str]:
+        """(DID, handle) of the account, as the PDS itself says: logs in and proves the app
+        password works. getSession, not an app.bsky read: those go to an AppView, which
+        a PDS may not have (the reference PDS in the tests has none)."""
+        session = self._as_account(_get_session, PublishError)
+        return str(session.did), str(session.handle)
+
+    def find_published(self, *, idempotency_key: str) -> PublishedPost | None:
+        """The post published under this idempotency key, or None if the repository has
+        none: the record key is fixed by the key (record_key_for), so one getRecord on
+        the PDS answers, with no AppView and however many posts came after."""
+        lookup = functools.partial(self._find_post, rkey=record_key_for(idempotency_key))
+        return self._as_account(lookup, PublishError)
+
     def recent_posts(self, *, limit: int = 100) -> list[RemotePost]:
+        # An AppView read (app.bsky.feed.getAuthorFeed), in the order Bluesky shows posts:
+        # bsky.social proxies it to Bluesky's AppView; a PDS without one refuses it. The
+        # PDS's own listRecords would not do: it orders by record key, and Sandpit's keys
+        # are dated by hash (record_key_for), not by when the post went out.
         posts: list[RemotePost] = []
         cursor: str | None = None
         while len(posts) < limit:
@@ -314,6 +334,10 @@ class BlueskyPublisher:
         if session is None:
             raise LoginRequiredError
         return str(session.did)
+
+
+def _get_session(client: Client) -> Any:
+    return client.com.atproto.server.get_session()
 
 
 def record_key_for(idempotency_key: str) -> str:

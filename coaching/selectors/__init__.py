@@ -1,15 +1,20 @@
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     OuterRef,
@@ -22,6 +27,7 @@ from django.utils import timezone
 
 from coaching.models import (
     AuditEvent,
+    DraftComment,
     Notification,
     Publication,
     PublishingStop,
@@ -42,6 +48,7 @@ from sandbox.selectors import (
     check_context,
     display_name,
     findings_for_posts,
+    name_of,
     reviewer_organisation_ids,
 )
 
@@ -73,10 +80,14 @@ class Claim:
 
 
 def claim_is_live(draft: Draft, now: dt.datetime | None = None) -> bool:
-    """A claim lives CLAIM_STALE_AFTER from its last sign of life (``claimed_at``)."""
-    if draft.claimed_by_id is None or draft.claimed_at is None:
+    if draft.claimed_by_id is None:
         return False
-    return draft.claimed_at >= (now or timezone.now()) - settings.CLAIM_STALE_AFTER
+    return claim_live_at(draft.claimed_at, now or timezone.now())
+
+
+def claim_live_at(claimed_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """A claim lives CLAIM_STALE_AFTER from its last sign of life (``claimed_at``)."""
+    return claimed_at is not None and claimed_at >= now - settings.CLAIM_STALE_AFTER
 
 
 def claim_of(draft: Draft, viewer: User) -> Claim | None:
@@ -140,6 +151,7 @@ class CoachDirectory:
             organisation_id: {} for organisation_id in organisation_ids
         }
         self.review_targets: dict[int, int] = {}
+        self._routes: dict[tuple[int, int | None, int | None], Route] = {}
         # A deactivated coach is nobody's coach: their trainees go to the pool.
         for membership in Membership.objects.filter(
             organisation_id__in=organisation_ids, role__in=REVIEWER_ROLES, is_active=True
@@ -148,6 +160,14 @@ class CoachDirectory:
             self.review_targets[membership.organisation_id] = (
                 membership.organisation.review_target_hours
             )
+
+    def default_scope(self, user: User) -> str:
+        """Coaches start on the items routed to them; admins, who are in no pool, on all."""
+        is_coach = any(
+            coaches.get(user.pk) is not None and coaches[user.pk].role == Membership.Role.COACH
+            for coaches in self.by_organisation.values()
+        )
+        return "mine" if is_coach else "all"
 
     def target_hours(self) -> set[int]:
         """The review targets of these organisations (for _with_routing_data)."""
@@ -164,6 +184,16 @@ class CoachDirectory:
         every coach who is not away. Any coach of the organisation may still review any
         draft; this decides whose queue it is in and who is told."""
         coaches = self.by_organisation[organisation_id]
+        # The same for every trainee of a coach (a page routes dozens): worked out once.
+        # The trainee matters only if they are a coach here, kept out of their own pool.
+        key = (organisation_id, named_coach_id, trainee_id if trainee_id in coaches else None)
+        if key not in self._routes:
+            self._routes[key] = self._route(coaches, named_coach_id, trainee_id)
+        return self._routes[key]
+
+    def _route(
+        self, coaches: dict[int, Membership], named_coach_id: int | None, trainee_id: int | None
+    ) -> Route:
         named = coaches.get(named_coach_id) if named_coach_id else None
         if named is not None and not is_away(named, self.on):
             return Route([named.user], display_name(named.user))
@@ -286,7 +316,9 @@ OVERDUE = "overdue"
 
 @dataclass(frozen=True)
 class QueueFilters:
-    scope: str = "mine"  # "mine": routed to me today; "all": everything in my organisations
+    # "mine": routed to me today; "all": everything in my organisations; "": the person's
+    # default (CoachDirectory.default_scope), so the page and the digest start alike.
+    scope: str = ""
     trainee: str = ""  # words of a trainee's name or username
     cohort_id: int | None = None
     account_id: int | None = None
@@ -295,9 +327,69 @@ class QueueFilters:
 
 @dataclass(frozen=True)
 class QueueRow:
-    draft: Draft
-    route: Route
+    """One waiting draft as the queue shows it: plain values from the page's one query
+    (a page of model instances, each with its author, account, revision and reviewer, cost
+    more than the rest of the page together)."""
+
+    draft_id: int
+    text: str
+    sandbox_only: bool
+    trainee: str
+    cohort: str | None
+    handle: str
+    submitted_at: dt.datetime
     overdue: bool
+    route: Route
+    reviewer: str | None = None  # who holds the claim, if anyone
+    claimed_at: dt.datetime | None = None
+    claim_live: bool = False
+
+
+# What a queue row reads, named as the query annotates them.
+QUEUE_ROW_COLUMNS = (
+    "pk",
+    "current_revision__text",
+    "sandbox_only",
+    "author_id",
+    "author__first_name",
+    "author__last_name",
+    "author__username",
+    "cohort_name",
+    "account__handle",
+    "account__organisation_id",
+    "named_coach_id",
+    "submitted_at",
+    "due_at",
+    "claimed_by__first_name",
+    "claimed_by__last_name",
+    "claimed_by__username",
+    "claimed_at",
+)
+
+
+def _queue_row(values: Sequence[Any], directory: "CoachDirectory", now: dt.datetime) -> QueueRow:
+    row = dict(zip(QUEUE_ROW_COLUMNS, values, strict=True))
+    reviewer = row["claimed_by__username"] and name_of(
+        row["claimed_by__first_name"], row["claimed_by__last_name"], row["claimed_by__username"]
+    )
+    return QueueRow(
+        draft_id=row["pk"],
+        text=row["current_revision__text"] or "",
+        sandbox_only=row["sandbox_only"],
+        trainee=name_of(
+            row["author__first_name"], row["author__last_name"], row["author__username"]
+        ),
+        cohort=row["cohort_name"],
+        handle=row["account__handle"],
+        submitted_at=row["submitted_at"],
+        overdue=row["due_at"] < now,
+        route=directory.route(
+            row["account__organisation_id"], row["named_coach_id"], trainee_id=row["author_id"]
+        ),
+        reviewer=reviewer or None,
+        claimed_at=row["claimed_at"],
+        claim_live=bool(reviewer) and claim_live_at(row["claimed_at"], now),
+    )
 
 
 @dataclass
@@ -366,18 +458,14 @@ def _trainee_matches(search: str) -> Q:
     return matches
 
 
-def default_queue_scope(user: User) -> str:
-    """Coaches start on the items routed to them; admins, who are in no pool, on all."""
-    is_coach = Membership.objects.filter(user=user, role=Membership.Role.COACH).exists()
-    return "mine" if is_coach else "all"
-
-
 def queue_page(
     user: User, filters: QueueFilters, *, page_number: int | str = 1, now: dt.datetime | None = None
 ) -> Queue:
     now = now or timezone.now()
     directory = CoachDirectory(reviewer_organisation_ids(user), on=timezone.localdate(now))
     drafts = _with_routing_data(queue_for(user), target_hours=directory.target_hours())
+    if not filters.scope:
+        filters = dataclasses.replace(filters, scope=directory.default_scope(user))
     if filters.scope == "mine":
         drafts = drafts.filter(directory.routed_to(user))
     narrowed = Q()
@@ -399,21 +487,13 @@ def queue_page(
         overdue=Count("pk", filter=_overdue(now)),
         shown=Count("pk", filter=narrowed) if narrowed else Count("pk"),
     )
-    paginator = Paginator(drafts.filter(narrowed), QUEUE_PAGE_SIZE)
+    shown = drafts.filter(narrowed).annotate(
+        sandbox_only=ExpressionWrapper(Draft.SANDBOX_ONLY, output_field=BooleanField())
+    )
+    paginator = Paginator(shown.values_list(*QUEUE_ROW_COLUMNS), QUEUE_PAGE_SIZE)
     paginator.count = counts["shown"]
     page = paginator.get_page(page_number)
-    rows = [
-        QueueRow(
-            draft=draft,
-            route=directory.route(
-                draft.account.organisation_id,
-                draft.named_coach_id,
-                trainee_id=draft.author_id,
-            ),
-            overdue=draft.due_at < now,
-        )
-        for draft in page.object_list
-    ]
+    rows = [_queue_row(values, directory, now) for values in page.object_list]
     return Queue(
         filters=filters,
         page=page,
@@ -424,21 +504,27 @@ def queue_page(
     )
 
 
-@dataclass(frozen=True)
 class QueueChoices:
-    """What the queue's filters offer: only the reviewer's own organisations'."""
+    """What the queue's filters offer: only the reviewer's own organisations'. Read only
+    when asked: the rows, polled every 15 seconds, never show the form, and a cohort or
+    account is checked against these only when one is chosen."""
 
-    cohorts: list[Cohort]
-    accounts: list[WorkplaceAccount]
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    @cached_property
+    def cohorts(self) -> list[Cohort]:
+        organisation_ids = reviewer_organisation_ids(self.user)
+        return list(Cohort.objects.filter(organisation_id__in=organisation_ids))
+
+    @cached_property
+    def accounts(self) -> list[WorkplaceAccount]:
+        return list(accounts_for_reviewer(self.user))
 
 
 def queue_choices(user: User) -> QueueChoices:
-    organisation_ids = reviewer_organisation_ids(user)
     # No list of trainees: an organisation has hundreds, so the filter searches by name.
-    return QueueChoices(
-        cohorts=list(Cohort.objects.filter(organisation_id__in=organisation_ids)),
-        accounts=list(accounts_for_reviewer(user)),
-    )
+    return QueueChoices(user)
 
 
 # Cover and assignment ---------------------------------------------------------------------------
@@ -490,6 +576,8 @@ def blocking_codes(revision: DraftRevision) -> list[str]:
 
 
 def check_titles(codes: list[str]) -> str:
+    """The checks' titles as a list in a sentence ("phone number and swearing"). Not for
+    "a …": the titles are not all countable nouns, so messages put them after a colon."""
     titles = {check.code: check.title.lower() for check in CHECKS}
     names = [titles.get(code, code) for code in codes]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -503,9 +591,34 @@ def notifications_for(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
+def comments_on(draft: Draft) -> QuerySet[DraftComment]:
+    """A draft's comment thread, oldest first (callers have checked who may see it)."""
+    return draft.comments.select_related("author", "revision").order_by("created_at", "pk")
+
+
+def in_conversation(draft: Draft) -> list[User]:
+    """Who hears of a comment on the draft: its trainee, the coaches its posts are routed
+    to, and every coach of its organisation who has written in its thread or reviewed it."""
+    organisation_id = draft.account.organisation_id
+    routed, _ = responsible_coaches(trainee_id=draft.author_id, organisation_id=organisation_id)
+    took_part = User.objects.filter(
+        Q(draft_comments__draft=draft) | Q(reviews__draft=draft),
+        is_active=True,
+        memberships__organisation_id=organisation_id,
+        memberships__role__in=REVIEWER_ROLES,
+        memberships__is_active=True,
+    ).distinct()
+    people = {draft.author_id: draft.author, **{coach.pk: coach for coach in routed}}
+    people.update({coach.pk: coach for coach in took_part})
+    return list(people.values())
+
+
 def unread_notification_count(user: User) -> int:
-    # Served by the (user, read_at) index: one cheap query per full page.
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    # Served by the (user, read_at) index: one cheap query per full page. A notice about
+    # something already dealt with (resolved) is not waiting for anyone.
+    return Notification.objects.filter(
+        user=user, read_at__isnull=True, resolved_at__isnull=True
+    ).count()
 
 
 def cohorts_of(organisation_id: int) -> QuerySet[Cohort]:

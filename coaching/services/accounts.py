@@ -261,7 +261,7 @@ def bluesky_connect(
         transport=outbound.CheckedTransport,
     )
     try:
-        publisher.recent_posts(limit=1)  # logs in: proves the app password works
+        publisher.identity()  # logs in and asks the PDS who that is: proves the password
     except PublishError as error:
         raise InvalidState(f"Bluesky did not accept that: {error}") from error
     return _save_connection(

@@ -18,13 +18,17 @@ from coaching.models import (
     Publication,
 )
 from coaching.publishing.base import (
+    KeyedPublisher,
+    PublishedPost,
     PublishError,
+    RemotePost,
 )
 from coaching.services.lifecycle import P, S, _audit, _seconds, clean_reason
 from coaching.services.outbox import _enqueue, _set_publication
 from coaching.services.sending import (
     _progress,
     _publisher_with_fresh_credentials,
+    idempotency_key,
 )
 from sandbox import access
 from sandbox.errors import InvalidState
@@ -47,8 +51,28 @@ def _same_text(ours: str, theirs: str) -> bool:
     return fold(ours) == fold(theirs)
 
 
+def _find_on_account(
+    publication: Publication, index: int, *, concluding: bool
+) -> tuple[PublishedPost | RemotePost | None, bool, int]:
+    """(the post of part ``index`` if it is on the account, whether not finding it proves
+    it is not there, how many posts were looked through)."""
+    publisher = _publisher_with_fresh_credentials(publication.account)
+    if isinstance(publisher, KeyedPublisher):
+        # The post can only be under its own key: one look-up settles it either way.
+        key = idempotency_key(publication, index)
+        return publisher.find_published(idempotency_key=key), True, 1
+    # A fresh post is near the top, so a short look finds it. To conclude it never
+    # arrived we must look far enough back, however busy the account has been since.
+    depth = RECONCILE_SEARCH_DEPTH if concluding else RECONCILE_QUICK_DEPTH
+    recent = publisher.recent_posts(limit=depth)
+    text = publication.parts[index]["text"]
+    match = next((post for post in recent if _same_text(text, post.text)), None)
+    return match, len(recent) < depth, depth
+
+
 def publication_reconcile(*, publication: Publication, by: User | None = None) -> str:
-    """Settle an unconfirmed publication by looking at the account's recent posts.
+    """Settle an unconfirmed publication by looking for its post on the account: by its
+    idempotency key where that names the post (Bluesky), else by text among recent posts.
 
     Found: it is live (a thread carries on with its next post). Not found once the grace
     period has passed: it failed. Otherwise it stays unconfirmed and we look again later.
@@ -72,11 +96,8 @@ def publication_reconcile(*, publication: Publication, by: User | None = None) -
     concluding = last_try is None or now - last_try.started_at >= _seconds(
         settings.RECONCILE_GRACE_SECONDS
     )
-    # A fresh post is near the top, so a short look finds it. To conclude it never
-    # arrived we must look far enough back, however busy the account has been since.
-    depth = RECONCILE_SEARCH_DEPTH if concluding else RECONCILE_QUICK_DEPTH
     try:
-        recent = _publisher_with_fresh_credentials(publication.account).recent_posts(limit=depth)
+        match, seen_all, depth = _find_on_account(publication, index, concluding=concluding)
     except PublishError as error:
         _set_publication(
             publication,
@@ -85,7 +106,6 @@ def publication_reconcile(*, publication: Publication, by: User | None = None) -
         )
         raise InvalidState(f"Could not look at the account just now: {error}") from error
     parts = [dict(part) for part in publication.parts]
-    match = next((post for post in recent if _same_text(parts[index]["text"], post.text)), None)
     if match is not None:
         parts[index].update(remote_id=match.remote_id, remote_url=match.remote_url)
         more = index + 1 < len(parts)
@@ -103,8 +123,8 @@ def publication_reconcile(*, publication: Publication, by: User | None = None) -
         if changed and more:
             _enqueue(publication)
         detail = "Found on the account: it is live."
-    elif concluding and len(recent) < depth:
-        # We saw everything the account has posted: it surely is not there.
+    elif concluding and seen_all:
+        # We looked everywhere the post could be: it surely is not there.
         changed = _set_publication(
             publication,
             expected=P.UNCONFIRMED,

@@ -191,7 +191,7 @@ def _send_parts(publication: Publication, publisher: Publisher, now: dt.datetime
         try:
             post = publisher.publish(
                 text=parts[index]["text"],
-                idempotency_key=f"sandpit-publication-{publication.pk}-{index}",
+                idempotency_key=idempotency_key(publication, index),
                 reply_to=parts[index - 1]["remote_id"] if index else None,
                 media=media,
             )
@@ -433,6 +433,11 @@ def _stop_reason(stop: PublishingStop) -> str:
     who = display_name(stop.started_by)
     scope = f"@{stop.account.handle}" if stop.account else "every account of the organisation"
     return f"Waiting: {who} paused publishing to {scope}: {stop.reason}"
+
+
+def idempotency_key(publication: Publication, index: int) -> str:
+    """The key a post of a publication is sent under, the same on every attempt."""
+    return f"sandpit-publication-{publication.pk}-{index}"
 
 
 def _publisher_with_fresh_credentials(account: WorkplaceAccount) -> Publisher:

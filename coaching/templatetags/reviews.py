@@ -1,13 +1,17 @@
 """How a review reads: its rubric and scores, its tags, who decided, its claim, and notes
 anchored in the text."""
 
+import dataclasses
+import datetime as dt
 import itertools
 
 from django import template
+from django.template.loader import get_template
+from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from coaching import portfolio, selectors
+from coaching import fragments, portfolio, selectors
 from coaching.models import RUBRIC, FeedbackNote, Review
 from sandbox.models import Draft, DraftRevision
 
@@ -17,6 +21,27 @@ register = template.Library()
 @register.filter
 def claim_is_live(draft: Draft) -> bool:
     return selectors.claim_is_live(draft)
+
+
+@register.simple_tag
+def queue_rows(queue: selectors.Queue) -> SafeString:
+    """The queue's rows, each from the cache where it is there (coaching.fragments): the
+    rows are polled every 15 seconds and rarely change between polls."""
+    now = timezone.now()
+    keys = [fragments.key("queue-row", _queue_row_shows(row, now)) for row in queue.rows]
+
+    def render(missing: list[int]) -> list[str]:
+        row_template = get_template("coaching/_queue_row.html")
+        return [row_template.render({"row": queue.rows[n]}) for n in missing]
+
+    return fragments.joined(keys, render)
+
+
+def _queue_row_shows(row: selectors.QueueRow, now: dt.datetime) -> tuple[object, ...]:
+    """Everything coaching/_queue_row.html shows that can change: the row's values, its
+    route's wording, and how long it has waited."""
+    values = tuple(getattr(row, f.name) for f in dataclasses.fields(row) if f.name != "route")
+    return (*values, row.route.reason, fragments.age(row.submitted_at, now))
 
 
 @register.filter

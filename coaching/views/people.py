@@ -8,11 +8,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coaching.forms.people import CohortForm, PeopleFilterForm, PersonForm
+from coaching.selectors import erasure as erasure_selectors
 from coaching.selectors import people as people_selectors
+from coaching.selectors import subject_access as export_selectors
 from coaching.services import people as people_services
+from coaching.services import subject_access as subject_access_services
 from sandbox import access
 from sandbox.errors import DomainError, InvalidInput
 from sandbox.http import AuthenticatedRequest, id_from, refused
@@ -43,7 +46,7 @@ def person_or_404(request: AuthenticatedRequest, pk: int) -> Membership:
     return membership
 
 
-@require_GET
+@require_safe
 @login_required
 def people(request: AuthenticatedRequest) -> HttpResponse:
     organisation = admin_organisation(request)
@@ -66,7 +69,7 @@ def people(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def person(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     membership = person_or_404(request, pk)
@@ -105,6 +108,9 @@ def person(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "membership": membership,
         "form": form,
         "invitation": people_selectors.latest_invitation(membership),
+        "exports": export_selectors.exports_of(membership.user, request.user),
+        "erased": erasure_selectors.is_erased(membership.user),
+        "export_days": subject_access_services.export_days(),
     }
     return render(request, "coaching/people/person.html", context, status=status)
 

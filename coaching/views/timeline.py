@@ -10,9 +10,10 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from coaching import autonomy, draft_display, services
+from coaching.feed import feed_for
 from coaching.views.composer import (
     _attach_uploads,
     _composer_input,
@@ -39,17 +40,18 @@ from sandbox.models import (
 )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def timeline(request: AuthenticatedRequest) -> HttpResponse:
     """The private timeline, with the composer on top (GET), which it also saves (POST):
     as a draft, straight to the coach, or as a practice post the simulated audience sees.
     With htmx, GET returns just the feed (polled, so new reactions arrive by themselves)."""
     if request.htmx and request.method == "GET":
-        feed = draft_display.feed_for(request.user.pk)
-        return render(request, "sandbox/timeline.html#feed", {"feed": feed})
+        return render(request, "sandbox/timeline.html#feed", {"feed": feed_for(request.user.pk)})
     accounts = sandbox_selectors.accounts_for_author(request.user)
-    form = DraftForm(request.POST or None, accounts=accounts, initial={"account": accounts.first()})
+    account_list = list(accounts)  # the page asks how many, and which comes first
+    first_account = account_list[0] if account_list else None
+    form = DraftForm(request.POST or None, accounts=accounts, initial={"account": first_account})
     thread, attachments = _composer_input(request)
     upload_refused = _attach_uploads(request, attachments, draft=None)
     status = 200
@@ -110,13 +112,18 @@ def timeline(request: AuthenticatedRequest) -> HttpResponse:
         "form": form,
         "attachments": attachments,
         "thread_boxes": _thread_boxes(thread, attachments),
-        "feed": draft_display.feed_for(request.user.pk),
-        "has_accounts": accounts.exists(),
+        "feed": feed_for(request.user.pk),
+        "has_accounts": bool(account_list),
+        "several_accounts": len(account_list) > 1,
         "mode_panels": autonomy.mode_panels(request.user),
         "image_errors": _has_image_errors(attachments),
         "preview": preview,
         "preview_account": preview
-        and (accounts.filter(pk=chosen).first() if chosen is not None else accounts.first()),
+        and (
+            next((a for a in account_list if a.pk == chosen), None)
+            if chosen is not None
+            else first_account
+        ),
     }
     return render(request, "sandbox/timeline.html", context, status=status)
 
@@ -136,7 +143,7 @@ def _images_for(
     return [images[0], *(images[n] for n, text in enumerate(thread, start=1) if text.strip())]
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def timeline_item(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """One post and its conversation (GET; with htmx, just the replies, polled), where
@@ -213,7 +220,7 @@ def _item_url(item: TimelineItem) -> str:
     return reverse("timeline_item", args=[item.pk])
 
 
-@require_GET
+@require_safe
 @login_required
 def trainee_timeline(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     """A coach looks at one of their trainees' timelines (read only)."""
@@ -224,7 +231,7 @@ def trainee_timeline(request: AuthenticatedRequest, user_id: int) -> HttpRespons
     owner = get_object_or_404(User, pk=user_id)
     context: dict[str, object] = {
         "owner": owner,
-        "feed": draft_display.feed_for(owner.pk, viewer=request.user),
+        "feed": feed_for(owner.pk, viewer=request.user),
     }
     if request.htmx:
         return render(request, "sandbox/trainee_timeline.html#feed", context)

@@ -202,7 +202,16 @@ def people_pages(admin, trainee, organisation) -> list[str]:
         reverse("people_import_report", args=[finished.pk]),
         reverse("people_import_report", args=[running.pk]),
         reverse("check_settings"),
+        reverse("retention"),
+        reverse("draft_purge", args=[_patient_draft(trainee, organisation).pk]),
     ]
+
+
+def _patient_draft(trainee, organisation):
+    from tests.factories import NHS_NUMBER_POST, AccountFactory
+
+    account = AccountFactory(organisation=organisation)
+    return services.draft_create(author=trainee, account=account, text=NHS_NUMBER_POST)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -114,13 +114,13 @@ def test_mine_holds_my_trainees_those_i_cover_and_the_pool(
     pooled = submitted(third, account, "Unassigned trainee")
 
     def mine(user):
-        return {row.draft for row in queue_page(user, QueueFilters(scope="mine")).rows}
+        return {row.draft_id for row in queue_page(user, QueueFilters(scope="mine")).rows}
 
-    assert mine(coach) == {own, covered, pooled}
+    assert mine(coach) == {own.pk, covered.pk, pooled.pk}
     assert mine(second_coach) == set()  # away: nothing routed to them
     assert mine(admin) == set()  # admins are not in the pool
     everything = queue_page(second_coach, QueueFilters(scope="all")).rows
-    assert {row.draft for row in everything} == {own, covered, pooled}
+    assert {row.draft_id for row in everything} == {own.pk, covered.pk, pooled.pk}
 
 
 def test_a_coach_whose_cover_is_away_too_hands_to_the_pool(
@@ -131,5 +131,5 @@ def test_a_coach_whose_cover_is_away_too_hands_to_the_pool(
     go_away(coach, organisation)
     draft = submitted(trainee, account, "Nobody in")
     [row] = queue_page(coach, QueueFilters(scope="all")).rows
-    assert row.draft == draft
+    assert row.draft_id == draft.pk
     assert row.route.reason == "Coach pool, while Colin is away"

@@ -1,10 +1,13 @@
 """Talking to the Bluesky double as a client does, for tests/doubles/test_bluesky.py and
 tests/coaching/publishing/test_bluesky.py: its accounts, one shared HTTP client, XRPC
-calls and a session."""
+calls and a session; and an image too big for any PDS."""
 
+import io
+import os
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from doubles.bluesky import BlueskyDouble
 
@@ -37,3 +40,10 @@ def log_in(double: BlueskyDouble, handle: str = HANDLE, password: str = PASSWORD
 
 def stored_texts(double: BlueskyDouble) -> list[str]:
     return [post.text for post in double.posts_for(HANDLE)]
+
+
+def oversized_png() -> bytes:
+    """A PNG over the post lexicon's 1,000,000 bytes per image: noise does not compress."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (600, 600), os.urandom(600 * 600 * 3)).save(out, "PNG")
+    return out.getvalue()

@@ -18,10 +18,11 @@ from atproto_client import Client
 from doubles import bluesky as bluesky_double
 from doubles.bluesky import (
     INVALID_CREDENTIALS,
-    TOO_LONG,
     BlueskyDouble,
     tid,
+    too_long,
 )
+from doubles.mastodon import grapheme_count
 from tests.doubles.bluesky_client import (
     CREATE_SESSION,
     HANDLE,
@@ -161,7 +162,7 @@ def test_tokens_are_checked(double: BlueskyDouble, session: dict) -> None:
     refresh_as_access = xrpc(double, get_session, token=session["refreshJwt"])
     access_as_refresh = xrpc(double, REFRESH_SESSION, token=session["accessJwt"], json={})
 
-    assert (missing.status_code, missing.json()["error"]) == (401, "AuthenticationRequired")
+    assert (missing.status_code, missing.json()["error"]) == (401, "AuthMissing")
     assert (forged.status_code, forged.json()["error"]) == (400, "InvalidToken")
     assert (refresh_as_access.status_code, refresh_as_access.json()["error"]) == (
         400,
@@ -263,7 +264,10 @@ def test_text_is_limited_to_300_graphemes(
         assert response.status_code == 200
     else:
         assert response.status_code == 400
-        assert response.json() == {"error": "InvalidRequest", "message": TOO_LONG}
+        assert response.json() == {
+            "error": "InvalidRequest",
+            "message": too_long(grapheme_count(text)),
+        }
 
 
 def test_text_is_limited_to_3000_bytes(double: BlueskyDouble, session: dict) -> None:
@@ -271,16 +275,22 @@ def test_text_is_limited_to_3000_bytes(double: BlueskyDouble, session: dict) -> 
     response = create(double, session, "a\u0301\u0302\u0303\u0304\u0305" * 300)
 
     assert response.status_code == 400
-    assert "3000" in response.json()["message"]
+    assert response.json()["message"] == (
+        "Invalid app.bsky.feed.post record: string too big (maximum 3000, got 3300) "
+        "at $.record.text"
+    )
 
 
 @pytest.mark.parametrize(
     ("record", "words"),
     [
-        ({"text": 7}, 'must have the property "text"'),
-        ({"createdAt": "yesterday"}, "valid atproto datetime"),
+        ({"text": 7}, "Expected string value type (got 7) at $.record.text"),
+        ({"createdAt": "yesterday"}, 'Invalid datetime (got "yesterday") at $.record.createdAt'),
         ({"$type": "app.bsky.feed.like"}, "Invalid $type"),
-        ({"reply": {"root": {"uri": "at://x"}}}, 'Record/reply/root must have the property "cid"'),
+        (
+            {"reply": {"root": {"uri": "at://x"}}},
+            'Missing required key "cid" at $.record.reply.root',
+        ),
     ],
 )
 def test_invalid_records_are_400(
@@ -306,10 +316,7 @@ def test_create_without_a_token_is_401(double: BlueskyDouble, session: dict) -> 
     response = create(double, session | {"accessJwt": None}, "Hello")
 
     assert response.status_code == 401
-    assert response.json() == {
-        "error": "AuthenticationRequired",
-        "message": "Authentication Required",
-    }
+    assert response.json() == {"error": "AuthMissing", "message": "Authentication Required"}
     assert stored_texts(double) == []
 
 

@@ -68,7 +68,44 @@ def test_who_can_act(request, client, submitted, who, action):
     assert response.status_code == expected[who]
 
 
-@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("htmx", [False, True])
+def test_who_can_comment_on_a_draft(request, client, submitted, who, htmx):
+    """The trainee who wrote it and the coaches and admins of its organisation; another
+    trainee or another organisation's coach does not learn that it exists."""
+    from coaching.models import DraftComment
+
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client_for(request, client, who).post(
+        reverse("draft_comment", args=[submitted.pk]), {"body": f"From {who}"}, headers=headers
+    )
+    allowed = who in {"trainee", "coach", "admin"}
+    expected = {"anonymous": 302, "other_trainee": 404, "outside_coach": 404}.get(
+        who, 200 if htmx else 302
+    )
+    assert response.status_code == expected
+    assert DraftComment.objects.filter(body=f"From {who}").exists() == allowed
+
+
+def test_a_coach_who_wrote_the_draft_may_comment_on_it_as_its_author(client, coach, account):
+    from coaching.models import DraftComment
+
+    own = builders.draft(coach, account)
+    client_for_user(client, coach).post(reverse("draft_comment", args=[own.pk]), {"body": "Hi"})
+    assert DraftComment.objects.filter(draft=own, author=coach).exists()
+
+
+def test_a_deactivated_coach_can_no_longer_comment(client, coach, organisation, submitted):
+    from sandbox.models import Membership
+
+    Membership.objects.filter(user=coach, organisation=organisation).update(is_active=False)
+    response = client_for_user(client, coach).post(
+        reverse("draft_comment", args=[submitted.pk]), {"body": "Still here?"}
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("action", [*ACTIONS, "draft_comment"])
 def test_actions_refuse_get(client, trainee, submitted, action):
     client.login(username=trainee.username, password=PASSWORD)
     assert client.get(reverse(action, args=[submitted.pk])).status_code == 405
@@ -518,6 +555,7 @@ def people_objects(admin, trainee, organisation):
         ("person_invite", ADMINS_ONLY),
         ("people_import", ADMINS_ONLY),
         ("check_settings", ADMINS_ONLY),
+        ("retention", ADMINS_ONLY),
         ("person", ADMINS_OF_THIS_ONE),
         ("people_import_report", ADMINS_OF_THIS_ONE),
     ],
@@ -548,7 +586,9 @@ def test_who_can_change_people_and_settings(request, client, people_objects, who
     assert_status(response, ACT_AS_ADMIN_OF_THIS_ONE[who])
 
 
-@pytest.mark.parametrize("page", ["people", "person_invite", "people_import", "check_settings"])
+@pytest.mark.parametrize(
+    "page", ["people", "person_invite", "people_import", "check_settings", "retention"]
+)
 def test_another_organisation_cannot_be_chosen_on_the_people_pages(
     client, admin, other_organisation, page
 ):
@@ -575,3 +615,153 @@ def test_people_actions_refuse_get(client, admin, people_objects, page):
 
 def test_the_invitation_link_needs_no_sign_in_but_only_works_with_its_token(client):
     assert client.get(reverse("invitation_accept", args=["made-up"])).status_code == 410
+
+
+# Subject access and erasure: an organisation's admins only, and only for its own people --------
+
+
+@pytest.fixture
+def subject_access_export(admin, trainee, organisation, private_media):
+    """A finished export of the trainee, its zip in private media storage."""
+    import datetime as dt
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from coaching.models import SubjectAccessExport
+
+    export = SubjectAccessExport(
+        organisation=organisation,
+        organisation_ids=[organisation.pk],
+        person=trainee,
+        requested_by=admin,
+        status="done",
+        total=1,
+        processed=1,
+        finished_at=timezone.now(),
+        expires_at=timezone.now() + dt.timedelta(days=7),
+    )
+    export.file.save("test.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18), save=False)
+    export.save()
+    return export
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+@pytest.mark.parametrize(
+    "page", ["person_erase", "subject_access_export", "subject_access_download"]
+)
+def test_who_can_open_the_subject_access_and_erasure_pages(
+    request, client, people_objects, subject_access_export, who, page
+):
+    pk = people_objects["membership"] if page == "person_erase" else subject_access_export.pk
+    response = client_for(request, client, who).get(reverse(page, args=[pk]))
+    assert response.status_code == ADMINS_OF_THIS_ONE[who]
+    if response.status_code == 302:
+        assert response["Location"].startswith(reverse("account_login"))
+    if page == "subject_access_download" and response.status_code == 200:
+        assert response["Content-Type"] == "application/zip"
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+@pytest.mark.parametrize("action", ["subject_access_start", "person_erase"])
+def test_who_can_export_or_erase_a_person(request, client, people_objects, who, action):
+    # The trainee fixture is named "Tara": the confirmation an admin types.
+    response = client_for(request, client, who).post(
+        reverse(action, args=[people_objects["membership"]]), {"confirmation": "Tara"}
+    )
+    assert_status(response, ACT_AS_ADMIN_OF_THIS_ONE[who])
+
+
+def test_an_export_is_downloaded_only_by_an_admin_of_every_organisation_it_holds(
+    client, admin, subject_access_export, other_organisation
+):
+    from sandbox.models import Membership
+
+    # It holds two organisations' records; this admin runs only one of them.
+    subject_access_export.organisation_ids = [
+        subject_access_export.organisation_id,
+        other_organisation.pk,
+    ]
+    subject_access_export.save()
+    client.force_login(admin)
+    url = reverse("subject_access_download", args=[subject_access_export.pk])
+    assert client.get(url).status_code == 404
+    Membership.objects.create(user=admin, organisation=other_organisation, role="admin")
+    assert client.get(url).status_code == 200
+
+
+def test_starting_an_export_refuses_get(client, admin, people_objects):
+    client.force_login(admin)
+    url = reverse("subject_access_start", args=[people_objects["membership"]])
+    assert client.get(url).status_code == 405
+
+
+def test_erasure_needs_the_csrf_token(admin, people_objects):
+    from django.test import Client
+
+    from sandbox.models import Membership
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+    url = reverse("person_erase", args=[people_objects["membership"]])
+    assert client.post(url, {"confirmation": "Tara"}).status_code == 403
+    membership = Membership.objects.get(pk=people_objects["membership"])
+    assert membership.user.username == "tara"
+
+
+# Data protection: retention (an organisation's admins) and purging a draft's patient details
+# (its coaches and admins).
+COACHES_OF_THIS_ONE = dict(zip(PEOPLE_AND_ADMINS, [302, 403, 403, 200, 404, 200, 404], strict=True))
+ACT_AS_COACH_OF_THIS_ONE = dict(
+    zip(PEOPLE_AND_ADMINS, [302, 403, 403, "in", 404, "in", 404], strict=True)
+)
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+def test_who_can_change_retention(request, client, organisation, who):
+    periods = {name: 6 for name in ("keep_practice_months", "keep_attempt_bodies_months")}
+    data = {
+        **periods,
+        "keep_notifications_days": 30,
+        "keep_scenario_runs_months": 6,
+        "organisation": organisation.pk,
+    }
+    response = client_for(request, client, who).post(reverse("retention"), data)
+    assert_status(response, ACT_AS_ADMIN_OF_THIS_ONE[who])
+    organisation.refresh_from_db()
+    assert (organisation.keep_notifications_days == 30) == (who == "admin")
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+def test_the_dry_run_fragment_follows_the_same_rules(request, client, who):
+    response = client_for(request, client, who).get(
+        reverse("retention"), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == ADMINS_ONLY[who]
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+def test_who_can_open_the_purge_page(request, client, trainee, account, who):
+    risky = services.draft_create(author=trainee, account=account, text="NHS no 999 200 2972")
+    response = client_for(request, client, who).get(reverse("draft_purge", args=[risky.pk]))
+    assert response.status_code == COACHES_OF_THIS_ONE[who]
+
+
+@pytest.mark.parametrize("who", PEOPLE_AND_ADMINS)
+def test_who_can_purge_a_drafts_patient_details(request, client, trainee, account, who):
+    risky = services.draft_create(author=trainee, account=account, text="NHS no 999 200 2972")
+    response = client_for(request, client, who).post(
+        reverse("draft_purge", args=[risky.pk]), {"reason": "A patient's number"}
+    )
+    assert_status(response, ACT_AS_COACH_OF_THIS_ONE[who])
+    purged = risky.revisions.get().text != "NHS no 999 200 2972"
+    assert purged == (who in ("coach", "admin"))
+
+
+@pytest.mark.parametrize("page", ["retention", "draft_purge"])
+def test_the_data_protection_pages_refuse_other_methods(client, admin, trainee, account, page):
+    risky = services.draft_create(author=trainee, account=account, text="NHS no 999 200 2972")
+    client.force_login(admin)
+    url = reverse(page, args=[risky.pk] if page == "draft_purge" else [])
+    assert client.put(url).status_code == 405
+    assert client.delete(url).status_code == 405

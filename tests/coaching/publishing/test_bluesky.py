@@ -12,6 +12,7 @@ import pytest
 from coaching.publishing import bluesky as bluesky_module
 from coaching.publishing.base import (
     AuthFailed,
+    Media,
     NotSent,
     OutcomeUnknown,
     PublishError,
@@ -24,6 +25,7 @@ from doubles.bluesky import (
     INVALID_CREDENTIALS,
     TOO_LONG,
     BlueskyDouble,
+    image_too_big,
 )
 from tests.doubles.bluesky_client import (
     CREATE_SESSION,
@@ -34,6 +36,7 @@ from tests.doubles.bluesky_client import (
     REFRESH_SESSION,
     TID_CHARS,
     log_in,
+    oversized_png,
     stored_texts,
 )
 
@@ -353,10 +356,23 @@ def test_too_long_is_rejected_in_the_pds_words(
     assert stored_texts(double) == []
 
 
+def test_an_image_over_a_megabyte_is_rejected_in_the_pds_words(
+    double: BlueskyDouble, publisher: BlueskyPublisher
+) -> None:
+    big = Media(data=oversized_png(), content_type="image/png", alt="Noise")
+
+    with pytest.raises(Rejected) as caught:
+        publisher.publish(text="Too big", idempotency_key="k1", media=[big])
+
+    assert str(caught.value) == image_too_big(len(big.data))
+    assert caught.value.status_code == 400
+    assert stored_texts(double) == []
+
+
 def test_fault_400_is_rejected(double: BlueskyDouble, publisher: BlueskyPublisher) -> None:
     double.inject("400")
 
-    with pytest.raises(Rejected, match="300 graphemes"):
+    with pytest.raises(Rejected, match="grapheme too big"):
         publisher.publish(text="Hello", idempotency_key="k1")
 
 

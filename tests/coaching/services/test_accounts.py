@@ -221,7 +221,7 @@ def test_the_check_is_repeated_at_connect_time_for_bluesky(
         app_password=BLUESKY_APP_PASSWORD,
     )
     with pytest.raises(PublishError, match="not a public internet address"):
-        publisher_for(account).recent_posts(limit=1)
+        publisher_for(account).identity()
     assert listener.connections == 0
 
 

@@ -251,3 +251,26 @@ def test_the_queue_fragment_is_only_the_rows(as_coach, submitted):
     body = as_coach.get(reverse("queue"), headers={"HX-Request": "true"}).content.decode()
     assert body.lstrip().startswith('<div id="queue-rows"')
     assert "<html" not in body
+
+
+def test_unchanged_rows_come_from_the_cache_and_a_claim_changes_its_row(
+    client, trainee, coach, second_coach, account, monkeypatch
+):
+    from coaching.templatetags import reviews
+
+    draft = submitted(trainee, account, "Cached row")
+    client.force_login(coach)
+    poll = {"HX-Request": "true"}
+    first = client.get(reverse("queue"), headers=poll).content.decode()
+    assert "Cached row" in first and "Being reviewed" not in first
+
+    def no_rendering(name: str) -> object:
+        raise AssertionError(f"{name} rendered again although nothing changed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(reviews, "get_template", no_rendering)
+        assert client.get(reverse("queue"), headers=poll).content.decode() == first
+
+    coaching.review_claim(draft=draft, by=second_coach)
+    claimed = client.get(reverse("queue"), headers=poll).content.decode()
+    assert "Being reviewed by Colin" in claimed

@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from redis.exceptions import RedisError
 
+from coaching import feed as timeline_feed
+from coaching import fragments
 from coaching import services as coaching
-from coaching.templatetags import feed as feed_tags
 from sandbox import services
 from sandbox.errors import InvalidInput, NotAllowed
 from sandbox.models import (
@@ -198,7 +199,7 @@ def test_unchanged_entries_come_from_the_cache(client, trainee, account, monkeyp
     def no_rendering(name: str) -> object:
         raise AssertionError(f"{name} rendered again although nothing changed")
 
-    monkeypatch.setattr(feed_tags, "get_template", no_rendering)
+    monkeypatch.setattr(timeline_feed, "get_template", no_rendering)
     second = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert second == first and "Rendered once" in second and "Practised once" in second
 
@@ -210,8 +211,8 @@ def test_the_feed_still_shows_when_the_cache_is_unreachable(client, trainee, acc
     def unreachable(*args: object, **kwargs: object) -> None:
         raise RedisError("connection refused")
 
-    monkeypatch.setattr(feed_tags.cache, "get_many", unreachable)
-    monkeypatch.setattr(feed_tags.cache, "set_many", unreachable)
+    monkeypatch.setattr(fragments.cache, "get_many", unreachable)
+    monkeypatch.setattr(fragments.cache, "set_many", unreachable)
     client.login(username=trainee.username, password=PASSWORD)
     assert "Still here" in client.get(reverse("timeline")).content.decode()
 
