@@ -22,7 +22,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from coaching.models import Notification, NotificationPreference, Publication, Review
+from coaching.models import (
+    Lockdown,
+    Notification,
+    NotificationPreference,
+    Publication,
+    Review,
+)
 from coaching.selectors import (
     WAITING,
     QueueFilters,
@@ -188,6 +194,43 @@ _DECIDED: dict[str, str] = {
     Review.Decision.REQUEST_CHANGES: "asked for changes to your post",
     Review.Decision.REJECT: "rejected your post",
 }
+
+
+def account_locked_down(*, lockdown: Lockdown) -> list[Notification]:
+    """Every coach and admin of the organisation, in the app and by email whatever their
+    preferences: a hijacked account is everyone's business at once, and no preference
+    was ever offered for it."""
+    account = lockdown.account
+    people = list(
+        User.objects.filter(
+            memberships__organisation_id=lockdown.organisation_id,
+            memberships__role__in=REVIEWER_ROLES,
+            memberships__is_active=True,
+            is_active=True,
+        ).distinct()
+    )
+    url = reverse("lockdown", args=[lockdown.pk])
+    message = (
+        f"@{account.handle} on {account.get_platform_display()} is locked down by "
+        f"{display_name(lockdown.started_by)}: {lockdown.reason}"
+    )
+    written = notify(users=people, kind=Kind.LOCKDOWN, message=message, url=url)
+    recipients = [person.email for person in people if person.email]
+    if recipients:
+        revoked = (
+            lockdown.revoke_outcome
+            if lockdown.revoked
+            else f"The platform did not revoke the tokens ({lockdown.revoke_outcome}): "
+            "revoke them by hand at the platform."
+        )
+        body = (
+            f"{message}\n\nPublishing to @{account.handle} is stopped. {revoked} Sandpit has "
+            "forgotten the account's tokens.\n\nThe recovery checklist: " + absolute(url)
+        )
+        _email_after_commit(
+            subject=f"@{account.handle} is locked down", body=body, recipients=recipients
+        )
+    return written
 
 
 def review_decided(*, review: Review) -> list[Notification]:

@@ -8,6 +8,7 @@ from coaching.views import (
     health,
     imports,
     invitations,
+    lockdown,
     notifications,
     people,
     publishing,
@@ -90,6 +91,18 @@ urlpatterns = [
         "connected-accounts/x/callback/",
         accounts.account_connect_x_callback,
         name="account_connect_x_callback",
+    ),
+    # Locking down a compromised account, and its recovery checklist.
+    path(
+        "connected-accounts/<int:pk>/lock-down/",
+        lockdown.account_lockdown,
+        name="account_lockdown",
+    ),
+    path("lockdowns/<int:pk>/", lockdown.lockdown, name="lockdown"),
+    re_path(
+        r"^lockdowns/(?P<pk>[0-9]+)/steps/(?P<step>[a-z_]{1,20})/$",
+        lockdown.lockdown_step,
+        name="lockdown_step",
     ),
     path("notifications/", notifications.notification_list, name="notifications"),
     path(
