@@ -199,13 +199,21 @@ class MastodonPublisher:
                 "Sandpit does not have this account's client key and secret, which Mastodon "
                 "needs to revoke the token."
             )
-        with self._mapped(PublishError):
-            try:
-                # http only where the instance itself was allowed to be http (never in
-                # production: accounts.py refuses such an address).
-                self._api.revoke_access_token(allow_http=self.api_base_url.startswith("http:"))
-            except MastodonIllegalArgumentError as exc:
-                raise PublishError(f"Mastodon.py refused to revoke: {exc}") from exc
+        try:
+            with self._mapped(PublishError):
+                try:
+                    # http only where the instance itself was allowed to be http (never
+                    # in production: accounts.py refuses such an address).
+                    self._api.revoke_access_token(allow_http=self.api_base_url.startswith("http:"))
+                except MastodonIllegalArgumentError as exc:
+                    raise PublishError(f"Mastodon.py refused to revoke: {exc}") from exc
+        except PublishError as error:
+            # OAuth errors name a code ("unauthorized_client") and explain it in
+            # error_description, which Mastodon.py does not keep: say the explanation.
+            words = _oauth_words(error.body)
+            if not words or isinstance(error, RateLimited):
+                raise
+            raise type(error)(words, status_code=error.status_code, body=error.body) from error
         return "Mastodon revoked the access token."
 
     def identity(self) -> tuple[str, str, str]:
@@ -279,6 +287,14 @@ class MastodonPublisher:
         # other servers) and moved it onto our clock using the Date header.
         reset = self._api.ratelimit_reset
         return dt.datetime.fromtimestamp(reset, tz=dt.UTC) if reset is not None else None
+
+
+def _oauth_words(body: str) -> str:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return ""
+    return str(payload.get("error_description") or "") if isinstance(payload, dict) else ""
 
 
 def plain_text(content: str) -> str:
