@@ -671,7 +671,7 @@ class MastodonDouble(HttpDouble):
             return json_reply(200, self.state())
         if method == "POST" and path == "/_double/accounts":
             token = payload.get("token") or secrets.token_urlsafe(32)
-            client = (payload.get("client_id"), payload.get("client_secret"))
+            client = (str(payload.get("client_id") or ""), str(payload.get("client_secret") or ""))
             account_id = self.add_account(
                 payload["username"],
                 token=token,
