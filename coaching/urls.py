@@ -99,11 +99,7 @@ urlpatterns = [
         name="account_lockdown",
     ),
     path("lockdowns/<int:pk>/", lockdown.lockdown, name="lockdown"),
-    re_path(
-        r"^lockdowns/(?P<pk>[0-9]+)/steps/(?P<step>[a-z_]{1,20})/$",
-        lockdown.lockdown_step,
-        name="lockdown_step",
-    ),
+    path("lockdowns/<int:pk>/steps/<str:step>/", lockdown.lockdown_step, name="lockdown_step"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path(
         "notifications/<int:pk>/open/",
