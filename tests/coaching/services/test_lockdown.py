@@ -289,3 +289,19 @@ def test_each_step_is_ticked_once_timed_and_audited_and_the_last_closes_it(
     assert Lockdown.objects.get(pk=lockdown.pk).closed_at is not None
     assert actions(account)[-1] == A.LOCKDOWN_CLOSED
     assert AuditEvent.objects.filter(action=A.LOCKDOWN_STEP_DONE).count() == len(steps)
+
+
+def test_a_persons_subject_access_export_holds_their_lockdowns_and_ticks(
+    coach, admin, organisation, account, x_double
+):
+    from coaching.selectors.subject_access import _lockdowns, scope_for
+
+    lockdown = coaching.account_lockdown(by=coach, account=account, reason="Hacked")
+    coaching.lockdown_step_done(by=admin, step=lockdown.steps.get(step="report"))
+
+    started = _lockdowns(scope_for(coach, [organisation.pk]))
+    assert len(started) == len(LockdownStep.Step.values)
+    assert all(row["started_by_them"] and row["reason"] == "Hacked" for row in started)
+    [ticked] = _lockdowns(scope_for(admin, [organisation.pk]))
+    assert ticked["step_done_by_them"] and not ticked["started_by_them"]
+    assert ticked["step"] == "Report the compromise to the platform"
