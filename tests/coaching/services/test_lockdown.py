@@ -305,3 +305,21 @@ def test_a_persons_subject_access_export_holds_their_lockdowns_and_ticks(
     [ticked] = _lockdowns(scope_for(admin, [organisation.pk]))
     assert ticked["step_done_by_them"] and not ticked["started_by_them"]
     assert ticked["step"] == "Report the compromise to the platform"
+
+
+def test_an_unreachable_platform_is_recorded_and_the_tokens_are_still_forgotten(
+    settings, coach, account
+):
+    settings.X_API_BASE_URL = "http://127.0.0.1:9"  # nothing listens: refused at once
+    account.refresh_token = "a-refresh-token"
+    account.save()
+
+    lockdown = coaching.account_lockdown(by=coach, account=account, reason="Hacked")
+
+    assert not lockdown.revoked
+    assert lockdown.revoke_outcome.startswith("Could not reach X")
+    assert lockdown.rogue_posts == [] and lockdown.rogue_posts_error.startswith("Could not reach X")
+    assert_forgotten(account)
+    assert PublishingStop.objects.filter(account=account, ended_at__isnull=True).exists()
+    event = AuditEvent.objects.get(action=A.LOCKDOWN_REVOKE_FAILED)
+    assert event.detail == lockdown.revoke_outcome
