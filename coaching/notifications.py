@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from coaching.models import (
+    DraftComment,
     Lockdown,
     Notification,
     NotificationPreference,
@@ -246,11 +247,33 @@ def review_decided(*, review: Review) -> list[Notification]:
     )
 
 
+def comment_added(*, comment: DraftComment, to: Iterable[User]) -> list[Notification]:
+    """Someone wrote in a draft's thread: tell the others in the conversation (the page
+    each of them reads it on: the trainee's draft page, a coach's review page)."""
+    draft = comment.draft
+    notices_resolved(draft_id=draft.pk, event="commented", user=comment.author)
+    words = "“" + Truncator(" ".join(comment.body.split())).chars(80) + "”"
+    told = []
+    for person in to:
+        if person.pk == comment.author_id:
+            continue
+        page = "draft_detail" if person.pk == draft.author_id else "review"
+        told += notify(
+            users=[person],
+            kind=Kind.COMMENT,
+            message=f"{display_name(comment.author)} commented on {_post_words(draft)}: {words}",
+            url=reverse(page, args=[draft.pk]) + "#comments",
+            draft=draft,
+        )
+    return told
+
+
 def publication_settled(*, publication: Publication) -> list[Notification]:
     """A post went live, or failed for good: its author hears either way, and when it
     failed so do the coaches who can publish it again."""
     draft = publication.draft
     if publication.status == Publication.Status.PUBLISHED:
+        notices_resolved(draft_id=draft.pk, event="published")
         return notify(
             users=[draft.author],
             kind=Kind.PUBLICATION,
@@ -276,6 +299,41 @@ def publication_settled(*, publication: Publication) -> list[Notification]:
         url=reverse("publishing"),
         draft=draft,
     )
+
+
+# Notices that resolve themselves ------------------------------------------------------------
+
+# What dealing with a draft settles, by lifecycle action (coaching.services.lifecycle._move
+# calls this after every move) or "published": the kinds of that draft's earlier notices
+# that are no longer anyone's to act on.
+_WAITING_FOR_A_COACH = (Kind.SUBMITTED, Kind.PAST_TARGET)
+RESOLVED_BY: dict[str, tuple[str, ...]] = {
+    # A decision takes the post out of every coach's queue.
+    "approve": _WAITING_FOR_A_COACH,
+    "request_changes": _WAITING_FOR_A_COACH,
+    "reject": _WAITING_FOR_A_COACH,
+    # The trainee sent it again: the decision they were told of is answered.
+    "submit": (Kind.REVIEWED,),
+    "withdraw": (*_WAITING_FOR_A_COACH, Kind.REVIEWED),
+    # Live: the approval, a spot-check pass, an earlier failure are all history now.
+    "published": (*_WAITING_FOR_A_COACH, Kind.REVIEWED, Kind.PUBLICATION),
+    # Answering a thread (for the one who answers only) deals with what they were told of it.
+    "commented": (Kind.COMMENT,),
+}
+
+
+def notices_resolved(*, draft_id: int, event: str, user: User | None = None) -> int:
+    """Mark done the draft's notices that ``event`` (a lifecycle action, "published" or
+    "commented") deals with, for everyone who had one, or only ``user``. Returns how many."""
+    kinds = RESOLVED_BY.get(event)
+    if not kinds:
+        return 0
+    notices = Notification.objects.filter(
+        draft_id=draft_id, kind__in=kinds, resolved_at__isnull=True
+    )
+    if user is not None:
+        notices = notices.filter(user=user)
+    return notices.update(resolved_at=timezone.now())
 
 
 # Periodic: past the review target, and the daily digest ------------------------------------
@@ -411,7 +469,10 @@ def notification_open(*, notification: Notification, by: User) -> Notification:
 
 
 def notifications_mark_all_read(*, by: User) -> int:
-    return Notification.objects.filter(user=by, read_at__isnull=True).update(read_at=timezone.now())
+    # The ones the badge counts: a notice already dealt with reads as done as it is.
+    return Notification.objects.filter(
+        user=by, read_at__isnull=True, resolved_at__isnull=True
+    ).update(read_at=timezone.now())
 
 
 def preferences_set(*, by: User, **choices: bool) -> NotificationPreference:

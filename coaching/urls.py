@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from coaching.views import (
     accounts,
     check_settings,
+    comments,
     cover,
     drafts,
     health,
@@ -40,6 +41,7 @@ urlpatterns = [
     ),
     path("drafts/<int:pk>/withdraw/", drafts.draft_withdraw, name="draft_withdraw"),
     path("drafts/<int:pk>/purge/", purge.draft_purge, name="draft_purge"),
+    path("drafts/<int:pk>/comments/", comments.draft_comment, name="draft_comment"),
     # The coach's and admin's pages.
     path("queue/", queue.queue, name="queue"),
     path("availability/", cover.availability, name="availability"),

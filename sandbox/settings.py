@@ -423,6 +423,14 @@ SUBJECT_ACCESS_EXPORT_DAYS = env.integer("SANDPIT_SUBJECT_ACCESS_EXPORT_DAYS", 7
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"quiet_refusals": {"()": "sandbox.logs.QuietRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.string("SANDPIT_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's own console handler (in DEBUG) printed every record the root's prints
+        # again: one handler, the root's, for everything.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A refusal (403) is expected: one line with its reason, no traceback.
+        "django.request": {"filters": ["quiet_refusals"], "propagate": True},
+    },
 }

@@ -11,6 +11,7 @@ from coaching.services.accounts import (
     x_connect_start,
 )
 from coaching.services.claims import review_claim, review_claim_renew
+from coaching.services.comments import comment_add
 from coaching.services.drafts import draft_revised, draft_submit, draft_withdraw
 from coaching.services.lockdown import account_lockdown, lockdown_step_done
 from coaching.services.outbox import publication_sweep, standing_stop
@@ -25,6 +26,7 @@ from coaching.services.reviews import (
     AnchoredNote,
     check_override,
     review_approve,
+    review_feedback_problems,
     review_reject,
     review_request_changes,
     review_suggestion_accept,
@@ -48,6 +50,7 @@ __all__ = [
     "account_resume",
     "bluesky_connect",
     "check_override",
+    "comment_add",
     "draft_revised",
     "draft_submit",
     "draft_withdraw",
@@ -63,6 +66,7 @@ __all__ = [
     "review_approve",
     "review_claim",
     "review_claim_renew",
+    "review_feedback_problems",
     "review_mode_set_full",
     "review_reject",
     "review_request_changes",

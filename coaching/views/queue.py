@@ -5,7 +5,7 @@ from django.http import (
     HttpResponse,
 )
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from coaching import selectors
 from coaching.forms import (
@@ -15,7 +15,7 @@ from sandbox import access
 from sandbox.http import AuthenticatedRequest
 
 
-@require_GET
+@require_safe
 @login_required
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     """The approval queue, filtered (GET, so a filtered queue can be bookmarked). htmx
