@@ -336,6 +336,15 @@ def notices_resolved(*, draft_id: int, event: str, user: User | None = None) -> 
     return notices.update(resolved_at=timezone.now())
 
 
+def lockdown_notices_resolved(*, lockdown: Lockdown) -> int:
+    """A closed lockdown's alerts are dealt with: every recovery step is done."""
+    return Notification.objects.filter(
+        kind=Kind.LOCKDOWN,
+        url=reverse("lockdown", args=[lockdown.pk]),
+        resolved_at__isnull=True,
+    ).update(resolved_at=timezone.now())
+
+
 # Periodic: past the review target, and the daily digest ------------------------------------
 
 

@@ -179,6 +179,7 @@ def lockdown_step_done(*, by: User, step: LockdownStep) -> LockdownStep:
         if not lockdown.steps.filter(done_at__isnull=True).exists():
             Lockdown.objects.filter(pk=lockdown.pk, closed_at__isnull=True).update(closed_at=now)
             lockdown.closed_at = now
+            notifications.lockdown_notices_resolved(lockdown=lockdown)
             _audit(
                 AuditEvent.Action.LOCKDOWN_CLOSED,
                 organisation_id=lockdown.organisation_id,

@@ -288,6 +288,9 @@ def test_each_step_is_ticked_once_timed_and_audited_and_the_last_closes_it(
         coaching.lockdown_step_done(by=coach, step=LockdownStep.objects.get(pk=step.pk))
     assert Lockdown.objects.get(pk=lockdown.pk).closed_at is not None
     assert actions(account)[-1] == A.LOCKDOWN_CLOSED
+    # Its alerts are dealt with, for everyone who had one.
+    alerts = Notification.objects.filter(kind=Notification.Kind.LOCKDOWN)
+    assert alerts.count() == 2 and not alerts.filter(resolved_at__isnull=True).exists()
     assert AuditEvent.objects.filter(action=A.LOCKDOWN_STEP_DONE).count() == len(steps)
 
 
