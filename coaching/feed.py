@@ -124,21 +124,13 @@ def feed_for(owner_id: int, *, viewer: User | None = None) -> Feed:
     return Feed(owner_id, entries[:FEED_LENGTH])
 
 
-def _counts(entry: FeedEntry, now: dt.datetime) -> dict[str, int]:
-    """The simulated audience's counts as they stand now (sandbox's audience_counts)."""
-    plan = entry.shown[-1]
-    if not plan:
-        return {}
-    seconds = max(0, int((now - entry.moment).total_seconds()))
-    return audience.counts_at(audience.AudiencePlan.from_dict(plan), seconds)
-
-
 def _fingerprint(entry: FeedEntry, own: bool, now: dt.datetime) -> tuple[Any, ...]:
     if entry.is_draft:
         # The owner opens their draft; a coach reviews it.
         shown: tuple[Any, ...] = (*entry.shown, "open" if own else "review")
     else:
-        shown = (*entry.shown[:-1], sorted(_counts(entry, now).items()))
+        counts = audience.counts_now(entry.shown[-1], entry.moment, now)
+        shown = (*entry.shown[:-1], sorted(counts.items()))
     return (*shown, fragments.age(entry.moment, now))
 
 

@@ -21,6 +21,7 @@ Who reacts comes from sandbox.personas. Nothing here touches Django or the disk.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 import string
@@ -172,6 +173,20 @@ def counts_at(plan: AudiencePlan, seconds: float) -> dict[str, int]:
     counts["quotes"] = max(counts["quotes"], sum(r.kind == "quote" for r in arrived))
     counts["replies"] = sum(r.kind == "reply" for r in arrived)
     return counts
+
+
+NO_AUDIENCE = MappingProxyType({"replies": 0, "reposts": 0, "likes": 0, "views": 0, "quotes": 0})
+
+
+def counts_now(
+    plan: Mapping[str, Any] | None, appeared: dt.datetime, now: dt.datetime
+) -> dict[str, int]:
+    """A practice post's counters as they stand at ``now``, from its stored plan (none: a
+    post nobody is simulated to see)."""
+    if not plan:
+        return dict(NO_AUDIENCE)
+    seconds = max(0, int((now - appeared).total_seconds()))
+    return counts_at(AudiencePlan.from_dict(plan), seconds)
 
 
 # --- What a post contains --------------------------------------------------------------------

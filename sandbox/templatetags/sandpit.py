@@ -197,10 +197,7 @@ def persona(slug: str) -> personas.Persona | None:
 @register.filter
 def audience_counts(item: TimelineItem) -> dict[str, int]:
     """X-style counts for a practice post, as its simulated audience stands right now."""
-    if not item.audience:
-        return {"replies": 0, "reposts": 0, "likes": 0, "views": 0, "quotes": 0}
-    seconds = max(0, int((timezone.now() - item.appear_at).total_seconds()))
-    return audience.counts_at(audience.AudiencePlan.from_dict(item.audience), seconds)
+    return audience.counts_now(item.audience, item.appear_at, timezone.now())
 
 
 @register.filter
