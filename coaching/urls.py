@@ -41,6 +41,7 @@ urlpatterns = [
     path("drafts/<int:pk>/purge/", purge.draft_purge, name="draft_purge"),
     # The coach's and admin's pages.
     path("queue/", queue.queue, name="queue"),
+    path("queue/approve/", queue.queue_approve, name="queue_approve"),
     path("availability/", cover.availability, name="availability"),
     path("trainees/unassigned/", cover.unassigned_trainees, name="unassigned_trainees"),
     path("trainees/unassigned/<int:pk>/assign/", cover.trainee_assign, name="trainee_assign"),
