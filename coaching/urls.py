@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from coaching.views import (
     accounts,
+    calendar,
     check_settings,
     cover,
     drafts,
@@ -81,6 +82,11 @@ urlpatterns = [
     path("single-sign-on/", single_sign_on.single_sign_on, name="single_sign_on"),
     path("accounts/sso/", single_sign_on.sign_on_choose, name="sign_on_choose"),
     path("connected-accounts/", accounts.accounts, name="accounts"),
+    path(
+        "connected-accounts/<int:pk>/calendar/",
+        calendar.account_calendar,
+        name="account_calendar",
+    ),
     path("connected-accounts/x/connect/", accounts.account_connect_x, name="account_connect_x"),
     re_path(
         r"^connected-accounts/(?P<platform>mastodon|bluesky)/connect/$",

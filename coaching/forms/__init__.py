@@ -1,3 +1,4 @@
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,7 @@ from coaching.selectors import (
     OVERDUE,
     QueueChoices,
     QueueFilters,
+    calendar,
 )
 from coaching.services import AnchoredNote
 from sandbox.forms import (
@@ -122,6 +124,36 @@ class ApproveCleanForm(DomainErrorsMixin, forms.Form):
 
     def scores(self) -> dict[str, str]:
         return {name: self.cleaned_data.get(name) or "" for name in RUBRIC}
+
+
+class CalendarForm(forms.Form):
+    """Which period of an account's calendar to show (GET): a week or a month, around a
+    day. Anything unreadable shows this week, with the reason."""
+
+    view = forms.ChoiceField(
+        required=False,
+        choices=[(calendar.WEEK, "Week"), (calendar.MONTH, "Month")],
+        error_messages={"invalid_choice": "Choose a week or a month to show."},
+    )
+    date = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter a date like 2026-12-07 to show the period around it."},
+    )
+
+    def clean_date(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("date")
+        if day is not None and not calendar.EARLIEST <= day <= calendar.LATEST:
+            raise forms.ValidationError(
+                f"The calendar shows {calendar.EARLIEST.year} to {calendar.LATEST.year}."
+            )
+        return day
+
+    def period(self, today: dt.date) -> tuple[str, dt.date]:
+        """The view and day asked for, or this week where the form is refused."""
+        if not self.is_valid():
+            return calendar.WEEK, today
+        return self.cleaned_data["view"] or calendar.WEEK, self.cleaned_data["date"] or today
 
 
 def rubric_items(form: forms.Form) -> list[dict[str, object]]:

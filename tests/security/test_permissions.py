@@ -107,6 +107,19 @@ def test_who_can_approve_ticked_posts_from_the_queue(request, client, submitted,
         assert submitted.status == Draft.Status.SUBMITTED
 
 
+# An account's calendar: its organisation's coaches and admins; another organisation's
+# coach is told there is no such account.
+CALENDAR = dict(zip(PEOPLE, [302, 403, 403, 200, 404, 200], strict=True))
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("view", ["week", "month"])
+def test_who_can_see_an_accounts_calendar(request, client, account, who, view):
+    url = reverse("account_calendar", args=[account.pk])
+    response = client_for(request, client, who).get(url, {"view": view})
+    assert response.status_code == CALENDAR[who]
+
+
 def test_the_queue_never_shows_another_organisations_drafts(client, submitted, outside_coach):
     client.login(username=outside_coach.username, password=PASSWORD)
     assert b"Clinic open 9-5" not in client.get(reverse("queue")).content
