@@ -553,13 +553,34 @@ class BrokerMessageCounter:
     """Counts the task messages put on the broker, by task name, by watching Redis with
     MONITOR (every LPUSH onto a queue is one message: a first send, a re-send by the sweep,
     a countdown retry or a redelivery after a worker died). It reconnects when Redis
-    restarts, so the counts span a chaos run's Redis restart."""
+    restarts, so the counts span a chaos run's Redis restart.
+
+    Publish messages are also sorted by why they were sent (``publish_by_kind``), read from
+    the message's headers: the task that sent it (``parent_id``), whether it carries a
+    countdown (``eta``) and whether kombu put it back after a worker let go of it
+    (``redelivered``). Redis's own redelivery after the visibility timeout is an RPUSH
+    and not counted (it is the same message coming back, not a new one)."""
 
     _TASK = re.compile(r"\b((?:coaching|sandbox)\.tasks\.[a-z_]+)")
+    _ID = re.compile(r'"id": "([0-9a-f-]+)"')
+    _PARENT = re.compile(r'"parent_id": "([0-9a-f-]+)"')
+    _ARGS = re.compile(r'"argsrepr": "\((\d+),\)"')
+    _ETA = re.compile(r'"eta": "')
+    _REDELIVERED = re.compile(r'"redelivered": true')
+    PUBLISH = "coaching.tasks.publish"
+    _SENT_BY = {
+        "coaching.tasks.publish": "retry after a failure (countdown)",
+        "coaching.tasks.sweep_publications": "sweep (due, or lost)",
+        "coaching.tasks.resume_publishing": "from a rate-limit resume",
+        "coaching.tasks.reconcile": "rest of a thread after reconcile",
+    }
 
     def __init__(self, redis_url: str) -> None:
         self.redis_url = redis_url
         self.by_task: dict[str, int] = {}
+        self.publish_by_kind: dict[str, int] = {}
+        self._task_of: dict[str, str] = {}
+        self._publications_sent: set[str] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="broker-counter", daemon=True)
 
@@ -587,11 +608,35 @@ class BrokerMessageCounter:
                         text = str(command.get("command", ""))
                         if text[:6].upper() != "LPUSH ":
                             continue
-                        match = self._TASK.search(text)
-                        name = match.group(1) if match else "(other)"
-                        self.by_task[name] = self.by_task.get(name, 0) + 1
+                        self._count(text)
             except (redis.RedisError, OSError, ValueError):
                 time.sleep(0.05)  # Redis is restarting: watch again once it is back
+
+    def _count(self, text: str) -> None:
+        match = self._TASK.search(text)
+        name = match.group(1) if match else "(other)"
+        self.by_task[name] = self.by_task.get(name, 0) + 1
+        if (task_id := self._ID.search(text)) is not None:
+            self._task_of[task_id.group(1)] = name
+        if name == self.PUBLISH:
+            kind = self._publish_kind(text)
+            self.publish_by_kind[kind] = self.publish_by_kind.get(kind, 0) + 1
+
+    def _publish_kind(self, text: str) -> str:
+        if self._REDELIVERED.search(text):
+            return "redelivered (a worker let go of it)"
+        args = self._ARGS.search(text)
+        publication = args.group(1) if args else ""
+        first = publication not in self._publications_sent
+        self._publications_sent.add(publication)
+        parent = self._PARENT.search(text)
+        if parent is None:
+            return "first send (approval)" if first else "again from outside a task"
+        sender = self._task_of.get(parent.group(1), "(unknown sender)")
+        kind = self._SENT_BY.get(sender, f"sent by {sender}")
+        if sender == self.PUBLISH and not self._ETA.search(text):
+            kind = "sent by a publish task, no countdown"
+        return kind
 
 
 # The X API double, with the bookkeeping a benchmark needs ---------------------------------------

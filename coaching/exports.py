@@ -4,6 +4,7 @@ the audit log as CSV. Rendering only; what goes in comes from the selectors."""
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -18,15 +19,26 @@ from coaching.selectors import actor_name, reviewer_name
 from sandbox.selectors import display_name
 
 FONT = Path(__file__).resolve().parent / "fonts" / "DejaVuSans-2.37.ttf"
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+# A spreadsheet reads a cell that starts with one of these as a formula (CSV injection,
+# OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Cells that start like a formula but cannot do anything as one, kept as they are so they
+# stay readable: a signed number ("-3", "+44"), which a spreadsheet reads as that number,
+# and an account handle ("@NHSDemoBoard", "@board@nhs.social", "@board.bsky.social"),
+# which as a formula is at most a name, with no function call (that needs "("), no other
+# program (DDE needs "|" and "!") and no arithmetic. Anything else starting with + - or @,
+# and everything starting with =, a tab or a carriage return, is defused.
+_HARMLESS = re.compile(r"[+-][0-9]+(?:[.,][0-9]+)?|@[A-Za-z0-9_.]+(?:@[A-Za-z0-9.-]+)?")
 
 
 def csv_cell(value: object) -> str:
-    """The text of one cell, defused: a leading formula character gets a quote before it,
-    so "=HYPERLINK(...)" typed in a note reads as text in Excel or Sheets."""
+    """The text of one cell, defused: a cell a spreadsheet would run as a formula gets a
+    quote before it, so "=HYPERLINK(...)" typed in a note reads as text in Excel or
+    Sheets; a handle or a signed number, which could not, stays as it is."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not _HARMLESS.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def csv_response(

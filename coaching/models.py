@@ -199,6 +199,10 @@ class Publication(models.Model):
     # is on its way, so the sweep sends one once the post is due and the account can take it.
     enqueued_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # When people were told it settled (published or failed). Empty until then, and again
+    # once a coach sends it again: notifications.tell_settled tells every untold one,
+    # many per task message.
+    told_at = models.DateTimeField(null=True, blank=True)
     # The first post's id and public link (the head of a thread).
     remote_id = models.CharField(max_length=300, blank=True)
     remote_url = models.URLField(max_length=500, blank=True)
@@ -218,7 +222,14 @@ class Publication(models.Model):
                 name="one_active_publication_per_draft",
             )
         ]
-        indexes = [models.Index(fields=["status", "not_before"], name="publication_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "not_before"], name="publication_due_idx"),
+            models.Index(
+                fields=["id"],
+                condition=Q(told_at__isnull=True, status__in=["published", "failed"]),
+                name="publication_untold_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Publication {self.pk} ({self.status})"
@@ -413,6 +424,7 @@ class AuditEvent(models.Model):
         RETENTION_CHANGED = "retention_changed", "Retention changed"
         RETENTION_APPLIED = "retention_applied", "Retention applied"
         REVISIONS_PURGED = "revisions_purged", "Patient details purged"
+        COMMENTED = "commented", "Commented on a draft"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"
@@ -486,6 +498,7 @@ class Notification(models.Model):
         PAST_TARGET = "past_target", "A post is past the review target"
         MODE_CHANGED = "mode_changed", "Your review mode changed"
         PUBLICATION = "publication", "Publication news"
+        COMMENT = "comment", "A comment on a post"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -501,6 +514,10 @@ class Notification(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When what the notice is about was dealt with (the post was decided, resent, went
+    # live): it reads as done and no longer counts in the header's badge. Set only by
+    # coaching.notifications.notices_resolved.
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -517,6 +534,34 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.user}"
+
+    @property
+    def is_unread(self) -> bool:
+        """Still asking for the user's attention: neither opened nor dealt with."""
+        return self.read_at is None and self.resolved_at is None
+
+
+class DraftComment(models.Model):
+    """One message in a draft's thread between its trainee and the coaches of its
+    organisation: a question, an answer to feedback, a request to let a post through."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="draft_comments"
+    )
+    # The revision on the page when it was written, so the thread reads against the text.
+    revision = models.ForeignKey(
+        DraftRevision, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["draft", "created_at"], name="draft_comment_thread_idx")]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on draft {self.draft_id}"
 
 
 class NotificationPreference(models.Model):

@@ -8,9 +8,11 @@ never undoes the action that caused the notice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from functools import partial
 
 from django.conf import settings
@@ -22,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from coaching.models import Notification, NotificationPreference, Publication, Review
+from coaching.models import DraftComment, Notification, NotificationPreference, Publication, Review
 from coaching.selectors import (
     WAITING,
     QueueFilters,
@@ -66,6 +68,22 @@ def preferences_for(users: Iterable[User]) -> dict[int, NotificationPreference]:
     return {pk: saved.get(pk) or NotificationPreference(user_id=pk) for pk in ids}
 
 
+_batch = threading.local()
+
+
+@contextlib.contextmanager
+def notices_in_one_insert() -> Iterator[None]:
+    """Notices given inside (all but "past the target", which is written one by one) are
+    inserted together on the way out, in one statement: for telling a batch of posts."""
+    pending: list[Notification] = []
+    _batch.pending = pending
+    try:
+        yield
+    finally:
+        _batch.pending = None
+    Notification.objects.bulk_create(pending)
+
+
 def notify(
     *,
     users: Iterable[User],
@@ -99,10 +117,15 @@ def notify(
             if created:
                 written.append(notice)
     else:
-        written = Notification.objects.bulk_create(
+        written = [
             Notification(user=user, kind=kind, message=message, url=url, draft=draft)
             for user in people
-        )
+        ]
+        pending = getattr(_batch, "pending", None)
+        if pending is not None:
+            pending.extend(written)  # inserted with the rest of the batch
+        else:
+            Notification.objects.bulk_create(written)
     preference = EMAIL_PREFERENCE.get(kind)
     if preference and written:
         wanted = preferences_for(people)
@@ -203,11 +226,33 @@ def review_decided(*, review: Review) -> list[Notification]:
     )
 
 
+def comment_added(*, comment: DraftComment, to: Iterable[User]) -> list[Notification]:
+    """Someone wrote in a draft's thread: tell the others in the conversation (the page
+    each of them reads it on: the trainee's draft page, a coach's review page)."""
+    draft = comment.draft
+    notices_resolved(draft_id=draft.pk, event="commented", user=comment.author)
+    words = "“" + Truncator(" ".join(comment.body.split())).chars(80) + "”"
+    told = []
+    for person in to:
+        if person.pk == comment.author_id:
+            continue
+        page = "draft_detail" if person.pk == draft.author_id else "review"
+        told += notify(
+            users=[person],
+            kind=Kind.COMMENT,
+            message=f"{display_name(comment.author)} commented on {_post_words(draft)}: {words}",
+            url=reverse(page, args=[draft.pk]) + "#comments",
+            draft=draft,
+        )
+    return told
+
+
 def publication_settled(*, publication: Publication) -> list[Notification]:
     """A post went live, or failed for good: its author hears either way, and when it
     failed so do the coaches who can publish it again."""
     draft = publication.draft
     if publication.status == Publication.Status.PUBLISHED:
+        notices_resolved(draft_id=draft.pk, event="published")
         return notify(
             users=[draft.author],
             kind=Kind.PUBLICATION,
@@ -233,6 +278,72 @@ def publication_settled(*, publication: Publication) -> list[Notification]:
         url=reverse("publishing"),
         draft=draft,
     )
+
+
+# Notices that resolve themselves ------------------------------------------------------------
+
+# What dealing with a draft settles, by lifecycle action (coaching.services.lifecycle._move
+# calls this after every move) or "published": the kinds of that draft's earlier notices
+# that are no longer anyone's to act on.
+_WAITING_FOR_A_COACH = (Kind.SUBMITTED, Kind.PAST_TARGET)
+RESOLVED_BY: dict[str, tuple[str, ...]] = {
+    # A decision takes the post out of every coach's queue.
+    "approve": _WAITING_FOR_A_COACH,
+    "request_changes": _WAITING_FOR_A_COACH,
+    "reject": _WAITING_FOR_A_COACH,
+    # The trainee sent it again: the decision they were told of is answered.
+    "submit": (Kind.REVIEWED,),
+    "withdraw": (*_WAITING_FOR_A_COACH, Kind.REVIEWED),
+    # Live: the approval, a spot-check pass, an earlier failure are all history now.
+    "published": (*_WAITING_FOR_A_COACH, Kind.REVIEWED, Kind.PUBLICATION),
+    # Answering a thread (for the one who answers only) deals with what they were told of it.
+    "commented": (Kind.COMMENT,),
+}
+
+
+def notices_resolved(*, draft_id: int, event: str, user: User | None = None) -> int:
+    """Mark done the draft's notices that ``event`` (a lifecycle action, "published" or
+    "commented") deals with, for everyone who had one, or only ``user``. Returns how many."""
+    kinds = RESOLVED_BY.get(event)
+    if not kinds:
+        return 0
+    notices = Notification.objects.filter(
+        draft_id=draft_id, kind__in=kinds, resolved_at__isnull=True
+    )
+    if user is not None:
+        notices = notices.filter(user=user)
+    return notices.update(resolved_at=timezone.now())
+
+
+# How many settled publications one pass tells about, in one transaction.
+TELL_BATCH = 100
+
+
+def tell_settled() -> int:
+    """Tell people about every publication that settled (published or failed) and that
+    nobody has heard of yet, oldest first, a batch per transaction: one task message
+    covers a burst of posts. Each is told once: the rows are locked while their notices
+    are written and marked told in the same commit, and a second pass running at once
+    skips them. Returns how many publications were told about."""
+    told = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Publication.objects.filter(
+                    told_at__isnull=True,
+                    status__in=[Publication.Status.PUBLISHED, Publication.Status.FAILED],
+                )
+                .select_related("draft__author", "draft__current_revision", "account")
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")[:TELL_BATCH]
+            )
+            with notices_in_one_insert():
+                for publication in batch:
+                    publication_settled(publication=publication)
+            Publication.objects.filter(pk__in=[p.pk for p in batch]).update(told_at=timezone.now())
+        told += len(batch)
+        if len(batch) < TELL_BATCH:
+            return told
 
 
 # Periodic: past the review target, and the daily digest ------------------------------------
@@ -368,7 +479,10 @@ def notification_open(*, notification: Notification, by: User) -> Notification:
 
 
 def notifications_mark_all_read(*, by: User) -> int:
-    return Notification.objects.filter(user=by, read_at__isnull=True).update(read_at=timezone.now())
+    # The ones the badge counts: a notice already dealt with reads as done as it is.
+    return Notification.objects.filter(
+        user=by, read_at__isnull=True, resolved_at__isnull=True
+    ).update(read_at=timezone.now())
 
 
 def preferences_set(*, by: User, **choices: bool) -> NotificationPreference:

@@ -25,19 +25,18 @@ def resume_publishing(account_id: int) -> None:
 
 
 @shared_task(ignore_result=True)
-def publication_settled(publication_id: int) -> None:
-    # Sent after the publish task's commit, so telling people never slows or undoes it.
-    publication = (
-        Publication.objects.select_related("draft__author", "draft__current_revision", "account")
-        .filter(pk=publication_id)
-        .first()
-    )
-    # Said only while it is still so: a post a coach sent again meanwhile is not "failed".
-    if publication is not None and publication.status in (
-        Publication.Status.PUBLISHED,
-        Publication.Status.FAILED,
-    ):
-        notifications.publication_settled(publication=publication)
+def tell_settled() -> int:
+    # Sent after a publication's commit (at most one message a moment per process, see
+    # outbox._tell_soon), so telling people never slows or undoes a post; each message
+    # tells about every settled post nobody has heard of yet.
+    return notifications.tell_settled()
+
+
+@shared_task(ignore_result=True)
+def publication_settled(publication_id: int) -> int:
+    # The one-message-per-post notice of earlier releases: a message of that kind still
+    # in Redis after an upgrade tells about everything settled, as tell_settled does.
+    return notifications.tell_settled()
 
 
 @shared_task(acks_late=True, ignore_result=True)

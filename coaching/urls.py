@@ -4,6 +4,7 @@ from coaching.views import (
     accounts,
     calendar,
     check_settings,
+    comments,
     cover,
     drafts,
     health,
@@ -40,6 +41,7 @@ urlpatterns = [
     ),
     path("drafts/<int:pk>/withdraw/", drafts.draft_withdraw, name="draft_withdraw"),
     path("drafts/<int:pk>/purge/", purge.draft_purge, name="draft_purge"),
+    path("drafts/<int:pk>/comments/", comments.draft_comment, name="draft_comment"),
     # The coach's and admin's pages.
     path("queue/", queue.queue, name="queue"),
     path("queue/approve/", queue.queue_approve, name="queue_approve"),

@@ -24,6 +24,9 @@ ADMIN_ONLY = "This is for the organisation's admins."
 AUTHOR_ONLY = "Only the author of a draft can do that."
 MEMBER_ONLY = "You can only do that for your own organisation."
 OWN_DRAFT = "You cannot review your own draft: ask another coach."
+CONVERSATION_ONLY = (
+    "Only the trainee who wrote this post and the coaches of its organisation can comment on it."
+)
 
 
 def require_member(user: User, organisation_id: int) -> str:
@@ -55,6 +58,15 @@ def require_reviewer_of(draft: Draft, user: User) -> None:
     require_reviewer(user, draft.account.organisation_id)
     if draft.author_id == user.pk:
         raise NotAllowed(OWN_DRAFT)
+
+
+def require_in_conversation(draft: Draft, user: User) -> None:
+    """The draft's comment thread: the trainee who wrote it, and the coaches and admins of
+    its organisation."""
+    if draft.author_id == user.pk:
+        return
+    if role_in(user, draft.account.organisation_id) not in REVIEWER_ROLES:
+        raise NotAllowed(CONVERSATION_ONLY)
 
 
 def reviewer_organisations(user: User) -> list[int]:

@@ -97,10 +97,12 @@ class IdField(forms.Field):
 
 
 class DomainErrorsMixin:
-    """Shows a service's InvalidInput on the field it names (or on the whole form)."""
+    """Shows a service's InvalidInput on the field it names (or on the whole form): every
+    problem it carries, each in its place."""
 
     def add_domain_error(self: forms.Form, error: InvalidInput) -> None:  # type: ignore[misc]
-        self.add_error(error.field if error.field in self.fields else None, error.message)
+        for problem in error:
+            self.add_error(problem.field if problem.field in self.fields else None, problem.message)
 
 
 def _composer_box(name: str) -> str:

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from sandbox import access, audience, media, scenario_scripts, signals, tasks
 from sandbox.checks import CheckContext, run_checks
-from sandbox.errors import InvalidInput, InvalidState, NotAllowed
+from sandbox.errors import InputProblems, InvalidInput, InvalidState, NotAllowed
 from sandbox.models import (
     Cohort,
     Draft,
@@ -79,8 +79,13 @@ def _validate_posts(text: str, thread: Sequence[str]) -> list[str]:
             f"A thread can have up to {MAX_THREAD_POSTS} posts; this one has {len(posts)}.",
             field="text",
         )
+    # Every post is checked, so a thread with two posts too long hears of both at once.
+    problems = InputProblems()
     for position, post in enumerate(posts, start=1):
-        validate_post_text(post, position=position if len(posts) > 1 else None)
+        problems.check(
+            partial(validate_post_text, post, position=position if len(posts) > 1 else None)
+        )
+    problems.raise_any()
     return posts
 
 
@@ -147,18 +152,26 @@ def _validate_images(
     if len(images) > posts:
         raise InvalidInput("There are images for a post that is not there.", field="text")
     attached: list[list[dict[str, object]]] = []
+    # Every image is checked: each one missing its alt text is named beside its own box.
+    problems = InputProblems()
     for position, entries in enumerate(images, start=1):
         if len(entries) > media.MAX_IMAGES_PER_POST:
-            raise InvalidInput(too_many_images(position), field=f"upload-{position - 1}")
+            problems.found.append(
+                InvalidInput(too_many_images(position), field=f"upload-{position - 1}")
+            )
         post: list[dict[str, object]] = []
         for entry in entries:
             image_id = entry["id"]
             try:
                 alt = media.validate_alt_text(str(entry.get("alt", "")))
             except media.InvalidImage as error:
-                raise InvalidInput(error.message, field=f"alt-{position - 1}-{image_id}") from error
+                problems.found.append(
+                    InvalidInput(error.message, field=f"alt-{position - 1}-{image_id}")
+                )
+                continue
             post.append({"id": image_id, "alt": alt})
         attached.append(post)
+    problems.raise_any()
     ids = {entry["id"] for post in attached for entry in post}
     if not ids:
         return []
@@ -259,12 +272,23 @@ def draft_create(
     author's private timeline: reviewed like any draft, but only ever posted there."""
     access.require_member(author, account.organisation_id)
     _answered_item(author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of)
-    posts = _validate_posts(text, thread)
+    # The posts and the images are both checked before refusing: every problem at once.
+    problems = InputProblems()
+    posts = problems.check(partial(_validate_posts, text, thread)) or [text, *thread]
     draft = Draft(author=author, account=account, in_reply_to=in_reply_to, quote_of=quote_of)
     with transaction.atomic():
-        attached = _validate_images(
-            images, posts=len(posts), author=author, draft=None, sandbox_only=draft.is_sandbox_only
+        attached = problems.check(
+            partial(
+                _validate_images,
+                images,
+                posts=len(posts),
+                author=author,
+                draft=None,
+                sandbox_only=draft.is_sandbox_only,
+            )
         )
+        problems.raise_any()
+        assert attached is not None
         draft.save()
         _claim_images(draft, attached)
         revision = DraftRevision.objects.create(
@@ -288,7 +312,8 @@ def draft_edit(
     the draft_revised signal). Changing only an image or its alt text is an edit like any
     other."""
     access.require_author(draft, by)
-    posts = _validate_posts(text, thread)
+    problems = InputProblems()
+    posts = problems.check(partial(_validate_posts, text, thread)) or [text, *thread]
     with transaction.atomic():
         # Lock the draft so two tabs saving at once get consecutive revision numbers.
         locked = Draft.objects.select_for_update().get(pk=draft.pk)
@@ -297,9 +322,18 @@ def draft_edit(
                 f"This draft is {locked.get_status_display().lower()} and can no longer be "
                 "edited. Start a new draft instead; your text is still in the box."
             )
-        attached = _validate_images(
-            images, posts=len(posts), author=by, draft=locked, sandbox_only=locked.is_sandbox_only
+        attached = problems.check(
+            partial(
+                _validate_images,
+                images,
+                posts=len(posts),
+                author=by,
+                draft=locked,
+                sandbox_only=locked.is_sandbox_only,
+            )
         )
+        problems.raise_any()
+        assert attached is not None
         content_hash = DraftRevision.hash_posts(posts, attached)
         current = locked.current_revision
         if current is not None and current.content_hash == content_hash:
@@ -543,13 +577,22 @@ def _start_run(
         scenario=scenario, trainee_id=trainee_id, started_by=by, started_at=now, cohort=cohort
     )
     last_post: TimelineItem | None = None
+    # The account the trainee answers the scenario as (account_for_response's rule).
+    account = (
+        WorkplaceAccount.objects.filter(
+            organisation_id=scenario.organisation_id, organisation__memberships__user_id=trainee_id
+        )
+        .order_by("pk")
+        .first()
+    )
+    handle = account.handle if account else scenario_scripts.DEFAULT_ACCOUNT_HANDLE
     for entry in sorted(scenario.items, key=lambda e: int(e["offset_seconds"])):
         is_reply = entry["kind"] == "reply" and last_post is not None
         item = TimelineItem.objects.create(
             owner_id=trainee_id,
             persona=str(entry["persona"]),
             kind=TimelineItem.Kind.REPLY if is_reply else TimelineItem.Kind.POST,
-            text=str(entry["text"]),
+            text=scenario_scripts.addressed_to(str(entry["text"]), handle),
             parent=last_post if is_reply else None,
             appear_at=now + dt.timedelta(seconds=int(entry["offset_seconds"])),
             scenario_run=run,
@@ -568,19 +611,7 @@ def _coach_membership(user: User, organisation_id: int) -> Membership | None:
     ).first()
 
 
-def coach_availability_set(
-    *,
-    by: User,
-    organisation_id: int,
-    away_from: dt.date | None,
-    away_until: dt.date | None,
-    cover_coach_id: int | None,
-) -> Membership:
-    """A coach marks themselves away (or back, with no dates). While away, their trainees'
-    posts go to the cover coach, or to the coach pool (coaching.selectors.CoachDirectory)."""
-    membership = _coach_membership(by, organisation_id)
-    if membership is None:
-        raise NotAllowed(access.REVIEWER_ONLY)
+def _clean_away(away_from: dt.date | None, away_until: dt.date | None) -> None:
     if away_from is None and away_until is not None:
         raise InvalidInput(
             "Enter the first day you are away, as well as the last.", field="away_from"
@@ -596,27 +627,52 @@ def coach_availability_set(
             "both dates if you are back.",
             field="away_until",
         )
+
+
+def _cover_coach(*, by: User, organisation_id: int, pk: int) -> User:
+    if pk == by.pk:
+        raise InvalidInput(
+            "Choose another coach to cover for you, not yourself.", field="cover_coach"
+        )
+    cover_membership = (
+        Membership.objects.filter(
+            user_id=pk,
+            organisation_id=organisation_id,
+            role__in=REVIEWER_ROLES,
+            is_active=True,
+        )
+        .select_related("user")
+        .first()
+    )
+    if cover_membership is None:
+        raise InvalidInput(
+            "Choose a coach of your organisation to cover for you.", field="cover_coach"
+        )
+    return cover_membership.user
+
+
+def coach_availability_set(
+    *,
+    by: User,
+    organisation_id: int,
+    away_from: dt.date | None,
+    away_until: dt.date | None,
+    cover_coach_id: int | None,
+) -> Membership:
+    """A coach marks themselves away (or back, with no dates). While away, their trainees'
+    posts go to the cover coach, or to the coach pool (coaching.selectors.CoachDirectory)."""
+    membership = _coach_membership(by, organisation_id)
+    if membership is None:
+        raise NotAllowed(access.REVIEWER_ONLY)
+    # The dates and the cover are both checked before refusing: every problem at once.
+    problems = InputProblems()
+    problems.check(partial(_clean_away, away_from, away_until))
     cover = None
     if away_from is not None and cover_coach_id is not None:
-        if cover_coach_id == by.pk:
-            raise InvalidInput(
-                "Choose another coach to cover for you, not yourself.", field="cover_coach"
-            )
-        cover_membership = (
-            Membership.objects.filter(
-                user_id=cover_coach_id,
-                organisation_id=organisation_id,
-                role__in=REVIEWER_ROLES,
-                is_active=True,
-            )
-            .select_related("user")
-            .first()
+        cover = problems.check(
+            partial(_cover_coach, by=by, organisation_id=organisation_id, pk=cover_coach_id)
         )
-        if cover_membership is None:
-            raise InvalidInput(
-                "Choose a coach of your organisation to cover for you.", field="cover_coach"
-            )
-        cover = cover_membership.user
+    problems.raise_any()
     membership.away_from, membership.away_until = away_from, away_until
     membership.cover_coach = cover
     membership.save(update_fields=["away_from", "away_until", "cover_coach"])
@@ -642,18 +698,24 @@ def trainee_assign(
         .select_related("user")
         .first()
     )
+    # The coach and the cohort are both checked before refusing: every problem at once.
+    problems = InputProblems()
     if coach is None or coach.user_id == membership.user_id:
-        raise InvalidInput(
-            f"Choose a coach of {membership.organisation} for {display_name(membership.user)}.",
-            field="coach",
+        problems.found.append(
+            InvalidInput(
+                f"Choose a coach of {membership.organisation} for {display_name(membership.user)}.",
+                field="coach",
+            )
         )
     cohort = None
     if cohort_id is not None:
         cohort = Cohort.objects.filter(pk=cohort_id, organisation_id=organisation_id).first()
         if cohort is None:
-            raise InvalidInput(
-                f"Choose one of {membership.organisation}'s cohorts.", field="cohort"
+            problems.found.append(
+                InvalidInput(f"Choose one of {membership.organisation}'s cohorts.", field="cohort")
             )
+    problems.raise_any()
+    assert coach is not None
     membership.coach = coach.user
     membership.cohort = cohort
     membership.save(update_fields=["coach", "cohort"])

@@ -287,6 +287,10 @@ CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection before and after every task unless
+# this is set (it then closes every this-many tasks); sandbox/celery.py applies Django's
+# CONN_MAX_AGE and health checks at each task instead, as for a request.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
@@ -304,6 +308,7 @@ CELERY_TASK_ROUTES = {
     "coaching.tasks.reconcile": {"queue": "control"},
     "coaching.tasks.resume_publishing": {"queue": "control"},
     "coaching.tasks.publication_settled": {"queue": "control"},
+    "coaching.tasks.tell_settled": {"queue": "control"},
     "coaching.tasks.heartbeat": {"queue": "control"},
     "coaching.tasks.notify_past_target": {"queue": "control"},
     "coaching.tasks.send_digests": {"queue": "control"},
@@ -423,6 +428,14 @@ SUBJECT_ACCESS_EXPORT_DAYS = env.integer("SANDPIT_SUBJECT_ACCESS_EXPORT_DAYS", 7
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"quiet_refusals": {"()": "sandbox.logs.QuietRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.string("SANDPIT_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's own console handler (in DEBUG) printed every record the root's prints
+        # again: one handler, the root's, for everything.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A refusal (403) is expected: one line with its reason, no traceback.
+        "django.request": {"filters": ["quiet_refusals"], "propagate": True},
+    },
 }

@@ -15,7 +15,7 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from sandbox import selectors
 from sandbox.checks import CheckContext, MediaInfo, run_checks
@@ -27,7 +27,7 @@ from sandbox.http import AuthenticatedRequest, id_from
 from sandbox.signin import has_second_factor, is_background, second_factor_exempt, seconds_left
 
 
-@require_GET
+@require_safe
 @login_required
 def home(request: AuthenticatedRequest) -> HttpResponse:
     roles = selectors.roles_of(request.user)
@@ -37,7 +37,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @second_factor_exempt
-@require_GET
+@require_safe
 @login_required
 def account_security(request: AuthenticatedRequest) -> HttpResponse:
     """Your sign-in and security: password, second factors, where you are signed in."""
@@ -52,7 +52,7 @@ def account_security(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @second_factor_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def idle_session(request: HttpRequest) -> JsonResponse:
     """How long this session has left before the idle timeout, for the page's warning
     (static/js/idle.js). Its GET is sent as background and extends nothing; its POST ("Stay
@@ -66,7 +66,7 @@ def idle_session(request: HttpRequest) -> JsonResponse:
     )
 
 
-@require_GET
+@require_safe
 @login_required
 def post_image(request: AuthenticatedRequest, pk: int) -> FileResponse:
     """One uploaded image, to those who may see its draft. Private media: never cached by
@@ -97,7 +97,7 @@ def email_change_closed(request: HttpRequest) -> HttpResponse:
     raise Http404("Ask your organisation's admin to change your email address.")
 
 
-@require_GET
+@require_safe
 def liveness(request: HttpRequest) -> JsonResponse:
     """For load balancers: this web process can reach its database. It does not depend on
     the worker, so a stalled worker never takes the site (and its emergency stop) down."""
@@ -109,7 +109,7 @@ def liveness(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+@require_safe
 @login_required
 def bench_bare(request: AuthenticatedRequest) -> HttpResponse:
     """The page benchmark's baseline (bench/pages.py): the whole middleware stack and the

@@ -195,6 +195,18 @@ def suggestion_from(data: QueryDict, posts: list[str]) -> list[str]:
     return [str(data.get(f"suggestion-{n}", ""))[:TEXT_HARD_CAP] for n in range(len(posts))]
 
 
+class CommentForm(DomainErrorsMixin, forms.Form):
+    """A message in a draft's thread (the service words what is too long or empty)."""
+
+    body = TextField(
+        label="Add a comment",
+        required=False,
+        strip=True,
+        max_length=NOTE_MAX_LENGTH * 10,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "nhsuk-textarea"}),
+    )
+
+
 class ReasonForm(DomainErrorsMixin, forms.Form):
     """A reason that goes in the audit log and on the banner (stop, retract)."""
 

@@ -7,6 +7,7 @@ in, and it works the same against https://api.x.com and the X API double.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ssl
 from collections.abc import Sequence
 from typing import Any
@@ -40,6 +41,21 @@ _PAGE_MIN = 5  # and its floor
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
+@functools.lru_cache(maxsize=32)
+def _client(access_token: str, timeout: tuple[float | None, ...]) -> httpx.Client:
+    """One client per token and timeout in each process: building one costs about a
+    millisecond, a real share of a publish. No keep-alive: every request opens a fresh
+    connection, because reusing a pooled one that X has silently closed fails mid-send,
+    turning a surely-not-sent into an unknown. So a cached client holds no connection."""
+    connect, read, write, pool = timeout
+    return httpx.Client(
+        verify=_TLS,
+        timeout=httpx.Timeout(connect=connect, read=read, write=write, pool=pool),
+        headers={"Authorization": f"Bearer {access_token}", "User-Agent": USER_AGENT},
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
+
+
 class XPublisher:
     """Publishes as one X account, authenticated by an OAuth 2.0 user access token."""
 
@@ -58,17 +74,15 @@ class XPublisher:
         self.username = username
         self.user_id = user_id
         self.timeout = timeout or DEFAULT_TIMEOUT
-        # No keep-alive: every request opens a fresh connection. Reusing a pooled one that
-        # X has silently closed fails mid-send, turning a surely-not-sent into an unknown.
-        self._client = httpx.Client(
-            verify=_TLS,
-            timeout=self.timeout,
-            headers={"Authorization": f"Bearer {access_token}", "User-Agent": USER_AGENT},
-            limits=httpx.Limits(max_keepalive_connections=0),
+        self._client = _client(
+            access_token,
+            (self.timeout.connect, self.timeout.read, self.timeout.write, self.timeout.pool),
         )
 
     def close(self) -> None:
-        self._client.close()
+        # The client is shared by every publisher of this token in the process (it holds no
+        # connection between requests), so there is nothing of this one's to close.
+        pass
 
     def __enter__(self) -> XPublisher:
         return self

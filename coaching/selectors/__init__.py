@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from coaching.models import (
     AuditEvent,
+    DraftComment,
     Notification,
     Publication,
     PublishingStop,
@@ -611,6 +612,8 @@ def is_clean(
 
 
 def check_titles(codes: list[str]) -> str:
+    """The checks' titles as a list in a sentence ("phone number and swearing"). Not for
+    "a …": the titles are not all countable nouns, so messages put them after a colon."""
     titles = {check.code: check.title.lower() for check in CHECKS}
     names = [titles.get(code, code) for code in codes]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -624,9 +627,34 @@ def notifications_for(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
+def comments_on(draft: Draft) -> QuerySet[DraftComment]:
+    """A draft's comment thread, oldest first (callers have checked who may see it)."""
+    return draft.comments.select_related("author", "revision").order_by("created_at", "pk")
+
+
+def in_conversation(draft: Draft) -> list[User]:
+    """Who hears of a comment on the draft: its trainee, the coaches its posts are routed
+    to, and every coach of its organisation who has written in its thread or reviewed it."""
+    organisation_id = draft.account.organisation_id
+    routed, _ = responsible_coaches(trainee_id=draft.author_id, organisation_id=organisation_id)
+    took_part = User.objects.filter(
+        Q(draft_comments__draft=draft) | Q(reviews__draft=draft),
+        is_active=True,
+        memberships__organisation_id=organisation_id,
+        memberships__role__in=REVIEWER_ROLES,
+        memberships__is_active=True,
+    ).distinct()
+    people = {draft.author_id: draft.author, **{coach.pk: coach for coach in routed}}
+    people.update({coach.pk: coach for coach in took_part})
+    return list(people.values())
+
+
 def unread_notification_count(user: User) -> int:
-    # Served by the (user, read_at) index: one cheap query per full page.
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    # Served by the (user, read_at) index: one cheap query per full page. A notice about
+    # something already dealt with (resolved) is not waiting for anyone.
+    return Notification.objects.filter(
+        user=user, read_at__isnull=True, resolved_at__isnull=True
+    ).count()
 
 
 def cohorts_of(organisation_id: int) -> QuerySet[Cohort]:

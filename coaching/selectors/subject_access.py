@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet
 from coaching.models import (
     AuditEvent,
     CheckOverride,
+    DraftComment,
     FeedbackNote,
     Invitation,
     Notification,
@@ -330,6 +331,23 @@ def _notes_written(scope: Scope) -> list[Row]:
     ]
 
 
+def _comments(scope: Scope) -> list[Row]:
+    """Threads on the person's drafts, and what they wrote in others' (by number only)."""
+    comments = DraftComment.objects.filter(
+        Q(draft__in=drafts_of(scope))
+        | Q(author=scope.person, draft__account__organisation_id__in=scope.organisation_ids)
+    ).select_related("author")
+    return [
+        {
+            "draft": comment.draft_id,
+            "from": display_name(comment.author),
+            "comment": comment.body,
+            "written": _when(comment.created_at),
+        }
+        for comment in comments.order_by("created_at", "pk")
+    ]
+
+
 def _overrides_written(scope: Scope) -> list[Row]:
     overrides = CheckOverride.objects.filter(
         coach=scope.person,
@@ -500,6 +518,7 @@ SECTIONS: tuple[tuple[str, Callable[[Scope], list[Row]]], ...] = (
     ("publications", _publications),
     ("reviews_written", _reviews_written),
     ("notes_written", _notes_written),
+    ("comments", _comments),
     ("overrides_written", _overrides_written),
     ("publishing_stops", _publishing_stops),
     ("timeline", _timeline),

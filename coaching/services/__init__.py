@@ -11,6 +11,7 @@ from coaching.services.accounts import (
     x_connect_start,
 )
 from coaching.services.claims import review_claim, review_claim_renew
+from coaching.services.comments import comment_add
 from coaching.services.drafts import draft_revised, draft_submit, draft_withdraw
 from coaching.services.outbox import publication_sweep, standing_stop
 from coaching.services.recovery import publication_reconcile, publication_retract, publication_retry
@@ -25,6 +26,7 @@ from coaching.services.reviews import (
     check_override,
     review_approve,
     review_approve_clean,
+    review_feedback_problems,
     review_reject,
     review_request_changes,
     review_suggestion_accept,
@@ -47,6 +49,7 @@ __all__ = [
     "account_resume",
     "bluesky_connect",
     "check_override",
+    "comment_add",
     "draft_revised",
     "draft_submit",
     "draft_withdraw",
@@ -62,6 +65,7 @@ __all__ = [
     "review_approve_clean",
     "review_claim",
     "review_claim_renew",
+    "review_feedback_problems",
     "review_mode_set_full",
     "review_reject",
     "review_request_changes",

@@ -34,13 +34,13 @@ def draft_submit(*, draft: Draft, by: User) -> Draft:
             trainee_id=draft.author_id,
             organisation_id=draft.account.organisation_id,
             by=None,
-            reason=f"A post you tried to send had a {check_titles(blocked)}.",
+            reason=f"The risk checks blocked a post you tried to send: {check_titles(blocked)}.",
             revision=revision,
         )
         raise InvalidState(
-            f"This post cannot go for review yet: it has a {check_titles(blocked)}. "
-            "Fix it (the highlights show where), or ask your coach to let it through "
-            "with a reason."
+            f"This post cannot go for review yet. The risk checks blocked it: "
+            f"{check_titles(blocked)}. Fix it (the highlights show where), or ask your coach "
+            "in the comments below to let it through with a reason."
         )
     with transaction.atomic():
         _move(

@@ -3,7 +3,8 @@
 What goes: their name, email and username; every way they sign in (password, second
 factors, sessions, single sign-on links, email addresses); what they wrote that never went
 live (drafts and their revisions, images, practice timeline, notices) and what they wrote
-about others' drafts (their notes and suggested rewrites, replaced by a placeholder).
+about others' drafts (their notes, suggested rewrites and comments in drafts' threads,
+replaced by a placeholder).
 
 What stays, as the organisation's record: posts that went live on the real account (the
 published text and images, and their reviews), every decision (reviews, overrides,
@@ -34,6 +35,7 @@ from django.db.models import Q
 
 from coaching.models import (
     AuditEvent,
+    DraftComment,
     FeedbackNote,
     Invitation,
     Notification,
@@ -101,8 +103,8 @@ def person_erase(*, by: User, membership: Membership, confirmation: str) -> str:
         summary = (
             f"{reference} erased: {counts['drafts_removed']} drafts removed, "
             f"{counts['drafts_kept']} kept as posts that went live, "
-            f"{counts['notes']} notes and {counts['suggestions']} suggested rewrites "
-            "replaced; sign-in, timeline and notices removed"
+            f"{counts['notes']} notes, {counts['suggestions']} suggested rewrites and "
+            f"{counts['comments']} comments replaced; sign-in, timeline and notices removed"
         )
         for organisation_id in sorted(organisation_ids):
             _audit(
@@ -154,6 +156,8 @@ def _erase_work(person: User) -> dict[str, int]:
         image.delete()
     # As a coach: their words about others' drafts go; the decisions stay.
     notes = FeedbackNote.objects.filter(author=person).update(body=REMOVED)
+    # What they said in drafts' threads (their own drafts' threads went with the drafts).
+    comments = DraftComment.objects.filter(author=person).update(body=REMOVED)
     suggestions = (
         Review.objects.filter(reviewer=person).exclude(suggestion=[]).update(suggestion=[])
     )
@@ -178,6 +182,7 @@ def _erase_work(person: User) -> dict[str, int]:
         "drafts_kept": len(kept_ids),
         "notes": notes,
         "suggestions": suggestions,
+        "comments": comments,
     }
 
 

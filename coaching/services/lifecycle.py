@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
+from coaching import notifications
 from coaching.models import (
     AuditEvent,
     Publication,
@@ -97,6 +98,8 @@ def _move(
     draft.updated_at = now
     for name, value in fields.items():
         setattr(draft, name, value)
+    # In the same transaction as the move: the notices it deals with read as done.
+    notifications.notices_resolved(draft_id=draft.pk, event=action)
 
 
 REASON_MAX_LENGTH = 500
@@ -151,7 +154,7 @@ def _claim_refusal(draft: Draft, *, outcome: str) -> InvalidState:
     minutes = int(settings.CLAIM_STALE_AFTER.total_seconds() // 60)
     return InvalidState(
         f"{who}. {outcome}. You can take the review over if they are inactive for "
-        f"{minutes} minutes."
+        f"{minutes} minute{'s' if minutes != 1 else ''}."
     )
 
 

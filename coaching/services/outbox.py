@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -108,16 +109,32 @@ def _set_publication(publication: Publication, *, expected: str, **fields: objec
         for name, value in fields.items():
             setattr(publication, name, value)
         if fields.get("status") in (P.PUBLISHED, P.FAILED):
-            _tell_after_commit(publication.pk)
+            _tell_soon()
     return updated == 1
 
 
-def _tell_after_commit(publication_id: int) -> None:
-    """The author (and, for a failure, the coaches) hear by a task of their own after
+# A publication that settles sends the message that tells people about it a moment later,
+# unless this process sent one less than TELL_WINDOW ago: that one runs after this commit
+# (TELL_DELAY > TELL_WINDOW) and tells about this post too. A burst of posts is told
+# with a message a second, not one each; if a message is lost, the sweep sends another.
+TELL_DELAY = 1.0
+TELL_WINDOW = 0.5
+_tell_sent_at = -TELL_WINDOW
+
+
+def _tell_soon() -> None:
+    """The author (and, for a failure, the coaches) hear by a task of its own after
     commit: never inside the publish task, never for a change that rolled back."""
     from coaching import tasks
 
-    after_commit(tasks.publication_settled, publication_id)
+    def send() -> None:
+        global _tell_sent_at
+        if time.monotonic() - _tell_sent_at < TELL_WINDOW:
+            return
+        tasks.tell_settled.apply_async((), countdown=TELL_DELAY)
+        _tell_sent_at = time.monotonic()
+
+    transaction.on_commit(send, robust=True)
 
 
 def standing_stop(account: WorkplaceAccount) -> PublishingStop | None:
@@ -146,47 +163,85 @@ def _publishable(now: dt.datetime) -> Q:
 
 
 def publication_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Run by beat. Sends a message for each due post that has none on its way (a scheduled
-    post falling due, one that waited for a stop, a reconnect or a rate limit), re-sends
-    only messages that are really lost, settles posts whose worker died while sending, and
+    """Run by beat. Finds the due posts that have no message on its way (a scheduled post
+    falling due, one that waited for a stop, a reconnect or a rate limit) and those whose
+    message is really lost, and hands each account's to ONE resume message, which sends
+    them oldest first: a Redis restart that lost a thousand messages costs a message per
+    account, not a thousand. Also settles posts whose worker died while sending, and
     schedules reconcile checks."""
     from coaching import tasks
 
     now = now or timezone.now()
     due = Publication.objects.filter(status=P.QUEUED).filter(_due(now)).filter(_publishable(now))
-    enqueued = 0
-    for publication in due.filter(lease_until__isnull=True).order_by("created_at")[:500]:
-        _enqueue(publication)
-        enqueued += 1
-    resent = 0
-    for publication in _lost(due, now):
-        _enqueue(publication)
-        resent += 1
+    without = list(
+        due.filter(lease_until__isnull=True)
+        .order_by("created_at")
+        .values_list("pk", "account_id")[:500]
+    )
+    lost = _lost(due, now)
+    resumes, taken = _hand_to_resumes(without + lost, now)
     to_check = Publication.objects.filter(
         status=P.UNCONFIRMED, account__status=WorkplaceAccount.Status.ACTIVE
     ).filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
     reconciling = 0
     for pk in to_check.values_list("pk", flat=True)[:100]:
-        # Push the next look out first, so overlapping sweeps do not pile up checks.
-        Publication.objects.filter(pk=pk).update(
-            not_before=now + _seconds(settings.RECONCILE_EVERY_SECONDS)
-        )
-        after_commit(tasks.reconcile, pk)
-        reconciling += 1
+        # Push the next look out first, and only if no overlapping sweep did: one check
+        # per look, however many sweeps run at once.
+        if (
+            Publication.objects.filter(pk=pk, status=P.UNCONFIRMED)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+            .update(not_before=now + _seconds(settings.RECONCILE_EVERY_SECONDS))
+        ):
+            after_commit(tasks.reconcile, pk)
+            reconciling += 1
+    untold = Publication.objects.filter(
+        told_at__isnull=True,
+        status__in=[P.PUBLISHED, P.FAILED],
+        updated_at__lt=now - dt.timedelta(seconds=settings.PUBLICATION_REQUEUE_AFTER_SECONDS),
+    )
+    if untold.exists():
+        # The message that would have told people was lost (Redis restarted without it).
+        after_commit(tasks.tell_settled)
     return {
-        "enqueued": enqueued,
-        "resent": resent,
+        "enqueued": len({pk for pk, _ in without} & taken),
+        "resent": len({pk for pk, _ in lost} & taken),
+        "resumes": resumes,
         "reconciling": reconciling,
         **_settle_stuck(now),
     }
 
 
-def _lost(due: QuerySet[Publication], now: dt.datetime) -> list[Publication]:
+def _hand_to_resumes(posts: list[tuple[int, int]], now: dt.datetime) -> tuple[int, set[int]]:
+    """Give each account's posts (publication id, account id) to one resume message.
+    The lease is taken by a conditional update (no message on its way, or its lease ran
+    out), so of two sweeps running at once only one sends for a post. The posts' own
+    message time is cleared: none of theirs is in the queue now (see ``_lost``).
+    Returns the messages sent and the posts they carry."""
+    from coaching import tasks
+
+    by_account: dict[int, list[int]] = {}
+    for pk, account_id in posts:
+        by_account.setdefault(account_id, []).append(pk)
+    grace = dt.timedelta(seconds=settings.PUBLICATION_REQUEUE_AFTER_SECONDS)
+    messages, taken = 0, set()
+    for account_id, pks in by_account.items():
+        free = Publication.objects.filter(pk__in=pks, status=P.QUEUED).filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        )
+        mine = list(free.values_list("pk", flat=True))
+        if mine and free.filter(pk__in=mine).update(enqueued_at=None, lease_until=now + grace):
+            after_commit(tasks.resume_publishing, account_id)
+            messages += 1
+            taken.update(mine)
+    return messages, taken
+
+
+def _lost(due: QuerySet[Publication], now: dt.datetime) -> list[tuple[int, int]]:
     """Due posts whose message is gone: its lease ran out and it is not among the messages
     still waiting in the broker. Redis hands messages out oldest first, so the ``waiting``
     messages in the queue are the newest ones sent; an older message whose post is still
-    queued was lost (Redis restarted without it, or it never left). A long backlog is
-    only waiting its turn, so it is never sent twice."""
+    queued was lost (Redis restarted without it, a killed worker held it, or it never
+    left). A long backlog is only waiting its turn, so it is never sent twice."""
     waiting = _messages_waiting()
     if waiting is None:
         return []  # the broker cannot be read, so it could not take a message either
@@ -194,15 +249,16 @@ def _lost(due: QuerySet[Publication], now: dt.datetime) -> list[Publication]:
     if waiting:
         # Only messages that can be in the queue count: one sent before its post was due
         # (a retry's countdown) is held by a worker until then, and a post waiting for a
-        # rate limit's reset has no message (its lease is the resume's deadline).
+        # rate limit's reset or carried by a resume has no message of its own.
         in_queue = Publication.objects.filter(
             Q(not_before__isnull=True) | Q(not_before__lte=F("enqueued_at")),
             status=P.QUEUED,
+            enqueued_at__isnull=False,
             lease_until__isnull=False,
         )
         newest = in_queue.order_by("-enqueued_at").values("pk")[:waiting]
         expired = expired.exclude(pk__in=Subquery(newest))
-    return list(expired[:500])
+    return list(expired.values_list("pk", "account_id")[:500])
 
 
 def _messages_waiting() -> int | None:

@@ -33,7 +33,7 @@ from coaching.models import AuditEvent, Invitation, PeopleImport
 from coaching.selectors.people import token_hash
 from coaching.services.lifecycle import _audit
 from sandbox import access
-from sandbox.errors import DomainError, InvalidInput, InvalidState
+from sandbox.errors import DomainError, InputProblems, InvalidInput, InvalidState
 from sandbox.models import Cohort, Membership, Organisation
 from sandbox.selectors import REVIEWER_ROLES, admin_organisation_ids, display_name
 
@@ -146,11 +146,18 @@ def person_invite(
     is added with this role and told so; anyone else gets an account with no password and
     a link to choose one."""
     access.require_admin(by, organisation_id)
-    email = clean_email(email)
-    role = _clean_role(role)
+    # Every field is checked and every problem reported at once.
+    problems = InputProblems()
+    email = problems.check(lambda: clean_email(email)) or ""
+    role = problems.check(lambda: _clean_role(role)) or ""
     first_name, last_name = first_name.strip(), last_name.strip()
     if len(first_name) > NAME_MAX_LENGTH or len(last_name) > NAME_MAX_LENGTH:
-        raise InvalidInput(f"Names are at most {NAME_MAX_LENGTH} characters.", field="first_name")
+        problems.found.append(
+            InvalidInput(f"Names are at most {NAME_MAX_LENGTH} characters.", field="first_name")
+        )
+    cohort = problems.check(lambda: _cohort_in(organisation_id, cohort_id))
+    coach = problems.check(lambda: _coach_in(organisation_id, coach_id, for_user_id=None))
+    problems.raise_any()
     return _invite(
         by=by,
         organisation=Organisation.objects.get(pk=organisation_id),
@@ -158,8 +165,8 @@ def person_invite(
         first_name=first_name,
         last_name=last_name,
         role=role,
-        cohort=_cohort_in(organisation_id, cohort_id),
-        coach=_coach_in(organisation_id, coach_id, for_user_id=None),
+        cohort=cohort,
+        coach=coach,
         source=source,
     )
 

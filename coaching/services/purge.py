@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from coaching.models import (
     AuditEvent,
+    DraftComment,
     FeedbackNote,
     Notification,
     Publication,
@@ -123,6 +124,9 @@ def _forget_copies(draft: Draft, revision_ids: list[int]) -> None:
     FeedbackNote.objects.filter(review__revision_id__in=revision_ids).update(
         body=PURGED_NOTE, quote="", anchor_start=None, anchor_end=None
     )
+    # A thread written while a purged revision was on screen is about its words, and may
+    # repeat them ("can I name Mrs Jones here?").
+    DraftComment.objects.filter(draft=draft, revision_id__in=revision_ids).update(body=PURGED_NOTE)
     publications = Publication.objects.filter(revision_id__in=revision_ids)
     for publication in publications:
         publication.parts = [{**part, "text": ""} for part in publication.parts]

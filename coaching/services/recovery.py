@@ -182,7 +182,14 @@ def publication_retry(*, publication: Publication, by: User) -> Publication:
     previous = publication.status
     moved = Publication.objects.filter(
         pk=publication.pk, status__in=[P.FAILED, P.UNCONFIRMED]
-    ).update(status=P.QUEUED, not_before=None, error="", updated_at=timezone.now())
+    ).update(
+        # Not told yet: whatever it comes to this time, people hear of it again.
+        status=P.QUEUED,
+        not_before=None,
+        error="",
+        told_at=None,
+        updated_at=timezone.now(),
+    )
     if not moved:
         raise InvalidState(
             "Only a failed or unconfirmed post can be sent again; this one is "

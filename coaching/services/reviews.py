@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -29,7 +30,7 @@ from coaching.services.outbox import _outbox
 from coaching.services.review_modes import _return_to_full_review, _review_mode_after_decision
 from sandbox import access
 from sandbox import services as sandbox_services
-from sandbox.errors import DomainError, InvalidInput, InvalidState
+from sandbox.errors import DomainError, InputProblems, InvalidInput, InvalidState
 from sandbox.http import id_from
 from sandbox.models import Draft, DraftRevision
 from sandbox.selectors import check_contexts, display_name, reviewer_organisation_ids
@@ -83,6 +84,7 @@ def _clean_scores(scores: Mapping[str, object] | None) -> dict[str, int | None]:
         return dict.fromkeys(RUBRIC)
     cleaned: dict[str, int | None] = {}
     missing: list[str] = []
+    problems = InputProblems()
     for name, (title, levels) in RUBRIC.items():
         raw = str(scores.get(name) or "").strip()
         if not raw:
@@ -90,17 +92,22 @@ def _clean_scores(scores: Mapping[str, object] | None) -> dict[str, int | None]:
             continue
         value = id_from(raw)  # not int(): '²' passes isdigit(), then int() refuses it
         if value not in levels:
-            raise InvalidInput(
-                f"Score {title.lower()} from 1 to 4: “{raw[:20]}” is not one of those.",
-                field=name,
+            problems.found.append(
+                InvalidInput(
+                    f"Score {title.lower()} from 1 to 4: “{raw[:20]}” is not one of those.",
+                    field=name,
+                )
             )
         cleaned[name] = value
     if missing:
         titles = [RUBRIC[name][0].lower() for name in missing]
         listed = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
-        raise InvalidInput(
-            f"Score the post for {listed} (1 to 4) before you decide.", field=missing[0]
+        problems.found.append(
+            InvalidInput(
+                f"Score the post for {listed} (1 to 4) before you decide.", field=missing[0]
+            )
         )
+    problems.raise_any()
     return cleaned
 
 
@@ -163,25 +170,30 @@ def _locate(note: AnchoredNote, posts: list[str], which: str) -> tuple[int, int,
 
 
 def _clean_anchored(notes: Sequence[AnchoredNote], posts: list[str]) -> list[dict[str, object]]:
-    cleaned: list[dict[str, object]] = []
-    for number, note in enumerate(notes, start=1):
-        if not note.body.strip() and not note.quote.strip() and note.start is None:
-            continue  # an unused box
-        which = f"Note {number} on particular words"
-        if not note.body.strip():
-            raise InvalidInput(f"{which}: write what you want to say about those words.")
-        body = _clean_note(note.body, required=True, label=which)
-        index, start, end = _locate(note, posts, which)
-        cleaned.append(
-            {
-                "body": body,
-                "post_index": index,
-                "anchor_start": start,
-                "anchor_end": end,
-                "quote": posts[index][start:end],
-            }
+    problems = InputProblems()
+    cleaned = [
+        problems.check(
+            partial(_clean_one_anchored, note, posts, f"Note {number} on particular words")
         )
-    return cleaned
+        for number, note in enumerate(notes, start=1)
+        if note.body.strip() or note.quote.strip() or note.start is not None  # not unused
+    ]
+    problems.raise_any()
+    return [note for note in cleaned if note is not None]
+
+
+def _clean_one_anchored(note: AnchoredNote, posts: list[str], which: str) -> dict[str, object]:
+    if not note.body.strip():
+        raise InvalidInput(f"{which}: write what you want to say about those words.")
+    body = _clean_note(note.body, required=True, label=which)
+    index, start, end = _locate(note, posts, which)
+    return {
+        "body": body,
+        "post_index": index,
+        "anchor_start": start,
+        "anchor_end": end,
+        "quote": posts[index][start:end],
+    }
 
 
 def _same_posts(a: Sequence[str], b: Sequence[str]) -> bool:
@@ -232,18 +244,55 @@ def _clean_feedback(
     revision = revision or draft.current_revision
     assert revision is not None
     posts = revision.posts
-    note = _clean_note(note, required=False)
-    anchored = _clean_anchored(anchored_notes, posts)
-    if note_required and not note and not anchored:
-        _clean_note(note, required=True)  # raises the "write a note" message
+    # Every part is checked, and every problem reported together (``problems``), so the
+    # coach fixes the note and the scores in one go rather than one per try.
+    problems = InputProblems()
+    cleaned_note = problems.check(lambda: _clean_note(note, required=False))
+    anchored = problems.check(lambda: _clean_anchored(anchored_notes, posts))
+    # A note on words that could not be read has its own message; no need for this one.
+    if note_required and not (note or "").strip() and anchored == []:
+        problems.check(lambda: _clean_note(note, required=True))  # "write a note"
+    scores_cleaned = problems.check(lambda: _clean_scores(scores))
+    tags_cleaned = problems.check(lambda: _clean_tags(tags))
+    rewrite = problems.check(lambda: _clean_suggestion(suggestion, posts, decision))
+    problems.raise_any()
     return _Feedback(
         revision=revision,
-        note=note,
-        scores=_clean_scores(scores),
-        tags=_clean_tags(tags),
-        anchored=anchored,
-        suggestion=_clean_suggestion(suggestion, posts, decision),
+        note=cleaned_note or "",
+        scores=scores_cleaned or {},
+        tags=tags_cleaned or [],
+        anchored=anchored or [],
+        suggestion=rewrite or [],
     )
+
+
+def review_feedback_problems(
+    *,
+    draft: Draft,
+    decision: str,
+    note: str,
+    scores: Mapping[str, object],
+    tags: Iterable[str],
+    anchored_notes: Sequence[AnchoredNote],
+    suggestion: Sequence[str],
+) -> list[InvalidInput]:
+    """What the feedback would be refused for, deciding nothing: for a review form whose
+    own fields failed first, so the coach hears of every problem in one go."""
+    try:
+        _clean_feedback(
+            draft=draft,
+            revision=None,
+            decision=decision,
+            note=note,
+            note_required=decision in (Review.Decision.REQUEST_CHANGES, Review.Decision.REJECT),
+            scores=scores,
+            tags=tags,
+            anchored_notes=anchored_notes,
+            suggestion=suggestion,
+        )
+    except InvalidInput as error:
+        return list(error)
+    return []
 
 
 _DECISION_AUDIT: dict[str, str] = {
@@ -333,43 +382,36 @@ def review_approve(
     with blocking risk findings needs the coach's reason for overriding them.
     ``approved_with``: how many other posts the coach approved together with this one from
     the queue (review_approve_clean), which the audit event says."""
-    feedback = _clean_feedback(
-        draft=draft,
-        revision=revision,
-        decision=Review.Decision.APPROVE,
-        note=note,
-        note_required=False,
-        scores=scores,
-        tags=tags,
-        anchored_notes=anchored_notes,
-        suggestion=suggestion,
+    problems = InputProblems()
+    feedback = problems.check(
+        lambda: _clean_feedback(
+            draft=draft,
+            revision=revision,
+            decision=Review.Decision.APPROVE,
+            note=note,
+            note_required=False,
+            scores=scores,
+            tags=tags,
+            anchored_notes=anchored_notes,
+            suggestion=suggestion,
+        )
     )
-    blocked = blocking_codes(feedback.revision)
+    blocked = blocking_codes(revision or draft.current_revision)  # type: ignore[arg-type]
     if blocked:
-        override_reason = clean_reason(
-            override_reason,
-            missing=f"This post has a {check_titles(blocked)}, which blocks it. To approve it "
-            "anyway, say why it is safe in 'Reason for overriding'.",
-            field="override_reason",
+        override_reason = (
+            problems.check(
+                lambda: clean_reason(
+                    override_reason,
+                    missing=f"The risk checks blocked this post: {check_titles(blocked)}. To "
+                    "approve it anyway, say why it is safe in 'Reason for overriding'.",
+                    field="override_reason",
+                )
+            )
+            or ""
         )
-    if publish_at is not None and draft.is_sandbox_only:
-        raise InvalidInput(
-            "This is a practice response: approving posts it in the trainee's practice "
-            "timeline straight away, so it cannot be scheduled. Clear the time and approve.",
-            field="publish_at",
-        )
-    now = timezone.now()
-    if publish_at is not None and publish_at <= now:
-        raise InvalidInput(
-            "Choose a time in the future, or leave the time empty to publish now.",
-            field="publish_at",
-        )
-    if publish_at is not None and publish_at > now + MAX_SCHEDULE_AHEAD:
-        raise InvalidInput(
-            "Choose a time within the next 90 days: a post scheduled further ahead is "
-            "likely to be out of date by then.",
-            field="publish_at",
-        )
+    problems.check(lambda: _clean_publish_at(publish_at, draft=draft))
+    problems.raise_any()
+    assert feedback is not None
     with transaction.atomic():
         if blocked:
             # Recorded before the decision, so the decision's effect on the trainee's
@@ -499,6 +541,29 @@ def review_approve_clean(
     return outcomes
 
 
+def _clean_publish_at(publish_at: dt.datetime | None, *, draft: Draft) -> None:
+    if publish_at is None:
+        return
+    if draft.is_sandbox_only:
+        raise InvalidInput(
+            "This is a practice response: approving posts it in the trainee's practice "
+            "timeline straight away, so it cannot be scheduled. Clear the time and approve.",
+            field="publish_at",
+        )
+    now = timezone.now()
+    if publish_at <= now:
+        raise InvalidInput(
+            "Choose a time in the future, or leave the time empty to publish now.",
+            field="publish_at",
+        )
+    if publish_at > now + MAX_SCHEDULE_AHEAD:
+        raise InvalidInput(
+            "Choose a time within the next 90 days: a post scheduled further ahead is "
+            "likely to be out of date by then.",
+            field="publish_at",
+        )
+
+
 def _post_in_sandbox(draft: Draft, revision: DraftRevision) -> None:
     """An approved response to a simulated post goes into the trainee's practice timeline
     as their reply or quote, never to the real account (the post it answers is not there).
@@ -546,7 +611,8 @@ def _record_override(
         trainee_id=revision.draft.author_id,
         organisation_id=revision.draft.account.organisation_id,
         by=by,
-        reason=f"{display_name(by)} let a {check_titles(codes)} through on one of your posts.",
+        reason=f"{display_name(by)} let one of your posts through the risk checks: "
+        f"{check_titles(codes)}.",
         revision=revision,
     )
     return override

@@ -29,7 +29,7 @@ from django.db import transaction
 from coaching.models import AuditEvent
 from coaching.services.lifecycle import _audit
 from sandbox import access, outbound
-from sandbox.errors import InvalidInput
+from sandbox.errors import InputProblems, InvalidInput
 from sandbox.models import Organisation, SingleSignOn
 from sandbox.selectors import active_memberships
 
@@ -284,26 +284,36 @@ def sign_on_save(
     sign_on = SingleSignOn.objects.select_for_update().filter(
         organisation=organisation
     ).first() or SingleSignOn(organisation=organisation)
-    issuer = _issuer(issuer)
+    # Every field is checked and every problem reported at once.
+    problems = InputProblems()
+    issuer = problems.check(lambda: _issuer(issuer)) or ""
     client_id = (client_id or "").strip()
     if not client_id:
-        raise InvalidInput(
-            "Enter the client ID (Entra ID calls it the Application (client) ID).",
-            field="client_id",
+        problems.found.append(
+            InvalidInput(
+                "Enter the client ID (Entra ID calls it the Application (client) ID).",
+                field="client_id",
+            )
         )
     client_secret = (client_secret or "").strip() or sign_on.client_secret
     if not client_secret:
-        raise InvalidInput("Enter the client secret's value.", field="client_secret")
-    if required and not enabled:
-        raise InvalidInput(
-            "Turn single sign-on on before making it the only way in.", field="required"
+        problems.found.append(
+            InvalidInput("Enter the client secret's value.", field="client_secret")
         )
+    domains = problems.check(lambda: _domains(email_domains)) or []
+    if required and not enabled:
+        problems.found.append(
+            InvalidInput(
+                "Turn single sign-on on before making it the only way in.", field="required"
+            )
+        )
+    problems.raise_any()
     sign_on.enabled = enabled
     sign_on.provider_name = (provider_name or "").strip() or "Microsoft Entra ID"
     sign_on.issuer = issuer
     sign_on.client_id = client_id
     sign_on.client_secret = client_secret
-    sign_on.email_domains = _domains(email_domains)
+    sign_on.email_domains = domains
     sign_on.required = required
     sign_on.save()
     _audit(

@@ -226,6 +226,7 @@ TABLE_WORDS = {
         "the reviews they made as a coach (the draft is named by number only: it is someone else's)"
     ),
     "notes_written": "the notes they wrote as a coach",
+    "comments": "the conversation on their posts, and what they wrote in others' (by number)",
     "overrides_written": "the risk checks they overrode as a coach, and why",
     "publishing_stops": "the emergency stops they started or ended",
     "timeline": (

@@ -11,7 +11,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from coaching import services
 from coaching.forms import (
@@ -37,7 +37,7 @@ def _admin_organisation_id(request: AuthenticatedRequest, raw: str | None) -> in
     return organisation_id
 
 
-@require_GET
+@require_safe
 @login_required
 def accounts(request: AuthenticatedRequest) -> HttpResponse:
     return _accounts_page(request)
@@ -84,7 +84,7 @@ def account_connect_x(request: AuthenticatedRequest) -> HttpResponse:
     return redirect(url)
 
 
-@require_GET
+@require_safe
 @login_required
 def account_connect_x_callback(request: AuthenticatedRequest) -> HttpResponse:
     # One use only: a replayed or forged callback finds nothing to match.

@@ -25,7 +25,7 @@ def _back(organisation: Organisation) -> str:
     return f"{reverse('check_settings')}?organisation={organisation.pk}"
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def check_settings(request: AuthenticatedRequest) -> HttpResponse:
     organisation = admin_organisation(request)

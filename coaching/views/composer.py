@@ -105,16 +105,23 @@ def _edits_thread(
 def _show_error(
     form: DraftForm | EditForm, attachments: list[PostAttachments], error: InvalidInput
 ) -> None:
-    """A service's message goes beside the image field it is about, else on the form."""
+    """Each of a service's messages goes beside the image field it is about, else on the
+    form."""
+    for problem in error:
+        if not _show_beside_image(attachments, problem):
+            form.add_domain_error(problem)
+
+
+def _show_beside_image(attachments: list[PostAttachments], problem: InvalidInput) -> bool:
     for post in attachments:
-        if error.field == post.upload_field:
-            post.upload_error = error.message
-            return
+        if problem.field == post.upload_field:
+            post.upload_error = problem.message
+            return True
         for image in post.images:
-            if error.field == image.field:
-                image.error = error.message
-                return
-    form.add_domain_error(error)
+            if problem.field == image.field:
+                image.error = problem.message
+                return True
+    return False
 
 
 def _has_image_errors(attachments: list[PostAttachments]) -> bool:

@@ -9,7 +9,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coaching import selectors
 from coaching.forms import (
@@ -28,7 +28,7 @@ from sandbox.models import (
 )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def availability(request: AuthenticatedRequest) -> HttpResponse:
     """When the coach is away and who covers, for one of their organisations at a time."""
@@ -86,7 +86,7 @@ def _availability_message(data: dict[str, object]) -> str:
     return f"Saved. While you are away, your trainees' posts go to {who}."
 
 
-@require_GET
+@require_safe
 @login_required
 def unassigned_trainees(request: AuthenticatedRequest) -> HttpResponse:
     admin_of = access.admin_organisations(request.user)

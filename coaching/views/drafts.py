@@ -7,7 +7,7 @@ from django.http import (
     HttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from coaching import draft_display, services
 from coaching.views.composer import (
@@ -33,7 +33,7 @@ from sandbox.forms import (
 from sandbox.http import AuthenticatedRequest, refused
 
 
-@require_GET
+@require_safe
 @login_required
 def draft_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The draft page; with htmx, just its publication panel (polled while in flight)."""

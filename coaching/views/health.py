@@ -10,12 +10,12 @@ from django.http import (
     HttpRequest,
     JsonResponse,
 )
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from sandbox import selectors as sandbox_selectors
 
 
-@require_GET
+@require_safe
 def health(request: HttpRequest) -> JsonResponse:
     """For load balancers and monitoring: 200 only if the database answers, Redis answers
     and a Celery worker takes a heartbeat task off the queue and answers it in time.

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from coaching.forms.people import ImportForm
 from coaching.selectors import people as people_selectors
@@ -16,7 +16,7 @@ from sandbox.errors import DomainError, InvalidInput
 from sandbox.http import AuthenticatedRequest, refused
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def people_import(request: AuthenticatedRequest) -> HttpResponse:
     organisation = admin_organisation(request)
@@ -49,7 +49,7 @@ def people_import(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "coaching/people/import.html", context, status=status)
 
 
-@require_GET
+@require_safe
 @login_required
 def people_import_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The page, or (for htmx's polling) just its progress and report."""

@@ -26,7 +26,7 @@ from sandbox.selectors import display_name
 PASSWORD_BACKEND = "django.contrib.auth.backends.ModelBackend"  # noqa: S105 - a path
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def person_invite(request: AuthenticatedRequest) -> HttpResponse:
     organisation = admin_organisation(request)
@@ -83,7 +83,7 @@ def invitation_send_again(request: AuthenticatedRequest, pk: int) -> HttpRespons
 
 @never_cache
 @sensitive_post_parameters("new_password1", "new_password2")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """Open to anyone holding the link: it is the only proof of who they are. An expired,
     used or replaced link says so (410) and the person asks their admin to send it again."""

@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coaching import notifications, selectors
 from coaching.forms import NotificationPreferencesForm
@@ -16,7 +16,7 @@ from sandbox.http import AuthenticatedRequest
 PER_PAGE = 25
 
 
-@require_GET
+@require_safe
 @login_required
 def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(selectors.notifications_for(request.user), PER_PAGE).get_page(
@@ -53,7 +53,7 @@ def notifications_mark_all_read(request: AuthenticatedRequest) -> HttpResponse:
     return redirect("notifications")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def notification_preferences(request: AuthenticatedRequest) -> HttpResponse:
     reviewer = bool(sandbox_selectors.reviewer_organisation_ids(request.user))

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coaching.forms.people import CohortForm, PeopleFilterForm, PersonForm
 from coaching.selectors import erasure as erasure_selectors
@@ -46,7 +46,7 @@ def person_or_404(request: AuthenticatedRequest, pk: int) -> Membership:
     return membership
 
 
-@require_GET
+@require_safe
 @login_required
 def people(request: AuthenticatedRequest) -> HttpResponse:
     organisation = admin_organisation(request)
@@ -69,7 +69,7 @@ def people(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def person(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     membership = person_or_404(request, pk)

@@ -9,7 +9,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from coaching import selectors, services
 from coaching.forms import (
@@ -26,7 +26,7 @@ from sandbox.forms import (
 from sandbox.http import AuthenticatedRequest, refused
 
 
-@require_GET
+@require_safe
 @login_required
 def publishing(request: AuthenticatedRequest) -> HttpResponse:
     """Every account's state, the standing stops, and recent publications (polled)."""

@@ -9,7 +9,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import Truncator
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from coaching import selectors, services
 from coaching.forms import (
@@ -37,12 +37,12 @@ def _queue_page(
         "rubric": rubric_items(approve_form),
         "chosen": approve_form.chosen(),
     }
-    polled = request.htmx and request.method == "GET"
+    polled = request.htmx and request.method != "POST"
     template = "coaching/queue.html#queue-rows" if polled else "coaching/queue.html"
     return render(request, template, context, status=status)
 
 
-@require_GET
+@require_safe
 @login_required
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     """The approval queue, filtered (GET, so a filtered queue can be bookmarked). htmx

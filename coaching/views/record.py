@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from coaching import exports, portfolio, selectors
 from coaching.forms import AuditFilterForm
@@ -71,13 +71,13 @@ def _render_portfolio(
     return render(request, "coaching/portfolio.html", context)
 
 
-@require_GET
+@require_safe
 @login_required
 def own_portfolio(request: AuthenticatedRequest) -> HttpResponse:
     return _render_portfolio(request, _own_record(request), own=True)
 
 
-@require_GET
+@require_safe
 @login_required
 def trainee_portfolio(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     if user_id == request.user.pk:
@@ -96,13 +96,13 @@ def _export(membership: Membership, kind: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @login_required
 def own_portfolio_export(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     return _export(_own_record(request), kind)
 
 
-@require_GET
+@require_safe
 @login_required
 def trainee_portfolio_export(
     request: AuthenticatedRequest, user_id: int, kind: str
@@ -110,7 +110,7 @@ def trainee_portfolio_export(
     return _export(_trainees_record(request, user_id), kind)
 
 
-@require_GET
+@require_safe
 @login_required
 def cohorts(request: AuthenticatedRequest) -> HttpResponse:
     access.reviewer_organisations(request.user)
@@ -125,7 +125,7 @@ def _audit_events(request: AuthenticatedRequest) -> tuple[AuditFilterForm, Query
     return form, selectors.audit_log_for(request.user, **form.filters)  # type: ignore[arg-type]
 
 
-@require_GET
+@require_safe
 @login_required
 def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     form, events = _audit_events(request)
@@ -133,7 +133,7 @@ def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "coaching/audit_log.html", {"form": form, "events": page})
 
 
-@require_GET
+@require_safe
 @login_required
 def audit_log_export(request: AuthenticatedRequest) -> HttpResponse:
     form, events = _audit_events(request)

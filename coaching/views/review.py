@@ -13,7 +13,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from coaching import draft_display, selectors, services
 from coaching.forms import (
@@ -93,7 +93,7 @@ def _review_context(
     }
 
 
-@require_GET
+@require_safe
 @login_required
 def review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_coach(request, pk)
@@ -261,6 +261,20 @@ def review_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             response = render(request, "coaching/review.html", _review_context(request, draft))
             response["HX-Trigger"] = QUEUE_CHANGED
             return response
+    else:
+        # The form's own fields failed (no decision chosen, a time that is not a time):
+        # the feedback's problems are told now too, not on the next try.
+        for problem in services.review_feedback_problems(
+            draft=draft,
+            decision=request.POST.get("decision", ""),
+            note=request.POST.get("note", ""),
+            scores={name: request.POST.get(name, "") for name in RUBRIC},
+            tags=request.POST.getlist("tags"),
+            anchored_notes=anchored,
+            suggestion=suggestion,
+        ):
+            if problem.field not in form.errors:
+                form.add_domain_error(problem)
     draft.refresh_from_db()
     # Keep what the coach typed, but bind a second try to the text now on the screen.
     data = request.POST.copy()

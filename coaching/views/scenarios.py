@@ -11,7 +11,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coaching import draft_display, selectors
 from coaching.forms import (
@@ -31,7 +31,7 @@ from sandbox.models import (
 )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def scenarios(request: AuthenticatedRequest) -> HttpResponse:
     """The organisation's scenarios, the shipped examples, and a form to write one."""
@@ -157,7 +157,7 @@ def scenario_assign_cohort(request: AuthenticatedRequest, pk: int) -> HttpRespon
     return redirect("scenarios")
 
 
-@require_GET
+@require_safe
 @login_required
 def scenario_debrief(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A scenario run, in order: each post at its offset and the trainee's answers to it,
@@ -172,7 +172,7 @@ def scenario_debrief(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 REPLAY_MINUTES = (1, 5, 15, 30, 60)
 
 
-@require_GET
+@require_safe
 @login_required
 def replay(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """What would happen if this draft were posted: the audience rules that fire, and the

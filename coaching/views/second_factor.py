@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from coaching.selectors import people as people_selectors
 from coaching.services.sign_in import second_factors_reset
@@ -17,7 +17,7 @@ from sandbox.http import AuthenticatedRequest, refused
 from sandbox.models import Membership
 
 
-@require_GET
+@require_safe
 @login_required
 def second_factors(request: AuthenticatedRequest) -> HttpResponse:
     admin_of = access.admin_organisations(request.user)

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from coaching.forms import SignOnEmailForm, SingleSignOnForm
 from coaching.services import single_sign_on as sign_on_rules
@@ -38,7 +38,7 @@ def _organisation(request: AuthenticatedRequest) -> tuple[Organisation, list[Org
     return next(o for o in organisations if o.pk == organisation_id), organisations
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def single_sign_on(request: AuthenticatedRequest) -> HttpResponse:
     organisation, organisations = _organisation(request)
@@ -86,7 +86,7 @@ def single_sign_on(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "coaching/single_sign_on.html", context, status=status)
 
 
-@require_GET
+@require_safe
 def sign_on_choose(request: HttpRequest) -> HttpResponse:
     """The organisations whose provider signs in someone with this work email."""
     form = SignOnEmailForm(request.GET)

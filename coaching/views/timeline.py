@@ -10,7 +10,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from coaching import autonomy, draft_display, services
 from coaching.feed import feed_for
@@ -40,7 +40,7 @@ from sandbox.models import (
 )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def timeline(request: AuthenticatedRequest) -> HttpResponse:
     """The private timeline, with the composer on top (GET), which it also saves (POST):
@@ -143,7 +143,7 @@ def _images_for(
     return [images[0], *(images[n] for n, text in enumerate(thread, start=1) if text.strip())]
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def timeline_item(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """One post and its conversation (GET; with htmx, just the replies, polled), where
@@ -220,7 +220,7 @@ def _item_url(item: TimelineItem) -> str:
     return reverse("timeline_item", args=[item.pk])
 
 
-@require_GET
+@require_safe
 @login_required
 def trainee_timeline(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     """A coach looks at one of their trainees' timelines (read only)."""

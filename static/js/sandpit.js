@@ -179,6 +179,18 @@
       updateCount(textarea);
       autosave(textarea);
     });
+    // A new image's description box appears once there is a new image to describe.
+    root.querySelectorAll("[data-new-image-alt]").forEach(function (group) {
+      if (group.dataset.newAltBound) return;
+      group.dataset.newAltBound = "1";
+      var file = document.getElementById(group.dataset.newImageAlt);
+      var textarea = group.querySelector("textarea");
+      function sync() {
+        group.hidden = !(file && file.files && file.files.length) && !(textarea && textarea.value);
+      }
+      if (file) file.addEventListener("change", sync);
+      sync();
+    });
     // Other long writing kept the same way: a coach's note, say.
     root.querySelectorAll("textarea[data-autosave]").forEach(function (textarea) {
       if (textarea.dataset.autosaveBound) return;

@@ -373,3 +373,89 @@ def test_operators_can_send_todays_digests_by_command(coach, waiting, capsys):
 def test_the_beat_task_sends_digests(coach, waiting, settings):
     settings.DIGEST_HOUR = 0
     assert tasks.send_digests() == 2
+
+
+# Notices that resolve themselves -----------------------------------------------------------
+
+
+def _badge(user) -> int:
+    from coaching.selectors import unread_notification_count
+
+    return unread_notification_count(user)
+
+
+def test_the_badge_counts_only_what_still_needs_someone_over_a_full_loop(
+    trainee, coach, organisation, account, x_double, client
+):
+    _name_coach(trainee, coach, organisation)
+    draft = submitted(trainee, account)
+    assert (_badge(coach), _badge(trainee)) == (1, 0)
+
+    coaching.review_request_changes(draft=draft, by=coach, note="Say which clinic.")
+    # The coach dealt with the post; the trainee has something to do.
+    assert (_badge(coach), _badge(trainee)) == (0, 1)
+
+    services.draft_edit(draft=draft, by=trainee, text="Clinic open 9-6")
+    assert _badge(trainee) == 1  # edited but not sent back: still theirs to act on
+    coaching.draft_submit(draft=draft, by=trainee)
+    assert (_badge(coach), _badge(trainee)) == (1, 0)
+
+    coaching.review_approve(draft=draft, by=coach)
+    assert (_badge(coach), _badge(trainee)) == (0, 1)
+
+    from coaching.models import Publication
+    from tests.builders import sent
+
+    publication = sent(Publication.objects.get(draft=draft))
+    notifications.publication_settled(publication=publication)
+    # Only "your post is live" is left: the approval it follows is history.
+    assert (_badge(coach), _badge(trainee)) == (0, 1)
+    waiting = Notification.objects.filter(resolved_at__isnull=True, read_at__isnull=True)
+    assert [n.message for n in waiting] == ["Your post “Clinic open 9-6” is live on @TestBoard"]
+    # Nothing was lost: the earlier notices are still listed, as done.
+    assert Notification.objects.filter(resolved_at__isnull=False).count() == 4
+
+    client.force_login(trainee)
+    page = client.get("/notifications/").content.decode()
+    assert page.count("Dealt with") == 2
+    assert '<span class="sp-badge">1<' in page
+
+
+def test_withdrawing_a_post_settles_the_coaches_notices(trainee, coach, organisation, account):
+    _name_coach(trainee, coach, organisation)
+    draft = submitted(trainee, account, hours_ago=100)
+    notifications.past_target_sweep()
+    assert _badge(coach) == 2
+    coaching.draft_withdraw(draft=draft, by=trainee)
+    assert _badge(coach) == 0
+
+
+def test_a_rejection_settles_every_coachs_notice_not_only_the_deciders(
+    trainee, coach, second_coach, account
+):
+    draft = submitted(trainee, account)  # no named coach: the pool hears
+    assert _badge(coach) == _badge(second_coach) == 1
+    coaching.review_reject(draft=draft, by=coach, note="Not this one.")
+    assert _badge(coach) == _badge(second_coach) == 0
+    assert _badge(trainee) == 1
+
+
+def test_mark_all_read_counts_what_the_badge_counted(trainee, coach, organisation, account):
+    _name_coach(trainee, coach, organisation)
+    first = submitted(trainee, account)
+    submitted(trainee, account, "Clinic open 9-6")
+    coaching.review_approve(draft=first, by=coach)
+    assert notifications.notifications_mark_all_read(by=coach) == 1
+
+
+def test_notices_given_in_a_batch_are_inserted_in_one_statement(
+    trainee, coach, django_assert_num_queries
+):
+    from coaching.models import Notification
+    from coaching.notifications import notices_in_one_insert, notify
+
+    with django_assert_num_queries(1), notices_in_one_insert():
+        for number in range(3):
+            notify(users=[trainee], kind=Notification.Kind.PUBLICATION, message=f"Post {number}")
+            notify(users=[coach], kind=Notification.Kind.PUBLICATION, message=f"Post {number}")
+    assert Notification.objects.filter(kind=Notification.Kind.PUBLICATION).count() == 6

@@ -69,3 +69,38 @@ def test_pages_send_a_strict_csp_and_have_no_inline_script_or_style(as_trainee, 
     body = response.content.decode()
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body)
     assert "<style" not in body and " style=" not in body
+
+
+def test_a_refusal_is_logged_as_one_line_with_its_reason_and_no_traceback(client, trainee, caplog):
+    signed_in(client, trainee)
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert client.get(reverse("queue")).status_code == 403
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == f"Forbidden (Permission denied): /queue/: {REVIEWER_ONLY}"
+    assert record.exc_info is None and not record.exc_text
+    assert "Traceback" not in caplog.text
+
+
+def test_an_error_keeps_its_traceback(client, coach, caplog, monkeypatch):
+    from coaching.views import queue
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a real fault")
+
+    monkeypatch.setattr(queue, "render", broken)
+    client.raise_request_exception = False
+    signed_in(client, coach)
+    with caplog.at_level("ERROR", logger="django.request"):
+        assert client.get(reverse("queue")).status_code == 500
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.exc_info and "a real fault" in str(record.exc_info[1])
+
+
+@pytest.mark.parametrize("who", ["anonymous", "trainee"])
+def test_head_is_answered_wherever_get_is(client, trainee, who):
+    if who == "trainee":
+        signed_in(client, trainee)
+    for path in ("/", "/timeline/", "/notifications/", "/accounts/login/"):
+        head, get = client.head(path), client.get(path)
+        assert head.status_code == get.status_code != 405, path
+        assert head.content == b""

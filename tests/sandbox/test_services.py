@@ -3,6 +3,7 @@ on posts (stored stripped of metadata, attached with alt text, counted in the co
 fed to the checks, carried into publications), practice posts and their simulated audience
 (run by a real Celery worker), scenarios, and a coach's availability for cover."""
 
+import dataclasses
 import datetime as dt
 import io
 import time
@@ -161,6 +162,18 @@ def test_bad_availability_gets_a_clear_message(
     assert membership(coach, organisation).away_from is None
 
 
+def test_bad_dates_and_a_bad_cover_are_reported_together(coach, organisation):
+    with pytest.raises(InvalidInput) as caught:
+        services.coach_availability_set(
+            by=coach,
+            organisation_id=organisation.pk,
+            away_from=NEXT_WEEK,
+            away_until=TODAY,
+            cover_coach_id=coach.pk,
+        )
+    assert [problem.field for problem in caught.value] == ["away_until", "cover_coach"]
+
+
 def test_trainees_and_outsiders_cannot_set_availability(trainee, outside_coach, organisation):
     for person in (trainee, outside_coach):
         with pytest.raises(NotAllowed):
@@ -232,6 +245,27 @@ def test_a_coach_writes_a_scenario_and_its_posts_arrive_on_time(coach, trainee, 
     first, second = run.items.order_by("appear_at")
     assert second.parent == first and second.kind == "reply"
     assert second.appear_at - first.appear_at == dt.timedelta(minutes=5)
+
+
+@pytest.mark.django_db
+def test_a_scenario_addresses_the_account_the_trainee_practises_for(
+    coach, trainee, organisation, account
+):
+    from sandbox import scenario_scripts
+
+    example = scenario_scripts.scenario("vaccine-clinic-rumour")
+    assert any("@{account}" in item.text for item in example.items)
+    scenario = services.scenario_save(
+        by=coach,
+        organisation_id=organisation.pk,
+        title=example.title,
+        description=example.description,
+        items=[dataclasses.asdict(item) for item in example.items],
+    )
+    run = services.scenario_start(scenario=scenario, trainee=trainee, by=coach)
+    texts = " ".join(run.items.values_list("text", flat=True))
+    assert "@TestBoard can you confirm" in texts
+    assert "{account}" not in texts and "@NHSKelderby" not in texts
 
 
 @pytest.mark.django_db
@@ -321,6 +355,26 @@ def test_a_new_draft_claims_the_images_uploaded_for_it(trainee, account):
     assert image.draft == draft
     assert draft.current_revision.images == [[{"id": image.pk, "alt": "The ward's front desk"}], []]
     assert draft.current_revision.images_by_post == draft.current_revision.images
+
+
+def test_every_problem_of_a_post_is_reported_at_once(trainee, account):
+    first, second = upload(trainee), upload(trainee)
+    with pytest.raises(InvalidInput) as refused:
+        services.draft_create(
+            author=trainee,
+            account=account,
+            text="a" * 285,
+            thread=["", "Fine"],
+            images=[[{"id": first.pk, "alt": ""}], [{"id": second.pk, "alt": " "}]],
+        )
+    problems = [(problem.field, problem.message[:24]) for problem in refused.value]
+    assert problems == [
+        ("text", "Post 1 of the thread is "),
+        ("text", "Write something before y"),
+        (f"alt-0-{first.pk}", "Describe this image (alt"),
+        (f"alt-1-{second.pk}", "Describe this image (alt"),
+    ]
+    assert not Draft.objects.exists()
 
 
 def test_alt_text_is_required(trainee, account):

@@ -70,7 +70,44 @@ def test_who_can_act(request, client, submitted, who, action):
     assert response.status_code == expected[who]
 
 
-@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("htmx", [False, True])
+def test_who_can_comment_on_a_draft(request, client, submitted, who, htmx):
+    """The trainee who wrote it and the coaches and admins of its organisation; another
+    trainee or another organisation's coach does not learn that it exists."""
+    from coaching.models import DraftComment
+
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client_for(request, client, who).post(
+        reverse("draft_comment", args=[submitted.pk]), {"body": f"From {who}"}, headers=headers
+    )
+    allowed = who in {"trainee", "coach", "admin"}
+    expected = {"anonymous": 302, "other_trainee": 404, "outside_coach": 404}.get(
+        who, 200 if htmx else 302
+    )
+    assert response.status_code == expected
+    assert DraftComment.objects.filter(body=f"From {who}").exists() == allowed
+
+
+def test_a_coach_who_wrote_the_draft_may_comment_on_it_as_its_author(client, coach, account):
+    from coaching.models import DraftComment
+
+    own = builders.draft(coach, account)
+    client_for_user(client, coach).post(reverse("draft_comment", args=[own.pk]), {"body": "Hi"})
+    assert DraftComment.objects.filter(draft=own, author=coach).exists()
+
+
+def test_a_deactivated_coach_can_no_longer_comment(client, coach, organisation, submitted):
+    from sandbox.models import Membership
+
+    Membership.objects.filter(user=coach, organisation=organisation).update(is_active=False)
+    response = client_for_user(client, coach).post(
+        reverse("draft_comment", args=[submitted.pk]), {"body": "Still here?"}
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("action", [*ACTIONS, "draft_comment"])
 def test_actions_refuse_get(client, trainee, submitted, action):
     client.login(username=trainee.username, password=PASSWORD)
     assert client.get(reverse(action, args=[submitted.pk])).status_code == 405

@@ -18,7 +18,7 @@ from django.db import connection
 from coaching import services as coaching
 from coaching.models import AuditEvent, FeedbackNote, PeopleImport, Publication, Review
 from coaching.selectors import erasure as erasure_selectors
-from coaching.services import erasure, people
+from coaching.services import comments, erasure, people
 from sandbox import services
 from sandbox.errors import InvalidInput, InvalidState
 from sandbox.models import Draft, Membership, PostImage, TimelineItem
@@ -32,6 +32,7 @@ UNPUBLISHED = "Our team quiz raised 120 pounds for the ward garden"
 EARLIER = "First go at the flu post, never published"
 LIVE = "Flu jabs at Ward 4 today, walk in from 9"
 PRACTICE = "Practising a post about the car park"
+COMMENT = "Can I say which ward my friend works on?"
 COACH_NOTE = "Cora here: do not name patients, ever"
 
 
@@ -58,6 +59,8 @@ def footprint(person, coach, admin, account, x_double, private_media, organisati
     coaching.draft_submit(draft=live, by=person)
     coaching.review_approve(draft=live, by=coach)
     builders.sent(Publication.objects.get(draft=live, status="queued"))
+    # Her question in the live post's thread: the post stays, her words do not.
+    comments.comment_add(draft=live, by=person, body=COMMENT)
     unpublished = builders.submitted(person, account, UNPUBLISHED)
     image = factories.make_post_image(unpublished)
     practice = TimelineItem.objects.create(
@@ -127,6 +130,7 @@ def test_the_scan_finds_the_person_before_erasure(footprint):
     assert "coaching_auditevent.detail" in where_found(NAME)
     assert "sandbox_draftrevision.text" in where_found(UNPUBLISHED)
     assert "sandbox_timelineitem.text" in where_found(PRACTICE)
+    assert "coaching_draftcomment.body" in where_found(COMMENT)
     assert "coaching_peopleimport.rows" in where_found(EMAIL)
     assert "django_admin_log.object_repr" in where_found(USERNAME)
 
@@ -137,7 +141,7 @@ def test_nothing_of_the_person_is_left_outside_the_allowed_record(
     events_before = {e.pk: (e.actor_id, e.trainee_id, e.action) for e in AuditEvent.objects.all()}
     with django_capture_on_commit_callbacks(execute=True):
         reference = erase(admin, person, organisation)
-    for words in (NAME, EMAIL, USERNAME, UNPUBLISHED, EARLIER, PRACTICE):
+    for words in (NAME, EMAIL, USERNAME, UNPUBLISHED, EARLIER, PRACTICE, COMMENT):
         assert where_found(words) == [], words
     # The allowed record: the post that went live, its text and its approval.
     assert sorted(where_found(LIVE)) == [

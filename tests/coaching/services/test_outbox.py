@@ -2,6 +2,7 @@
 when due, and settles posts whose worker died, never sending one twice. Against the real X
 API double over HTTP."""
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -37,6 +38,21 @@ def broker():
         queue.purge()
 
 
+@pytest.fixture
+def control():
+    """The housekeeping queue, where resume messages go, emptied first."""
+    from kombu import Queue
+
+    from sandbox.celery import app
+
+    with app.connection_for_write() as connection:
+        queue = Queue("control")(connection.default_channel)
+        queue.declare()
+        queue.purge()
+        yield queue
+        queue.purge()
+
+
 def _lease_ran_out(publication, minutes=5):
     ago = timezone.now() - dt.timedelta(minutes=minutes)
     Publication.objects.filter(pk=publication.pk).update(
@@ -60,7 +76,7 @@ def test_the_sweep_leaves_recently_enqueued_posts_alone(publication, broker):
 
 
 def test_a_message_waiting_its_turn_in_a_backlog_is_not_sent_again(
-    trainee, coach, account, x_double, broker, django_capture_on_commit_callbacks
+    trainee, coach, account, x_double, broker, control, django_capture_on_commit_callbacks
 ):
     from coaching import tasks
 
@@ -73,7 +89,8 @@ def test_a_message_waiting_its_turn_in_a_backlog_is_not_sent_again(
     assert broker.queue_declare().message_count == 1
     with django_capture_on_commit_callbacks(execute=True):  # its message really goes
         assert coaching.publication_sweep()["resent"] == 1  # only the older, whose was lost
-    assert broker.queue_declare().message_count == 2
+    # The older one goes with its account's resume; the newer's message still waits.
+    assert (broker.queue_declare().message_count, control.queue_declare().message_count) == (1, 1)
     for _ in range(3):  # sweep after sweep, the backlog never multiplies itself
         with django_capture_on_commit_callbacks(execute=True):
             assert coaching.publication_sweep()["resent"] == 0
@@ -172,3 +189,81 @@ def test_a_post_waiting_for_a_reset_does_not_count_as_a_message_in_the_queue(
     waiting.refresh_from_db()
     assert parked.lease_until > now  # the parked post got its message
     assert waiting.lease_until < now  # the waiting one was left alone
+
+
+# Lost messages: one resume per account, never one message per post ----------------------------
+
+
+def _sent_messages(callbacks) -> list[tuple[str, tuple]]:
+    """Run captured after-commit callbacks with the task messages recorded, not sent."""
+    from unittest import mock
+
+    from coaching import tasks
+
+    messages = []
+    with contextlib.ExitStack() as stack:
+        for task in (tasks.publish, tasks.resume_publishing, tasks.reconcile):
+
+            def record(args, countdown=0, name=task.name):
+                messages.append((name, tuple(args)))
+
+            stack.enter_context(mock.patch.object(task, "apply_async", side_effect=record))
+        for callback in callbacks:
+            callback()
+    return messages
+
+
+def test_posts_whose_messages_were_lost_go_to_one_resume_for_their_account(
+    trainee, coach, account, x_double, broker, django_capture_on_commit_callbacks
+):
+    """A Redis restart loses a backlog: the sweep sends one message for the account, which
+    sends the posts oldest first, and takes out their leases so no later sweep sends more."""
+    from coaching import tasks
+
+    lost = [approved(trainee, coach, account, f"Lost with Redis {n}") for n in range(5)]
+    for publication in lost:
+        _lease_ran_out(publication)
+    with django_capture_on_commit_callbacks() as callbacks:
+        result = coaching.publication_sweep()
+    assert (result["resent"], result["resumes"]) == (5, 1)
+    assert _sent_messages(callbacks) == [(tasks.resume_publishing.name, (account.pk,))]
+    for publication in lost:
+        publication.refresh_from_db()
+        # No message of its own is in the queue, and the resume holds the lease.
+        assert publication.enqueued_at is None
+        assert publication.lease_until > timezone.now()
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert coaching.publication_sweep()["resumes"] == 0
+    assert callbacks == []
+
+    assert coaching.account_resume(account_id=account.pk) == 5
+    live = sorted(x_double.posts_for(account.handle), key=lambda post: int(post.id))
+    assert [post.text for post in live] == [f"Lost with Redis {n}" for n in range(5)]
+
+
+def test_a_sweep_that_raced_another_sends_nothing_for_posts_already_taken(
+    trainee, coach, account, x_double, broker, django_capture_on_commit_callbacks
+):
+    """Two sweeps running at once read the same lost posts; the lease is taken by a
+    conditional update, so only the first sends a message."""
+    from coaching.services.outbox import _hand_to_resumes
+
+    publication = approved(trainee, coach, account, "Lost once, re-sent once")
+    _lease_ran_out(publication)
+    now = timezone.now()
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = _hand_to_resumes([(publication.pk, account.pk)], now)
+        second = _hand_to_resumes([(publication.pk, account.pk)], now)
+    assert (first, second) == ((1, {publication.pk}), (0, set()))
+    assert len(callbacks) == 1
+
+
+def test_an_unconfirmed_post_gets_one_check_per_look_however_many_sweeps_run(
+    publication, broker, django_capture_on_commit_callbacks
+):
+    Publication.objects.filter(pk=publication.pk).update(status=P.UNCONFIRMED, not_before=None)
+    now = timezone.now()
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert coaching.publication_sweep(now=now)["reconciling"] == 1
+        assert coaching.publication_sweep(now=now)["reconciling"] == 0
+    assert len(callbacks) == 1

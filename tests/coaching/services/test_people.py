@@ -84,6 +84,18 @@ def test_inviting_someone_already_here_is_refused(admin, organisation, trainee):
     assert refused.value.field == "email"
 
 
+def test_every_problem_of_an_invitation_is_reported_together(admin, organisation):
+    with pytest.raises(InvalidInput) as refused:
+        people.person_invite(
+            by=admin,
+            organisation_id=organisation.pk,
+            email="nope",
+            role="boss",
+            first_name="x" * 200,
+        )
+    assert [problem.field for problem in refused.value] == ["email", "role", "first_name"]
+
+
 @pytest.mark.parametrize("email", ["", "not-an-email", "a@b", "x" * 250 + "@example.org"])
 def test_a_bad_email_is_refused_in_plain_words(admin, organisation, email):
     with pytest.raises(InvalidInput, match=r"Enter an email address|at most 254"):

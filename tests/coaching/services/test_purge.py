@@ -15,6 +15,7 @@ from coaching.models import (
     Review,
     RevisionPurge,
 )
+from coaching.services import comments
 from coaching.services.purge import PURGED_NOTE, PURGED_TEXT, revisions_purge
 from coaching.services.reviews import AnchoredNote
 from sandbox import services
@@ -77,6 +78,8 @@ def patient_draft(trainee, coach, account, private_media):
         suggestion=[f"Mr {SURNAME} is recovering well", "Thanks to the team"],
         anchored_notes=[AnchoredNote(body="This names him", quote=f"Mr {SURNAME}")],
     )
+    # The trainee asked in the draft's thread, with the patient's details on screen.
+    comments.comment_add(draft=draft, by=trainee, body=f"Is it fine to thank Mr {SURNAME}?")
     # A publication of the first revision that reached the account and was taken down.
     revision = draft.revisions.get(number=2)
     review = Review.objects.filter(draft=draft).first()

@@ -169,7 +169,8 @@ def test_an_override_of_a_blocking_finding_returns_to_full_review(
     risky = services.draft_create(author=trainee, account=account, text=NHS_NUMBER_POST)
     coaching.check_override(draft=risky, by=coach, reason="A test-range number")
     assert mode_of(trainee) == Mode.FULL
-    assert "let a patient identifier through" in mode_events(trainee)[-1].detail
+    detail = mode_events(trainee)[-1].detail
+    assert "let one of your posts through the risk checks: patient identifier" in detail
     coaching.draft_submit(draft=risky, by=trainee)
     assert risky.status == Draft.Status.SUBMITTED  # to the queue, not passed
 
@@ -184,7 +185,9 @@ def test_a_blocking_finding_in_a_spot_check_submission_returns_to_full_review(
     assert mode_of(trainee) == Mode.FULL
     event = mode_events(trainee)[-1]
     assert event.actor is None
-    assert event.detail == "Back to full review: A post you tried to send had a patient identifier."
+    assert event.detail == (
+        "Back to full review: The risk checks blocked a post you tried to send: patient identifier."
+    )
 
 
 def test_one_in_n_goes_to_the_queue_and_the_rest_are_passed(rule, rubric, trainee, coach, account):

@@ -77,6 +77,47 @@ def test_missing_scores_are_named_together(submitted, coach):
     assert refused.value.field == "safe"
 
 
+def test_every_problem_of_a_review_is_reported_together(submitted, coach):
+    with pytest.raises(InvalidInput) as refused:
+        coaching.review_request_changes(
+            draft=submitted,
+            by=coach,
+            note="",
+            scores={"safe": "9", "person_centred": "", "effective": ""},
+            tags=["spelling"],
+            anchored_notes=[AnchoredNote(body="", quote="Clinic")],
+        )
+    problems = [(problem.field, problem.message[:30]) for problem in refused.value]
+    assert problems == [
+        (None, "Note 1 on particular words: wr"),
+        ("safe", "Score safe from 1 to 4: “9” is"),
+        ("person_centred", "Score the post for person-cent"),
+        ("tags", "“spelling” is not a tag. Choos"),
+    ]
+    submitted.refresh_from_db()
+    assert submitted.status == Draft.Status.SUBMITTED and not Review.objects.exists()
+
+
+def test_no_note_and_no_scores_are_reported_together(submitted, coach):
+    with pytest.raises(InvalidInput) as refused:
+        coaching.review_reject(draft=submitted, by=coach, note="", scores={})
+    assert [problem.field for problem in refused.value] == ["note", "safe"]
+    # One line for pages that show a single message.
+    assert refused.value.message.startswith("Write a note")
+    assert "Score the post for safe, person-centred and effective" in refused.value.message
+
+
+def test_an_approval_reports_its_schedule_and_its_scores_together(submitted, coach):
+    with pytest.raises(InvalidInput) as refused:
+        coaching.review_approve(
+            draft=submitted,
+            by=coach,
+            scores={},
+            publish_at=timezone.now() - dt.timedelta(hours=1),
+        )
+    assert [problem.field for problem in refused.value] == ["safe", "publish_at"]
+
+
 def test_a_decision_from_outside_the_review_page_may_be_unscored(submitted, coach):
     review = coaching.review_approve(draft=submitted, by=coach)
     assert review.scores == {"safe": None, "person_centred": None, "effective": None}

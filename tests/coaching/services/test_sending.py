@@ -11,6 +11,7 @@ from django.utils import timezone
 from coaching import services as coaching
 from coaching.models import AuditEvent, Publication, PublishAttempt
 from coaching.publishing import x_oauth
+from coaching.services import outbox
 from sandbox.models import Draft, WorkplaceAccount
 from tests.builders import approved, sent
 
@@ -55,8 +56,11 @@ def sent_after_commit(callbacks) -> list[tuple[str, tuple, float]]:
 
     from coaching import tasks
 
+    # A notice message sent by an earlier test a moment ago would hold this one back.
+    outbox._tell_sent_at = -outbox.TELL_WINDOW
+
     messages = []
-    every = (tasks.publish, tasks.publication_settled, tasks.resume_publishing, tasks.reconcile)
+    every = (tasks.publish, tasks.tell_settled, tasks.resume_publishing, tasks.reconcile)
     with contextlib.ExitStack() as stack:
         for task in every:
 
@@ -74,9 +78,9 @@ def _settled_later(publication, callbacks) -> None:
     the worker would."""
     from coaching import tasks
 
-    [told] = [m for m in sent_after_commit(callbacks) if m[0] == tasks.publication_settled.name]
-    assert told[1] == (publication.pk,)
-    tasks.publication_settled(*told[1])
+    [told] = [m for m in sent_after_commit(callbacks) if m[0] == tasks.tell_settled.name]
+    assert told[1:] == ((), outbox.TELL_DELAY)
+    assert tasks.tell_settled() == 1
 
 
 def test_the_trainee_hears_when_their_post_is_live(
@@ -117,8 +121,54 @@ def test_a_notice_is_not_sent_for_a_post_sent_again_meanwhile(
     x_double.inject("403-duplicate")
     sent(publication)
     Publication.objects.filter(pk=publication.pk).update(status=P.QUEUED)
-    tasks.publication_settled(publication.pk)
+    assert tasks.tell_settled() == 0
     assert not Notification.objects.filter(kind="publication").exists()
+
+
+def test_a_burst_of_posts_is_told_with_one_message_each_told_once(
+    trainee, coach, account, x_double, django_capture_on_commit_callbacks
+):
+    from coaching import tasks
+    from coaching.models import Notification
+
+    publications = [approved(trainee, coach, account, f"Burst post {n}") for n in range(5)]
+    with django_capture_on_commit_callbacks() as callbacks:
+        for publication in publications:
+            sent(publication)
+    told = [m for m in sent_after_commit(callbacks) if m[0] == tasks.tell_settled.name]
+    assert len(told) == 1  # one message, a moment later, for the whole burst
+    assert tasks.tell_settled() == 5
+    assert tasks.tell_settled() == 0  # told once
+    assert Notification.objects.filter(user=trainee, kind="publication").count() == 5
+
+
+def test_a_post_sent_again_is_told_again_when_it_settles(
+    publication, x_double, trainee, coach, django_capture_on_commit_callbacks
+):
+    from coaching import tasks
+    from coaching.models import Notification
+
+    x_double.inject("403-duplicate")
+    sent(publication)
+    assert tasks.tell_settled() == 1
+    coaching.publication_retry(publication=publication, by=coach)
+    assert sent(publication).status == P.PUBLISHED
+    assert tasks.tell_settled() == 1
+    notices = Notification.objects.filter(user=trainee, kind="publication").order_by("pk")
+    assert ["could not be published" in n.message for n in notices] == [True, False]
+
+
+def test_the_sweep_tells_about_posts_whose_message_was_lost(
+    publication, django_capture_on_commit_callbacks
+):
+    from coaching import tasks
+
+    sent(publication)  # its message is never sent here
+    later = timezone.now() + dt.timedelta(minutes=5)
+    with django_capture_on_commit_callbacks() as callbacks:
+        coaching.publication_sweep(now=later)
+    assert [m[0] for m in sent_after_commit(callbacks)] == [tasks.tell_settled.name]
+    assert tasks.tell_settled() == 1
 
 
 @pytest.mark.parametrize("fault", ["5xx-after", "reset"])
@@ -396,3 +446,28 @@ def test_a_new_429_during_the_resume_stops_it(trainee, coach, account, x_double,
     assert coaching.account_resume(account_id=account.pk) == 1
     assert x_double.posts_for(account.handle) == []
     assert all(sent(p).status == P.QUEUED for p in publications)
+
+
+def test_the_resume_holds_the_lease_of_the_posts_it_has_still_to_send(
+    trainee, coach, account, x_double, monkeypatch
+):
+    """While one resume works through an account's backlog, the sweep must see each post
+    still to come as carried, or it would send another message for it."""
+    from coaching.services import sending
+
+    publications = [approved(trainee, coach, account, f"Backlog post {n}") for n in range(3)]
+    ran_out = timezone.now() - dt.timedelta(minutes=5)
+    Publication.objects.filter(pk__in=[p.pk for p in publications]).update(lease_until=ran_out)
+    leases_seen = []
+    send = sending.publication_send
+
+    def send_and_look(*, publication_id):
+        leases_seen.append(
+            list(Publication.objects.filter(status=P.QUEUED).values_list("lease_until", flat=True))
+        )
+        send(publication_id=publication_id)
+
+    monkeypatch.setattr(sending, "publication_send", send_and_look)
+    assert coaching.account_resume(account_id=account.pk) == 3
+    assert [len(leases) for leases in leases_seen] == [3, 2, 1]
+    assert all(lease > timezone.now() - dt.timedelta(seconds=5) for lease in leases_seen[0])

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from coaching import services as coaching
 from coaching.models import AuditEvent, SubjectAccessExport
-from coaching.services import subject_access
+from coaching.services import comments, subject_access
 from sandbox.errors import InvalidState, NotAllowed
 from sandbox.models import Membership
 from tests import builders, factories
@@ -46,6 +46,8 @@ def holdings(person, coach, account, other_account, private_media):
     draft = builders.submitted(person, account, OWN_WORDS)
     image = factories.make_post_image(draft)
     coaching.review_request_changes(draft=draft, by=coach, note=NOTE)
+    comments.comment_add(draft=draft, by=person, body="Can I say which ward?")
+    comments.comment_add(draft=draft, by=coach, body="Yes, the ward is fine.")
     elsewhere = builders.draft(person, other_account, ELSEWHERE_WORDS)
     return {"draft": draft, "image": image, "elsewhere": elsewhere}
 
@@ -83,6 +85,10 @@ def test_the_zip_holds_json_csvs_images_and_a_readme(
     assert data["account"][0]["email"] == "tina.tester@example.nhs.uk"
     assert [r["text"] for r in data["revisions"]] == [OWN_WORDS]
     assert [n["note"] for n in data["feedback_received"]] == [NOTE]
+    assert [(c["from"], c["comment"]) for c in data["comments"]] == [
+        ("Tina Tester", "Can I say which ward?"),
+        ("Cora", "Yes, the ward is fine."),
+    ]
     assert data["reviews_received"][0]["decision"] == "Changes requested"
     assert data["memberships"][0]["organisation"] == "Test Health Board"
     assert len(data["memberships"]) == 1

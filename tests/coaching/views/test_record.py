@@ -380,6 +380,46 @@ def test_the_audit_csv_defuses_formulas(client, admin, organisation):
     assert rows[1][8] == "'@SUM(1,2)"
 
 
+def test_the_audit_csv_keeps_a_handle_readable(client, admin, organisation, account):
+    account.handle = "NHSDemoBoard"
+    account.save()
+    audit(organisation, AuditEvent.Action.PUBLISHING_STOPPED, account=account)
+    client.login(username=admin.username, password=PASSWORD)
+    rows = read_csv(client.get(reverse("audit_log_export")))
+    assert "@NHSDemoBoard" in rows[1]
+    assert "'@NHSDemoBoard" not in rows[1]
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        # Readable as they are: they cannot run as formulas.
+        ("@NHSDemoBoard", "@NHSDemoBoard"),
+        ("@board@nhs.social", "@board@nhs.social"),
+        ("@board.bsky.social", "@board.bsky.social"),
+        ("-3", "-3"),
+        ("+44", "+44"),
+        ("-2.5", "-2.5"),
+        ("Clinic open 9-5", "Clinic open 9-5"),
+        # Defused: each would start a formula that does something.
+        ("=1+2", "'=1+2"),
+        ("=A1", "'=A1"),
+        ("@SUM(1,2)", "'@SUM(1,2)"),
+        ('+HYPERLINK("http://x")', '\'+HYPERLINK("http://x")'),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@NHS Demo", "'@NHS Demo"),
+        ("-", "'-"),
+        ("@", "'@"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+    ],
+)
+def test_a_cell_is_defused_only_where_it_would_start_a_formula(cell, written):
+    from coaching.exports import csv_cell
+
+    assert csv_cell(cell) == written
+
+
 # Query counts stay flat as the record grows ------------------------------------------------------
 
 

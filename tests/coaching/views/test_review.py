@@ -263,6 +263,33 @@ def test_request_changes_without_a_note_keeps_the_page_and_says_why(as_coach, su
     assert submitted.status == Draft.Status.SUBMITTED
 
 
+def test_a_note_and_scores_both_missing_are_both_in_the_error_summary(as_coach, submitted):
+    response = as_coach.post(
+        reverse("review_decide", args=[submitted.pk]),
+        {"decision": "request_changes", "note": "", "revision": submitted.current_revision_id},
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    summary = body[body.index("nhsuk-error-summary__list") :]
+    summary = summary[: summary.index("</ul>")]
+    assert "Write a note" in summary
+    assert "Score the post for safe, person-centred and effective" in summary
+
+
+def test_the_forms_own_errors_and_the_feedbacks_come_together(as_coach, submitted):
+    response = as_coach.post(
+        reverse("review_decide", args=[submitted.pk]),
+        {"note": "", "revision": submitted.current_revision_id, "publish_at": "soon"},
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    summary = body[body.index("nhsuk-error-summary__list") :]
+    summary = summary[: summary.index("</ul>")]
+    for said in ("Choose approve, request changes or reject.", "Enter a date and time", "Score"):
+        assert said in summary
+    assert summary.count("<li>") == 3
+
+
 def test_a_decision_that_lost_a_race_keeps_the_coachs_note(as_coach, submitted, second_coach):
     coaching.review_approve(draft=submitted, by=second_coach)
     note = "A long thoughtful note I would hate to lose"
