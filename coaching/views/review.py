@@ -22,7 +22,7 @@ from coaching.forms import (
     rubric_items,
     suggestion_from,
 )
-from coaching.models import Review
+from coaching.models import RUBRIC, Review
 from coaching.services import AnchoredNote
 from sandbox import access
 from sandbox import selectors as sandbox_selectors
