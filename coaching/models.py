@@ -1,3 +1,4 @@
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -346,6 +347,83 @@ class PublishingStop(models.Model):
         return f"Publishing stopped for {scope}"
 
 
+class Lockdown(models.Model):
+    """An account locked down because it may be in someone else's hands: publishing to it
+    stopped, its tokens revoked at the platform (where it offers a way) and forgotten,
+    every coach and admin told, and a recovery checklist (``steps``) to work through.
+
+    Open until every step is ticked. The stop it stands on is the ordinary emergency stop,
+    resumed on the Publishing page as any other."""
+
+    organisation = models.ForeignKey(
+        "sandbox.Organisation", on_delete=models.CASCADE, related_name="lockdowns"
+    )
+    account = models.ForeignKey(
+        WorkplaceAccount, on_delete=models.CASCADE, related_name="lockdowns"
+    )
+    reason = models.CharField(max_length=500)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    # What the platform said to the revoke: what it ended, or why it could not.
+    revoked = models.BooleanField(default=False)
+    revoke_outcome = models.TextField(blank=True)
+    # The account's recent posts that Sandpit never published, read before the revoke
+    # (afterwards the token no longer works): [{"remote_id", "text", "url"}].
+    rogue_posts = models.JSONField(default=list, blank=True)
+    rogue_posts_error = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_lockdown_per_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Lockdown of @{self.account.handle}"
+
+
+class LockdownStep(models.Model):
+    """One step of a lockdown's recovery checklist: ticked once, by whom and when."""
+
+    class Step(models.TextChoices):
+        PASSWORD = "password", "Change the password and second factor at the platform"
+        CONNECTED_APPS = "connected_apps", "Review the connected apps and sessions"
+        REPORT = "report", "Report the compromise to the platform"
+        GOVERNANCE = "governance", "Tell information governance"
+        ROGUE_POSTS = "rogue_posts", "Delete the posts Sandpit did not publish"
+        RECONNECT = "reconnect", "Reconnect the account in Sandpit"
+        HOLDING_MESSAGE = "holding_message", "Post a holding message through review"
+
+    lockdown = models.ForeignKey(Lockdown, on_delete=models.CASCADE, related_name="steps")
+    step = models.CharField(max_length=20, choices=Step.choices)
+    position = models.PositiveSmallIntegerField()
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["lockdown", "step"], name="one_of_each_lockdown_step")
+        ]
+
+    def __str__(self) -> str:
+        return self.get_step_display()
+
+    @property
+    def after(self) -> dt.timedelta | None:
+        """How long after the lockdown began the step was done."""
+        return self.done_at - self.lockdown.started_at if self.done_at else None
+
+
 class AuditLogIsAppendOnly(Exception):
     """Raised by any attempt to change or remove an audit event through the model."""
 
@@ -425,6 +503,12 @@ class AuditEvent(models.Model):
         RETENTION_APPLIED = "retention_applied", "Retention applied"
         REVISIONS_PURGED = "revisions_purged", "Patient details purged"
         COMMENTED = "commented", "Commented on a draft"
+        # Lockdown of a compromised account (coaching/services/lockdown.py).
+        LOCKDOWN_STARTED = "lockdown_started", "Account locked down"
+        LOCKDOWN_REVOKED = "lockdown_revoked", "Tokens revoked at the platform"
+        LOCKDOWN_REVOKE_FAILED = "lockdown_revoke_failed", "Tokens not revoked at the platform"
+        LOCKDOWN_STEP_DONE = "lockdown_step_done", "Recovery step done"
+        LOCKDOWN_CLOSED = "lockdown_closed", "Lockdown closed"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"
@@ -499,6 +583,7 @@ class Notification(models.Model):
         MODE_CHANGED = "mode_changed", "Your review mode changed"
         PUBLICATION = "publication", "Publication news"
         COMMENT = "comment", "A comment on a post"
+        LOCKDOWN = "lockdown", "An account was locked down"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

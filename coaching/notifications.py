@@ -24,7 +24,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from coaching.models import DraftComment, Notification, NotificationPreference, Publication, Review
+from coaching.models import (
+    DraftComment,
+    Lockdown,
+    Notification,
+    NotificationPreference,
+    Publication,
+    Review,
+)
 from coaching.selectors import (
     WAITING,
     QueueFilters,
@@ -213,6 +220,43 @@ _DECIDED: dict[str, str] = {
 }
 
 
+def account_locked_down(*, lockdown: Lockdown) -> list[Notification]:
+    """Every coach and admin of the organisation, in the app and by email whatever their
+    preferences: a hijacked account is everyone's business at once, and no preference
+    was ever offered for it."""
+    account = lockdown.account
+    people = list(
+        User.objects.filter(
+            memberships__organisation_id=lockdown.organisation_id,
+            memberships__role__in=REVIEWER_ROLES,
+            memberships__is_active=True,
+            is_active=True,
+        ).distinct()
+    )
+    url = reverse("lockdown", args=[lockdown.pk])
+    message = (
+        f"@{account.handle} on {account.get_platform_display()} is locked down by "
+        f"{display_name(lockdown.started_by)}: {lockdown.reason}"
+    )
+    written = notify(users=people, kind=Kind.LOCKDOWN, message=message, url=url)
+    recipients = [person.email for person in people if person.email]
+    if recipients:
+        revoked = (
+            lockdown.revoke_outcome
+            if lockdown.revoked
+            else f"The platform did not revoke the tokens ({lockdown.revoke_outcome}): "
+            "revoke them by hand at the platform."
+        )
+        body = (
+            f"{message}\n\nPublishing to @{account.handle} is stopped. {revoked} Sandpit has "
+            "forgotten the account's tokens.\n\nThe recovery checklist: " + absolute(url)
+        )
+        _email_after_commit(
+            subject=f"@{account.handle} is locked down", body=body, recipients=recipients
+        )
+    return written
+
+
 def review_decided(*, review: Review) -> list[Notification]:
     """A coach decided: tell the trainee who wrote the post."""
     draft = review.draft
@@ -344,6 +388,15 @@ def tell_settled() -> int:
         told += len(batch)
         if len(batch) < TELL_BATCH:
             return told
+
+
+def lockdown_notices_resolved(*, lockdown: Lockdown) -> int:
+    """A closed lockdown's alerts are dealt with: every recovery step is done."""
+    return Notification.objects.filter(
+        kind=Kind.LOCKDOWN,
+        url=reverse("lockdown", args=[lockdown.pk]),
+        resolved_at__isnull=True,
+    ).update(resolved_at=timezone.now())
 
 
 # Periodic: past the review target, and the daily digest ------------------------------------

@@ -10,6 +10,7 @@ from coaching.views import (
     health,
     imports,
     invitations,
+    lockdown,
     notifications,
     people,
     publishing,
@@ -100,6 +101,14 @@ urlpatterns = [
         accounts.account_connect_x_callback,
         name="account_connect_x_callback",
     ),
+    # Locking down a compromised account, and its recovery checklist.
+    path(
+        "connected-accounts/<int:pk>/lock-down/",
+        lockdown.account_lockdown,
+        name="account_lockdown",
+    ),
+    path("lockdowns/<int:pk>/", lockdown.lockdown, name="lockdown"),
+    path("lockdowns/<int:pk>/steps/<str:step>/", lockdown.lockdown_step, name="lockdown_step"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path(
         "notifications/<int:pk>/open/",

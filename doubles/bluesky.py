@@ -11,6 +11,7 @@ XRPC methods (every response carries ``ratelimit-*`` headers):
     POST com.atproto.server.createSession    log in with handle (or DID) and app password
     POST com.atproto.server.refreshSession   rotate the session with the refresh JWT
     GET  com.atproto.server.getSession       the access JWT's account
+    POST com.atproto.server.deleteSession    end the session named by the refresh JWT
     POST com.atproto.repo.uploadBlob         raw bytes; the record refers to it by CID
     POST com.atproto.repo.createRecord       app.bsky.feed.post only (app.bsky.embed.images)
     GET  com.atproto.sync.getBlob            a blob's bytes (what the image views link to)
@@ -128,6 +129,7 @@ _METHODS = {
     "com.atproto.server.createSession": ("POST", False),
     "com.atproto.server.refreshSession": ("POST", False),  # it checks the refresh JWT itself
     "com.atproto.server.getSession": ("GET", True),
+    "com.atproto.server.deleteSession": ("POST", False),  # it checks the refresh JWT itself
     "com.atproto.repo.createRecord": ("POST", True),
     "com.atproto.repo.uploadBlob": ("POST", True),
     "com.atproto.sync.getBlob": ("GET", False),
@@ -428,6 +430,8 @@ class BlueskyDouble(HttpDouble):
                 return self._create_session(body)
             if nsid == "com.atproto.server.refreshSession":
                 return self._refresh_session(request)
+            if nsid == "com.atproto.server.deleteSession":
+                return self._delete_session(request)
             if nsid == "com.atproto.server.getSession":
                 assert did is not None
                 return json_reply(200, self._session_json(self._accounts[did]))
@@ -466,6 +470,24 @@ class BlueskyDouble(HttpDouble):
         if account is None:
             return _invalid("Could not find account")
         return json_reply(200, self._session_json(account) | self._new_tokens(account.did))
+
+    def _delete_session(self, request: HttpRequest) -> Reply:
+        # As the reference PDS: the refresh JWT authorises it, and its session (the jti)
+        # is forgotten, so it can never be refreshed again. Access JWTs already issued
+        # keep working until they expire (see the module's known gaps). An output-less
+        # procedure: 200 with no body.
+        payload, failure = self._verify(request.bearer_token(), "refresh+jwt")
+        if failure is not None:
+            return failure
+        assert payload is not None
+        self._refresh_tokens.pop(str(payload.get("jti")), None)
+        return Reply(200, b"", "text/plain; charset=utf-8")
+
+    def session_ended(self, refresh_jwt: str) -> bool:
+        """Whether the session this refresh JWT names can no longer be refreshed."""
+        payload = json.loads(_unb64(refresh_jwt.split(".")[1]))
+        with self._lock:
+            return str(payload.get("jti")) not in self._refresh_tokens
 
     def _new_tokens(self, did: str) -> dict[str, str]:
         now = int(time.time())

@@ -18,6 +18,9 @@ Endpoints (every API response carries ``X-RateLimit-*`` headers):
     POST   /api/v1/statuses                       create (form or JSON; Idempotency-Key; media_ids)
     GET    /api/v1/statuses/<id>                  one status
     DELETE /api/v1/statuses/<id>                  delete one of your statuses
+    GET    /.well-known/oauth-authorization-server  where the OAuth endpoints are (4.3)
+    POST   /oauth/revoke                          revoke a token (form: client_id,
+                                                  client_secret, token)
 Human pages: ``/`` (accounts), ``/@<username>`` (profile), ``/@<username>/<id>`` (one post).
 Control: ``POST|GET|DELETE /_double/faults``, ``GET /_double/state``, ``POST /_double/reset``,
 ``POST /_double/accounts``.
@@ -241,6 +244,8 @@ class MastodonDouble(HttpDouble):
         )
         self._accounts: dict[str, MastodonAccount] = {}
         self._tokens: dict[str, str] = {}  # access token -> account id
+        # access token -> (client_id, client_secret) of the application it was made in
+        self._token_apps: dict[str, tuple[str, str]] = {}
         self._statuses: dict[str, MastodonStatus] = {}
         self._source: dict[str, str] = {}  # status id -> text as typed
         self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
@@ -251,9 +256,16 @@ class MastodonDouble(HttpDouble):
     # Python API for tests --------------------------------------------------------------
 
     def add_account(
-        self, username: str, *, token: str | None = None, display_name: str | None = None
+        self,
+        username: str,
+        *,
+        token: str | None = None,
+        display_name: str | None = None,
+        client: tuple[str, str] | None = None,
     ) -> str:
-        """Create an account with a never-expiring access token; return the account id."""
+        """Create an account with a never-expiring access token; return the account id.
+        ``client`` is the (client key, client secret) of the application the token was
+        made in (Preferences > Development); only that application may revoke it."""
         if not re.fullmatch(_USERNAME, username):
             raise ValueError(f"{username!r} is not a valid Mastodon username")
         with self._lock:
@@ -263,8 +275,18 @@ class MastodonDouble(HttpDouble):
                     self._new_id(), username, display_name or username, iso_time(time.time())
                 )
                 self._accounts[account.id] = account
-            self._tokens[token or secrets.token_urlsafe(32)] = account.id
+            token = token or secrets.token_urlsafe(32)
+            self._tokens[token] = account.id
+            self._token_apps[token] = client or (
+                secrets.token_urlsafe(32),
+                secrets.token_urlsafe(32),
+            )
             return account.id
+
+    def token_works(self, token: str) -> bool:
+        """Whether the access token still authenticates (it is gone once revoked)."""
+        with self._lock:
+            return token in self._tokens
 
     def accounts(self) -> list[MastodonAccount]:
         with self._lock:
@@ -327,6 +349,11 @@ class MastodonDouble(HttpDouble):
     def handle(self, request: HttpRequest) -> Reply:
         if request.path.startswith("/api/"):
             return self._api(request)
+        if request.method == "GET" and request.path == "/.well-known/oauth-authorization-server":
+            return json_reply(200, self._oauth_server())
+        if request.method == "POST" and request.path == "/oauth/revoke":
+            self.count_call("POST /oauth/revoke")
+            return self._revoke(request)
         if request.path.startswith("/_double/"):
             return self.control(request, self._control)
         if request.method == "GET" and (
@@ -590,6 +617,52 @@ class MastodonDouble(HttpDouble):
             reply.headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'
         return reply
 
+    def _oauth_server(self) -> dict[str, Any]:
+        # The part of Mastodon 4.3's authorization server metadata (RFC 8414) that
+        # Mastodon.py reads to find the revocation endpoint.
+        return {
+            "issuer": f"{self.base_url}/",
+            "authorization_endpoint": f"{self.base_url}/oauth/authorize",
+            "token_endpoint": f"{self.base_url}/oauth/token",
+            "revocation_endpoint": f"{self.base_url}/oauth/revoke",
+            "scopes_supported": ["read", "write", "write:statuses", "write:media"],
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "client_credentials"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        }
+
+    def _revoke(self, request: HttpRequest) -> Reply:
+        """Doorkeeper's revocation (RFC 7009), as Mastodon documents POST /oauth/revoke:
+        the application authenticates with client_id and client_secret; a token it does
+        not hold is refused with 403; an unknown or already revoked token is a 200."""
+        form = request.form()
+        token = form.get("token", "")
+        with self._lock:
+            apps = set(self._token_apps.values())
+            client = (form.get("client_id", ""), form.get("client_secret", ""))
+            if client not in apps:
+                return json_reply(
+                    401,
+                    {
+                        "error": "invalid_client",
+                        "error_description": "Client authentication failed due to unknown "
+                        "client, no client authentication included, or unsupported "
+                        "authentication method.",
+                    },
+                )
+            if token in self._tokens:
+                if self._token_apps.get(token) != client:
+                    return json_reply(
+                        403,
+                        {
+                            "error": "unauthorized_client",
+                            "error_description": "You are not authorized to revoke this token",
+                        },
+                    )
+                del self._tokens[token]
+                del self._token_apps[token]
+        return json_reply(200, {})
+
     def _control(self, method: str, path: str, payload: dict[str, Any]) -> Reply | None:
         if method == "GET" and path == "/_double/state":
             return json_reply(200, self.state())
@@ -598,8 +671,12 @@ class MastodonDouble(HttpDouble):
             return json_reply(200, self.state())
         if method == "POST" and path == "/_double/accounts":
             token = payload.get("token") or secrets.token_urlsafe(32)
+            client = (str(payload.get("client_id") or ""), str(payload.get("client_secret") or ""))
             account_id = self.add_account(
-                payload["username"], token=token, display_name=payload.get("display_name")
+                payload["username"],
+                token=token,
+                display_name=payload.get("display_name"),
+                client=client if all(client) else None,
             )
             return json_reply(
                 201, {"id": account_id, "username": payload["username"], "token": token}

@@ -14,6 +14,8 @@ Endpoints (API responses always carry ``x-rate-limit-*`` headers):
     GET    /2/users/me              the token's user
     GET    /2/users/<id>/tweets     a user's posts, newest first (max_results, pagination_token)
     POST   /2/oauth2/token          authorization_code (PKCE) and rotating refresh_token grants
+    POST   /2/oauth2/revoke         revoke an access or refresh token (form: token,
+                                    token_type_hint, client_id; or Basic auth)
 Human pages: ``/`` (users), ``/<username>`` (profile), ``/<username>/status/<id>`` (one post).
 Control, for other processes: ``POST|GET|DELETE /_double/faults``, ``GET /_double/state``,
 ``POST /_double/reset``, ``POST /_double/users``, ``POST /_double/authorization-codes``.
@@ -94,6 +96,7 @@ RATE_LIMITS = {
     "me": 75,
     "timeline": 900,
     "token": 300,
+    "revoke": 300,  # a guess: X documents no limit for revoking
     "media": 500,  # a guess: X states media limits per plan
     "metadata": 500,
     "other": 300,
@@ -405,6 +408,8 @@ class XDouble(HttpDouble):
         endpoint, arg = "other", ""
         if method == "POST" and path == "/2/oauth2/token":
             endpoint = "token"
+        elif method == "POST" and path == "/2/oauth2/revoke":
+            endpoint = "revoke"
         elif method == "POST" and path == "/2/tweets":
             endpoint = "create"
         elif method == "POST" and path == "/2/media/upload":
@@ -430,7 +435,7 @@ class XDouble(HttpDouble):
             reply.headers = _rate_headers(RATE_LIMITS[endpoint], 0, reset_at)
             return reply
         user = self._authenticate(request)
-        if endpoint == "token":
+        if endpoint in {"token", "revoke"}:
             identity = request.form().get("client_id") or "app"
         else:
             identity = user.id if user else "anonymous"
@@ -439,6 +444,9 @@ class XDouble(HttpDouble):
             reply = _FAULT_REPLIES[fault]()
         elif endpoint == "token":
             reply = self._token(request) if allowed else _too_many_requests()
+        elif endpoint == "revoke":
+            self.count_call("POST /2/oauth2/revoke")
+            reply = self._revoke(request) if allowed else _too_many_requests()
         elif endpoint == "other":
             reply = json_reply(
                 404, {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
@@ -768,6 +776,32 @@ class XDouble(HttpDouble):
                 body["refresh_token"] = refresh_token
             self._save()
         return json_reply(200, body)
+
+    def _revoke(self, request: HttpRequest) -> Reply:
+        """Token revocation as X documents it (RFC 7009): the token in the form, the app
+        named by client_id (public) or Basic auth (confidential), ``{"revoked": true}``.
+        From RFC 7009 rather than checked against X: a token that is unknown, expired or
+        already revoked is answered the same as a revoked one."""
+        form = request.form()
+        token = form.get("token", "")
+        if not token:
+            return _oauth_error("Missing required parameter [token].")
+        client_id = form.get("client_id") or _basic_auth_user(request.header("Authorization"))
+        if not client_id:
+            return _oauth_error("Missing required parameter [client_id].")
+        with self._lock:
+            for store in (self._tokens, self._refresh_tokens):
+                grant = store.get(token)
+                if grant is None:
+                    continue
+                if grant.client_id and grant.client_id != client_id:
+                    # Only the app the token was issued to may revoke it.
+                    return _oauth_error(
+                        "Value passed for the token was invalid.", error="unauthorized_client"
+                    )
+                del store[token]
+            self._save()
+        return json_reply(200, {"revoked": True})
 
     def _control(self, method: str, path: str, payload: dict[str, Any]) -> Reply | None:
         if method == "GET" and path == "/_double/state":

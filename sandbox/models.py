@@ -243,6 +243,10 @@ class WorkplaceAccount(models.Model):
     token_expires_at = models.DateTimeField(null=True, blank=True)
     app_password = EncryptedTextField(blank=True)
     platform_session = EncryptedTextField(blank=True)
+    # Mastodon's application key and secret (Preferences > Development shows them beside
+    # the token): Mastodon revokes a token only when its application asks, as a lockdown does.
+    client_id = models.CharField(max_length=200, blank=True)
+    client_secret = EncryptedTextField(blank=True)
     connected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -267,7 +271,7 @@ class WorkplaceAccount(models.Model):
 
     # The encrypted columns. Pages that only show an account's name defer them (as
     # ``<relation>__<field>``): each one loaded is a decryption, per row, per request.
-    SECRETS = ("access_token", "refresh_token", "app_password", "platform_session")
+    SECRETS = ("access_token", "refresh_token", "app_password", "platform_session", "client_secret")
 
     @classmethod
     def secrets_of(cls, *relations: str) -> list[str]:

@@ -26,7 +26,7 @@ from sandbox.models import (
 
 Role = Membership.Role
 REVIEWER_ROLES = (Role.COACH, Role.ADMIN)
-REVIEWER_ORGANISATIONS = "_sandpit_reviewer_organisation_ids"
+STANDINGS = "_sandpit_standings"
 
 
 def display_name(user: User) -> str:
@@ -54,35 +54,43 @@ def role_in(user: User, organisation_id: int) -> str | None:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class Standing:
+    """One of a person's active memberships, as the access rules read it."""
+
+    organisation_id: int
+    role: str
+    second_factor_required: bool
+
+
+def standings(user: User) -> list[Standing]:
+    """The person's active memberships, ordered by organisation (so pages that act for "the
+    coach's organisation" pick the same one each time).
+
+    Every page asks (the sign-in middleware, access checks, the header, the queue's
+    routing), so they are read once and kept on the user object, as Django keeps its
+    permission cache: request.user is made afresh for every request, so no answer outlives
+    the request. setattr reaches through request.user's lazy wrapper to the user."""
+    known = getattr(user, STANDINGS, None)
+    if known is None:
+        known = [
+            Standing(*row)
+            for row in active_memberships()
+            .filter(user_id=user.pk)
+            .order_by("organisation_id")
+            .values_list("organisation_id", "role", "organisation__second_factor_required")
+        ]
+        setattr(user, STANDINGS, known)
+    return known
+
+
 def roles_of(user: User) -> set[str]:
-    return set(active_memberships().filter(user=user).values_list("role", flat=True))
+    return {standing.role for standing in standings(user)}
 
 
 def reviewer_organisation_ids(user: User) -> list[int]:
-    """The organisations the user coaches or administers.
-
-    A page asks several times (access, the queue's filters, routing, the feed), so the
-    answer is kept on the user object, as Django keeps its permission cache: request.user
-    is made afresh for every request, so no answer outlives the request."""
-    known = getattr(user, REVIEWER_ORGANISATIONS, None)
-    if known is None:
-        # Ordered, so pages that act for "the coach's organisation" pick the same one.
-        known = remember_reviewer_organisations(
-            user,
-            active_memberships()
-            .filter(user=user, role__in=REVIEWER_ROLES)
-            .order_by("organisation_id")
-            .values_list("organisation_id", flat=True),
-        )
-    return list(known)
-
-
-def remember_reviewer_organisations(user: User, organisation_ids: Iterable[int]) -> list[int]:
-    """For the sign-in middleware, which reads the same rows on every request anyway."""
-    known = list(organisation_ids)
-    # setattr reaches through request.user's lazy wrapper to the user it wraps.
-    setattr(user, REVIEWER_ORGANISATIONS, known)
-    return known
+    """The organisations the user coaches or administers."""
+    return [s.organisation_id for s in standings(user) if s.role in REVIEWER_ROLES]
 
 
 def accounts_for_author(user: User) -> QuerySet[WorkplaceAccount]:

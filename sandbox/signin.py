@@ -32,11 +32,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
-from sandbox.selectors import (
-    REVIEWER_ROLES,
-    active_memberships,
-    remember_reviewer_organisations,
-)
+from sandbox.selectors import REVIEWER_ROLES, standings
 from sandbox.signals import sign_in_locked
 
 # Set on requests a person did not make themselves (htmx polling: static/js/idle.js adds it).
@@ -144,16 +140,10 @@ def idle_timeout_seconds(user: AbstractBaseUser, reviewer: bool) -> int:
 
 
 def _second_factor_rules(user: AbstractBaseUser) -> tuple[bool, bool]:
-    """(coaches or administers anywhere, must have a second factor): one query, whose
-    organisations the page's own access checks then use without asking again."""
-    rows = list(
-        active_memberships()
-        .filter(user_id=user.pk, role__in=REVIEWER_ROLES)
-        .order_by("organisation_id")
-        .values_list("organisation_id", "organisation__second_factor_required")
-    )
-    remember_reviewer_organisations(user, [organisation_id for organisation_id, _ in rows])  # type: ignore[arg-type]
-    return bool(rows), any(required for _, required in rows)
+    """(coaches or administers anywhere, must have a second factor), from the memberships
+    the rest of the request reads too (sandbox.selectors.standings)."""
+    reviewing = [s for s in standings(user) if s.role in REVIEWER_ROLES]  # type: ignore[arg-type]
+    return bool(reviewing), any(s.second_factor_required for s in reviewing)
 
 
 def is_background(request: HttpRequest) -> bool:

@@ -220,6 +220,24 @@ class ReasonForm(DomainErrorsMixin, forms.Form):
     account = IdField(required=False, widget=forms.HiddenInput)
 
 
+class LockdownForm(DomainErrorsMixin, forms.Form):
+    """Locking an account down: why, and the confirmation that this is meant."""
+
+    reason = TextField(
+        label="What has happened?",
+        help_text="Everyone who coaches or runs this organisation's accounts will be told this.",
+        max_length=500,
+        widget=forms.Textarea(attrs={"class": "nhsuk-textarea", "rows": 3}),
+        error_messages={"required": "Say what has happened; everyone will be told."},
+    )
+    confirm = forms.BooleanField(
+        label="I understand that publishing stops and the account must be reconnected",
+        error_messages={
+            "required": "Tick the box to confirm that you mean to lock the account down."
+        },
+    )
+
+
 class PurgeForm(DomainErrorsMixin, forms.Form):
     """Why a draft's revisions with a patient's details are purged: kept on the purge
     record (never in the audit log, which cannot be changed if the reason quotes them)."""
@@ -531,6 +549,25 @@ class ConnectForm(DomainErrorsMixin, forms.Form):
             self.order_fields(["server", "handle", "secret"])
         else:
             self.fields["server"].widget.attrs["placeholder"] = "https://mastodon.social"
+            # Optional, but without them a lockdown cannot revoke the token at Mastodon.
+            self.fields["client_id"] = TextField(
+                label="Client key (optional)",
+                help_text="Shown above the access token. With the client secret, it lets "
+                "Sandpit revoke the token at once if the account is ever locked down.",
+                max_length=200,
+                required=False,
+                widget=forms.TextInput(
+                    attrs={"class": "nhsuk-input nhsuk-input--width-20", "autocomplete": "off"}
+                ),
+            )
+            self.fields["client_secret"] = TextField(
+                label="Client secret (optional)",
+                max_length=1000,
+                required=False,
+                widget=forms.PasswordInput(
+                    attrs={"class": "nhsuk-input nhsuk-input--width-20", "autocomplete": "off"}
+                ),
+            )
 
 
 class SingleSignOnForm(DomainErrorsMixin, forms.Form):

@@ -25,6 +25,9 @@ def publisher_for(account: WorkplaceAccount) -> Publisher:
             user_id=account.remote_user_id or None,
             username=account.handle,
             timeout=httpx.Timeout(read_timeout, connect=settings.PUBLISH_CONNECT_TIMEOUT),
+            refresh_token=account.refresh_token,
+            client_id=settings.X_CLIENT_ID,
+            client_secret=settings.X_CLIENT_SECRET,
         )
     if account.platform == WorkplaceAccount.Platform.MASTODON:
         return MastodonPublisher(
@@ -32,6 +35,8 @@ def publisher_for(account: WorkplaceAccount) -> Publisher:
             access_token=account.access_token,
             timeout=read_timeout,
             session=outbound.checked_session(),
+            client_id=account.client_id,
+            client_secret=account.client_secret,
         )
     if account.platform == WorkplaceAccount.Platform.BLUESKY:
         return BlueskyPublisher(

@@ -124,6 +124,13 @@ class Publisher(Protocol):
         """Remove a published post from the platform."""
         ...
 
+    def revoke(self) -> str:
+        """End the stored credentials at the platform (a lockdown: the account may be in
+        someone else's hands). Returns what was ended, in words for the lockdown page;
+        raises a ``PublishError`` when the platform refused or could not be asked, with
+        its reason. Nothing is deleted here: forgetting the tokens is the caller's."""
+        ...
+
 
 @runtime_checkable
 class KeyedPublisher(Protocol):

@@ -209,6 +209,29 @@ class BlueskyPublisher:
         # deleteRecord succeeds when the record is already gone, which is all we ask.
         self._as_account(functools.partial(self._delete_record, uri=uri), OutcomeUnknown)
 
+    def revoke(self) -> str:
+        """End the saved session at the PDS: com.atproto.server.deleteSession, authorised
+        by the session's refresh JWT, so no one can refresh it again.
+
+        What it cannot end: an access JWT already issued lives until it expires (the PDS
+        does not revoke them), and the app password itself, which only the account's own
+        password may revoke (Settings > App passwords), by hand."""
+        saved = _decoded(self.session)
+        if saved is None:
+            return "There was no session to end."
+        header = {"Authorization": f"Bearer {saved.refresh_jwt}"}
+
+        def delete_session(client: Client) -> Any:
+            # ignore_session_check: the SDK would otherwise refresh the session first,
+            # making a new one just to end it.
+            return client.com.atproto.server.delete_session(
+                headers=header, ignore_session_check=True
+            )
+
+        with _mapped(PublishError):
+            delete_session(self._new_client())
+        return "Bluesky ended Sandpit's session (its refresh token)."
+
     def post_url(self, remote_id: str) -> str:
         rkey = remote_id.rsplit("/", 1)[-1]
         return f"{self.public_base_url}/profile/{quote(self.handle)}/post/{quote(rkey)}"

@@ -20,6 +20,7 @@ from mastodon import Mastodon
 from mastodon.errors import (
     MastodonAPIError,
     MastodonError,
+    MastodonIllegalArgumentError,
     MastodonNetworkError,
     MastodonNotFoundError,
     MastodonRatelimitError,
@@ -70,9 +71,13 @@ class MastodonPublisher:
         access_token: str,
         timeout: float = 15.0,
         session: requests.Session | None = None,
+        client_id: str = "",
+        client_secret: str = "",
     ) -> None:
         """``session`` carries the caller's rule for where a connection may go
-        (sandbox.outbound) when a person typed the address."""
+        (sandbox.outbound) when a person typed the address. ``client_id`` and
+        ``client_secret`` (the application's client key and secret) are needed only to
+        revoke the token: Mastodon refuses to revoke a token for anyone but its app."""
         self.api_base_url = api_base_url.rstrip("/")
         self.timeout = timeout
         self._account_id: str | None = None
@@ -101,6 +106,9 @@ class MastodonPublisher:
             user_agent=USER_AGENT,
         )
         self._api.access_token = access_token
+        # Also after construction, for the same reason as the token.
+        self._api.client_id = client_id or None
+        self._api.client_secret = client_secret or None
 
     def publish(
         self,
@@ -181,6 +189,33 @@ class MastodonPublisher:
                 # which is all the caller asked for.
                 return
 
+    def revoke(self) -> str:
+        """Revoke the access token at POST /oauth/revoke (Mastodon.py finds the endpoint in
+        the server's /.well-known/oauth-authorization-server when it has one)."""
+        if not (self._api.client_id and self._api.client_secret):
+            # Mastodon's apps are confidential: it revokes a token only for the app that
+            # holds it, so without the app's key and secret there is nothing to ask.
+            raise PublishError(
+                "Sandpit does not have this account's client key and secret, which Mastodon "
+                "needs to revoke the token."
+            )
+        try:
+            with self._mapped(PublishError):
+                try:
+                    # http only where the instance itself was allowed to be http (never
+                    # in production: accounts.py refuses such an address).
+                    self._api.revoke_access_token(allow_http=self.api_base_url.startswith("http:"))
+                except MastodonIllegalArgumentError as exc:
+                    raise PublishError(f"Mastodon.py refused to revoke: {exc}") from exc
+        except PublishError as error:
+            # OAuth errors name a code ("unauthorized_client") and explain it in
+            # error_description, which Mastodon.py does not keep: say the explanation.
+            words = _oauth_words(error.body)
+            if not words or isinstance(error, RateLimited):
+                raise
+            raise type(error)(words, status_code=error.status_code, body=error.body) from error
+        return "Mastodon revoked the access token."
+
     def identity(self) -> tuple[str, str, str]:
         """(account id, username, display name) of the token's account, checking the token."""
         with self._mapped(PublishError):
@@ -252,6 +287,14 @@ class MastodonPublisher:
         # other servers) and moved it onto our clock using the Date header.
         reset = self._api.ratelimit_reset
         return dt.datetime.fromtimestamp(reset, tz=dt.UTC) if reset is not None else None
+
+
+def _oauth_words(body: str) -> str:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return ""
+    return str(payload.get("error_description") or "") if isinstance(payload, dict) else ""
 
 
 def plain_text(content: str) -> str:

@@ -68,8 +68,17 @@ class XPublisher:
         user_id: str | None = None,
         public_base_url: str = "https://x.com",
         timeout: httpx.Timeout | None = None,
+        refresh_token: str = "",
+        client_id: str = "",
+        client_secret: str = "",
     ) -> None:
+        """``refresh_token`` and the app's ``client_id`` and ``client_secret`` are needed
+        only to revoke (X's token revocation authenticates the app, not the user)."""
         self.base_url = base_url.rstrip("/")
+        self._access_token = access_token
+        self._refresh_token = refresh_token
+        self._client_id = client_id
+        self._client_secret = client_secret
         self.public_base_url = public_base_url.rstrip("/")
         self.username = username
         self.user_id = user_id
@@ -147,6 +156,49 @@ class XPublisher:
         # X answers {"deleted": false} when there was nothing to delete; either way the
         # post is not on X afterwards, which is all the caller asked for.
         self._request("DELETE", f"/2/tweets/{quote(remote_id)}", unclear=OutcomeUnknown)
+
+    def revoke(self) -> str:
+        """Revoke the refresh token, then the access token, at POST /2/oauth2/revoke.
+
+        The refresh token first: while it works, whoever holds it can mint new access
+        tokens. A confidential client authenticates with Basic auth, a public one names
+        itself in the form, as for the token grant (x_oauth.py)."""
+        ended = []
+        for token, hint in (
+            (self._refresh_token, "refresh_token"),
+            (self._access_token, "access_token"),
+        ):
+            if not token:
+                continue
+            response = self._revoke_request(token, hint)
+            revoked = _json_object(response).get("revoked")
+            if revoked is not True:
+                raise PublishError(
+                    f"X did not say it revoked the {hint.replace('_', ' ')}.",
+                    status_code=response.status_code,
+                    body=response.text,
+                )
+            ended.append(hint.replace("_", " "))
+        if not ended:
+            return "There were no tokens to revoke."
+        return f"X revoked the {' and the '.join(ended)}."
+
+    def _revoke_request(self, token: str, hint: str) -> httpx.Response:
+        auth = (self._client_id, self._client_secret) if self._client_secret else None
+        try:
+            response = httpx.post(
+                f"{self.base_url}/2/oauth2/revoke",
+                data={"token": token, "token_type_hint": hint, "client_id": self._client_id},
+                auth=auth,
+                headers={"User-Agent": USER_AGENT},
+                timeout=self.timeout,
+                verify=_TLS,
+            )
+        except _NOT_SENT as exc:
+            raise NotSent(f"Could not reach X: {exc or type(exc).__name__}") from exc
+        except httpx.TransportError as exc:
+            raise PublishError(f"No answer from X ({type(exc).__name__}: {exc}).") from exc
+        return _check(response, PublishError)
 
     def post_url(self, remote_id: str) -> str:
         return f"{self.public_base_url}/{quote(self.username)}/status/{quote(remote_id)}"

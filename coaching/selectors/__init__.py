@@ -20,6 +20,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -28,6 +29,7 @@ from django.utils import timezone
 from coaching.models import (
     AuditEvent,
     DraftComment,
+    Lockdown,
     Notification,
     Publication,
     PublishingStop,
@@ -305,6 +307,20 @@ def accounts_for_reviewer(user: User) -> QuerySet[WorkplaceAccount]:
     return WorkplaceAccount.objects.filter(
         organisation_id__in=reviewer_organisation_ids(user)
     ).select_related("organisation")
+
+
+def with_open_lockdown(accounts: QuerySet[WorkplaceAccount]) -> QuerySet[WorkplaceAccount]:
+    """Each account with ``open_lockdown_id``: its lockdown still being recovered from,
+    which the account and publishing pages link to."""
+    open_lockdown = Lockdown.objects.filter(account=OuterRef("pk"), closed_at__isnull=True)
+    return accounts.annotate(open_lockdown_id=Subquery(open_lockdown.values("pk")[:1]))
+
+
+def lockdowns_for_reviewer(user: User) -> QuerySet[Lockdown]:
+    """The lockdowns of the organisations the user coaches or administers."""
+    return Lockdown.objects.filter(
+        organisation_id__in=reviewer_organisation_ids(user)
+    ).select_related("account", "started_by")
 
 
 # The queue page: filters, routing and the review target, in a fixed number of queries ----------

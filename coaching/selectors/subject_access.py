@@ -25,6 +25,7 @@ from coaching.models import (
     DraftComment,
     FeedbackNote,
     Invitation,
+    LockdownStep,
     Notification,
     NotificationPreference,
     PeopleImport,
@@ -381,6 +382,26 @@ def _publishing_stops(scope: Scope) -> list[Row]:
     ]
 
 
+def _lockdowns(scope: Scope) -> list[Row]:
+    """Lockdowns they started, and recovery steps they ticked."""
+    steps = LockdownStep.objects.filter(
+        Q(lockdown__started_by=scope.person) | Q(done_by=scope.person),
+        lockdown__organisation_id__in=scope.organisation_ids,
+    ).select_related("lockdown__account")
+    return [
+        {
+            "account": f"@{step.lockdown.account.handle}",
+            "reason": step.lockdown.reason,
+            "started_by_them": step.lockdown.started_by_id == scope.person.pk,
+            "started": _when(step.lockdown.started_at),
+            "step": step.get_step_display(),
+            "step_done_by_them": step.done_by_id == scope.person.pk,
+            "step_done": _when(step.done_at),
+        }
+        for step in steps.order_by("lockdown__started_at", "position")
+    ]
+
+
 def timeline_items_of(scope: Scope) -> QuerySet[TimelineItem]:
     """The person's practice timeline in these organisations: the posts that belong to one
     (sandbox.selectors.in_organisations) and every reaction under them."""
@@ -521,6 +542,7 @@ SECTIONS: tuple[tuple[str, Callable[[Scope], list[Row]]], ...] = (
     ("comments", _comments),
     ("overrides_written", _overrides_written),
     ("publishing_stops", _publishing_stops),
+    ("lockdowns", _lockdowns),
     ("timeline", _timeline),
     ("scenario_runs", _scenario_runs),
     ("notifications", _notifications),

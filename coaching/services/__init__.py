@@ -13,6 +13,7 @@ from coaching.services.accounts import (
 from coaching.services.claims import review_claim, review_claim_renew
 from coaching.services.comments import comment_add
 from coaching.services.drafts import draft_revised, draft_submit, draft_withdraw
+from coaching.services.lockdown import account_lockdown, lockdown_step_done
 from coaching.services.outbox import publication_sweep, standing_stop
 from coaching.services.recovery import publication_reconcile, publication_retract, publication_retry
 from coaching.services.review_modes import (
@@ -45,6 +46,7 @@ __all__ = [
     "TOKEN_REFRESH_MARGIN",
     "AnchoredNote",
     "_change_review_mode",
+    "account_lockdown",
     "account_needs_reconnect",
     "account_resume",
     "bluesky_connect",
@@ -53,6 +55,7 @@ __all__ = [
     "draft_revised",
     "draft_submit",
     "draft_withdraw",
+    "lockdown_step_done",
     "mastodon_connect",
     "publication_reconcile",
     "publication_retract",

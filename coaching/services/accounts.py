@@ -201,10 +201,17 @@ def _credential(value: str, shape: re.Pattern[str], message: str) -> str:
 
 
 def mastodon_connect(
-    *, by: User, organisation_id: int, server: str, access_token: str
+    *,
+    by: User,
+    organisation_id: int,
+    server: str,
+    access_token: str,
+    client_id: str = "",
+    client_secret: str = "",
 ) -> WorkplaceAccount:
     """Connect a Mastodon account with an access token made in the instance's
-    Preferences > Development (scopes read and write:statuses)."""
+    Preferences > Development (scopes read and write:statuses). The application's client
+    key and secret, from the same page, are optional: a lockdown needs them to revoke."""
     access.require_admin(by, organisation_id)
     server = _platform_url(server)
     access_token = _credential(
@@ -231,6 +238,8 @@ def mastodon_connect(
         remote_user_id=remote_id,
         api_base_url=server,
         access_token=access_token,
+        client_id=(client_id or "").strip(),
+        client_secret=(client_secret or "").strip(),
     )
 
 

@@ -24,7 +24,13 @@ def draft_submit(*, draft: Draft, by: User) -> Draft:
     access.require_author(draft, by)
     # Check the revision in the database, not the caller's copy, and submit only if it is
     # still the current one: an edit in another tab cannot slip past the checks.
-    draft.refresh_from_db(fields=["current_revision"])
+    draft.refresh_from_db(fields=["current_revision", "status"])
+    if draft.status == S.CHANGES_REQUESTED:
+        # Sending the very text the coach sent back would only bring it back to them.
+        raise InvalidState(
+            "Your coach asked for changes to this post. Change it (their feedback is at "
+            "the top of the page), then send it again."
+        )
     revision = draft.current_revision
     assert revision is not None
     blocked = blocking_codes(revision)

@@ -229,6 +229,7 @@ TABLE_WORDS = {
     "comments": "the conversation on their posts, and what they wrote in others' (by number)",
     "overrides_written": "the risk checks they overrode as a coach, and why",
     "publishing_stops": "the emergency stops they started or ended",
+    "lockdowns": "the account lockdowns they started, and the recovery steps they ticked",
     "timeline": (
         "their private practice timeline: their practice posts and the simulated "
         "audience's reactions"

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_POST, require_safe
 
-from coaching import services
+from coaching import selectors, services
 from coaching.forms import (
     ConnectForm,
 )
@@ -54,8 +54,10 @@ def _accounts_page(
     if bound is not None:
         forms[bound.platform] = bound
     context = {
-        "accounts": WorkplaceAccount.objects.filter(organisation_id__in=admin_of).select_related(
-            "organisation", "connected_by"
+        "accounts": selectors.with_open_lockdown(
+            WorkplaceAccount.objects.filter(organisation_id__in=admin_of).select_related(
+                "organisation", "connected_by"
+            )
         ),
         "organisations": Organisation.objects.filter(pk__in=admin_of),
         "mastodon_form": forms["mastodon"],
@@ -134,6 +136,8 @@ def account_connect_other(request: AuthenticatedRequest, platform: str) -> HttpR
                     organisation_id=organisation_id,
                     server=data["server"],
                     access_token=data["secret"],
+                    client_id=data["client_id"],
+                    client_secret=data["client_secret"],
                 )
             else:
                 account = services.bluesky_connect(

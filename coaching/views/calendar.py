@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from coaching import selectors
 from coaching.forms import CalendarForm
@@ -14,7 +14,7 @@ from sandbox import access
 from sandbox.http import AuthenticatedRequest
 
 
-@require_GET
+@require_safe
 @login_required
 def account_calendar(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     access.reviewer_organisations(request.user)

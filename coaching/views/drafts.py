@@ -18,6 +18,7 @@ from coaching.views.composer import (
     _has_image_errors,
     _images_of,
     _preview,
+    _saved_but_not_sent,
     _sent_message,
     _show_error,
     _thread_boxes,
@@ -47,6 +48,7 @@ def draft_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "draft": draft,
         "revisions": draft_display.revisions_with_feedback(draft),
         "reviewed": sandbox_selectors.last_reviewed_revision(draft),
+        "has_feedback": draft.reviews.exists(),
         "form": EditForm(initial={"text": draft.text}),
         "attachments": attachments,
         "thread_boxes": _thread_boxes(revision.thread, attachments),
@@ -57,6 +59,8 @@ def draft_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def draft_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Save the draft as a new revision; with "send", also send it to a coach (one
+    action, so a draft sent back for changes is revised and returned in one step)."""
     draft = _get_draft_for_author(request, pk)
     form = EditForm(request.POST)
     thread, attachments = _composer_input(request)
@@ -68,8 +72,9 @@ def draft_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         if "preview" in request.POST:
             preview = _preview([request.POST.get("text", ""), *thread], attachments)
     elif form.is_valid():
+        before = draft.current_revision_id
         try:
-            sandbox_services.draft_edit(
+            draft = sandbox_services.draft_edit(
                 draft=draft,
                 by=request.user,
                 text=form.cleaned_data["text"],
@@ -82,12 +87,22 @@ def draft_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             # Keep what they typed: the page re-renders with it instead of redirecting.
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Saved as a new revision.")
+            if "send" not in request.POST:
+                messages.success(request, "Saved as a new revision.")
+                return redirect(draft)
+            try:
+                services.draft_submit(draft=draft, by=request.user)
+            except DomainError as error:
+                if draft.current_revision_id == before:
+                    return refused(request, error, back_to=draft.get_absolute_url())
+                return _saved_but_not_sent(request, draft, error)
+            messages.success(request, _sent_message(draft))
             return redirect(draft)
     context = {
         "draft": draft,
         "revisions": draft_display.revisions_with_feedback(draft),
         "reviewed": sandbox_selectors.last_reviewed_revision(draft),
+        "has_feedback": draft.reviews.exists(),
         "form": form,
         "attachments": attachments,
         "thread_boxes": _thread_boxes(thread, attachments),

@@ -32,7 +32,7 @@ def publishing(request: AuthenticatedRequest) -> HttpResponse:
     """Every account's state, the standing stops, and recent publications (polled)."""
     access.reviewer_organisations(request.user)
     context = {
-        "accounts": selectors.accounts_for_reviewer(request.user),
+        "accounts": selectors.with_open_lockdown(selectors.accounts_for_reviewer(request.user)),
         "organisation_ids": sandbox_selectors.reviewer_organisation_ids(request.user),
         "publications": selectors.publications_for(request.user),
         "stuck": selectors.stuck_publications(request.user),

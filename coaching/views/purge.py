@@ -18,7 +18,7 @@ from sandbox.errors import DomainError, InvalidInput, NotAllowed
 from sandbox.http import AuthenticatedRequest, refused
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def draft_purge(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     draft = _get_draft_for_coach(request, pk)

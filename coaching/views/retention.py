@@ -20,7 +20,7 @@ from sandbox.http import AuthenticatedRequest, refused
 from sandbox.models import Organisation
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def retention(request: AuthenticatedRequest) -> HttpResponse:
     organisation = admin_organisation(request)

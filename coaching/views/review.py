@@ -88,6 +88,8 @@ def _review_context(
         "tag_choices": Review.Tag.choices,
         "chosen_tags": form["tags"].value() or [],
         "anchor_slots": list(enumerate(slots)),
+        # Folded away until used, so the decision fits beside the post; open once typed in.
+        "anchors_open": bool(anchored),
         "suggestion_boxes": list(enumerate(suggestion or revision.posts)),
         "decidable": draft.status in selectors.WAITING,
     }

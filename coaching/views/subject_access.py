@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from coaching.forms.people import ErasureForm
 from coaching.models import SubjectAccessExport
@@ -42,7 +42,7 @@ def _export_or_404(request: AuthenticatedRequest, pk: int) -> SubjectAccessExpor
     return export
 
 
-@require_GET
+@require_safe
 @login_required
 def subject_access_export(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The page, or (for htmx's polling) just its progress."""
@@ -53,7 +53,7 @@ def subject_access_export(request: AuthenticatedRequest, pk: int) -> HttpRespons
     return render(request, template, {"export": export})
 
 
-@require_GET
+@require_safe
 @login_required
 def subject_access_download(request: AuthenticatedRequest, pk: int) -> HttpResponse | FileResponse:
     export = _export_or_404(request, pk)
@@ -72,7 +72,7 @@ def subject_access_download(request: AuthenticatedRequest, pk: int) -> HttpRespo
     return FileResponse(file, as_attachment=True, filename=name, content_type="application/zip")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def person_erase(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     membership = person_or_404(request, pk)

@@ -40,9 +40,7 @@ def test_the_whole_coached_loop(
     expect(trainee_page.get_by_text("Say which ward, please.")).to_be_visible()
     edit_box = trainee_page.get_by_label("What do you want to post?")
     edit_box.fill("Flu clinic on Ward 4 opens Monday https://example.org/flu")
-    trainee_page.get_by_role("button", name="Save changes").click()
-    expect(trainee_page.get_by_text("Saved as a new revision.")).to_be_visible()
-    trainee_page.get_by_role("button", name="Send to my coach").click()
+    trainee_page.get_by_role("button", name="Save and send to my coach").click()
     expect(trainee_page.get_by_text("Sent to your coach for review.")).to_be_visible()
 
     # The coach approves; the page follows the publication until it is live.

@@ -42,6 +42,7 @@ def test_the_coach_anchors_a_note_to_selected_words_and_the_trainee_sees_them_ma
     coach_page = new_page()
     sign_in(coach_page, live_server.url, coach.username)
     coach_page.goto(f"{live_server.url}/review/{draft.pk}/")
+    coach_page.locator("summary", has_text="Notes on particular words").click()  # folded until used
     select_words(coach_page, "Ward 4")
     coach_page.get_by_role("button", name="Add a note on the selected words").click()
     expect(coach_page.get_by_label("Quote the words this note is about").first).to_have_value(
@@ -100,7 +101,7 @@ def test_the_trainee_uses_the_coachs_rewrite_with_one_click(
     assert draft.status == Draft.Status.DRAFT
 
     # Then on as usual: send it, and the coach approves revision 2.
-    trainee_page.get_by_role("button", name="Send to my coach").click()
+    trainee_page.get_by_role("button", name="Save and send to my coach").click()
     expect(trainee_page.get_by_text("Sent to your coach for review.")).to_be_visible()
     approval = coaching.review_approve(draft=draft, by=coach, scores=SCORES)
     assert approval.revision.number == 2

@@ -100,6 +100,7 @@ def test_an_error_keeps_its_traceback(client, coach, caplog, monkeypatch):
 def test_head_is_answered_wherever_get_is(client, trainee, who):
     if who == "trainee":
         signed_in(client, trainee)
+    # Every GET-only and GET-or-POST view takes HEAD too (require_safe, or HEAD listed).
     for path in ("/", "/timeline/", "/notifications/", "/accounts/login/"):
         head, get = client.head(path), client.get(path)
         assert head.status_code == get.status_code != 405, path

@@ -298,7 +298,15 @@ FIELDS: dict[str, list[str]] = {
     "availability": ["organisation", "away_from", "away_until", "cover_coach", "back"],
     "trainee_assign": ["coach", "cohort"],
     "account_connect_x": ["organisation"],
-    "account_connect_other": ["organisation", "server", "secret", "handle"],
+    "account_connect_other": [
+        "organisation",
+        "server",
+        "secret",
+        "handle",
+        "client_id",
+        "client_secret",
+    ],
+    "account_lockdown": ["reason", "confirm"],
     "notification_preferences": [
         "email_reviews",
         "email_submissions",
@@ -326,6 +334,7 @@ OTHER_ARGUMENTS = {
     "kind": ["csv", "pdf", "xls"],
     "slug": [scenario_scripts.SCENARIOS[0].slug, "no-such-example"],
     "platform": ["mastodon", "bluesky"],
+    "step": ["password", "no-such-step"],
     "app_label": ["sandbox", "coaching", "auth"],
     "object_id": [],  # from the world, plus hostile ones
     "content_type_id": ["1", "²"],

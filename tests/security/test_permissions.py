@@ -234,6 +234,69 @@ def test_who_can_connect_other_platforms(request, client, who):
     assert_status(response, expected[who])
 
 
+# Locking down an account: its organisation's coaches and admins, on every object.
+REVIEWERS_SEE = dict(zip(PEOPLE, [302, 403, 403, 200, 404, 200], strict=True))
+
+
+@pytest.fixture
+def lockdown(coach, account, x_double):
+    return coaching.account_lockdown(by=coach, account=account, reason="Hacked")
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_open_the_lockdown_confirmation(request, client, account, who):
+    response = client_for(request, client, who).get(reverse("account_lockdown", args=[account.pk]))
+    assert response.status_code == REVIEWERS_SEE[who]
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_lock_an_account_down(request, client, account, x_double, who):
+    from coaching.models import Lockdown
+
+    response = client_for(request, client, who).post(
+        reverse("account_lockdown", args=[account.pk]), {"reason": "Hacked", "confirm": "on"}
+    )
+    assert_status(response, COACH_ONLY[who])
+    assert Lockdown.objects.exists() is (COACH_ONLY[who] == "in")
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_see_a_lockdowns_checklist(request, client, lockdown, who):
+    response = client_for(request, client, who).get(reverse("lockdown", args=[lockdown.pk]))
+    assert response.status_code == REVIEWERS_SEE[who]
+    if who == "outside_coach":  # (the organisation's own trainees see the stop's banner)
+        assert "TestBoard" not in response.content.decode()
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_tick_a_recovery_step(request, client, lockdown, who):
+    response = client_for(request, client, who).post(
+        reverse("lockdown_step", args=[lockdown.pk, "governance"])
+    )
+    assert_status(response, COACH_ONLY[who])
+    ticked = lockdown.steps.get(step="governance").done_at is not None
+    assert ticked is (COACH_ONLY[who] == "in")
+
+
+def test_a_lockdown_of_another_organisation_is_not_found(
+    client, outside_coach, other_account, lockdown
+):
+    client = factories.signed_in(client, outside_coach)
+    # Their own organisation's account they may lock down; organisation A's they cannot
+    # see, nor its checklist, nor tick its steps.
+    assert client.get(reverse("account_lockdown", args=[other_account.pk])).status_code == 200
+    assert client.get(reverse("account_lockdown", args=[lockdown.account_id])).status_code == 404
+    assert client.get(reverse("lockdown", args=[lockdown.pk])).status_code == 404
+    step = reverse("lockdown_step", args=[lockdown.pk, "password"])
+    assert client.post(step).status_code == 404
+
+
+def test_an_unknown_step_or_lockdown_is_not_found(client, coach, lockdown):
+    client = factories.signed_in(client, coach)
+    assert client.post(reverse("lockdown_step", args=[lockdown.pk, "nonsense"])).status_code == 404
+    assert client.get(reverse("lockdown", args=[10**17])).status_code == 404
+
+
 # Single sign-on settings: the organisation's admins only, and only their own organisation.
 SSO_FORM = {
     "enabled": "on",
@@ -295,6 +358,7 @@ def test_an_admin_cannot_reach_another_organisations_single_sign_on(
         ("account_connect_other", ["bluesky"]),
         ("publishing_stop", []),
         ("publishing_resume", [1]),
+        ("lockdown_step", [1, "password"]),
         ("draft_check", []),
         ("queue_approve", []),
     ],

@@ -164,3 +164,30 @@ def test_a_revoked_app_password_fails_publishing_as_needing_reconnection(
     assert connected.status == WorkplaceAccount.Status.NEEDS_RECONNECT
     assert INVALID_CREDENTIALS in connected.status_detail
     assert reference_pds.texts(on_pds) == []
+
+
+def test_lockdown_ends_the_session_at_the_pds(
+    coach, connected: WorkplaceAccount, reference_pds: ReferencePDS
+) -> None:
+    from atproto_client import Session
+
+    saved = Session.decode(connected.platform_session)
+
+    lockdown = coaching.account_lockdown(by=coach, account=connected, reason="Hacked")
+
+    assert lockdown.revoked, lockdown.revoke_outcome
+    # deleteSession ended the refresh session: it can never be refreshed again.
+    refreshed = reference_pds.xrpc(
+        "com.atproto.server.refreshSession", token=saved.refresh_jwt, method="POST"
+    )
+    assert refreshed.status_code == 400, refreshed.text
+    assert refreshed.json()["error"] == "ExpiredToken"
+    # What it cannot end: the access token already issued lasts until it expires (the
+    # checklist says so, and says to delete the app password by hand).
+    still = reference_pds.xrpc("com.atproto.server.getSession", token=saved.access_jwt)
+    assert still.status_code == 200
+    # The rogue posts come from an AppView read, which this PDS has not got: said, not hidden.
+    assert lockdown.rogue_posts == []
+    assert lockdown.rogue_posts_error
+    connected.refresh_from_db()
+    assert (connected.app_password, connected.platform_session) == ("", "")

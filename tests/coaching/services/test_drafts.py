@@ -34,6 +34,14 @@ def test_a_blocking_finding_stops_submission_with_the_reason(risky, trainee):
     assert risky.text == NHS_NUMBER_POST  # nothing lost
 
 
+def test_the_text_a_coach_sent_back_is_not_sent_again_unchanged(submitted, trainee, coach):
+    coaching.review_request_changes(draft=submitted, by=coach, note="Say which ward.")
+    with pytest.raises(InvalidState, match="Your coach asked for changes to this post"):
+        coaching.draft_submit(draft=submitted, by=trainee)
+    services.draft_edit(draft=submitted, by=trainee, text="Clinic on Ward 4 open 9-5")
+    assert coaching.draft_submit(draft=submitted, by=trainee).status == Draft.Status.SUBMITTED
+
+
 def test_an_organisation_can_switch_a_check_off(risky, trainee, account):
     CheckSeverity.objects.create(
         organisation=account.organisation, code="patient-identifier", severity="off"

@@ -52,6 +52,53 @@ def test_the_draft_page_shows_feedback_against_its_revision(as_trainee, submitte
     assert first < second < body.index("Add the clinic address.")
 
 
+def test_a_draft_sent_back_is_revised_and_sent_in_one_action(as_trainee, submitted, coach):
+    coaching.review_request_changes(draft=submitted, by=coach, note="Say which ward.")
+    page = as_trainee.get(reverse("draft_detail", args=[submitted.pk])).content.decode()
+    # The feedback leads; the one action is offered at once, not only after saving.
+    assert page.index("Say which ward.") < page.index("Save and send to my coach")
+    response = as_trainee.post(
+        reverse("draft_edit", args=[submitted.pk]),
+        {"text": "Clinic on Ward 4 open 9-5", "send": "1"},
+        follow=True,
+    )
+    assert "Sent to your coach for review." in response.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.status == Draft.Status.SUBMITTED
+    assert (submitted.current_revision.number, submitted.text) == (2, "Clinic on Ward 4 open 9-5")
+
+
+def test_sending_back_the_text_the_coach_returned_is_refused(as_trainee, submitted, coach):
+    coaching.review_request_changes(draft=submitted, by=coach, note="Say which ward.")
+    response = as_trainee.post(
+        reverse("draft_edit", args=[submitted.pk]),
+        {"text": submitted.text, "send": "1"},
+        follow=True,
+    )
+    assert "Your coach asked for changes to this post." in response.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.status == Draft.Status.CHANGES_REQUESTED
+
+
+def test_save_and_send_saves_even_when_the_send_is_refused(as_trainee, submitted, coach):
+    coaching.review_request_changes(draft=submitted, by=coach, note="Say which ward.")
+    response = as_trainee.post(
+        reverse("draft_edit", args=[submitted.pk]),
+        {"text": "Clinic open 9-5. Call Jane Smith on 07700 900123", "send": "1"},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "Saved as a draft, but not sent." in body
+    submitted.refresh_from_db()
+    assert (submitted.status, submitted.current_revision.number) == (Draft.Status.DRAFT, 2)
+
+
+def test_a_plain_save_does_not_send(as_trainee, draft):
+    as_trainee.post(reverse("draft_edit", args=[draft.pk]), {"text": "Clinic open 9-6"})
+    draft.refresh_from_db()
+    assert (draft.status, draft.text) == (Draft.Status.DRAFT, "Clinic open 9-6")
+
+
 def test_the_publication_panel_is_its_own_htmx_fragment(as_trainee, submitted, coach):
     coaching.review_approve(draft=submitted, by=coach)
     response = as_trainee.get(
@@ -59,7 +106,7 @@ def test_the_publication_panel_is_its_own_htmx_fragment(as_trainee, submitted, c
     )
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="publication"')
-    assert "sp-post" in body  # the card's badge updates with the panel
+    assert "sp-post" not in body  # the post is shown once, in the preview outside it
     assert "Approved, queued" in body
     assert 'hx-trigger="every 2s"' in body  # keeps polling while in flight
 
