@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from coaching.views import (
     accounts,
+    calendar,
     check_settings,
     comments,
     cover,
@@ -44,6 +45,7 @@ urlpatterns = [
     path("drafts/<int:pk>/comments/", comments.draft_comment, name="draft_comment"),
     # The coach's and admin's pages.
     path("queue/", queue.queue, name="queue"),
+    path("queue/approve/", queue.queue_approve, name="queue_approve"),
     path("availability/", cover.availability, name="availability"),
     path("trainees/unassigned/", cover.unassigned_trainees, name="unassigned_trainees"),
     path("trainees/unassigned/<int:pk>/assign/", cover.trainee_assign, name="trainee_assign"),
@@ -83,6 +85,11 @@ urlpatterns = [
     path("single-sign-on/", single_sign_on.single_sign_on, name="single_sign_on"),
     path("accounts/sso/", single_sign_on.sign_on_choose, name="sign_on_choose"),
     path("connected-accounts/", accounts.accounts, name="accounts"),
+    path(
+        "connected-accounts/<int:pk>/calendar/",
+        calendar.account_calendar,
+        name="account_calendar",
+    ),
     path("connected-accounts/x/connect/", accounts.account_connect_x, name="account_connect_x"),
     re_path(
         r"^connected-accounts/(?P<platform>mastodon|bluesky)/connect/$",

@@ -22,3 +22,10 @@ def clear_expired_sessions() -> None:
     from sandbox import services
 
     services.sessions_clear_expired()
+
+
+@shared_task(ignore_result=True)
+def link_card_fetch(url: str) -> None:
+    from sandbox import link_cards
+
+    link_cards.link_card_fetch(url=url)

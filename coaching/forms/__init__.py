@@ -1,3 +1,4 @@
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,7 @@ from coaching.selectors import (
     OVERDUE,
     QueueChoices,
     QueueFilters,
+    calendar,
 )
 from coaching.services import AnchoredNote
 from sandbox.forms import (
@@ -90,6 +92,83 @@ class ReviewForm(DomainErrorsMixin, forms.Form):
 
     def scores(self) -> dict[str, str]:
         return {name: self.cleaned_data.get(name) or "" for name in RUBRIC}
+
+
+class ApproveCleanForm(DomainErrorsMixin, forms.Form):
+    """The queue's "approve the ticked posts": each ticked box sends ``draft:revision``,
+    the revision its row showed, and one score for each quality applies to them all.
+    Passed to the service as sent (review_approve_clean), which words every refusal."""
+
+    approve = ValuesField(required=False)
+    safe = TextField(required=False, max_length=10)
+    person_centred = TextField(required=False, max_length=10)
+    effective = TextField(required=False, max_length=10)
+
+    def clean_approve(self) -> list[tuple[int, int]]:
+        chosen = []
+        for value in self.cleaned_data["approve"]:
+            draft, _, revision = value.partition(":")
+            draft_id, revision_id = id_from(draft), id_from(revision)
+            if draft_id is None or revision_id is None:
+                raise forms.ValidationError(
+                    "A ticked post could not be read. Reload the queue and tick it again."
+                )
+            chosen.append((draft_id, revision_id))
+        return chosen
+
+    def chosen(self) -> set[tuple[int, int]]:
+        """The pairs ticked, to tick them again when the form comes back refused."""
+        if self.is_bound and hasattr(self, "cleaned_data"):
+            return set(self.cleaned_data.get("approve") or ())
+        return set()
+
+    def scores(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(name) or "" for name in RUBRIC}
+
+
+class CalendarForm(forms.Form):
+    """Which period of an account's calendar to show (GET): a week or a month, around a
+    day. Anything unreadable shows this week, with the reason."""
+
+    view = forms.ChoiceField(
+        required=False,
+        choices=[(calendar.WEEK, "Week"), (calendar.MONTH, "Month")],
+        error_messages={"invalid_choice": "Choose a week or a month to show."},
+    )
+    date = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter a date like 2026-12-07 to show the period around it."},
+    )
+
+    def clean_date(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data.get("date")
+        if day is not None and not calendar.EARLIEST <= day <= calendar.LATEST:
+            raise forms.ValidationError(
+                f"The calendar shows {calendar.EARLIEST.year} to {calendar.LATEST.year}."
+            )
+        return day
+
+    def period(self, today: dt.date) -> tuple[str, dt.date]:
+        """The view and day asked for, or this week where the form is refused."""
+        if not self.is_valid():
+            return calendar.WEEK, today
+        return self.cleaned_data["view"] or calendar.WEEK, self.cleaned_data["date"] or today
+
+
+def rubric_items(form: forms.Form) -> list[dict[str, object]]:
+    """The rubric as templates/coaching/_rubric.html draws it, from a form with a field
+    per quality: each quality's levels, the score chosen and its errors."""
+    return [
+        {
+            "name": name,
+            "title": title,
+            "levels": sorted(levels.items()),
+            "value": str(form[name].value() or ""),
+            "errors": form.errors.get(name, []) if form.is_bound else [],
+        }
+        for name, (title, levels) in RUBRIC.items()
+    ]
 
 
 def anchored_notes_from(data: QueryDict) -> list[AnchoredNote]:

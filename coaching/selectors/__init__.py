@@ -35,7 +35,7 @@ from coaching.models import (
     PublishingStop,
     Review,
 )
-from sandbox.checks import CHECKS
+from sandbox.checks import CHECKS, CheckContext
 from sandbox.models import (
     Cohort,
     Draft,
@@ -48,6 +48,7 @@ from sandbox.selectors import (
     REVIEWER_ROLES,
     admin_organisation_ids,
     check_context,
+    check_contexts,
     display_name,
     findings_for_posts,
     name_of,
@@ -359,6 +360,17 @@ class QueueRow:
     reviewer: str | None = None  # who holds the claim, if anyone
     claimed_at: dt.datetime | None = None
     claim_live: bool = False
+    # The revision the row shows, which approving it from the queue is bound to, and what
+    # the risk checks read of it (is_clean: only a clean post may be approved there).
+    organisation_id: int = 0
+    revision_id: int | None = None
+    thread: tuple[str, ...] = ()
+    images: tuple[Any, ...] = ()
+    held_by_other: bool = False  # another coach's live claim: only they may decide
+
+    @property
+    def posts(self) -> list[str]:
+        return [self.text, *self.thread]
 
 
 # What a queue row reads, named as the query annotates them.
@@ -380,14 +392,21 @@ QUEUE_ROW_COLUMNS = (
     "claimed_by__last_name",
     "claimed_by__username",
     "claimed_at",
+    "claimed_by_id",
+    "current_revision_id",
+    "current_revision__thread",
+    "current_revision__images",
 )
 
 
-def _queue_row(values: Sequence[Any], directory: "CoachDirectory", now: dt.datetime) -> QueueRow:
+def _queue_row(
+    values: Sequence[Any], directory: "CoachDirectory", now: dt.datetime, viewer: User
+) -> QueueRow:
     row = dict(zip(QUEUE_ROW_COLUMNS, values, strict=True))
     reviewer = row["claimed_by__username"] and name_of(
         row["claimed_by__first_name"], row["claimed_by__last_name"], row["claimed_by__username"]
     )
+    claim_live = bool(reviewer) and claim_live_at(row["claimed_at"], now)
     return QueueRow(
         draft_id=row["pk"],
         text=row["current_revision__text"] or "",
@@ -404,7 +423,12 @@ def _queue_row(values: Sequence[Any], directory: "CoachDirectory", now: dt.datet
         ),
         reviewer=reviewer or None,
         claimed_at=row["claimed_at"],
-        claim_live=bool(reviewer) and claim_live_at(row["claimed_at"], now),
+        claim_live=claim_live,
+        organisation_id=row["account__organisation_id"],
+        revision_id=row["current_revision_id"],
+        thread=tuple(row["current_revision__thread"] or ()),
+        images=tuple(row["current_revision__images"] or ()),
+        held_by_other=claim_live and row["claimed_by_id"] != viewer.pk,
     )
 
 
@@ -416,6 +440,8 @@ class Queue:
     waiting: int  # in the chosen scope, before the other filters
     overdue: int  # of those, waiting past their organisation's review target
     absences: list[Absence] = field(default_factory=list)
+    # The risk checks' settings of each organisation on the page, for is_clean.
+    check_contexts: dict[int, CheckContext] = field(default_factory=dict)
 
 
 def _with_routing_data(
@@ -509,7 +535,7 @@ def queue_page(
     paginator = Paginator(shown.values_list(*QUEUE_ROW_COLUMNS), QUEUE_PAGE_SIZE)
     paginator.count = counts["shown"]
     page = paginator.get_page(page_number)
-    rows = [_queue_row(values, directory, now) for values in page.object_list]
+    rows = [_queue_row(values, directory, now, user) for values in page.object_list]
     return Queue(
         filters=filters,
         page=page,
@@ -517,6 +543,7 @@ def queue_page(
         waiting=counts["waiting"],
         overdue=counts["overdue"],
         absences=directory.absences(),
+        check_contexts=check_contexts({row.organisation_id for row in rows}) if rows else {},
     )
 
 
@@ -589,6 +616,15 @@ def blocking_codes(revision: DraftRevision) -> list[str]:
     for codes in revision.check_overrides.values_list("codes", flat=True):
         found -= set(codes)
     return sorted(found)
+
+
+def is_clean(
+    posts: Sequence[str], context: CheckContext, *, images: Sequence[Sequence[Any]] = ()
+) -> bool:
+    """No risk finding of any severity (block, warning or tip) in any post or image
+    description: the one rule for which posts a coach may approve with others from the
+    queue without opening them. Anything the checks point out asks for a review of its own."""
+    return not any(findings_for_posts(posts, context, images=images))
 
 
 def check_titles(codes: list[str]) -> str:

@@ -5,12 +5,14 @@ the decision on exactly one revision.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from coaching import notifications
@@ -22,16 +24,16 @@ from coaching.models import (
     FeedbackNote,
     Review,
 )
-from coaching.selectors import blocking_codes, check_titles
+from coaching.selectors import blocking_codes, check_titles, is_clean
 from coaching.services.lifecycle import _audit, _move, clean_reason
 from coaching.services.outbox import _outbox
 from coaching.services.review_modes import _return_to_full_review, _review_mode_after_decision
 from sandbox import access
 from sandbox import services as sandbox_services
-from sandbox.errors import InputProblems, InvalidInput, InvalidState
+from sandbox.errors import DomainError, InputProblems, InvalidInput, InvalidState
 from sandbox.http import id_from
 from sandbox.models import Draft, DraftRevision
-from sandbox.selectors import display_name
+from sandbox.selectors import check_contexts, display_name, reviewer_organisation_ids
 
 
 @dataclass(frozen=True)
@@ -307,6 +309,7 @@ def _decide(
     action: str,
     decision: str,
     feedback: _Feedback,
+    detail: str = "",
 ) -> Review:
     """Record a decision on one exact revision. Runs inside the caller's transaction."""
     access.require_reviewer_of(draft, by)
@@ -348,7 +351,8 @@ def _decide(
         trainee=draft.author,
         detail=f"Revision {revision.number}."
         + (f" Scores: {scored}." if scored else "")
-        + (f" Tags: {', '.join(feedback.tags)}." if feedback.tags else ""),
+        + (f" Tags: {', '.join(feedback.tags)}." if feedback.tags else "")
+        + (f" {detail}" if detail else ""),
     )
     notifications.review_decided(review=review)
     # Last: the autonomy rule reads this review's scores.
@@ -372,9 +376,12 @@ def review_approve(
     tags: Iterable[str] = (),
     anchored_notes: Sequence[AnchoredNote] = (),
     suggestion: Sequence[str] = (),
+    approved_with: int = 0,
 ) -> Review:
     """Approve one exact revision and put it in the outbox, in one transaction. A revision
-    with blocking risk findings needs the coach's reason for overriding them."""
+    with blocking risk findings needs the coach's reason for overriding them.
+    ``approved_with``: how many other posts the coach approved together with this one from
+    the queue (review_approve_clean), which the audit event says."""
     problems = InputProblems()
     feedback = problems.check(
         lambda: _clean_feedback(
@@ -422,12 +429,116 @@ def review_approve(
             action="approve",
             decision=Review.Decision.APPROVE,
             feedback=feedback,
+            detail=(
+                f"Approved from the queue together with {approved_with} other "
+                f"post{pluralize(approved_with)}, with the same scores."
+                if approved_with
+                else ""
+            ),
         )
         if draft.is_sandbox_only:
             _post_in_sandbox(draft, review.revision)
         else:
             _outbox(review, publish_at=publish_at)
     return review
+
+
+# At most a page of the queue at once (coaching.selectors.QUEUE_PAGE_SIZE).
+MAX_APPROVED_TOGETHER = 50
+
+
+@dataclass(frozen=True)
+class ApprovalTogether:
+    """What happened to one of the posts a coach ticked on the queue to approve together."""
+
+    draft_id: int
+    text: str  # its words and trainee as the queue showed them ("" for one not found)
+    trainee: str
+    approved: bool
+    message: str  # what happened, or why it was refused
+
+
+NOT_IN_QUEUE = "It is not among the posts you review."
+NOT_CLEAN = (
+    "The risk checks found something in it, so it needs a review of its own: open it from "
+    "the queue."
+)
+
+
+def review_approve_clean(
+    *, by: User, chosen: Sequence[tuple[int, int]], scores: Mapping[str, object]
+) -> list[ApprovalTogether]:
+    """Approve several clean posts from the queue, each (draft id, revision id) being the
+    revision the coach saw. Each is its own decision through review_approve, in its own
+    transaction, audited on its own, so one refused leaves the others approved.
+
+    The coach scores once for all of them: every approval is scored (the portfolio and
+    earned autonomy read the scores), and a post with nothing for the checks to find is
+    the kind a coach can judge from the queue. Posts with any finding are refused here,
+    whatever the page offered: anything the checks point out asks for the review page."""
+    cleaned = _clean_scores(scores)
+    pairs = list(dict.fromkeys(chosen))  # a pair sent twice is one decision
+    if not pairs:
+        raise InvalidInput("Tick the posts you want to approve.", field="approve")
+    if len(pairs) > MAX_APPROVED_TOGETHER:
+        raise InvalidInput(
+            f"Approve at most {MAX_APPROVED_TOGETHER} posts at a time; you ticked {len(pairs)}.",
+            field="approve",
+        )
+    organisation_ids = reviewer_organisation_ids(by)
+    drafts = {
+        draft.pk: draft
+        for draft in Draft.objects.filter(
+            pk__in=[draft_id for draft_id, _ in pairs],
+            account__organisation_id__in=organisation_ids,
+        ).select_related("current_revision", "account", "author", "claimed_by")
+    }
+    revisions = {
+        revision.pk: revision
+        for revision in DraftRevision.objects.filter(
+            pk__in=[revision_id for _, revision_id in pairs], draft_id__in=drafts
+        )
+    }
+    contexts = check_contexts({draft.account.organisation_id for draft in drafts.values()})
+    outcomes = []
+    for draft_id, revision_id in pairs:
+        draft = drafts.get(draft_id)
+        if draft is None:
+            outcomes.append(ApprovalTogether(draft_id, "", "", False, NOT_IN_QUEUE))
+            continue
+        revision = revisions.get(revision_id)
+        shown = revision or draft.current_revision
+        outcome = functools.partial(
+            ApprovalTogether, draft_id, shown.text if shown else "", display_name(draft.author)
+        )
+        try:
+            if revision is None or revision.draft_id != draft.pk:
+                raise InvalidInput("That revision is not part of this post.")
+            if not is_clean(
+                revision.posts,
+                contexts[draft.account.organisation_id],
+                images=revision.images,
+            ):
+                raise InvalidState(NOT_CLEAN)
+            review_approve(
+                draft=draft,
+                by=by,
+                revision=revision,
+                scores=cleaned,
+                approved_with=len(pairs) - 1,
+            )
+        except DomainError as refusal:
+            outcomes.append(outcome(False, refusal.message))
+        else:
+            outcomes.append(
+                outcome(
+                    True,
+                    "Approved: it is in the trainee's practice timeline only."
+                    if draft.is_sandbox_only
+                    else "Approved: it is queued for publication.",
+                )
+            )
+    return outcomes
 
 
 def _clean_publish_at(publish_at: dt.datetime | None, *, draft: Draft) -> None:

@@ -4,6 +4,7 @@ anchored in the text."""
 import dataclasses
 import datetime as dt
 import itertools
+from collections.abc import Collection
 
 from django import template
 from django.template.loader import get_template
@@ -24,24 +25,67 @@ def claim_is_live(draft: Draft) -> bool:
 
 
 @register.simple_tag
-def queue_rows(queue: selectors.Queue) -> SafeString:
+def queue_rows(queue: selectors.Queue, chosen: Collection[tuple[int, int]] = ()) -> SafeString:
     """The queue's rows, each from the cache where it is there (coaching.fragments): the
-    rows are polled every 15 seconds and rarely change between polls."""
+    rows are polled every 15 seconds and rarely change between polls. ``chosen`` are the
+    (draft, revision) pairs ticked to approve together, when a refused form comes back.
+
+    Whether a row's post is clean (selectors.is_clean) is worked out only for rows not in
+    the cache: their key holds the revision and the organisation's check settings, which
+    are all the answer depends on."""
     now = timezone.now()
-    keys = [fragments.key("queue-row", _queue_row_shows(row, now)) for row in queue.rows]
+    chosen = set(chosen or ())  # an unset template variable comes as ""
+    check_settings = {pk: repr(context) for pk, context in queue.check_contexts.items()}
+    keys = [
+        fragments.key(
+            "queue-row",
+            (
+                *_queue_row_shows(row, now),
+                check_settings.get(row.organisation_id),
+                (row.draft_id, row.revision_id) in chosen,
+            ),
+        )
+        for row in queue.rows
+    ]
 
     def render(missing: list[int]) -> list[str]:
         row_template = get_template("coaching/_queue_row.html")
-        return [row_template.render({"row": queue.rows[n]}) for n in missing]
+        return [
+            row_template.render(
+                {
+                    "row": (row := queue.rows[n]),
+                    "approvable": _approvable(row, queue),
+                    "chosen": (row.draft_id, row.revision_id) in chosen,
+                }
+            )
+            for n in missing
+        ]
 
     return fragments.joined(keys, render)
 
 
 def _queue_row_shows(row: selectors.QueueRow, now: dt.datetime) -> tuple[object, ...]:
-    """Everything coaching/_queue_row.html shows that can change: the row's values, its
-    route's wording, and how long it has waited."""
-    values = tuple(getattr(row, f.name) for f in dataclasses.fields(row) if f.name != "route")
+    """Everything coaching/_queue_row.html shows that can change: the row's values (but
+    the revision's words and images, which its id stands for), its route's wording, and
+    how long it has waited."""
+    values = tuple(
+        getattr(row, f.name)
+        for f in dataclasses.fields(row)
+        if f.name not in ("route", "thread", "images")
+    )
     return (*values, row.route.reason, fragments.age(row.submitted_at, now))
+
+
+def _approvable(row: selectors.QueueRow, queue: selectors.Queue) -> bool:
+    """Whether the viewer may tick the row to approve it with others: a clean post that no
+    other coach is reviewing. The service checks all of it again when they do."""
+    context = queue.check_contexts.get(row.organisation_id)
+    return (
+        row.revision_id is not None
+        and not row.held_by_other
+        and context is not None
+        and selectors.is_clean(row.posts, context, images=row.images)
+    )
 
 
 @register.filter

@@ -19,6 +19,7 @@ from coaching import draft_display, selectors, services
 from coaching.forms import (
     ReviewForm,
     anchored_notes_from,
+    rubric_items,
     suggestion_from,
 )
 from coaching.models import RUBRIC, Review
@@ -83,16 +84,7 @@ def _review_context(
         "overrides": revision.check_overrides.select_related("coach"),
         "revisions": draft_display.revisions_with_feedback(draft),
         "form": form,
-        "rubric": [
-            {
-                "name": name,
-                "title": title,
-                "levels": sorted(levels.items()),
-                "value": str(form[name].value() or ""),
-                "errors": form.errors.get(name, []) if form.is_bound else [],
-            }
-            for name, (title, levels) in RUBRIC.items()
-        ],
+        "rubric": rubric_items(form),
         "tag_choices": Review.Tag.choices,
         "chosen_tags": form["tags"].value() or [],
         "anchor_slots": list(enumerate(slots)),

@@ -98,7 +98,9 @@
     window.location.assign(url.toString());
   }
 
+  // A row's "approve with others" box is part of the list, not a box being typed in.
   function typing(target) {
+    if (target.closest && target.closest("[data-queue-row]") && target.type === "checkbox") return false;
     return target.closest && target.closest("input, textarea, select, [contenteditable]");
   }
 
@@ -150,9 +152,21 @@
     if (!row && state.index !== -1 && all.length) row = all[Math.min(state.index, all.length - 1)];
     if (!row) { select(null, {}); return; }
     select(row, { focus: false });
-    if (state.focused) {
+    // Focus stays where it is if it is still in the row (a ticked box htmx kept in place).
+    if (state.focused && !row.contains(document.activeElement)) {
       var link = row.querySelector("[data-queue-open]");
-      if (link && document.activeElement !== link) link.focus();
+      if (link) link.focus();
     }
+  });
+
+  // After approving the ticked posts in place (htmx swaps the page's main), take the coach
+  // to what happened: the problem with the form, or what became of each post.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var form = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!form || form.id !== "approve-clean") return;
+    var report = document.querySelector("main .nhsuk-error-summary, main .sp-messages");
+    if (!report) return;
+    report.setAttribute("tabindex", "-1");
+    report.focus();
   });
 })();

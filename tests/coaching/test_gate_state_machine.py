@@ -403,6 +403,31 @@ class ApprovalGate(RuleBasedStateMachine):
     def approve(self, pick: int, who: str, edited_meanwhile: bool, scored: bool) -> None:
         self._approve(pick, who, edited_meanwhile, scored, publish_at=None)
 
+    @rule(pick=PICK, other=PICK, who=REVIEWING, edited_meanwhile=EDITED_MEANWHILE)
+    def approve_several_from_the_queue(
+        self, pick: int, other: int, who: str, edited_meanwhile: bool
+    ) -> None:
+        """Tick two posts on the queue (the revisions their rows show) and approve them
+        together; the first may be edited before the coach presses the button."""
+        first = self._draft(pick, S.SUBMITTED, S.IN_REVIEW)
+        second = self._draft(other, S.SUBMITTED, S.IN_REVIEW)
+        shown = {second.pk: second.current_revision, first.pk: first.current_revision}
+        self._review_page(first, edited_meanwhile)
+        by = self._person(who, first)
+        outcomes = attempt(
+            coaching.review_approve_clean,
+            by=by,
+            chosen=[(pk, revision.pk) for pk, revision in shown.items() if revision],
+            scores=factories.SCORES,
+        )
+        if outcomes is REFUSED:
+            return
+        for outcome in outcomes:
+            draft = first if outcome.draft_id == first.pk else second
+            note(f"    draft {outcome.draft_id}: {outcome.message}")
+            if outcome.approved and who in REVIEWERS and by != draft.author:
+                self.approved.setdefault(shown[outcome.draft_id].pk, who)
+
     @rule(
         pick=PICK,
         who=REVIEWING,

@@ -2,10 +2,12 @@
 draft, another trainee, their coach, a coach of another organisation, and an admin."""
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from coaching import services as coaching
 from sandbox import services
+from sandbox.models import Draft
 from tests import builders, factories
 from tests.factories import PASSWORD, SCORES, client_for
 
@@ -116,6 +118,43 @@ def test_pages_refuse_other_methods(client, coach, trainee, submitted, page):
     client.login(username=coach.username, password=PASSWORD)
     args = [submitted.pk] if page != "queue" else []
     assert client.put(reverse(page, args=args)).status_code == 405
+
+
+# Approving ticked posts from the queue: only a coach or admin of the draft's organisation
+# approves it; another organisation's coach gets the queue back saying it is not theirs.
+QUEUE_APPROVE = dict(zip(PEOPLE, [302, 403, 403, "approved", "refused", "approved"], strict=True))
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_approve_ticked_posts_from_the_queue(request, client, submitted, who):
+    data = {"approve": f"{submitted.pk}:{submitted.current_revision_id}", **SCORES}
+    response = client_for(request, client, who).post(reverse("queue_approve"), data)
+    submitted.refresh_from_db()
+    expected = QUEUE_APPROVE[who]
+    if expected in ("approved", "refused"):
+        assert response.status_code == 302 and response["Location"] == reverse("queue")
+        approved = submitted.status == Draft.Status.APPROVED
+        assert approved == (expected == "approved")
+        messages = [str(m) for m in get_messages(response.wsgi_request)]
+        assert ("was not approved" in messages[0]) == (expected == "refused")
+        if expected == "refused":  # nothing of the post is shown to another organisation
+            assert "Clinic open 9-5" not in messages[0]
+    else:
+        assert response.status_code == expected
+        assert submitted.status == Draft.Status.SUBMITTED
+
+
+# An account's calendar: its organisation's coaches and admins; another organisation's
+# coach is told there is no such account.
+CALENDAR = dict(zip(PEOPLE, [302, 403, 403, 200, 404, 200], strict=True))
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("view", ["week", "month"])
+def test_who_can_see_an_accounts_calendar(request, client, account, who, view):
+    url = reverse("account_calendar", args=[account.pk])
+    response = client_for(request, client, who).get(url, {"view": view})
+    assert response.status_code == CALENDAR[who]
 
 
 def test_the_queue_never_shows_another_organisations_drafts(client, submitted, outside_coach):
@@ -321,6 +360,7 @@ def test_an_admin_cannot_reach_another_organisations_single_sign_on(
         ("publishing_resume", [1]),
         ("lockdown_step", [1, "password"]),
         ("draft_check", []),
+        ("queue_approve", []),
     ],
 )
 def test_state_changes_refuse_get(client, coach, name, args):

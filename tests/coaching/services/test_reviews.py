@@ -12,6 +12,7 @@ from django.utils import timezone
 from coaching import services as coaching
 from coaching.models import AuditEvent, CheckOverride, FeedbackNote, Publication, Review
 from coaching.services import AnchoredNote
+from coaching.services import reviews as coaching_reviews
 from sandbox import services
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import (
@@ -20,6 +21,7 @@ from sandbox.models import (
     LocalWord,
     TimelineItem,
 )
+from tests import builders, factories
 from tests.builders import ANSWER, submitted_response
 from tests.factories import (
     NHS_NUMBER_POST,
@@ -575,3 +577,106 @@ def test_through_the_worker_only_the_ordinary_post_reaches_the_x_double(
     assert Publication.objects.filter(draft=response).count() == 0
     assert [p.text for p in x_double.posts_for(account.handle)] == ["Clinic open 9-5"]
     assert requests and not any("vaccines are in date" in r for r in requests)
+
+
+# Approving several clean posts from the queue (review_approve_clean) ----------------------
+
+
+def _pair(draft: Draft) -> tuple[int, int]:
+    return (draft.pk, draft.current_revision_id)
+
+
+def test_clean_posts_approved_together_are_each_a_decision_of_their_own(
+    trainee, other_trainee, coach, account
+):
+    first = builders.submitted(trainee, account, "Flu clinic opens Monday.")
+    second = builders.submitted(other_trainee, account, "Ward 4 is open to visitors again.")
+    outcomes = coaching.review_approve_clean(
+        by=coach, chosen=[_pair(first), _pair(second)], scores=SCORES
+    )
+    assert [(o.draft_id, o.approved) for o in outcomes] == [(first.pk, True), (second.pk, True)]
+    assert outcomes[0].message == "Approved: it is queued for publication."
+    for draft in (first, second):
+        review = Review.objects.get(draft=draft)
+        assert review.revision_id == draft.current_revision_id
+        assert (review.decision, review.safe, review.person_centred, review.effective) == (
+            Review.Decision.APPROVE,
+            3,
+            3,
+            3,
+        )
+        publication = Publication.objects.get(draft=draft)
+        assert publication.revision_id == draft.current_revision_id
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.REVIEW_APPROVED).order_by("pk")
+    assert [event.draft_id for event in events] == [first.pk, second.pk]
+    assert all(
+        "Approved from the queue together with 1 other post, with the same scores." in event.detail
+        and event.actor == coach
+        for event in events
+    )
+
+
+def test_a_post_revised_since_it_was_ticked_is_refused_and_the_others_still_go(
+    trainee, other_trainee, coach, account
+):
+    revised = builders.submitted(trainee, account, "Flu clinic opens Monday.")
+    ticked = _pair(revised)
+    services.draft_edit(draft=revised, by=trainee, text="Flu clinic opens Tuesday.")
+    other = builders.submitted(other_trainee, account, "Ward 4 is open to visitors again.")
+    outcomes = coaching.review_approve_clean(by=coach, chosen=[ticked, _pair(other)], scores=SCORES)
+    assert [o.approved for o in outcomes] == [False, True]
+    assert "changed this draft" in outcomes[0].message
+    revised.refresh_from_db()
+    assert revised.status == Draft.Status.SUBMITTED
+    assert not Review.objects.filter(draft=revised).exists()
+    assert Review.objects.filter(draft=other, decision=Review.Decision.APPROVE).exists()
+
+
+def test_a_post_with_any_finding_is_refused_even_if_sent_by_hand(trainee, coach, account):
+    warned = builders.submitted(trainee, account, "Damn, the clinic is shut today.")
+    [outcome] = coaching.review_approve_clean(by=coach, chosen=[_pair(warned)], scores=SCORES)
+    assert not outcome.approved and outcome.message == coaching_reviews.NOT_CLEAN
+    assert not Review.objects.filter(draft=warned).exists()
+
+
+def test_the_scores_are_required_before_anything_is_approved(trainee, coach, account):
+    draft = builders.submitted(trainee, account, "Flu clinic opens Monday.")
+    with pytest.raises(InvalidInput, match="Score the post for safe"):
+        coaching.review_approve_clean(
+            by=coach, chosen=[_pair(draft)], scores={"safe": "", "person_centred": "3"}
+        )
+    with pytest.raises(InvalidInput, match="Tick the posts"):
+        coaching.review_approve_clean(by=coach, chosen=[], scores=SCORES)
+    assert not Review.objects.exists()
+
+
+def test_another_organisations_post_its_own_post_and_a_claimed_post_are_refused(
+    trainee, coach, second_coach, other_organisation, other_account, account, organisation
+):
+    outside_trainee = factories.member(other_organisation, "trainee", username="oona")
+    elsewhere = builders.submitted(outside_trainee, other_account, "Elsewhere clinic opens.")
+    own = builders.submitted(coach, account, "My own clean post.")
+    claimed = builders.submitted(trainee, account, "Flu clinic opens Monday.")
+    coaching.review_claim(draft=claimed, by=second_coach)
+    outcomes = coaching.review_approve_clean(
+        by=coach,
+        chosen=[
+            _pair(elsewhere),
+            _pair(own),
+            _pair(claimed),
+            (claimed.pk, elsewhere.current_revision_id),
+        ],
+        scores=SCORES,
+    )
+    assert [o.approved for o in outcomes] == [False] * 4
+    assert outcomes[0].message == coaching_reviews.NOT_IN_QUEUE and outcomes[0].text == ""
+    assert "own draft" in outcomes[1].message
+    assert "Colin" in outcomes[2].message and "is reviewing" in outcomes[2].message
+    assert outcomes[3].message == "That revision is not part of this post."
+    assert not Review.objects.exists()
+
+
+def test_a_trainee_cannot_approve_from_the_queue(trainee, other_trainee, account):
+    draft = builders.submitted(other_trainee, account, "Flu clinic opens Monday.")
+    [outcome] = coaching.review_approve_clean(by=trainee, chosen=[_pair(draft)], scores=SCORES)
+    assert not outcome.approved and outcome.message == coaching_reviews.NOT_IN_QUEUE

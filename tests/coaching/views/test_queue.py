@@ -16,6 +16,7 @@ from sandbox import services
 from sandbox.models import Cohort, Draft, Membership
 from tests import factories
 from tests.builders import submitted
+from tests.factories import SCORES
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +193,9 @@ def _populate(organisation, account, coaches, n):
         Membership.objects.filter(user=author, organisation=organisation).update(
             coach=coaches[i % len(coaches)], cohort=cohort
         )
-        submitted(author, account, f"Bulk post {i}", hours_ago=i % 30)
+        # Every third has a finding (a warning), so rows with and without a box are counted.
+        text = f"Bulk post {i}" + (", damn it" if i % 3 == 0 else "")
+        submitted(author, account, text, hours_ago=i % 30)
     return cohort
 
 
@@ -274,3 +277,103 @@ def test_unchanged_rows_come_from_the_cache_and_a_claim_changes_its_row(
     coaching.review_claim(draft=draft, by=second_coach)
     claimed = client.get(reverse("queue"), headers=poll).content.decode()
     assert "Being reviewed by Colin" in claimed
+
+
+# Approving several clean posts at once ------------------------------------------------------
+
+
+def _box(draft):
+    return f'value="{draft.pk}:{draft.current_revision_id}"'
+
+
+def test_only_clean_posts_no_one_else_is_reviewing_can_be_ticked(
+    client, trainee, other_trainee, coach, second_coach, account
+):
+    clean = submitted(trainee, account, "Flu clinic opens Monday.")
+    warned = submitted(trainee, account, "Damn, the clinic is shut today.")
+    claimed = submitted(other_trainee, account, "Ward 4 is open again.")
+    coaching.review_claim(draft=claimed, by=second_coach)
+    mine = submitted(other_trainee, account, "Ward 5 is open again.")
+    coaching.review_claim(draft=mine, by=coach)
+    body = page_for(client, coach, scope="all")
+    assert _box(clean) in body and _box(mine) in body
+    assert _box(warned) not in body and _box(claimed) not in body
+    assert 'form="approve-clean"' in body and 'id="approve-clean"' in body
+    assert "Approve “Flu clinic opens Monday.” by" in body
+
+
+def test_ticked_posts_are_approved_each_on_its_own_and_the_page_says_so(
+    client, trainee, other_trainee, coach, account
+):
+    first = submitted(trainee, account, "Flu clinic opens Monday.")
+    second = submitted(other_trainee, account, "Ward 4 is open again.")
+    stale = f"{second.pk}:{second.current_revision_id}"
+    services.draft_edit(draft=second, by=other_trainee, text="Ward 4 is open again today.")
+    client.force_login(coach)
+    response = client.post(
+        reverse("queue_approve") + "?scope=all",
+        {"approve": [f"{first.pk}:{first.current_revision_id}", stale], **SCORES},
+        follow=True,
+    )
+    assert response.redirect_chain == [(reverse("queue") + "?scope=all", 302)]
+    body = response.content.decode()
+    assert "“Flu clinic opens Monday.” by Tara: Approved: it is queued" in body
+    assert "“Ward 4 is open again.” by" in body and "was not approved. The trainee changed" in body
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Draft.Status.APPROVED, Draft.Status.SUBMITTED)
+
+
+def test_without_scores_nothing_is_approved_and_the_ticks_and_scores_stay(
+    client, trainee, coach, account
+):
+    draft = submitted(trainee, account, "Flu clinic opens Monday.")
+    client.force_login(coach)
+    response = client.post(
+        reverse("queue_approve") + "?scope=all",
+        {"approve": [f"{draft.pk}:{draft.current_revision_id}"], "safe": "4"},
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "The ticked posts were not approved" in body
+    assert "Score the post for person-centred and effective" in body
+    assert f'{_box(draft)} form="approve-clean" hx-preserve="true" checked' in body
+    assert 'name="safe" type="radio" value="4" checked' in body
+    # The rows still poll the queue, not the form's address.
+    assert f'hx-get="{reverse("queue")}?scope=all"' in body
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.SUBMITTED
+
+
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        ([], "Tick the posts you want to approve."),
+        (["12:x"], "A ticked post could not be read"),
+        (["1:2:3"], "A ticked post could not be read"),
+        (["99999999999999999999999:1"], "A ticked post could not be read"),
+        (["\x00"], "A ticked post could not be read"),
+    ],
+)
+def test_nothing_ticked_or_a_broken_box_gets_a_clear_message(
+    client, trainee, coach, account, sent, message
+):
+    submitted(trainee, account, "Flu clinic opens Monday.")
+    client.force_login(coach)
+    response = client.post(reverse("queue_approve"), {"approve": sent, **SCORES})
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert 'href="#id_approve"' in response.content.decode()
+
+
+def test_approving_in_place_with_htmx_swaps_the_page(client, trainee, coach, account):
+    draft = submitted(trainee, account, "Flu clinic opens Monday.")
+    client.force_login(coach)
+    response = client.post(
+        reverse("queue_approve"),
+        {"approve": [f"{draft.pk}:{draft.current_revision_id}"], **SCORES},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<main" in body and "Approved: it is queued for publication." in body
