@@ -437,34 +437,42 @@ def audience_simulate(*, item_id: int) -> None:
 
 def parse_scenario_script(script: str) -> list[dict[str, object]]:
     """Coaches write a scenario one item a line: ``minutes | persona | text``, with
-    ``reply:`` before the text for a reply to the scenario's previous post."""
+    ``reply:`` before the text for a reply to the scenario's previous post. Every line that
+    is wrong is reported at once."""
+    problems = InputProblems()
     items: list[dict[str, object]] = []
     for number, line in enumerate(script.splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = [part.strip() for part in line.split("|", 2)]
-        if len(parts) != 3:
-            raise InvalidInput(
-                f"Line {number}: write it as 'minutes | persona | text'.", field="script"
-            )
-        minutes, persona, text = parts
-        try:
-            offset = round(float(minutes) * 60)
-            if not 0 <= offset <= MAX_SCENARIO_SECONDS:
-                raise ValueError(minutes)
-        except (ValueError, OverflowError) as exc:
-            raise InvalidInput(
-                f"Line {number}: '{minutes}' is not a number of minutes from 0 to "
-                f"{MAX_SCENARIO_SECONDS // 60}.",
-                field="script",
-            ) from exc
-        kind = "post"
-        if text.lower().startswith("reply:"):
-            kind, text = "reply", text[len("reply:") :].strip()
-        items.append({"offset_seconds": offset, "persona": persona, "kind": kind, "text": text})
+        if line.strip():
+            item = problems.check(partial(_scenario_line, number, line))
+            if item is not None:
+                items.append(item)
+    problems.raise_any()
     if not items:
         raise InvalidInput("Write at least one line.", field="script")
     return items
+
+
+def _scenario_line(number: int, line: str) -> dict[str, object]:
+    parts = [part.strip() for part in line.split("|", 2)]
+    if len(parts) != 3:
+        raise InvalidInput(
+            f"Line {number}: write it as 'minutes | persona | text'.", field="script"
+        )
+    minutes, persona, text = parts
+    try:
+        offset = round(float(minutes) * 60)
+        if not 0 <= offset <= MAX_SCENARIO_SECONDS:
+            raise ValueError(minutes)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput(
+            f"Line {number}: '{minutes}' is not a number of minutes from 0 to "
+            f"{MAX_SCENARIO_SECONDS // 60}.",
+            field="script",
+        ) from exc
+    kind = "post"
+    if text.lower().startswith("reply:"):
+        kind, text = "reply", text[len("reply:") :].strip()
+    return {"offset_seconds": offset, "persona": persona, "kind": kind, "text": text}
 
 
 def scenario_save(

@@ -86,8 +86,13 @@ def check_setting_add(
     try:
         item.full_clean()
     except ValidationError as exc:
-        field, errors = next(iter(exc.message_dict.items()))
-        raise InvalidInput(" ".join(errors), field=None if field == "__all__" else field) from exc
+        # Every field's problem at once, each beside its field.
+        raise InvalidInput.together(
+            [
+                InvalidInput(" ".join(errors), field=None if field == "__all__" else field)
+                for field, errors in exc.message_dict.items()
+            ]
+        ) from exc
     with transaction.atomic():
         item.save()
         _audit_change(by, organisation_id, f"Added {WHAT[kind]}: {_describe(item)}")

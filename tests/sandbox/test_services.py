@@ -268,6 +268,15 @@ def test_a_scenario_addresses_the_account_the_trainee_practises_for(
     assert "{account}" not in texts and "@NHSKelderby" not in texts
 
 
+def test_every_bad_scenario_line_is_reported_at_once():
+    with pytest.raises(InvalidInput) as refused:
+        services.parse_scenario_script("1 | a | fine\nno pipes here\n2 | b | fine\nsoon | x | y")
+    assert [(p.field, p.message[:7]) for p in refused.value] == [
+        ("script", "Line 2:"),
+        ("script", "Line 4:"),
+    ]
+
+
 @pytest.mark.django_db
 def test_bad_scenario_lines_get_a_clear_message(coach, organisation):
     with pytest.raises(InvalidInput, match="Line 1: write it as"):

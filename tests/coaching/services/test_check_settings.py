@@ -78,6 +78,17 @@ def test_a_local_pattern_must_compile_as_the_admin_requires(admin, organisation)
     assert AuditEvent.objects.filter(detail__startswith="Removed local identifier").exists()
 
 
+def test_every_field_that_is_wrong_is_reported_at_once(admin, organisation):
+    with pytest.raises(InvalidInput) as refused:
+        check_settings.check_setting_add(
+            by=admin,
+            organisation_id=organisation.pk,
+            kind="pattern",
+            values={"label": "", "pattern": r"\bRX(\d{7}"},
+        )
+    assert {problem.field for problem in refused.value} == {"label", "pattern"}
+
+
 def test_a_period_must_end_after_it_starts(admin, organisation):
     with pytest.raises(InvalidInput):
         check_settings.check_setting_add(
