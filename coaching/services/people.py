@@ -356,9 +356,13 @@ def person_change(
     """Change a person's role, named coach and cohort; returns what changed, in words."""
     organisation_id = membership.organisation_id
     access.require_admin(by, organisation_id)
-    role = _clean_role(role)
-    coach = _coach_in(organisation_id, coach_id, for_user_id=membership.user_id)
-    cohort = _cohort_in(organisation_id, cohort_id)
+    problems = InputProblems()
+    role = problems.check(lambda: _clean_role(role)) or membership.role
+    coach = problems.check(
+        lambda: _coach_in(organisation_id, coach_id, for_user_id=membership.user_id)
+    )
+    cohort = problems.check(lambda: _cohort_in(organisation_id, cohort_id))
+    problems.raise_any()
     name = display_name(membership.user)
     changes: list[tuple[str, str]] = []
     with transaction.atomic():

@@ -188,6 +188,19 @@ def test_changes_are_audited_one_event_each(admin, trainee, coach, organisation)
     assert role_in(trainee, organisation.pk) == "coach"
 
 
+def test_a_change_reports_every_wrong_choice_at_once(admin, trainee, organisation):
+    with pytest.raises(InvalidInput) as refused:
+        people.person_change(
+            by=admin,
+            membership=membership_of(trainee, organisation),
+            role="emperor",
+            coach_id=trainee.pk,  # not a coach, and themself
+            cohort_id=999_999,
+        )
+    assert {problem.field for problem in refused.value} == {"role", "coach", "cohort"}
+    assert role_in(trainee, organisation.pk) == "trainee"
+
+
 def test_the_last_admin_cannot_step_down(admin, organisation):
     with pytest.raises(InvalidInput, match="only admin") as refused:
         people.person_change(
