@@ -29,7 +29,7 @@ from coaching.publishing.mastodon import MastodonPublisher
 from coaching.services.lifecycle import _audit
 from coaching.services.outbox import publication_sweep
 from sandbox import access, outbound
-from sandbox.errors import InvalidInput, InvalidState, NotAllowed
+from sandbox.errors import InputProblems, InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Membership, WorkplaceAccount
 
 
@@ -193,6 +193,15 @@ def _platform_url(url: str) -> str:
         ) from exc
 
 
+def _bluesky_handle(value: str) -> str:
+    handle = (value or "").strip().removeprefix("@")
+    if not _BLUESKY_HANDLE.fullmatch(handle) or len(handle) > 253:
+        raise InvalidInput(
+            "Enter the account's handle, like nhsdemoboard.bsky.social.", field="handle"
+        )
+    return handle
+
+
 def _credential(value: str, shape: re.Pattern[str], message: str) -> str:
     value = (value or "").strip()
     if not shape.fullmatch(value):
@@ -213,13 +222,20 @@ def mastodon_connect(
     Preferences > Development (scopes read and write:statuses). The application's client
     key and secret, from the same page, are optional: a lockdown needs them to revoke."""
     access.require_admin(by, organisation_id)
-    server = _platform_url(server)
-    access_token = _credential(
-        access_token,
-        _MASTODON_TOKEN,
-        "Paste the access token exactly as Mastodon shows it: 20 or more letters, digits, "
-        "dashes and underscores, with no spaces.",
+    problems = InputProblems()
+    server = problems.check(lambda: _platform_url(server)) or ""
+    access_token = (
+        problems.check(
+            lambda: _credential(
+                access_token,
+                _MASTODON_TOKEN,
+                "Paste the access token exactly as Mastodon shows it: 20 or more letters, "
+                "digits, dashes and underscores, with no spaces.",
+            )
+        )
+        or ""
     )
+    problems.raise_any()
     try:
         remote_id, username, name = MastodonPublisher(
             api_base_url=server,
@@ -249,18 +265,22 @@ def bluesky_connect(
     """Connect a Bluesky account with an app password (Settings > App passwords), never
     the account's real password."""
     access.require_admin(by, organisation_id)
-    server = _platform_url(server or BLUESKY_DEFAULT_SERVICE)
-    handle = (handle or "").strip().removeprefix("@")
-    if not _BLUESKY_HANDLE.fullmatch(handle) or len(handle) > 253:
-        raise InvalidInput(
-            "Enter the account's handle, like nhsdemoboard.bsky.social.", field="handle"
+    problems = InputProblems()
+    server = problems.check(lambda: _platform_url(server or BLUESKY_DEFAULT_SERVICE)) or ""
+    handle = problems.check(lambda: _bluesky_handle(handle)) or ""
+    app_password = (
+        problems.check(
+            lambda: _credential(
+                app_password,
+                _BLUESKY_APP_PASSWORD,
+                "Enter an app password, four groups of four letters or digits like "
+                "abcd-efgh-ijkl-mnop, made in Bluesky's settings. Never the account's own "
+                "password.",
+            )
         )
-    app_password = _credential(
-        app_password,
-        _BLUESKY_APP_PASSWORD,
-        "Enter an app password, four groups of four letters or digits like "
-        "abcd-efgh-ijkl-mnop, made in Bluesky's settings. Never the account's own password.",
+        or ""
     )
+    problems.raise_any()
     publisher = BlueskyPublisher(
         service_url=server,
         handle=handle,

@@ -399,6 +399,23 @@ def test_a_wrong_bluesky_app_password_is_refused(admin, organisation, bluesky_do
         )
 
 
+def test_every_wrong_field_of_a_connection_is_reported_at_once(admin, organisation):
+    with pytest.raises(InvalidInput) as refused:
+        coaching.bluesky_connect(
+            by=admin,
+            organisation_id=organisation.pk,
+            server="not an address",
+            handle="not a handle!",
+            app_password="my real password",
+        )
+    assert [problem.field for problem in refused.value] == ["server", "handle", "secret"]
+    with pytest.raises(InvalidInput) as refused:
+        coaching.mastodon_connect(
+            by=admin, organisation_id=organisation.pk, server="nowhere", access_token="short"
+        )
+    assert [problem.field for problem in refused.value] == ["server", "secret"]
+
+
 @pytest.mark.parametrize("platform", ["mastodon", "bluesky"])
 def test_only_admins_connect_other_platforms(client, coach, platform):
     client.login(username=coach.username, password=PASSWORD)
