@@ -163,12 +163,16 @@ def _render(entries: list[FeedEntry], own: bool) -> list[str]:
     item_template = get_template("sandbox/_timeline_item.html")
     html = []
     for entry in entries:
+        # Gone between the two reads (withdrawn, purged, removed by retention): nothing to
+        # show, and the next poll's feed will not list it.
         if entry.is_draft:
-            html.append(post.render(_draft_context(drafts[entry.pk], own)))
+            draft = drafts.get(entry.pk)
+            html.append(post.render(_draft_context(draft, own)) if draft else "")
         else:
-            item = items[entry.pk]
-            item.reply_count = entry.reply_count  # type: ignore[attr-defined]
-            html.append(item_template.render({"item": item, "link": True}))
+            item = items.get(entry.pk)
+            if item is not None:
+                item.reply_count = entry.reply_count  # type: ignore[attr-defined]
+            html.append(item_template.render({"item": item, "link": True}) if item else "")
     return html
 
 

@@ -32,6 +32,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from coaching.models import (
     AuditEvent,
@@ -87,8 +88,8 @@ def person_erase(*, by: User, membership: Membership, confirmation: str) -> str:
         _erase_sign_in(person)
         _scrub_imports(person, reference)
         exports_delete_of(person)
-        _pseudonymise_audit_log(terms, reference)
-        _rename_in_notices(terms)
+        _pseudonymise_audit_log(terms, reference, organisation_ids)
+        _rename_in_notices(terms, organisation_ids)
         _rename_in_admin_history(person, terms, reference)
         person.groups.clear()
         person.user_permissions.clear()
@@ -150,6 +151,10 @@ def _erase_work(person: User) -> dict[str, int]:
         text=REMOVED, parts=[], error=""
     )
     FeedbackNote.objects.filter(review__revision__in=scrubbed).update(quote="")
+    # Another coach's rewrite of a scrubbed version is the person's words, reworked.
+    Review.objects.filter(revision__in=scrubbed).update(suggestion=[])
+    # The feed's cached entries are keyed by when a draft last changed (coaching.feed).
+    Draft.objects.filter(pk__in=kept_ids).update(updated_at=timezone.now())
     for image in PostImage.objects.filter(
         Q(draft_id__in=kept_ids) | Q(draft__isnull=True), uploaded_by=person
     ).exclude(pk__in=kept_image_ids):
@@ -172,9 +177,13 @@ def _erase_work(person: User) -> dict[str, int]:
         away_from=None,
         away_until=None,
     )
-    # Their notices, and everyone's notices about their drafts (which quote them): notices
-    # are passing news, not the record.
-    Notification.objects.filter(Q(user=person) | Q(draft__author=person)).delete()
+    # Their notices, everyone's notices about their drafts, and notices of their comments
+    # (all of which quote them): notices are passing news, not the record.
+    Notification.objects.filter(
+        Q(user=person)
+        | Q(draft__author=person)
+        | Q(kind=Notification.Kind.COMMENT, draft__comments__author=person)
+    ).delete()
     NotificationPreference.objects.filter(user=person).delete()
     Invitation.objects.filter(membership__user=person).delete()
     return {
@@ -232,20 +241,30 @@ def _scrub_imports(person: User, reference: str) -> None:
         people_import.save(update_fields=["rows", "results"])
 
 
-def _rename_in_notices(terms: list[str]) -> None:
-    """Notices to other people that name the person (a coach told "Tina Tester sent a
-    post") keep their sense, naming a former member of staff instead."""
+def _rename_in_notices(terms: list[str], organisation_ids: list[int]) -> None:
+    """Notices to other people of the person's organisations that name the person (a coach
+    told "Tina Tester sent a post") keep their sense, naming a former member of staff
+    instead. Another organisation's people, and their namesakes, are not theirs to touch."""
+    members = Membership.objects.filter(organisation_id__in=organisation_ids)
     for term in terms:
         pattern = erasure_selectors.whole_word(term)
-        for notice in Notification.objects.filter(message__icontains=term):
+        notices = Notification.objects.filter(
+            message__icontains=term, user_id__in=members.values("user_id")
+        )
+        for notice in notices:
             notice.message = pattern.sub(FORMER_MEMBER, notice.message)[:300]
             notice.save(update_fields=["message"])
 
 
-def _pseudonymise_audit_log(terms: list[str], reference: str) -> None:
+def _pseudonymise_audit_log(terms: list[str], reference: str, organisation_ids: list[int]) -> None:
+    """The person's name, email and username in their organisations' audit logs become
+    the reference; other organisations' logs are never touched."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT coaching_auditevent_pseudonymise(%s, %s)", [terms, reference])
+            cursor.execute(
+                "SELECT coaching_auditevent_pseudonymise(%s, %s, %s)",
+                [terms, reference, organisation_ids],
+            )
         return
     # SQLite (make run's embedded default) has no trigger: the same rewrite, row by row,
     # past the model's own refusal.
@@ -253,9 +272,10 @@ def _pseudonymise_audit_log(terms: list[str], reference: str) -> None:
         if len(term) < 3:
             continue
         pattern = erasure_selectors.whole_word(term)
-        for pk, detail in AuditEvent.objects.filter(detail__icontains=term).values_list(
-            "pk", "detail"
-        ):
+        events = AuditEvent.objects.filter(
+            organisation_id__in=organisation_ids, detail__icontains=term
+        ).values_list("pk", "detail")
+        for pk, detail in events:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "UPDATE coaching_auditevent SET detail = %s WHERE id = %s",

@@ -39,6 +39,14 @@ logger = logging.getLogger(__name__)
 ROGUE_POSTS_LOOKED_AT = 50  # the account's most recent posts, compared with Sandpit's own
 
 
+def _log_unexpected(error: Exception) -> None:
+    # A platform's refusal is a PublishError and is recorded on the lockdown; anything else
+    # (a client library's own error, an address refused mid-redirect) is a fault to look at,
+    # but must not keep a hacked account's tokens alive.
+    if not isinstance(error, PublishError):
+        logger.exception("Lockdown: unexpected error talking to the platform.", exc_info=error)
+
+
 def account_lockdown(*, by: User, account: WorkplaceAccount, reason: str) -> Lockdown:
     access.require_reviewer(by, account.organisation_id)
     reason = clean_reason(
@@ -55,12 +63,14 @@ def account_lockdown(*, by: User, account: WorkplaceAccount, reason: str) -> Loc
     else:
         try:
             lockdown.rogue_posts = _rogue_posts(account, publisher)
-        except PublishError as error:
+        except Exception as error:  # whatever failed, the tokens go below
+            _log_unexpected(error)
             lockdown.rogue_posts_error = str(error)[:500] or type(error).__name__
     try:
         lockdown.revoke_outcome = publisher.revoke()
         lockdown.revoked = True
-    except PublishError as error:
+    except Exception as error:  # whatever failed, the tokens go below
+        _log_unexpected(error)
         lockdown.revoke_outcome = str(error)[:1000] or type(error).__name__
     with transaction.atomic():
         _forget_tokens(account, reason=f"Locked down: {reason}")

@@ -80,7 +80,9 @@ def retention_apply(*, now: dt.datetime | None = None) -> dict[int, dict[str, in
     night, and its missing audit event shows it did not run."""
     now = now or timezone.now()
     applied = {}
-    for organisation_id in Organisation.objects.order_by("pk").values_list("pk", flat=True):
+    # A legal hold keeps everyone's records as they are: retention waits until it is lifted.
+    not_held = Organisation.objects.filter(records_on_hold=False)
+    for organisation_id in not_held.order_by("pk").values_list("pk", flat=True):
         try:
             applied[organisation_id] = retention_apply_to(organisation_id=organisation_id, now=now)
         except DatabaseError:

@@ -16,7 +16,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from coaching import services as coaching
-from coaching.models import AuditEvent, FeedbackNote, PeopleImport, Publication, Review
+from coaching.models import (
+    AuditEvent,
+    FeedbackNote,
+    Notification,
+    PeopleImport,
+    Publication,
+    Review,
+)
 from coaching.selectors import erasure as erasure_selectors
 from coaching.services import comments, erasure, people
 from sandbox import services
@@ -169,6 +176,27 @@ def test_nothing_of_the_person_is_left_outside_the_allowed_record(
     assert "1 drafts removed, 1 kept as posts that went live" in event.detail
 
 
+def test_another_organisations_namesake_is_left_alone(
+    admin, person, organisation, other_organisation, django_capture_on_commit_callbacks
+):
+    # Another board's own Tina Tester, in its audit log and its people's notices.
+    theirs = AuditEvent.objects.create(
+        organisation=other_organisation,
+        action=AuditEvent.Action.PERSON_DEACTIVATED,
+        detail=f"{NAME} deactivated",
+    )
+    neighbour = factories.member(other_organisation, "coach", username="nell")
+    notice = Notification.objects.create(
+        user=neighbour, kind="submitted", message=f"{NAME} sent a post for review"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        erase(admin, person, organisation)
+    theirs.refresh_from_db()
+    notice.refresh_from_db()
+    assert theirs.detail == f"{NAME} deactivated"
+    assert notice.message == f"{NAME} sent a post for review"
+
+
 def test_a_coachs_notes_and_rewrites_go_but_their_decisions_stay(
     admin, coach, trainee, account, organisation
 ):
@@ -285,8 +313,8 @@ def test_erasure_works_under_the_documented_app_role_which_still_cannot_rewrite_
                 transaction.atomic(),
             ):
                 cursor.execute(
-                    "SELECT coaching_auditevent_pseudonymise(%s, %s)",
-                    [["deactivated"], "anything at all"],
+                    "SELECT coaching_auditevent_pseudonymise(%s, %s, %s)",
+                    [["deactivated"], "anything at all", [organisation.pk]],
                 )
         finally:
             cursor.execute("RESET ROLE")

@@ -326,3 +326,20 @@ def test_an_unreachable_platform_is_recorded_and_the_tokens_are_still_forgotten(
     assert PublishingStop.objects.filter(account=account, ended_at__isnull=True).exists()
     event = AuditEvent.objects.get(action=A.LOCKDOWN_REVOKE_FAILED)
     assert event.detail == lockdown.revoke_outcome
+
+
+def test_an_unexpected_client_error_still_forgets_the_tokens(coach, account, monkeypatch):
+    from coaching.publishing import x as x_publishing
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("the client library broke")
+
+    monkeypatch.setattr(x_publishing.XPublisher, "revoke", broken)
+    monkeypatch.setattr(x_publishing.XPublisher, "recent_posts", broken, raising=False)
+    account.refresh_token = "a-refresh-token"
+    account.save()
+
+    lockdown = coaching.account_lockdown(by=coach, account=account, reason="Hacked")
+
+    assert not lockdown.revoked and "the client library broke" in lockdown.revoke_outcome
+    assert_forgotten(account)

@@ -169,6 +169,16 @@ def test_the_dry_run_counts_what_the_run_then_removes(
     )
 
 
+def test_a_legal_hold_keeps_everything_until_it_is_lifted(old_and_new, organisation, admin):
+    organisation.records_on_hold = True
+    organisation.save(update_fields=["records_on_hold"])
+    assert organisation.pk not in retention.retention_apply()
+    assert retention.retention_preview(by=admin, organisation_id=organisation.pk) == EXPECTED
+    organisation.records_on_hold = False
+    organisation.save(update_fields=["records_on_hold"])
+    assert retention.retention_apply()[organisation.pk] == EXPECTED
+
+
 def test_every_run_is_audited_with_its_counts(old_and_new, organisation, other_organisation):
     retention.retention_apply()
     retention.retention_apply()

@@ -41,6 +41,16 @@ def test_the_page_shows_the_periods_and_what_the_next_run_removes(
     fragment = client.get(reverse("retention"), headers={"HX-Request": "true"}).content.decode()
     assert fragment.lstrip().startswith('<section class="sp-panel" id="dry-run"')
     assert "<h1" not in fragment
+    assert "Legal hold" not in body
+
+
+def test_the_page_says_a_legal_hold_stops_the_nightly_run(client, admin, organisation):
+    Organisation.objects.filter(pk=organisation.pk).update(
+        records_on_hold=True, records_on_hold_reason="an inquiry"
+    )
+    client.force_login(admin)
+    body = client.get(reverse("retention")).content.decode()
+    assert "records are on hold (an inquiry), so the nightly run removes nothing" in body
 
 
 def test_a_rejected_period_keeps_what_was_typed_with_a_clear_message(client, admin, organisation):
