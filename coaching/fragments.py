@@ -24,18 +24,18 @@ logger = logging.getLogger(__name__)
 SECONDS = 6 * 60 * 60
 
 
-def age(moment: dt.datetime | None, now: dt.datetime) -> int | None:
+def age(moment: dt.datetime | None, now: dt.datetime) -> tuple[int, ...] | None:
     """How old, as finely as "5 minutes ago" wording can show it (Django's timesince, two
-    units deep): minutes for a day, hours for a month, then days. For keys: it is far
-    cheaper than the wording, and changes whenever the wording does."""
+    units deep). For keys: it is far cheaper than the wording, and changes whenever the
+    wording does. Under a day the wording moves by the minute. After that it moves by the
+    hour, and, once months are counted, with the calendar: a month is counted from the
+    date and the time of day, so today's date is part of the age too."""
     if moment is None:
         return None
     seconds = int((now - moment).total_seconds())
     if seconds < 24 * 3600:
-        return seconds // 60
-    if seconds < 30 * 24 * 3600:
-        return 10_000 + seconds // 3600
-    return 1_000_000 + seconds // (24 * 3600)
+        return (seconds // 60,)
+    return (now.date().toordinal(), seconds // 3600)
 
 
 def key(kind: str, fingerprint: Sequence[Any]) -> str:

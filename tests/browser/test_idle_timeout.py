@@ -14,6 +14,9 @@ from tests.browser.people import sign_in
 pytestmark = pytest.mark.browser
 
 REAL_TIME = time.time
+# The warning waits on the page's question to the server; a busy CI machine (two test
+# processes, each with a browser) can take longer than Playwright's default 5 seconds.
+ANSWERED = 20_000
 
 
 @pytest.mark.django_db(transaction=True)
@@ -36,15 +39,15 @@ def test_warned_kept_and_then_signed_out(new_page, live_server, coach, monkeypat
 
     # A minute and a half before the timeout, the warning is up, with the time left.
     later(timeout - 90)
-    expect(warning).to_be_visible()
+    expect(warning).to_be_visible(timeout=ANSWERED)
     expect(warning).to_contain_text("signed out in")
     expect(page.get_by_role("button", name="Stay signed in")).to_be_focused()
     page.get_by_role("button", name="Stay signed in").click()
-    expect(warning).to_be_hidden()
+    expect(warning).to_be_hidden(timeout=ANSWERED)
 
     # Kept: the time started again. Now left alone, the queue polling every 15 seconds.
     later(timeout - 60)
     expect(page.get_by_role("heading", name="Approval queue")).to_be_visible()
     later(120)
-    expect(page.get_by_role("heading", name="Sign in to Sandpit")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in to Sandpit")).to_be_visible(timeout=ANSWERED)
     expect(page.get_by_text("You were signed out because Sandpit was not used for")).to_be_visible()
