@@ -66,7 +66,12 @@
   }
 
   // Ask the server (another tab may have been used meanwhile). Its answer is final: a
-  // session it has ended comes back as a redirect, and reloading shows the sign-in page.
+  // session it has ended comes back as a redirect or a 401, and reloading shows the
+  // sign-in page. No answer at all (a dropped connection, a server restarting) is not a
+  // sign-out: ask again shortly, rather than reload a page someone may be writing on.
+  var SIGNED_OUT = new Error("signed out");
+  var RETRY_MS = 5000;
+
   function ask(method) {
     var headers = { "Accept": "application/json" };
     if (method === "GET") headers[BACKGROUND] = "1";
@@ -74,14 +79,20 @@
     return fetch(statusUrl, {
       method: method, headers: headers, credentials: "same-origin", redirect: "manual"
     }).then(function (response) {
-      if (response.type === "opaqueredirect" || !response.ok) throw new Error("signed out");
+      if (response.type === "opaqueredirect" || response.status === 401) throw SIGNED_OUT;
+      if (!response.ok) throw new Error("no answer");
       return response.json();
     }).then(function (answer) {
-      if (answer.seconds_left <= 0) throw new Error("signed out");
+      if (answer.seconds_left <= 0) throw SIGNED_OUT;
       deadline = Date.now() + answer.seconds_left * 1000;
       schedule();
-    }).catch(function () {
-      window.location.reload();
+    }).catch(function (error) {
+      if (error === SIGNED_OUT) {
+        window.location.reload();
+        return;
+      }
+      clearTimeout(timer);
+      timer = setTimeout(check, RETRY_MS);
     });
   }
 
