@@ -17,6 +17,18 @@ def kept(page: Page) -> dict[str, str]:
     return page.evaluate("() => Object.assign({}, window.localStorage)")
 
 
+def type_in(page: Page, text: str) -> None:
+    """Type into the composer once the page's scripts are in (sandpit.js keeps what is
+    typed from then on; typed before, nothing would be kept and the test would prove
+    nothing), and wait until it is kept."""
+    page.wait_for_load_state("load")
+    page.get_by_label("What do you want to post?").fill(text)
+    page.wait_for_function(
+        "text => Object.values(window.localStorage).some(value => value.includes(text))",
+        arg=text,
+    )
+
+
 def holding(page: Page, text: str) -> list[str]:
     """The localStorage keys whose value holds the text."""
     return [key for key, value in kept(page).items() if text in value]
@@ -26,8 +38,7 @@ def test_unsent_text_goes_at_sign_out_and_is_never_offered_to_the_next_person(
     page, live_server, trainee, other_trainee, account
 ):
     sign_in(page, live_server.url, trainee.username)
-    box = page.get_by_label("What do you want to post?")
-    box.fill(PATIENT_DETAIL)
+    type_in(page, PATIENT_DETAIL)
     # It was kept (else the rest proves nothing), under a key that names nobody.
     [key] = holding(page, PATIENT_DETAIL)
     assert trainee.username not in key and f":{trainee.pk}:" not in key
@@ -71,7 +82,7 @@ def test_signing_out_forgets_it_even_if_the_sign_in_page_never_comes(
     # its own, should the sign-in page not come (here the server answers "204 No Content",
     # so the browser stays on the page).
     sign_in(page, live_server.url, trainee.username)
-    page.get_by_label("What do you want to post?").fill(PATIENT_DETAIL)
+    type_in(page, PATIENT_DETAIL)
     assert holding(page, PATIENT_DETAIL) != []
     page.route("**/accounts/logout/", lambda route: route.fulfill(status=204))
 
