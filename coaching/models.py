@@ -204,6 +204,10 @@ class Publication(models.Model):
     # once a coach sends it again: notifications.tell_settled tells every untold one,
     # many per task message.
     told_at = models.DateTimeField(null=True, blank=True)
+    # An answer's target, copied at approval: the first post replies to
+    # ``reply_to_remote_id`` or quotes ``quote_of_remote_id`` (both empty for a post).
+    reply_to_remote_id = models.CharField(max_length=300, blank=True)
+    quote_of_remote_id = models.CharField(max_length=300, blank=True)
     # The first post's id and public link (the head of a thread).
     remote_id = models.CharField(max_length=300, blank=True)
     remote_url = models.URLField(max_length=500, blank=True)
@@ -269,6 +273,117 @@ class Publication(models.Model):
             if not part.get("remote_id"):
                 return index
         return None
+
+
+class InboxItem(models.Model):
+    """A post by someone else that mentions or answers the organisation's real account,
+    fetched from the platform by the inbox beat task (coaching.services.fetching). Staff
+    answer it through review (a draft with an ``Answer``), or mark it done or as needing
+    no reply. Fetched once: ``remote_id`` is unique per account."""
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", "Mention"
+        REPLY = "reply", "Reply"
+        QUOTE = "quote", "Quote"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Needs an answer"
+        DONE = "done", "Done"
+        NO_REPLY = "no_reply", "Needs no reply"
+
+    account = models.ForeignKey(
+        WorkplaceAccount, on_delete=models.CASCADE, related_name="inbox_items"
+    )
+    # The platform's id of the post (X's tweet id, Mastodon's status id on the account's
+    # instance, Bluesky's at:// URI), what an answer replies to or quotes.
+    remote_id = models.CharField(max_length=300)
+    remote_url = models.URLField(max_length=500, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MENTION)
+    author_handle = models.CharField(max_length=200)
+    author_name = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    # The post it answers (empty for a plain mention), and the first post of its
+    # conversation, so the page can show the conversation around it.
+    in_reply_to_remote_id = models.CharField(max_length=300, blank=True)
+    conversation_id = models.CharField(max_length=300, blank=True)
+    posted_at = models.DateTimeField()
+    fetched_at = models.DateTimeField(auto_now_add=True)
+    # When the platform said the post is gone (deleted by its author, or removed): it
+    # can no longer be answered, but what it said stays for the record.
+    gone_at = models.DateTimeField(null=True, blank=True)
+    # What the risk checks found in it, [{"code", "message"}]: a patient's details in a
+    # public post must never be quoted back.
+    risks = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbox_items",
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    # When whoever was covering was told it is past the organisation's response target:
+    # once per item.
+    overdue_told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-posted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "remote_id"], name="one_inbox_item_per_post")
+        ]
+        indexes = [
+            models.Index(fields=["account", "state", "-posted_at"], name="inbox_state_idx"),
+            models.Index(fields=["posted_at"], condition=Q(state="open"), name="inbox_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from @{self.author_handle}"
+
+    @property
+    def is_answerable(self) -> bool:
+        return self.gone_at is None
+
+
+class InboxCursor(models.Model):
+    """Where fetching an account's inbox has got to: the newest item seen (the platform's
+    since-id), when to fetch next (a rate limit's reset), and what the last fetch said."""
+
+    account = models.OneToOneField(
+        WorkplaceAccount, on_delete=models.CASCADE, related_name="inbox_cursor"
+    )
+    since_id = models.CharField(max_length=300, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    # Running totals, for the closing figures and the operations page: items stored, and
+    # items the platform handed back that were already stored.
+    fetched_total = models.PositiveIntegerField(default=0)
+    duplicates_total = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Inbox cursor of {self.account}"
+
+
+class Answer(models.Model):
+    """A draft written to answer an inbox item: a reply to it, or a quote of it. It goes
+    through review as any draft does, and publishes as a real reply or quote on the
+    account (the publication keeps the target's id from the approved moment)."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Reply"
+        QUOTE = "quote", "Quote"
+
+    draft = models.OneToOneField(Draft, on_delete=models.CASCADE, related_name="answer")
+    item = models.ForeignKey(InboxItem, on_delete=models.PROTECT, related_name="answers")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REPLY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.item}"
 
 
 class PublishAttempt(models.Model):
@@ -584,6 +699,9 @@ class Notification(models.Model):
         PUBLICATION = "publication", "Publication news"
         COMMENT = "comment", "A comment on a post"
         LOCKDOWN = "lockdown", "An account was locked down"
+        INBOX = "inbox", "A post on the account needs an answer"
+        INBOX_OVERDUE = "inbox_overdue", "A post is past the response target"
+        HANDOVER = "handover", "Looking after an account"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
