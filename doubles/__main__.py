@@ -42,6 +42,13 @@ def main() -> None:
         choices=FAULTS,
         help="queue a fault for the next create request (repeatable)",
     )
+    parser.add_argument(
+        "--generate-mentions",
+        type=float,
+        metavar="SECONDS",
+        default=float(os.environ.get("SANDPIT_XDOUBLE_GENERATE_MENTIONS") or 0),
+        help="have members of the public mention the demo account every SECONDS (0: never)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     options = parser.parse_args()
 
@@ -51,12 +58,16 @@ def main() -> None:
     user_id = double.add_user(options.username, name=options.name, token=options.token)
     double.inject(*options.fault)
     double.start()
+    if options.generate_mentions > 0:
+        double.generate_mentions(options.username, every=options.generate_mentions)
     print(f"X API double listening on {double.base_url}", flush=True)
     print(
         f"Demo account @{options.username} (id {user_id}): {double.profile_url(options.username)}",
         flush=True,
     )
     print(f"Control: {double.base_url}/_double/state, /_double/faults", flush=True)
+    if options.generate_mentions > 0:
+        print(f"A mention of @{options.username} every {options.generate_mentions:g} s", flush=True)
 
     stopped = threading.Event()
 

@@ -128,6 +128,9 @@ class HttpDouble:
     server_name = "HttpDouble/1"
     fault_names: tuple[str, ...] = ()
     upload_fault_names: tuple[str, ...] = ()
+    # Faults an inbox read can meet (``inject(..., on="read")``): each read of mentions or
+    # notifications takes the next one.
+    read_fault_names: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -148,6 +151,7 @@ class HttpDouble:
         self._lock = threading.RLock()
         self._fault_queue: deque[str] = deque()
         self._upload_faults: deque[str] = deque()
+        self._read_faults: deque[str] = deque()
         self._probabilities: dict[str, float] = {}
         self._rng = random.Random()  # noqa: S311 - chaos, not security
         self._calls: Counter[str] = Counter()
@@ -205,15 +209,20 @@ class HttpDouble:
     # Faults -------------------------------------------------------------------------
 
     def inject(self, *faults: str, on: str = "create") -> None:
-        """Queue faults; each create request (``on="upload"``: each media upload) takes
-        the next one, in order."""
+        """Queue faults; each create request (``on="upload"``: each media upload;
+        ``on="read"``: each inbox read) takes the next one, in order."""
+        if on == "read":
+            self._check_faults(faults, self.read_fault_names)
+            with self._lock:
+                self._read_faults.extend(faults)
+            return
         if on == "upload":
             self._check_faults(faults, self.upload_fault_names)
             with self._lock:
                 self._upload_faults.extend(faults)
             return
         if on != "create":
-            raise ValueError("faults strike on 'create' or 'upload'")
+            raise ValueError("faults strike on 'create', 'upload' or 'read'")
         self._check_faults(faults)
         with self._lock:
             self._fault_queue.extend(faults)
@@ -234,6 +243,7 @@ class HttpDouble:
         with self._lock:
             self._fault_queue.clear()
             self._upload_faults.clear()
+            self._read_faults.clear()
             self._probabilities = {}
 
     def faults(self) -> dict[str, Any]:
@@ -241,6 +251,7 @@ class HttpDouble:
             return {
                 "queue": list(self._fault_queue),
                 "upload_queue": list(self._upload_faults),
+                "read_queue": list(self._read_faults),
                 "probabilities": dict(self._probabilities),
                 "hang_seconds": self.hang_seconds,
                 "rate_limit_reset_seconds": self.rate_limit_reset_seconds,
@@ -256,6 +267,10 @@ class HttpDouble:
             self._check_faults(payload["upload_queue"], self.upload_fault_names)
             with self._lock:
                 self._upload_faults = deque(payload["upload_queue"])
+        if "read_queue" in payload:
+            self._check_faults(payload["read_queue"], self.read_fault_names)
+            with self._lock:
+                self._read_faults = deque(payload["read_queue"])
         if "probabilities" in payload or "seed" in payload:
             current = self.faults()["probabilities"]
             self.set_probabilities(payload.get("probabilities", current), seed=payload.get("seed"))
@@ -278,6 +293,10 @@ class HttpDouble:
     def next_upload_fault(self) -> str | None:
         with self._lock:
             return self._upload_faults.popleft() if self._upload_faults else None
+
+    def next_read_fault(self) -> str | None:
+        with self._lock:
+            return self._read_faults.popleft() if self._read_faults else None
 
     def _check_faults(self, faults: Iterable[str], allowed: tuple[str, ...] = ()) -> None:
         allowed = allowed or self.fault_names

@@ -13,12 +13,24 @@ Endpoints (API responses always carry ``x-rate-limit-*`` headers):
     DELETE /2/tweets/<id>           delete one of your posts
     GET    /2/users/me              the token's user
     GET    /2/users/<id>/tweets     a user's posts, newest first (max_results, pagination_token)
+    GET    /2/users/<id>/mentions   posts by others that mention or answer the user, newest
+                                    first (since_id, max_results 5-100, pagination_token;
+                                    tweet.fields, expansions=author_id -> includes.users;
+                                    meta.newest_id, meta.next_token)
     POST   /2/oauth2/token          authorization_code (PKCE) and rotating refresh_token grants
     POST   /2/oauth2/revoke         revoke an access or refresh token (form: token,
                                     token_type_hint, client_id; or Basic auth)
 Human pages: ``/`` (users), ``/<username>`` (profile), ``/<username>/status/<id>`` (one post).
 Control, for other processes: ``POST|GET|DELETE /_double/faults``, ``GET /_double/state``,
-``POST /_double/reset``, ``POST /_double/users``, ``POST /_double/authorization-codes``.
+``POST /_double/reset``, ``POST /_double/users``, ``POST /_double/authorization-codes``,
+``POST /_double/mentions`` (someone else posts to a user: ``{"to", "author", "name",
+"text", "in_reply_to", "quote_of"}``; the author is made if new; answers the post's id),
+``DELETE /_double/posts/<id>`` (its author deletes a post: it stops appearing, as on X).
+Faults for the mentions read: ``inject("429", on="read")`` (or ``"read_queue"`` in
+``POST /_double/faults``), also "401" and "5xx-before".
+``generate_mentions(username, every=20)`` (``python -m doubles --generate-mentions 20``)
+has members of the public mention the user every so often (doubles/inbound.py), so a
+development inbox is alive.
 
 Media follows docs.x.com (POST /2/media/upload, POST /2/media/metadata, and
 ``{"media": {"media_ids": [...]}}`` on create; a token needs the ``media.write`` scope to
@@ -35,6 +47,7 @@ import json
 import os
 import re
 import secrets
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -44,6 +57,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from doubles.inbound import sayings
 from doubles.media import (
     image_size,
     images_html,
@@ -64,6 +78,8 @@ PRE_FAULTS = ("429", "401", "403-duplicate", "5xx-before")
 # Faults that strike after the post is stored, so the client cannot know it was accepted.
 POST_FAULTS = ("5xx-after", "hang-after", "reset")
 FAULTS = PRE_FAULTS + POST_FAULTS
+# Faults an inbox read (the mentions timeline) can meet (``inject(..., on="read")``).
+READ_FAULTS = ("429", "401", "5xx-before")
 # Faults an image upload can meet (``inject(..., on="upload")``): the same, less the
 # duplicate-content refusal, which only a post can earn. A post-fault here stores the
 # image but loses the answer; no post exists either way.
@@ -95,6 +111,7 @@ RATE_LIMITS = {
     "delete": 50,
     "me": 75,
     "timeline": 900,
+    "mentions": 300,  # GET /2/users/:id/mentions, per user
     "token": 300,
     "revoke": 300,  # a guess: X documents no limit for revoking
     "media": 500,  # a guess: X states media limits per plan
@@ -235,6 +252,7 @@ class XDouble(HttpDouble):
     server_name = "XDouble/1"
     fault_names = FAULTS
     upload_fault_names = UPLOAD_FAULTS
+    read_fault_names = READ_FAULTS
 
     # How long an uploaded media id stays usable (X: a day); a test may shorten it.
     media_expires_seconds: float = MEDIA_EXPIRES_SECONDS
@@ -267,6 +285,12 @@ class XDouble(HttpDouble):
         self._media: dict[str, DoubleMedia] = {}
         self._media_bytes: dict[str, bytes] = {}  # not in the state file: kept small
         self._last_post_id = 0
+        # What inbound posts made by the control endpoint say of themselves: the post
+        # they quote, and their conversation (kept when the post it answers is deleted).
+        self._quotes: dict[str, str] = {}
+        self._conversations: dict[str, str] = {}
+        self._generator: threading.Thread | None = None
+        self._generating = threading.Event()
         if self.state_file and self.state_file.exists():
             self._load()
 
@@ -361,6 +385,93 @@ class XDouble(HttpDouble):
             )
             return code
 
+    # Inbound posts: the public mentioning and answering a user ---------------------------
+
+    def add_mention(
+        self,
+        to: str,
+        *,
+        author: str,
+        text: str,
+        name: str | None = None,
+        in_reply_to: str | None = None,
+        quote_of: str | None = None,
+    ) -> str:
+        """Someone else (``author``, made if new) posts to the user ``to``: a mention, a
+        reply to ``in_reply_to`` or a quote of ``quote_of``. The text gets ``@to`` in front
+        unless it names them already, as X's reply box does. Returns the post's id."""
+        with self._lock:
+            target = self._user_by_username(to)
+            if target is None:
+                raise KeyError(to)
+            author_user = self._user_by_username(author)
+            if author_user is None:
+                uid = _user_id_for(author)
+                if not re.fullmatch(_USERNAME, author):
+                    raise ValueError(f"{author!r} is not a valid X username")
+                author_user = self._users[uid] = DoubleUser(uid, author, name or author)
+            if in_reply_to is not None and in_reply_to not in self._posts:
+                raise KeyError(in_reply_to)
+            if not _names(text, target.username):
+                text = f"@{target.username} {text}"
+            post = DoublePost(
+                id=self._new_post_id(),
+                author_id=author_user.id,
+                text=text,
+                created_at=_now(),
+                in_reply_to_tweet_id=in_reply_to,
+            )
+            self._posts[post.id] = post
+            parent = self._posts.get(in_reply_to) if in_reply_to else None
+            self._conversations[post.id] = self._conversation_of(parent) if parent else post.id
+            if quote_of:
+                self._quotes[post.id] = quote_of
+            self._save()
+            return post.id
+
+    def delete_post(self, post_id: str) -> None:
+        """Its author deletes a post: it stops appearing anywhere, mentions included."""
+        with self._lock:
+            self._posts.pop(post_id, None)
+            self._save()
+
+    def generate_mentions(self, username: str, *, every: float) -> None:
+        """Have members of the public mention ``username`` every ``every`` seconds (their
+        words from doubles/inbound.py), until ``stop()``; every third answers one of the
+        user's own posts, when there is one."""
+        said = sayings(username)
+        self._generating.clear()
+
+        def run() -> None:
+            count = 0
+            while not self._generating.wait(every):
+                voice, text = next(said)
+                count += 1
+                with self._lock:
+                    user = self._user_by_username(username)
+                    own = self._posts_of(user.id) if user else []
+                reply_to = own[0].id if own and count % 3 == 0 else None
+                try:
+                    self.add_mention(
+                        username,
+                        author=voice.username,
+                        name=voice.name,
+                        text=text,
+                        in_reply_to=reply_to,
+                    )
+                except KeyError:
+                    continue  # the user, or the post answered, is gone: try next time
+
+        self._generator = threading.Thread(target=run, name="x-mentions", daemon=True)
+        self._generator.start()
+
+    def stop(self) -> None:
+        self._generating.set()
+        if self._generator is not None:
+            self._generator.join(timeout=5)
+            self._generator = None
+        super().stop()
+
     def reset(self) -> None:
         """Forget posts, media, faults, rate-limit counts and pending codes; keep users
         and tokens."""
@@ -422,6 +533,8 @@ class XDouble(HttpDouble):
             endpoint, arg = "delete", m[1]
         elif method == "GET" and (m := re.fullmatch(r"/2/users/(\d+)/tweets", path)):
             endpoint, arg = "timeline", m[1]
+        elif method == "GET" and (m := re.fullmatch(r"/2/users/(\d+)/mentions", path)):
+            endpoint, arg = "mentions", m[1]
         # Taken before anything else, so each create (or upload) request consumes exactly
         # one fault.
         fault = None
@@ -429,6 +542,8 @@ class XDouble(HttpDouble):
             fault = self.next_fault()
         elif endpoint == "media":
             fault = self.next_upload_fault()
+        elif endpoint == "mentions":
+            fault = self.next_read_fault()
         if fault == "429":
             reset_at = int(time.time()) + self.rate_limit_reset_seconds
             reply = _too_many_requests()
@@ -468,6 +583,8 @@ class XDouble(HttpDouble):
             reply = json_reply(200, {"data": asdict(user)})
         elif endpoint == "delete":
             reply = self._delete(user, arg)
+        elif endpoint == "mentions":
+            reply = self._mentions(request, arg)
         else:
             reply = self._timeline(request, arg)
         reply.headers = headers | reply.headers
@@ -729,6 +846,101 @@ class XDouble(HttpDouble):
             body["includes"] = {"media": included}
         return json_reply(200, body)
 
+    def _mentions(self, request: HttpRequest, user_id: str) -> Reply:
+        """GET /2/users/:id/mentions: posts by others that name @user or answer one of the
+        user's posts, newest first, newer than since_id, paged by pagination_token."""
+        raw = request.param("max_results") or "10"
+        if not raw.isdigit() or not 5 <= int(raw) <= 100:
+            return _invalid_request(
+                f"The `max_results` query parameter value [{raw}] is not between 5 and 100",
+                {"max_results": [raw]},
+            )
+        since_id = request.param("since_id") or ""
+        if since_id and not since_id.isdigit():
+            return _invalid_request(
+                f"The `since_id` query parameter value [{since_id}] is not valid",
+                {"since_id": [since_id]},
+            )
+        fields = set((request.param("tweet.fields") or "").split(","))
+        expansions = set((request.param("expansions") or "").split(","))
+        with self._lock:
+            user = self._users.get(user_id)
+            if user is None:
+                return _invalid_request(
+                    f"Could not find user with id: [{user_id}].", {"id": [user_id]}
+                )
+            posts = [
+                p
+                for p in sorted(self._posts.values(), key=lambda p: int(p.id), reverse=True)
+                if p.author_id != user_id and self._mentions_user(p, user)
+            ]
+            if since_id:
+                posts = [p for p in posts if int(p.id) > int(since_id)]
+            # The pagination token is opaque to clients; here it is the id to continue below.
+            before = request.param("pagination_token")
+            if before:
+                posts = [p for p in posts if int(p.id) < int(before)] if before.isdigit() else []
+            page, more = posts[: int(raw)], posts[int(raw) :]
+            data = [self._mention_json(p, fields) for p in page]
+            authors = {p.author_id: self._users.get(p.author_id) for p in page}
+        if not page:
+            return json_reply(200, {"meta": {"result_count": 0}})
+        meta: dict[str, Any] = {
+            "result_count": len(page),
+            "newest_id": page[0].id,
+            "oldest_id": page[-1].id,
+        }
+        if more:
+            meta["next_token"] = page[-1].id
+        body: dict[str, Any] = {"data": data, "meta": meta}
+        if "author_id" in expansions:
+            body["includes"] = {"users": [asdict(u) for u in authors.values() if u is not None]}
+        return json_reply(200, body)
+
+    def _mentions_user(self, post: DoublePost, user: DoubleUser) -> bool:
+        parent = self._posts.get(post.in_reply_to_tweet_id or "")
+        return _names(post.text, user.username) or (
+            parent is not None and parent.author_id == user.id
+        )
+
+    def _mention_json(self, post: DoublePost, fields: set[str]) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "id": post.id,
+            "text": post.shown_text,
+            "edit_history_tweet_ids": [post.id],
+        }
+        if "created_at" in fields:
+            item["created_at"] = post.created_at
+        if "author_id" in fields:
+            item["author_id"] = post.author_id
+        if "conversation_id" in fields:
+            item["conversation_id"] = self._conversation_of(post)
+        parent = self._posts.get(post.in_reply_to_tweet_id or "")
+        if "in_reply_to_user_id" in fields and parent is not None:
+            item["in_reply_to_user_id"] = parent.author_id
+        references = []
+        if post.in_reply_to_tweet_id:
+            # Named even when the post it answers has been deleted since, as X does.
+            references.append({"type": "replied_to", "id": post.in_reply_to_tweet_id})
+        quoted = self._quotes.get(post.id) or getattr(post, "quote_tweet_id", None)
+        if quoted:
+            references.append({"type": "quoted", "id": quoted})
+        if "referenced_tweets" in fields and references:
+            item["referenced_tweets"] = references
+        return item
+
+    def _conversation_of(self, post: DoublePost) -> str:
+        """The first post of the conversation: the stored one, else up the reply chain as
+        far as it is still there."""
+        seen = {post.id}
+        while post.id not in self._conversations and post.in_reply_to_tweet_id:
+            parent = self._posts.get(post.in_reply_to_tweet_id)
+            if parent is None or parent.id in seen:
+                return post.in_reply_to_tweet_id
+            seen.add(parent.id)
+            post = parent
+        return self._conversations.get(post.id, post.id)
+
     def _token(self, request: HttpRequest) -> Reply:
         form = request.form()
         if not form:
@@ -804,6 +1016,9 @@ class XDouble(HttpDouble):
         return json_reply(200, {"revoked": True})
 
     def _control(self, method: str, path: str, payload: dict[str, Any]) -> Reply | None:
+        inbound = self._inbound_control(method, path, payload)
+        if inbound is not None:
+            return inbound
         if method == "GET" and path == "/_double/state":
             return json_reply(200, self.state())
         if method == "GET" and (m := re.fullmatch(r"/_double/media/(\d+)", path)):
@@ -830,6 +1045,22 @@ class XDouble(HttpDouble):
                 scope=payload.get("scope", DEFAULT_SCOPE),
             )
             return json_reply(201, {"code": code})
+        return None
+
+    def _inbound_control(self, method: str, path: str, payload: dict[str, Any]) -> Reply | None:
+        if method == "POST" and path == "/_double/mentions":
+            post_id = self.add_mention(
+                str(payload["to"]),
+                author=str(payload["author"]),
+                name=payload.get("name"),
+                text=str(payload["text"]),
+                in_reply_to=payload.get("in_reply_to"),
+                quote_of=payload.get("quote_of"),
+            )
+            return json_reply(201, {"id": post_id})
+        if method == "DELETE" and (m := re.fullmatch(r"/_double/posts/(\d+)", path)):
+            self.delete_post(m[1])
+            return json_reply(200, {"deleted": True})
         return None
 
     # The consent screen ---------------------------------------------------------------
@@ -984,6 +1215,15 @@ def _media_object(media: DoubleMedia, fields: set[str], base_url: str) -> dict[s
     if "height" in fields and media.height:
         item["height"] = media.height
     return item
+
+
+def _names(text: str, username: str) -> bool:
+    """Whether the text mentions @username (X usernames are case-insensitive)."""
+    return re.search(rf"(?<![\w@])@{re.escape(username)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _rate_headers(limit: int, remaining: int, reset_at: int) -> dict[str, str]:

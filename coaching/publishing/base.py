@@ -65,6 +65,37 @@ class RemotePost:
     remote_url: str
 
 
+@dataclass(frozen=True)
+class InboundPost:
+    """A post by someone else that mentions or answers the account, as its inbox reads it.
+
+    ``kind`` is "mention", "reply" or "quote" (coaching.models.InboxItem.Kind's values).
+    ``in_reply_to_id`` and ``conversation_id`` are the platform's ids, empty when the
+    platform does not say (a plain mention, or a conversation whose start is gone)."""
+
+    remote_id: str
+    remote_url: str
+    kind: str
+    author_handle: str
+    author_name: str
+    text: str
+    posted_at: dt.datetime
+    in_reply_to_id: str = ""
+    conversation_id: str = ""
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """What one inbox read found since the since-id: the new posts (newest first),
+    ``newest_id`` to pass as the since-id next time (the one given, when nothing came),
+    and ``skipped``: items the platform listed that could not be read (a deleted post
+    behind a notification), counted so the caller can say so."""
+
+    items: tuple[InboundPost, ...]
+    newest_id: str
+    skipped: int = 0
+
+
 class PublishError(Exception):
     """Base class. ``status_code`` and ``body`` are kept for the PublishAttempt record."""
 
@@ -129,6 +160,13 @@ class Publisher(Protocol):
         someone else's hands). Returns what was ended, in words for the lockdown page;
         raises a ``PublishError`` when the platform refused or could not be asked, with
         its reason. Nothing is deleted here: forgetting the tokens is the caller's."""
+        ...
+
+    def inbox_since(self, *, since_id: str = "", limit: int = 1000) -> InboxPage:
+        """Everything that mentions, answers or quotes the account since ``since_id`` (all
+        pages, at most about ``limit`` items; the first read, with no since-id, takes only
+        the newest page). Raises ``RateLimited``, ``AuthFailed`` or ``PublishError``;
+        nothing is half-returned, so the caller's since-id stays put on a failure."""
         ...
 
 

@@ -17,6 +17,8 @@ import httpx
 
 from coaching.publishing.base import (
     AuthFailed,
+    InboundPost,
+    InboxPage,
     Media,
     NotSent,
     OutcomeUnknown,
@@ -34,6 +36,12 @@ _TLS = ssl.create_default_context()
 USER_AGENT = "Sandpit/0.1"
 _PAGE_MAX = 100  # X's max_results ceiling for user posts
 _PAGE_MIN = 5  # and its floor
+# What the inbox asks of each mention: the reply and quote it is, and its author's names.
+_MENTION_FIELDS = {
+    "tweet.fields": "created_at,conversation_id,author_id,referenced_tweets,in_reply_to_user_id",
+    "expansions": "author_id",
+    "user.fields": "username,name",
+}
 
 # Failures where the request surely never left this machine, so no byte of it was written:
 # the URL scheme is unusable, the name did not resolve, the TCP (or TLS) handshake failed
@@ -202,6 +210,69 @@ class XPublisher:
 
     def post_url(self, remote_id: str) -> str:
         return f"{self.public_base_url}/{quote(self.username)}/status/{quote(remote_id)}"
+
+    def inbox_since(self, *, since_id: str = "", limit: int = 1000) -> InboxPage:
+        """The mentions timeline (GET /2/users/:id/mentions), newest first, every page
+        back to ``since_id``. X's replies to the account's posts start with its @name, so
+        they are mentions too. A mention deleted by its author simply stops appearing;
+        the post it answers may be gone, so nothing here needs it to exist."""
+        user_id = self.user_id or self._resolve_user_id()
+        params: dict[str, str | int] = {"max_results": _PAGE_MAX, **_MENTION_FIELDS}
+        if since_id:
+            params["since_id"] = since_id
+        items: list[InboundPost] = []
+        newest_id = ""
+        while True:
+            response = self._request("GET", f"/2/users/{quote(user_id)}/mentions", params=params)
+            payload = _json_object(response)
+            if "data" not in payload and payload.get("errors"):
+                raise PublishError(
+                    _platform_words(response), status_code=response.status_code, body=response.text
+                )
+            meta = payload.get("meta") or {}
+            # The first page's newest_id is the newest of all pages: X pages from the top.
+            newest_id = newest_id or str(meta.get("newest_id") or "")
+            users = {
+                str(u.get("id")): u
+                for u in (payload.get("includes") or {}).get("users", [])
+                if isinstance(u, dict)
+            }
+            items.extend(self._inbound(post, users) for post in payload.get("data") or [])
+            next_token = meta.get("next_token")
+            # With no since-id (the first read) only the newest page: the account's whole
+            # history of mentions is not the inbox's business.
+            if not next_token or not since_id or len(items) >= limit:
+                break
+            params["pagination_token"] = next_token
+        return InboxPage(items=tuple(items), newest_id=newest_id or since_id)
+
+    def _inbound(self, post: dict[str, Any], users: dict[str, dict[str, Any]]) -> InboundPost:
+        try:
+            remote_id = str(post["id"])
+            posted_at = dt.datetime.fromisoformat(str(post["created_at"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PublishError(f"X's mention could not be read: {exc}") from exc
+        author = users.get(str(post.get("author_id")), {})
+        handle = str(author.get("username") or post.get("author_id") or "")
+        kind, in_reply_to = "mention", ""
+        for ref in post.get("referenced_tweets") or []:
+            if ref.get("type") == "replied_to":
+                kind, in_reply_to = "reply", str(ref.get("id") or "")
+            elif ref.get("type") == "quoted" and kind == "mention":
+                kind = "quote"
+        return InboundPost(
+            remote_id=remote_id,
+            remote_url=f"{self.public_base_url}/{quote(handle)}/status/{quote(remote_id)}"
+            if author
+            else "",
+            kind=kind,
+            author_handle=handle,
+            author_name=str(author.get("name") or ""),
+            text=str(post.get("text") or ""),
+            posted_at=posted_at,
+            in_reply_to_id=in_reply_to,
+            conversation_id=str(post.get("conversation_id") or ""),
+        )
 
     def _upload(self, media: Media) -> str:
         """Upload one image and set its alt text; return its media id.
