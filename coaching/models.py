@@ -624,6 +624,9 @@ class AuditEvent(models.Model):
         LOCKDOWN_REVOKE_FAILED = "lockdown_revoke_failed", "Tokens not revoked at the platform"
         LOCKDOWN_STEP_DONE = "lockdown_step_done", "Recovery step done"
         LOCKDOWN_CLOSED = "lockdown_closed", "Lockdown closed"
+        # Only a failure is audited, once until it changes: a fetch every minute would
+        # drown the log.
+        INBOX_FETCH_FAILED = "inbox_fetch_failed", "Inbox could not be read"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"

@@ -7,8 +7,9 @@ from celery import shared_task
 
 from coaching import notifications, services
 from coaching.models import Publication
-from coaching.services import people, retention, subject_access
+from coaching.services import fetching, people, retention, subject_access
 from sandbox.errors import DomainError
+from sandbox.models import WorkplaceAccount
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -96,3 +97,23 @@ def apply_retention() -> None:
     # Idempotent: each organisation's run locks its row, and what one run removed is not
     # due for the next.
     retention.retention_apply()
+
+
+@shared_task(ignore_result=True)
+def fetch_inboxes() -> int:
+    # The beat's fan-out: one message per account that may be read now, so one slow or
+    # failing platform never holds up another account's inbox.
+    account_ids = list(fetching.fetchable_accounts().values_list("pk", flat=True))
+    for account_id in account_ids:
+        fetch_inbox.delay(account_id)
+    return len(account_ids)
+
+
+@shared_task(ignore_result=True)
+def fetch_inbox(account_id: int) -> str:
+    # Idempotent: items are stored once per account and post, and the cursor moves only
+    # with them, so a redelivered or overlapping fetch stores nothing twice.
+    account = WorkplaceAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        return "gone"
+    return fetching.inbox_fetch(account=account).outcome

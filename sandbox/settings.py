@@ -316,6 +316,7 @@ CELERY_TASK_ROUTES = {
     "coaching.tasks.expire_subject_access_exports": {"queue": "control"},
     "sandbox.tasks.clear_expired_sessions": {"queue": "control"},
     "coaching.tasks.apply_retention": {"queue": "control"},
+    "coaching.tasks.fetch_inboxes": {"queue": "control"},
 }
 CELERY_BEAT_SCHEDULE = {
     "publication-sweep": {
@@ -327,6 +328,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.integer("SANDPIT_PAST_TARGET_SWEEP_SECONDS", 300),
     },
     # Hourly; each coach's digest goes on the first run at or after DIGEST_HOUR.
+    # The real accounts' inboxes: a minute keeps a question from the public waiting at
+    # most a minute for someone to see it, and spends a small share of the platforms'
+    # read limits (X's mentions timeline: 15 of its 300 requests per 15 minutes, when
+    # nothing arrives; more only while mentions pour in, a page per 100).
+    "inbox-fetch": {
+        "task": "coaching.tasks.fetch_inboxes",
+        "schedule": env.integer("SANDPIT_INBOX_FETCH_SECONDS", 60),
+    },
     "daily-digests": {"task": "coaching.tasks.send_digests", "schedule": crontab(minute=0)},
     "unattached-images": {
         "task": "sandbox.tasks.discard_unattached_images",
