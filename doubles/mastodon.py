@@ -18,12 +18,20 @@ Endpoints (every API response carries ``X-RateLimit-*`` headers):
     POST   /api/v1/statuses                       create (form or JSON; Idempotency-Key; media_ids)
     GET    /api/v1/statuses/<id>                  one status
     DELETE /api/v1/statuses/<id>                  delete one of your statuses
+    GET    /api/v1/notifications                  your notifications, newest first (types[],
+                                                  exclude_types[], max_id, since_id, min_id,
+                                                  limit up to 80; Link next/prev); a
+                                                  mention's ``status`` is null once deleted
     GET    /.well-known/oauth-authorization-server  where the OAuth endpoints are (4.3)
     POST   /oauth/revoke                          revoke a token (form: client_id,
                                                   client_secret, token)
 Human pages: ``/`` (accounts), ``/@<username>`` (profile), ``/@<username>/<id>`` (one post).
 Control: ``POST|GET|DELETE /_double/faults``, ``GET /_double/state``, ``POST /_double/reset``,
-``POST /_double/accounts``.
+``POST /_double/accounts``, ``POST /_double/mentions`` (someone else mentions an account:
+``{"to", "author", "display_name", "text", "in_reply_to"}``; the author is made if new;
+answers the status's and the notification's ids), ``DELETE /_double/statuses/<id>`` (its
+author deletes a status: its notification stays, with ``status: null``).
+Faults for the notifications read: ``inject("429", on="read")``, also "401", "5xx-before".
 
 The HTTP plumbing (server, faults, rate-limit windows) is ``http_double.HttpDouble``.
 
@@ -65,6 +73,9 @@ FAULTS = PRE_FAULTS + POST_FAULTS
 # What a media upload can meet (``inject(..., on="upload")``); a post-fault stores the
 # upload but loses the answer, and no status exists either way.
 UPLOAD_FAULTS = ("429", "401", "5xx-before", *POST_FAULTS)
+# What a read of notifications can meet (``inject(..., on="read")``).
+READ_FAULTS = ("429", "401", "5xx-before")
+NOTIFICATIONS_DEFAULT, NOTIFICATIONS_MAX = 40, 80
 
 VERSION = "4.3.0"
 API_VERSION = 2  # what Mastodon 4.3 reports in /api/v2/instance "api_versions"
@@ -199,6 +210,16 @@ class MastodonMedia:
     status_id: str | None = None  # set when a status takes it; then it cannot be reused
 
 
+@dataclass(frozen=True)
+class MastodonNotification:
+    id: str
+    type: str
+    account_id: str  # whose notification it is
+    from_account_id: str  # who did it
+    status_id: str | None
+    created_at: str
+
+
 def _error(status: int, message: str) -> Reply:
     return json_reply(status, {"error": message})
 
@@ -224,6 +245,7 @@ class MastodonDouble(HttpDouble):
     server_name = "MastodonDouble/1"
     fault_names = FAULTS
     upload_fault_names = UPLOAD_FAULTS
+    read_fault_names = READ_FAULTS
     site_name = "Mastodon double"
 
     def __init__(
@@ -251,6 +273,7 @@ class MastodonDouble(HttpDouble):
         self._idempotency: dict[tuple[str, str], tuple[str, float]] = {}
         self._media: dict[str, MastodonMedia] = {}
         self._media_bytes: dict[str, bytes] = {}
+        self._notifications: dict[str, MastodonNotification] = {}
         self._last_id = 0
 
     # Python API for tests --------------------------------------------------------------
@@ -317,9 +340,59 @@ class MastodonDouble(HttpDouble):
         with self._lock:
             return sorted(self._media.values(), key=lambda m: int(m.id))
 
+    def add_mention(
+        self,
+        to: str,
+        *,
+        author: str,
+        text: str,
+        display_name: str | None = None,
+        in_reply_to: str | None = None,
+    ) -> tuple[str, str]:
+        """Someone else (``author``, made if new) mentions the account ``to``, or answers
+        its status ``in_reply_to``: a status, and ``to``'s mention notification. The text
+        gets ``@to`` in front unless it names them. Returns (status id, notification id)."""
+        with self._lock:
+            target = self._account_by_username(to)
+            if target is None:
+                raise KeyError(to)
+            if in_reply_to is not None and in_reply_to not in self._statuses:
+                raise KeyError(in_reply_to)
+        author_id = self.add_account(author, display_name=display_name)
+        with self._lock:
+            if f"@{target.username}".lower() not in text.lower():
+                text = f"@{target.username} {text}"
+            parent = self._statuses.get(in_reply_to) if in_reply_to else None
+            status = MastodonStatus(
+                id=self._new_id(),
+                account_id=author_id,
+                text=text,
+                created_at=iso_time(time.time()),
+                in_reply_to_id=in_reply_to,
+                in_reply_to_account_id=parent.account_id if parent else None,
+            )
+            self._statuses[status.id] = status
+            notification = MastodonNotification(
+                id=self._new_id(),
+                type="mention",
+                account_id=target.id,
+                from_account_id=author_id,
+                status_id=status.id,
+                created_at=status.created_at,
+            )
+            self._notifications[notification.id] = notification
+            return status.id, notification.id
+
+    def delete_status(self, status_id: str) -> None:
+        """Its author deletes a status; notifications of it stay, with ``status: null``."""
+        with self._lock:
+            self._statuses.pop(status_id, None)
+            self._source.pop(status_id, None)
+
     def reset(self) -> None:
         """Forget statuses, idempotency keys, rate-limit counts, call counts and faults."""
         with self._lock:
+            self._notifications.clear()
             self._statuses.clear()
             self._source.clear()
             self._media.clear()
@@ -378,6 +451,8 @@ class MastodonDouble(HttpDouble):
             fault = self.next_fault()
         elif route == "upload":
             fault = self.next_upload_fault()
+        elif route == "notifications":
+            fault = self.next_read_fault()
         account = self._authenticate(request)
         family = {"create": "statuses", "delete": "delete", "upload": "media"}.get(route, "api")
         if fault == "429":
@@ -398,6 +473,9 @@ class MastodonDouble(HttpDouble):
         elif route == "upload":
             assert account is not None
             reply = self._upload(request, account, fault)
+        elif route == "notifications":
+            assert account is not None
+            reply = self._notifications_page(request, account)
         else:
             reply = self._read_or_delete(route, arg, request, account)
         reply.headers = headers | reply.headers
@@ -617,6 +695,59 @@ class MastodonDouble(HttpDouble):
             reply.headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'
         return reply
 
+    def _notifications_page(self, request: HttpRequest, account: MastodonAccount) -> Reply:
+        raw = request.param("limit") or str(NOTIFICATIONS_DEFAULT)
+        limit = (
+            min(int(raw), NOTIFICATIONS_MAX)
+            if raw.isdigit() and int(raw) > 0
+            else NOTIFICATIONS_DEFAULT
+        )
+        types = set(request.query.get("types[]", []))
+        excluded = set(request.query.get("exclude_types[]", []))
+        max_id, since_id, min_id = (request.param(n) for n in ("max_id", "since_id", "min_id"))
+        with self._lock:
+            found = sorted(
+                (
+                    n
+                    for n in self._notifications.values()
+                    if n.account_id == account.id
+                    and (not types or n.type in types)
+                    and n.type not in excluded
+                ),
+                key=lambda n: int(n.id),
+                reverse=True,
+            )
+            if max_id:
+                found = [n for n in found if _id_below(n.id, max_id)]
+            if since_id:
+                found = [n for n in found if _id_below(since_id, n.id)]
+            if min_id:
+                found = [n for n in found if _id_below(min_id, n.id)][-limit:]
+            page = found[:limit]
+            body = [self._notification_json(n) for n in page]
+        reply = json_reply(200, body)
+        if page:
+            # Mastodon's links keep the filters and move only the window.
+            kept = [("limit", str(limit))]
+            kept += [("types[]", t) for t in sorted(types)]
+            kept += [("exclude_types[]", t) for t in sorted(excluded)]
+            url = f"{self.base_url}/api/v1/notifications"
+            next_url = f"{url}?{urlencode([*kept, ('max_id', page[-1].id)])}"
+            prev_url = f"{url}?{urlencode([*kept, ('min_id', page[0].id)])}"
+            reply.headers["Link"] = f'<{next_url}>; rel="next", <{prev_url}>; rel="prev"'
+        return reply
+
+    def _notification_json(self, notification: MastodonNotification) -> dict[str, Any]:
+        status = self._statuses.get(notification.status_id or "")
+        return {
+            "id": notification.id,
+            "type": notification.type,
+            "created_at": notification.created_at,
+            "group_key": f"ungrouped-{notification.id}",
+            "account": self._account_json(self._accounts[notification.from_account_id]),
+            "status": self._status_json(status) if status is not None else None,
+        }
+
     def _oauth_server(self) -> dict[str, Any]:
         # The part of Mastodon 4.3's authorization server metadata (RFC 8414) that
         # Mastodon.py reads to find the revocation endpoint.
@@ -664,6 +795,18 @@ class MastodonDouble(HttpDouble):
         return json_reply(200, {})
 
     def _control(self, method: str, path: str, payload: dict[str, Any]) -> Reply | None:
+        if method == "POST" and path == "/_double/mentions":
+            status_id, notification_id = self.add_mention(
+                str(payload["to"]),
+                author=str(payload["author"]),
+                text=str(payload["text"]),
+                display_name=payload.get("display_name"),
+                in_reply_to=payload.get("in_reply_to"),
+            )
+            return json_reply(201, {"id": status_id, "notification_id": notification_id})
+        if method == "DELETE" and (m := re.fullmatch(r"/_double/statuses/(\d+)", path)):
+            self.delete_status(m[1])
+            return json_reply(200, {"deleted": True})
         if method == "GET" and path == "/_double/state":
             return json_reply(200, self.state())
         if method == "POST" and path == "/_double/reset":
@@ -902,7 +1045,7 @@ class MastodonDouble(HttpDouble):
 
 
 # Routes whose answer depends on who is asking; the rest are public, as on Mastodon.
-_NEEDS_USER = frozenset({"create", "delete", "me", "app", "upload", "media"})
+_NEEDS_USER = frozenset({"create", "delete", "me", "app", "upload", "media", "notifications"})
 _ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", r"/api/v1/instance", "instance_v1"),
     ("GET", r"/api/v2/instance", "instance_v2"),
@@ -916,6 +1059,7 @@ _ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", r"/api/v1/media/(\d+)", "media"),
     ("GET", r"/api/v1/statuses/(\d+)", "status"),
     ("DELETE", r"/api/v1/statuses/(\d+)", "delete"),
+    ("GET", r"/api/v1/notifications", "notifications"),
 )
 
 

@@ -30,6 +30,8 @@ from mastodon.errors import (
 
 from coaching.publishing.base import (
     AuthFailed,
+    InboundPost,
+    InboxPage,
     Media,
     NotSent,
     OutcomeUnknown,
@@ -42,6 +44,7 @@ from coaching.publishing.base import (
 
 USER_AGENT = "Sandpit/0.1"
 _PAGE_MAX = 40  # Mastodon's ceiling for account statuses
+_NOTIFICATIONS_MAX = 80  # and for notifications
 
 # Failures where the request surely never left this machine: the URL was unusable, the
 # name did not resolve, or no TCP connection was made (refused, unreachable, timed out).
@@ -216,6 +219,37 @@ class MastodonPublisher:
             raise type(error)(words, status_code=error.status_code, body=error.body) from error
         return "Mastodon revoked the access token."
 
+    def inbox_since(self, *, since_id: str = "", limit: int = 1000) -> InboxPage:
+        """Mentions of the account (GET /api/v1/notifications?types[]=mention), newest
+        first, following Mastodon.py's pagination (max_id, from the Link header) back to
+        ``since_id``. The since-id is a notification's id; an answer to one of the
+        account's posts mentions it, so it is here too. A notification whose status has
+        been deleted since has ``status: null``: skipped, and counted in ``skipped``."""
+        items: list[InboundPost] = []
+        skipped = 0
+        newest_id = ""
+        with self._mapped(PublishError):
+            page = self._api.notifications(
+                types=["mention"], since_id=since_id or None, limit=_NOTIFICATIONS_MAX
+            )
+        while page:
+            newest_id = newest_id or str(page[0]["id"])
+            for notification in page:
+                if since_id and not _newer(str(notification["id"]), since_id):
+                    page = None  # back at the since-id: the rest is known
+                    break
+                status = notification.get("status")
+                if not status:
+                    skipped += 1
+                    continue
+                items.append(_inbound(status))
+            # With no since-id (the first read) only the newest page, as in x.py.
+            if page is None or not since_id or len(items) + skipped >= limit:
+                break
+            with self._mapped(PublishError):
+                page = self._api.fetch_next(page)
+        return InboxPage(items=tuple(items), newest_id=newest_id or since_id, skipped=skipped)
+
     def identity(self) -> tuple[str, str, str]:
         """(account id, username, display name) of the token's account, checking the token."""
         with self._mapped(PublishError):
@@ -287,6 +321,34 @@ class MastodonPublisher:
         # other servers) and moved it onto our clock using the Date header.
         reset = self._api.ratelimit_reset
         return dt.datetime.fromtimestamp(reset, tz=dt.UTC) if reset is not None else None
+
+
+def _inbound(status: dict[str, Any]) -> InboundPost:
+    account = status.get("account") or {}
+    posted_at = status.get("created_at")
+    if isinstance(posted_at, str):
+        posted_at = dt.datetime.fromisoformat(posted_at)
+    if not isinstance(posted_at, dt.datetime):
+        raise PublishError(f"Mastodon's status {status.get('id')} has no time")
+    in_reply_to = str(status.get("in_reply_to_id") or "")
+    return InboundPost(
+        remote_id=str(status["id"]),
+        remote_url=str(status.get("url") or status.get("uri") or ""),
+        kind="reply" if in_reply_to else "mention",
+        author_handle=str(account.get("acct") or account.get("username") or ""),
+        author_name=str(account.get("display_name") or ""),
+        text=plain_text(str(status.get("content") or "")),
+        posted_at=posted_at,
+        in_reply_to_id=in_reply_to,
+        # Mastodon's API names no conversation; the post it answers is the nearest.
+        conversation_id=in_reply_to,
+    )
+
+
+def _newer(notification_id: str, since_id: str) -> bool:
+    """Whether a notification id comes after the since-id (Mastodon's ids are numbers
+    in strings; a longer one is larger)."""
+    return (len(notification_id), notification_id) > (len(since_id), since_id)
 
 
 def _oauth_words(body: str) -> str:
