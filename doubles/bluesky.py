@@ -19,9 +19,17 @@ XRPC methods (every response carries ``ratelimit-*`` headers):
     GET  com.atproto.repo.getRecord          one record, with its cid
     GET  app.bsky.actor.getProfile           what ``Client.login`` fetches after logging in
     GET  app.bsky.feed.getAuthorFeed         the account's posts, newest first
+    GET  app.bsky.notification.listNotifications  the account's mentions, replies and
+                                             quotes by others, newest first (limit up to
+                                             100, cursor, reasons); a deleted post's
+                                             notification goes with it, as on the AppView
 Human pages: ``/`` (accounts), ``/profile/<handle>``, ``/profile/<handle>/post/<rkey>``.
 Control: ``POST|GET|DELETE /_double/faults``, ``GET /_double/state`` (with call counts),
-``POST /_double/reset``, ``POST /_double/accounts``.
+``POST /_double/reset``, ``POST /_double/accounts``, ``POST /_double/mentions`` (someone
+else posts to an account: ``{"to", "author", "display_name", "text", "reply_to",
+"quote_of"}``, at:// URIs; the author is made if new; answers the post's URI),
+``POST /_double/delete`` (``{"uri"}``: its author deletes a post).
+Faults for the notifications read: ``inject("429", on="read")``, also "401", "5xx-before".
 
 Known gaps, each a guess or a simplification: CIDs are CID-shaped (sha-256 of the record's
 JSON, not of its DAG-CBOR), so never verify them; a rotated refresh token dies at once (the
@@ -66,6 +74,10 @@ POST_FAULTS = ("5xx-after", "hang-after", "reset")
 FAULTS = PRE_FAULTS + POST_FAULTS
 # What uploadBlob can meet (``inject(..., on="upload")``); no post exists either way.
 UPLOAD_FAULTS = ("429", "401", "5xx-before", *POST_FAULTS)
+# What listNotifications can meet (``inject(..., on="read")``).
+READ_FAULTS = ("429", "401", "5xx-before")
+NOTIFICATIONS_DEFAULT, NOTIFICATIONS_MAX = 50, 100
+QUOTE_EMBED = "app.bsky.embed.record"
 
 POST_COLLECTION = "app.bsky.feed.post"
 IMAGES_EMBED = "app.bsky.embed.images"
@@ -137,6 +149,7 @@ _METHODS = {
     "com.atproto.repo.getRecord": ("GET", False),
     "app.bsky.actor.getProfile": ("GET", False),
     "app.bsky.feed.getAuthorFeed": ("GET", False),
+    "app.bsky.notification.listNotifications": ("GET", True),
 }
 
 
@@ -225,6 +238,7 @@ class BlueskyDouble(HttpDouble):
     server_name = "BlueskyDouble/1"
     fault_names = FAULTS
     upload_fault_names = UPLOAD_FAULTS
+    read_fault_names = READ_FAULTS
     site_name = "Bluesky double"
 
     def __init__(
@@ -281,6 +295,88 @@ class BlueskyDouble(HttpDouble):
                 (*account.app_passwords, app_password),
             )
             return account.did
+
+    def add_mention(
+        self,
+        to: str,
+        *,
+        author: str,
+        text: str,
+        display_name: str | None = None,
+        reply_to: str | None = None,
+        quote_of: str | None = None,
+    ) -> str:
+        """Someone else (``author``, made if new) posts to the account ``to``: a mention
+        (``@to`` is put in front unless the text names them, with its mention facet), a
+        reply to the post ``reply_to`` or a quote of ``quote_of`` (at:// URIs). Returns
+        the post's at:// URI."""
+        with self._lock:
+            target = self._account_for(to)
+            if target is None:
+                raise KeyError(to)
+            for uri in (reply_to, quote_of):
+                if uri is not None and uri not in self._posts:
+                    raise KeyError(uri)
+        with self._lock:
+            known = self._account_for(author)
+        did = (
+            known.did
+            if known
+            else self.add_account(
+                author, app_password=_new_app_password(), display_name=display_name
+            )
+        )
+        with self._lock:
+            mention = f"@{target.handle}"
+            if mention not in text.lower():
+                text = f"{mention} {text}"
+            start = len(text[: text.lower().index(mention)].encode())
+            record: dict[str, Any] = {
+                "$type": POST_COLLECTION,
+                "text": text,
+                "createdAt": iso_time(time.time()),
+                "facets": [
+                    {
+                        "index": {"byteStart": start, "byteEnd": start + len(mention.encode())},
+                        "features": [
+                            {"$type": "app.bsky.richtext.facet#mention", "did": target.did}
+                        ],
+                    }
+                ],
+            }
+            if reply_to:
+                parent = self._posts[reply_to]
+                parent_reply = parent.record.get("reply")
+                root = (
+                    parent_reply["root"]
+                    if isinstance(parent_reply, dict)
+                    else {"uri": parent.uri, "cid": parent.cid}
+                )
+                record["reply"] = {"root": root, "parent": {"uri": parent.uri, "cid": parent.cid}}
+            if quote_of:
+                quoted = self._posts[quote_of]
+                record["embed"] = {
+                    "$type": QUOTE_EMBED,
+                    "record": {"uri": quoted.uri, "cid": quoted.cid},
+                }
+            rkey = self._next_tid()
+            self._seq += 1
+            post = BlueskyPost(
+                f"at://{did}/{POST_COLLECTION}/{rkey}",
+                cid_for(record),
+                did,
+                rkey,
+                record,
+                iso_time(time.time()),
+                self._seq,
+            )
+            self._posts[post.uri] = post
+            return post.uri
+
+    def delete_post(self, uri: str) -> None:
+        """Its author deletes a post (deleteRecord): its notifications go with it."""
+        with self._lock:
+            self._posts.pop(uri, None)
 
     def revoke_sessions(self, handle: str) -> None:
         """Make every refresh JWT of the account stop working, as revoking an app password
@@ -380,8 +476,10 @@ class BlueskyDouble(HttpDouble):
             fault = self.next_fault()
         elif nsid == "com.atproto.repo.uploadBlob":
             fault = self.next_upload_fault()
+        elif nsid == "app.bsky.notification.listNotifications":
+            fault = self.next_read_fault()
         if fault == "429":
-            limit, period = RATE_LIMITS["write"]
+            limit, period = RATE_LIMITS["write" if nsid in WRITE_POINTS else "global"]
             reset_at = int(time.time()) + self.rate_limit_reset_seconds
             reply = _xrpc_error(429, "RateLimitExceeded", "Rate Limit Exceeded")
             reply.headers = _rate_headers(limit, 0, reset_at, period)
@@ -445,6 +543,9 @@ class BlueskyDouble(HttpDouble):
                 return self._get_record(request)
             if nsid == "app.bsky.actor.getProfile":
                 return self._get_profile(request)
+            if nsid == "app.bsky.notification.listNotifications":
+                assert did is not None
+                return self._list_notifications(request, did)
             return self._get_author_feed(request)
 
     # Sessions ---------------------------------------------------------------------------
@@ -749,6 +850,61 @@ class BlueskyDouble(HttpDouble):
             body["cursor"] = str(page[-1].seq)
         return json_reply(200, body)
 
+    def _list_notifications(self, request: HttpRequest, did: str) -> Reply:
+        """The AppView's notifications of mentions, replies and quotes (likes, follows and
+        reposts are not kept here), newest first; the cursor is opaque (a creation number)."""
+        raw = request.param("limit") or str(NOTIFICATIONS_DEFAULT)
+        if not raw.isdigit() or not 1 <= int(raw) <= NOTIFICATIONS_MAX:
+            return _invalid(f"limit must be an integer from 1 to {NOTIFICATIONS_MAX}")
+        reasons = set(request.query.get("reasons", []))
+        found = [
+            (post, reason, subject)
+            for post in sorted(self._posts.values(), key=lambda p: p.seq, reverse=True)
+            if post.did != did
+            for reason, subject in [self._reason(post, did)]
+            if reason and (not reasons or reason in reasons)
+        ]
+        cursor = request.param("cursor")
+        if cursor:
+            found = [f for f in found if cursor.isdigit() and f[0].seq < int(cursor)]
+        page, more = found[: int(raw)], found[int(raw) :]
+        notifications = []
+        for post, reason, subject in page:
+            item = {
+                "uri": post.uri,
+                "cid": post.cid,
+                "author": self._profile_json(self._accounts[post.did]),
+                "reason": reason,
+                "record": post.record,
+                "isRead": False,
+                "indexedAt": post.indexed_at,
+                "labels": [],
+            }
+            if subject:
+                item["reasonSubject"] = subject
+            notifications.append(item)
+        body: dict[str, Any] = {"notifications": notifications, "priority": False}
+        if more:
+            body["cursor"] = str(page[-1][0].seq)
+        return json_reply(200, body)
+
+    def _reason(self, post: BlueskyPost, did: str) -> tuple[str, str]:
+        """Why ``did`` hears of the post, and the post of theirs it concerns: a reply to
+        one of their posts, a quote of one, or a mention (a facet naming their DID)."""
+        parent = self._posts.get(post.reply_parent or "")
+        if parent is not None and parent.did == did:
+            return "reply", parent.uri
+        embed = post.record.get("embed")
+        if isinstance(embed, dict) and embed.get("$type") == QUOTE_EMBED:
+            quoted = str((embed.get("record") or {}).get("uri", ""))
+            if quoted.startswith(f"at://{did}/"):
+                return "quote", quoted
+        for facet in post.record.get("facets") or []:
+            for feature in facet.get("features") or []:
+                if feature.get("did") == did:
+                    return "mention", ""
+        return "", ""
+
     def _feed_item(self, post: BlueskyPost) -> dict[str, Any]:
         item: dict[str, Any] = {"post": self._post_view(post)}
         reply = post.record.get("reply")
@@ -830,6 +986,19 @@ class BlueskyDouble(HttpDouble):
     # Control and pages ------------------------------------------------------------------
 
     def _control(self, method: str, path: str, payload: dict[str, Any]) -> Reply | None:
+        if method == "POST" and path == "/_double/mentions":
+            uri = self.add_mention(
+                str(payload["to"]),
+                author=str(payload["author"]),
+                text=str(payload["text"]),
+                display_name=payload.get("display_name"),
+                reply_to=payload.get("reply_to"),
+                quote_of=payload.get("quote_of"),
+            )
+            return json_reply(201, {"uri": uri})
+        if method == "POST" and path == "/_double/delete":
+            self.delete_post(str(payload["uri"]))
+            return json_reply(200, {"deleted": True})
         if method == "GET" and path == "/_double/state":
             return json_reply(200, self.state())
         if method == "POST" and path == "/_double/reset":

@@ -19,6 +19,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -37,6 +38,8 @@ from atproto_core.uri import AtUri
 
 from coaching.publishing.base import (
     AuthFailed,
+    InboundPost,
+    InboxPage,
     Media,
     NotSent,
     OutcomeUnknown,
@@ -51,6 +54,8 @@ T = TypeVar("T")
 
 POST_COLLECTION = "app.bsky.feed.post"
 _FEED_MAX = 100  # getAuthorFeed's limit ceiling
+_NOTIFICATIONS_MAX = 100  # and listNotifications'
+_INBOX_REASONS = ["mention", "reply", "quote"]
 _CONNECT_TIMEOUT = 5.0
 
 # Failures where the request surely never left this machine (as in x.py). The SDK raises
@@ -203,6 +208,73 @@ class BlueskyPublisher:
             if not cursor or not page.feed:
                 break
         return posts[:limit]
+
+    def inbox_since(self, *, since_id: str = "", limit: int = 1000) -> InboxPage:
+        """Mentions, replies and quotes of the account (app.bsky.notification
+        .listNotifications, an AppView read the PDS proxies), newest first, paged by cursor
+        down to the stop mark. Bluesky has no since-id, so ``since_id`` is a stop mark made
+        here: the indexedAt and URI of the newest notification seen (``stop_mark``).
+        A notification whose record is not a readable post is skipped and counted."""
+        mark = _StopMark.parse(since_id)
+        items: list[InboundPost] = []
+        skipped = 0
+        newest = ""
+        cursor: str | None = None
+        while True:
+            read = functools.partial(self._notifications_page, cursor=cursor)
+            page = self._as_account(read, PublishError)
+            reached = False
+            for notification in page.notifications:
+                indexed_at, uri = str(notification.indexed_at), str(notification.uri)
+                if mark is not None and mark.reached(indexed_at, uri):
+                    reached = True
+                    break
+                newest = newest or stop_mark(indexed_at, uri)
+                post = self._inbound(notification)
+                if post is None:
+                    skipped += 1
+                else:
+                    items.append(post)
+            cursor = page.cursor
+            # With no mark (the first read) only the newest page, as in x.py.
+            if reached or not cursor or not page.notifications or mark is None:
+                break
+            if len(items) + skipped >= limit:
+                break
+        return InboxPage(items=tuple(items), newest_id=newest or since_id, skipped=skipped)
+
+    def _notifications_page(self, client: Client, *, cursor: str | None) -> Any:
+        params = models.AppBskyNotificationListNotifications.Params(
+            cursor=cursor, limit=_NOTIFICATIONS_MAX, reasons=_INBOX_REASONS
+        )
+        return client.app.bsky.notification.list_notifications(params)
+
+    def _inbound(self, notification: Any) -> InboundPost | None:
+        record = notification.record
+        text = getattr(record, "text", None)
+        if not isinstance(text, str):
+            return None  # not a post we can read (gone, or another kind of record)
+        uri = str(notification.uri)
+        reply = getattr(record, "reply", None)
+        in_reply_to = str(reply.parent.uri) if reply is not None else ""
+        handle = str(notification.author.handle)
+        reason = str(notification.reason)
+        return InboundPost(
+            remote_id=uri,
+            remote_url=(
+                f"{self.public_base_url}/profile/{quote(handle)}/post/"
+                f"{quote(uri.rsplit('/', 1)[-1])}"
+            ),
+            kind=reason if reason in _INBOX_REASONS else "mention",
+            author_handle=handle,
+            author_name=str(notification.author.display_name or ""),
+            text=text,
+            posted_at=_moment(getattr(record, "created_at", None))
+            or _moment(notification.indexed_at)
+            or dt.datetime.now(dt.UTC),
+            in_reply_to_id=in_reply_to,
+            conversation_id=str(reply.root.uri) if reply is not None else uri,
+        )
 
     def delete(self, *, remote_id: str) -> None:
         uri = _at_uri(remote_id)
@@ -357,6 +429,38 @@ class BlueskyPublisher:
         if session is None:
             raise LoginRequiredError
         return str(session.did)
+
+
+def stop_mark(indexed_at: str, uri: str) -> str:
+    """The inbox's since-id on Bluesky: when the newest notification seen was indexed, and
+    its URI (at:// URIs have no spaces)."""
+    return f"{indexed_at} {uri}"
+
+
+@dataclass(frozen=True)
+class _StopMark:
+    indexed_at: dt.datetime
+    uri: str
+
+    @classmethod
+    def parse(cls, since_id: str) -> _StopMark | None:
+        indexed_at, _, uri = since_id.partition(" ")
+        moment = _moment(indexed_at)
+        return cls(moment, uri) if moment is not None and uri else None
+
+    def reached(self, indexed_at: str, uri: str) -> bool:
+        """Whether a notification is the mark or older. One indexed at the very same
+        moment as the mark is read again (the fetch counts it as a duplicate)."""
+        moment = _moment(indexed_at)
+        return uri == self.uri or (moment is not None and moment < self.indexed_at)
+
+
+def _moment(value: object) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _get_session(client: Client) -> Any:
