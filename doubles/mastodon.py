@@ -358,7 +358,9 @@ class MastodonDouble(HttpDouble):
                 raise KeyError(to)
             if in_reply_to is not None and in_reply_to not in self._statuses:
                 raise KeyError(in_reply_to)
-        author_id = self.add_account(author, display_name=display_name)
+        with self._lock:
+            known = self._account_by_username(author)
+        author_id = known.id if known else self.add_account(author, display_name=display_name)
         with self._lock:
             if f"@{target.username}".lower() not in text.lower():
                 text = f"@{target.username} {text}"

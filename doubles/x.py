@@ -477,6 +477,8 @@ class XDouble(HttpDouble):
         and tokens."""
         with self._lock:
             self._posts.clear()
+            self._quotes.clear()
+            self._conversations.clear()
             self._media.clear()
             self._media_bytes.clear()
             self._windows.clear()

@@ -5,6 +5,8 @@ X double's generator mentions the account by itself."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -187,3 +189,26 @@ def test_bluesky_list_notifications_pages_by_cursor_and_filters_by_reason():
     assert first not in {n["uri"] for n in after_delete["notifications"]}
     assert len(after_delete["notifications"]) == 3
     assert anonymous.status_code == 401
+
+
+def test_make_runs_x_double_generates_mentions_from_the_command_line():
+    """The Procfile's xdouble line: ``python -m doubles --generate-mentions SECONDS``."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "doubles", "--port", "0", "--quiet", "--generate-mentions", "0.1"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()
+        base_url = first_line.rsplit(" ", 1)[-1].strip()
+        assert base_url.startswith("http://127.0.0.1:")
+
+        def mentions_posted() -> list[dict]:
+            posts = httpx.get(f"{base_url}/_double/state").json()["posts"]
+            return [p for p in posts if p["text"].startswith("@NHSDemoBoard ")]
+
+        assert len(wait_for(lambda: len(mentions_posted()) >= 2 and mentions_posted(), 15)) >= 2
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
