@@ -9,6 +9,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from coaching.models import AuditEvent, InboxCursor, InboxItem, Lockdown
@@ -253,3 +255,19 @@ def test_replies_keep_the_post_they_answer_and_their_conversation(platform_accou
     )
     assert InboxItem.objects.get(remote_id=quote).kind == "quote"
     assert not InboxItem.objects.filter(remote_id=root).exists()
+
+
+@pytest.mark.parametrize("platform_account", ["x"], indirect=True)
+def test_storing_takes_as_many_queries_for_many_items_as_for_few(platform_account):
+    _, account, double = platform_account
+    mention("x", double, account, "First")
+    inbox_fetch(account=account)
+    counts = []
+    for burst in (3, 90):
+        for n in range(burst):
+            mention("x", double, account, f"Burst {burst} number {n}", n)
+        with CaptureQueriesContext(connection) as captured:
+            assert inbox_fetch(account=account).stored == burst
+        counts.append(len(captured.captured_queries))
+
+    assert counts[0] == counts[1]
