@@ -38,6 +38,7 @@ from coaching.publishing.base import (
     RateLimited,
     Rejected,
     RemotePost,
+    TargetGone,
 )
 
 USER_AGENT = "Sandpit/0.1"
@@ -116,6 +117,7 @@ class MastodonPublisher:
         text: str,
         idempotency_key: str,
         reply_to: str | None = None,
+        quote_of: str | None = None,
         media: Sequence[Media] = (),
     ) -> PublishedPost:
         # Uploads come first and cannot make a status, so their unclear failures are
@@ -134,13 +136,22 @@ class MastodonPublisher:
         # repeat with the status the first request made, so a retried publication within
         # that hour cannot post twice. The service still never re-sends after an unknown
         # outcome; this is the second line of defence.
-        with self._mapped(OutcomeUnknown):
-            status = self._api.status_post(
-                text,
-                in_reply_to_id=reply_to,
-                media_ids=media_ids or None,
-                idempotency_key=idempotency_key,
-            )
+        try:
+            with self._mapped(OutcomeUnknown):
+                # quoted_status_id: Mastodon 4.5's quotes (Mastodon.py 2.3 passes it on).
+                status = self._api.status_post(
+                    text,
+                    in_reply_to_id=reply_to,
+                    quoted_status_id=quote_of,
+                    media_ids=media_ids or None,
+                    idempotency_key=idempotency_key,
+                )
+        except Rejected as error:
+            # Mastodon answers 404 when the post replied to or quoted does not exist (or
+            # is not visible to the account).
+            if (reply_to or quote_of) and error.status_code == 404:
+                raise TargetGone(str(error), status_code=404, body=error.body) from error
+            raise
         try:
             remote_id = str(status["id"])
             remote_url = str(status.get("url") or status["uri"])
