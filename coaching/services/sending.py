@@ -556,6 +556,7 @@ _OUTCOMES: dict[type[PublishError], str] = {
     RateLimited: PublishAttempt.Outcome.RATE_LIMITED,
     AuthFailed: PublishAttempt.Outcome.AUTH_FAILED,
     Rejected: PublishAttempt.Outcome.REJECTED,
+    TargetGone: PublishAttempt.Outcome.REJECTED,
     OutcomeUnknown: PublishAttempt.Outcome.UNKNOWN,
 }
 
