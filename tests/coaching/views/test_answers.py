@@ -69,7 +69,8 @@ def test_a_post_with_a_patients_details_warns_on_a_reply_and_refuses_a_quote(as_
     response = as_trainee.post(
         reverse("answer_quote", args=[item.pk]), {"text": "Lovely", "save": "1"}
     )
-    assert response.status_code == 409
+    assert response.status_code == 303  # back to the page, with the service's message
+    assert "cannot be quoted" in as_trainee.get(response["Location"]).content.decode()
     assert not Draft.objects.exists()
 
 
