@@ -26,7 +26,9 @@ def with_display_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
             # What an answer to the public replies to or quotes (None for other drafts).
             "answer__item__account",
         )
-        .defer(*WorkplaceAccount.secrets_of("account", "quote_of__account", "answer__item__account"))
+        .defer(
+            *WorkplaceAccount.secrets_of("account", "quote_of__account", "answer__item__account")
+        )
         .prefetch_related(
             Prefetch(
                 "publications",
