@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from coaching import services
 from coaching.models import Answer
-from coaching.selectors.answers import answerable_item_for
+from coaching.selectors.answers import answerable_item_for, answers_by
 from coaching.services import answers
 from coaching.views.composer import _saved_but_not_sent, _sent_message
 from sandbox.errors import DomainError, InvalidInput
@@ -64,5 +64,6 @@ def answer_compose(request: AuthenticatedRequest, pk: int, kind: str) -> HttpRes
             else ""
         ),
         "reply_url": reverse("answer_reply", args=[item.pk]),
+        "earlier": answers_by(request.user, item),
     }
     return render(request, "coaching/answer.html", context, status=status)

@@ -140,3 +140,39 @@ def test_the_composer_reads_a_constant_number_of_queries(as_trainee, account):
     for _ in range(5):
         inbox_item(account)
     assert queries(as_trainee, reverse("answer_reply", args=[item.pk])) == few
+
+
+def test_the_composer_lists_the_persons_own_answers_to_the_post(
+    as_trainee, trainee, other_trainee, account
+):
+    item = inbox_item(account)
+    mine = answer(trainee, item, "My earlier reply")
+    answer(other_trainee, item, "Someone else's reply")
+    page = as_trainee.get(reverse("answer_reply", args=[item.pk])).content.decode()
+    assert "You have answered this post already" in page
+    assert mine.get_absolute_url() in page and "My earlier reply" in page
+    assert "Someone else" not in page
+    few = queries(as_trainee, reverse("answer_reply", args=[item.pk]))
+    for n in range(4):
+        answer(trainee, item, f"Another reply {n}")
+    assert queries(as_trainee, reverse("answer_reply", args=[item.pk])) == few
+
+
+def test_approving_an_answer_to_a_post_deleted_since_says_why_on_the_review_page(
+    as_coach, trainee, account
+):
+    from coaching.models import InboxItem, Publication
+    from coaching.services.answers import GONE
+    from tests.factories import SCORES
+
+    item = inbox_item(account)
+    draft = answer(trainee, item, REPLY)
+    InboxItem.objects.filter(pk=item.pk).update(gone_at=timezone.now())
+    response = as_coach.post(
+        reverse("review_decide", args=[draft.pk]),
+        {"decision": "approve", "note": "", "revision": draft.current_revision_id, **SCORES},
+    )
+    assert response.status_code == 422
+    assert "can no longer be answered" in response.content.decode()
+    assert GONE.startswith("This post has been deleted")
+    assert not Publication.objects.filter(draft=draft).exists()
