@@ -60,6 +60,7 @@ _NOT_SENT: tuple[type[BaseException], ...] = (
 # Mastodon answers 422 with this to a token that has no user behind it (an app-only
 # token): no post can ever be made with it, so the account needs reconnecting.
 _APP_ONLY_TOKEN = "This method requires an authenticated user"  # noqa: S105 - words
+_RECORD_NOT_FOUND = "Record not found"
 
 
 class MastodonPublisher:
@@ -147,9 +148,15 @@ class MastodonPublisher:
                     idempotency_key=idempotency_key,
                 )
         except Rejected as error:
-            # Mastodon answers 404 when the post replied to or quoted does not exist (or
-            # is not visible to the account).
-            if (reply_to or quote_of) and error.status_code == 404:
+            # Mastodon answers 404 in words of its own when the post replied to or quoted
+            # does not exist or is hidden ("The post you are trying to reply to does not
+            # appear to exist."); its plain "Record not found" is about something else (a
+            # repeated Idempotency-Key whose status was deleted since).
+            if (
+                (reply_to or quote_of)
+                and error.status_code == 404
+                and str(error) != _RECORD_NOT_FOUND
+            ):
                 raise TargetGone(str(error), status_code=404, body=error.body) from error
             raise
         try:
