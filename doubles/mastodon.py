@@ -15,7 +15,8 @@ Endpoints (every API response carries ``X-RateLimit-*`` headers):
     GET    /api/v1/accounts/<id>/statuses         its statuses, newest first (limit, max_id, ...)
     POST   /api/v2/media, /api/v1/media           upload an image (multipart: file, description)
     GET    /api/v1/media/<id>                     one of your uploads
-    POST   /api/v1/statuses                       create (form or JSON; Idempotency-Key; media_ids)
+    POST   /api/v1/statuses                       create (form or JSON; Idempotency-Key; media_ids;
+                                                  in_reply_to_id; quoted_status_id, as 4.5)
     GET    /api/v1/statuses/<id>                  one status
     DELETE /api/v1/statuses/<id>                  delete one of your statuses
     GET    /.well-known/oauth-authorization-server  where the OAuth endpoints are (4.3)

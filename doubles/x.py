@@ -9,7 +9,8 @@ in-process (``XDouble(...).start()``) and ``python -m doubles`` can run it stand
 Endpoints (API responses always carry ``x-rate-limit-*`` headers):
     POST   /2/media/upload          upload one image (multipart: media, media_category)
     POST   /2/media/metadata        set an uploaded image's alt text
-    POST   /2/tweets                create a post (bearer token), with media.media_ids
+    POST   /2/tweets                create a post (bearer token), with media.media_ids, as a
+                                    reply (reply.in_reply_to_tweet_id) or quote (quote_tweet_id)
     DELETE /2/tweets/<id>           delete one of your posts
     GET    /2/users/me              the token's user
     GET    /2/users/<id>/tweets     a user's posts, newest first (max_results, pagination_token)
