@@ -18,9 +18,17 @@ from sandbox.selectors import visible_drafts
 def with_display_data(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
     return (
         drafts.select_related(
-            "current_revision", "account", "author", "in_reply_to", "quote_of__account"
+            "current_revision",
+            "account",
+            "author",
+            "in_reply_to",
+            "quote_of__account",
+            # What an answer to the public replies to or quotes (None for other drafts).
+            "answer__item__account",
         )
-        .defer(*WorkplaceAccount.secrets_of("account", "quote_of__account"))
+        .defer(
+            *WorkplaceAccount.secrets_of("account", "quote_of__account", "answer__item__account")
+        )
         .prefetch_related(
             Prefetch(
                 "publications",

@@ -263,6 +263,12 @@ class Publication(models.Model):
         }[self.Status(status)]
 
     @property
+    def is_answer(self) -> bool:
+        """Whether the first post replies to or quotes a post of the public's (an inbox
+        item's answer), as copied at approval."""
+        return bool(self.reply_to_remote_id or self.quote_of_remote_id)
+
+    @property
     def live_parts(self) -> int:
         return sum(1 for part in self.parts if part.get("remote_id"))
 

@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from coaching.views import (
     accounts,
+    answers,
     calendar,
     check_settings,
     comments,
@@ -31,6 +32,9 @@ urlpatterns = [
     # The trainee's timeline and draft pages (they show reviews and publications).
     path("timeline/", timeline.timeline, name="timeline"),
     path("timeline/<int:pk>/", timeline.timeline_item, name="timeline_item"),
+    # Answering a post of the public's (an inbox item): a draft reviewed like any post.
+    path("inbox/<int:pk>/reply/", answers.answer_compose, {"kind": "reply"}, name="answer_reply"),
+    path("inbox/<int:pk>/quote/", answers.answer_compose, {"kind": "quote"}, name="answer_quote"),
     path("trainees/<int:user_id>/timeline/", timeline.trainee_timeline, name="trainee_timeline"),
     path("drafts/<int:pk>/", drafts.draft_detail, name="draft_detail"),
     path("drafts/<int:pk>/edit/", drafts.draft_edit, name="draft_edit"),

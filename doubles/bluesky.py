@@ -13,7 +13,7 @@ XRPC methods (every response carries ``ratelimit-*`` headers):
     GET  com.atproto.server.getSession       the access JWT's account
     POST com.atproto.server.deleteSession    end the session named by the refresh JWT
     POST com.atproto.repo.uploadBlob         raw bytes; the record refers to it by CID
-    POST com.atproto.repo.createRecord       app.bsky.feed.post only (app.bsky.embed.images)
+    POST com.atproto.repo.createRecord       app.bsky.feed.post only (images, quote, both)
     GET  com.atproto.sync.getBlob            a blob's bytes (what the image views link to)
     POST com.atproto.repo.deleteRecord       remove a record (no error when it is gone)
     GET  com.atproto.repo.getRecord          one record, with its cid
@@ -81,6 +81,8 @@ QUOTE_EMBED = "app.bsky.embed.record"
 
 POST_COLLECTION = "app.bsky.feed.post"
 IMAGES_EMBED = "app.bsky.embed.images"
+RECORD_EMBED = "app.bsky.embed.record"  # a quote: a strong ref to the quoted post
+RECORD_WITH_MEDIA_EMBED = "app.bsky.embed.recordWithMedia"  # a quote with images
 MAX_IMAGES = 4  # app.bsky.embed.images#main images maxLength
 MAX_IMAGE_BYTES = 1_000_000  # and each image blob's maxSize
 MAX_GRAPHEMES = 300  # app.bsky.feed.post#text maxGraphemes
@@ -208,16 +210,36 @@ class BlueskyPost:
 
     @property
     def images(self) -> list[dict[str, Any]]:
-        """The entries of the record's app.bsky.embed.images embed (alt, image, ...)."""
-        embed = self.record.get("embed")
-        if not isinstance(embed, dict) or embed.get("$type") != IMAGES_EMBED:
-            return []
-        return [i for i in embed.get("images", []) if isinstance(i, dict)]
+        """The entries of the record's images embed (alt, image, ...), on their own or
+        beside a quote (recordWithMedia)."""
+        return _embedded_images(self.record)
 
     @property
     def reply_parent(self) -> str | None:
         reply = self.record.get("reply")
         return str(reply["parent"]["uri"]) if isinstance(reply, dict) else None
+
+    @property
+    def quoted(self) -> str | None:
+        """The at:// URI of the post this one quotes (app.bsky.embed.record)."""
+        embed = self.record.get("embed")
+        if not isinstance(embed, dict):
+            return None
+        if embed.get("$type") == RECORD_WITH_MEDIA_EMBED:
+            embed = embed.get("record")
+        if not isinstance(embed, dict) or embed.get("$type", RECORD_EMBED) != RECORD_EMBED:
+            return None
+        ref = embed.get("record")
+        return str(ref["uri"]) if isinstance(ref, dict) and "uri" in ref else None
+
+
+def _embedded_images(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    embed = record.get("embed")
+    if isinstance(embed, dict) and embed.get("$type") == RECORD_WITH_MEDIA_EMBED:
+        embed = embed.get("media")
+    if not isinstance(embed, dict) or embed.get("$type") != IMAGES_EMBED:
+        return []
+    return [i for i in embed.get("images", []) if isinstance(i, dict)]
 
 
 def _xrpc_error(status: int, error: str, message: str) -> Reply:
@@ -759,10 +781,7 @@ class BlueskyDouble(HttpDouble):
     def _blob_problem(self, record: Mapping[str, Any]) -> Reply | None:
         """The PDS checks each referenced blob against the lexicon's constraints, using
         what it stored at upload, not what the record claims."""
-        embed = record.get("embed")
-        if not isinstance(embed, dict):
-            return None
-        for index, image in enumerate(embed.get("images", [])):
+        for index, image in enumerate(_embedded_images(record)):
             cid = image["image"]["ref"]["$link"]
             blob = self._blobs.get(cid)
             if blob is None:
@@ -1054,7 +1073,8 @@ class BlueskyDouble(HttpDouble):
         if not posts:
             return f"{heading}\n<p>No posts yet.</p>"
         items = "\n".join(
-            f"<li><article>\n<p>{text_html(p.text)}</p>\n{self._images_html(p)}"
+            f"<li><article>\n{_answering_html(p)}<p>{text_html(p.text)}</p>\n"
+            f"{self._images_html(p)}"
             f'<p><a href="/profile/{quote(account.handle)}/post/{quote(p.rkey)}">'
             f"Post {html.escape(p.rkey)}</a>, "
             f'<time datetime="{p.indexed_at}">{p.indexed_at}</time></p>\n</article></li>'
@@ -1063,8 +1083,7 @@ class BlueskyDouble(HttpDouble):
         return f"{heading}\n<ol>\n{items}\n</ol>"
 
     def _post_page_html(self, account: BlueskyAccount, post: BlueskyPost) -> str:
-        parent = post.reply_parent
-        reply = f"<p>Replying to {html.escape(parent)}.</p>\n" if parent else ""
+        reply = _answering_html(post)
         handle = html.escape(account.handle)
         return (
             f"<h1>Post {html.escape(post.rkey)} by {html.escape(account.display_name)} "
@@ -1132,13 +1151,53 @@ def _post_problem(record: Mapping[str, Any]) -> str:
     return ""
 
 
+def _answering_html(post: BlueskyPost) -> str:
+    """What a post answers, on the human pages: its parent, the post it quotes."""
+    said = f"<p>Replying to {html.escape(post.reply_parent)}.</p>\n" if post.reply_parent else ""
+    if post.quoted:
+        said += f"<p>Quoting {html.escape(post.quoted)}.</p>\n"
+    return said
+
+
 def _embed_problem(embed: object, prefix: str) -> str:
-    """The lexicon's checks of an app.bsky.embed.images embed (the double takes no other)."""
+    """The lexicon's checks of the embeds the double takes: images, a quoted record
+    (app.bsky.embed.record), or both (app.bsky.embed.recordWithMedia)."""
     if embed is None:
         return ""
-    if not isinstance(embed, dict) or embed.get("$type") != IMAGES_EMBED:
-        kind = embed.get("$type") if isinstance(embed, dict) else None
-        return f"{prefix}The double takes {IMAGES_EMBED} embeds only, not {kind}"
+    kind = embed.get("$type") if isinstance(embed, dict) else None
+    if not isinstance(embed, dict) or kind not in (
+        IMAGES_EMBED,
+        RECORD_EMBED,
+        RECORD_WITH_MEDIA_EMBED,
+    ):
+        return (
+            f"{prefix}The double takes {IMAGES_EMBED}, {RECORD_EMBED} and "
+            f"{RECORD_WITH_MEDIA_EMBED} embeds only, not {kind}"
+        )
+    if kind == RECORD_EMBED:
+        return _strong_ref_problem(embed.get("record"), prefix, "$.record.embed.record")
+    if kind == RECORD_WITH_MEDIA_EMBED:
+        quoted = embed.get("record")
+        if not isinstance(quoted, dict):
+            return f'{prefix}Missing required key "record" at $.record.embed'
+        where = "$.record.embed.record.record"
+        problem = _strong_ref_problem(quoted.get("record"), prefix, where)
+        media = embed.get("media")
+        if problem or not isinstance(media, dict) or media.get("$type") != IMAGES_EMBED:
+            return problem or f"{prefix}The double takes {IMAGES_EMBED} media only"
+        return _images_problem(media, prefix)
+    return _images_problem(embed, prefix)
+
+
+def _strong_ref_problem(ref: object, prefix: str, where: str) -> str:
+    # com.atproto.repo.strongRef: a uri and a cid, both required.
+    for name in ("uri", "cid"):
+        if not isinstance(ref, dict) or not isinstance(ref.get(name), str):
+            return f'{prefix}Missing required key "{name}" at {where}'
+    return ""
+
+
+def _images_problem(embed: dict[str, Any], prefix: str) -> str:
     images = embed.get("images")
     if not isinstance(images, list):
         return f'{prefix}Missing required key "images" at $.record.embed'

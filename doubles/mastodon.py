@@ -15,7 +15,8 @@ Endpoints (every API response carries ``X-RateLimit-*`` headers):
     GET    /api/v1/accounts/<id>/statuses         its statuses, newest first (limit, max_id, ...)
     POST   /api/v2/media, /api/v1/media           upload an image (multipart: file, description)
     GET    /api/v1/media/<id>                     one of your uploads
-    POST   /api/v1/statuses                       create (form or JSON; Idempotency-Key; media_ids)
+    POST   /api/v1/statuses                       create (form or JSON; Idempotency-Key; media_ids;
+                                                  in_reply_to_id; quoted_status_id, as 4.5)
     GET    /api/v1/statuses/<id>                  one status
     DELETE /api/v1/statuses/<id>                  delete one of your statuses
     GET    /api/v1/notifications                  your notifications, newest first (types[],
@@ -91,6 +92,10 @@ TOO_LONG = f"Validation failed: Text character limit of {MAX_CHARACTERS} exceede
 TOO_MANY_REQUESTS = "Too many requests"
 RECORD_NOT_FOUND = "Record not found"
 REPLY_NOT_FOUND = "The post you are trying to reply to does not appear to exist."
+QUOTE_NOT_FOUND = "The post you are trying to quote does not appear to exist."
+# Mastodon.py: "a status cannot have both a poll / media and a quote". The words are the
+# double's guess.
+QUOTE_WITH_MEDIA = "Validation failed: a post that quotes another cannot have attachments"
 TEMPORARY_FAILURE = "There was a temporary problem serving your request, please try again"
 MAX_MEDIA = 4
 MAX_DESCRIPTION = 1500
@@ -196,6 +201,7 @@ class MastodonStatus:
     language: str | None = None
     spoiler_text: str = ""
     media_ids: tuple[str, ...] = ()
+    quoted_status_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -544,6 +550,7 @@ class MastodonDouble(HttpDouble):
         text = params.get("status")
         text = text if isinstance(text, str) else ""
         reply_to = str(params["in_reply_to_id"]) if params.get("in_reply_to_id") else None
+        quoting = str(params["quoted_status_id"]) if params.get("quoted_status_id") else None
         visibility = str(params.get("visibility") or "public")
         key = request.header("Idempotency-Key")
         with self._lock:
@@ -552,6 +559,8 @@ class MastodonDouble(HttpDouble):
             parent = self._statuses.get(reply_to) if reply_to else None
             if reply_to and parent is None:
                 return _error(404, REPLY_NOT_FOUND)
+            if quoting and quoting not in self._statuses:
+                return _error(404, QUOTE_NOT_FOUND)
             earlier = self._idempotency.get((account.id, key)) if key else None
             if earlier and earlier[1] > time.time() - IDEMPOTENCY_SECONDS:
                 status = self._statuses.get(earlier[0])
@@ -564,6 +573,8 @@ class MastodonDouble(HttpDouble):
                 return _error(422, TOO_LONG)
             if len(media_ids) > MAX_MEDIA:
                 return _error(422, TOO_MANY_MEDIA)
+            if quoting and media_ids:
+                return _error(422, QUOTE_WITH_MEDIA)
             unusable = [
                 m
                 for m in media_ids
@@ -589,6 +600,7 @@ class MastodonDouble(HttpDouble):
                 language=str(params["language"]) if params.get("language") else None,
                 spoiler_text=str(params.get("spoiler_text") or ""),
                 media_ids=tuple(media_ids),
+                quoted_status_id=quoting,
             )
             for media_id in media_ids:
                 self._media[media_id] = replace(self._media[media_id], status_id=status.id)
@@ -869,9 +881,9 @@ class MastodonDouble(HttpDouble):
             }
         return body
 
-    def _status_json(self, status: MastodonStatus) -> dict[str, Any]:
+    def _status_json(self, status: MastodonStatus, *, nested: bool = False) -> dict[str, Any]:
         account = self._accounts[status.account_id]
-        return {
+        return self._quote_json(status, nested) | {
             "id": status.id,
             "created_at": status.created_at,
             "in_reply_to_id": status.in_reply_to_id,
@@ -999,17 +1011,34 @@ class MastodonDouble(HttpDouble):
         if not statuses:
             return f"{heading}\n<p>No posts yet.</p>"
         items = "\n".join(
-            f"<li><article>\n<p>{text_html(s.text)}</p>\n{self._images_html(s)}"
+            f"<li><article>\n{_answering_html(s)}<p>{text_html(s.text)}</p>\n"
+            f"{self._images_html(s)}"
             f'<p><a href="/@{quote(account.username)}/{s.id}">Post {s.id}</a>, '
             f'<time datetime="{s.created_at}">{s.created_at}</time></p>\n</article></li>'
             for s in statuses
         )
         return f"{heading}\n<ol>\n{items}\n</ol>"
 
+    def _quote_json(self, status: MastodonStatus, nested: bool) -> dict[str, Any]:
+        """Mastodon 4.5's ``quote``: a Quote (state and the quoted status) on a status, a
+        ShallowQuote (state and its id) on the quoted status shown inside another."""
+        if status.quoted_status_id is None:
+            return {"quote": None}
+        quoted = self._statuses.get(status.quoted_status_id)
+        if quoted is None:
+            return {"quote": {"state": "deleted", "quoted_status": None}}
+        if nested:
+            return {"quote": {"state": "accepted", "quoted_status_id": quoted.id}}
+        return {
+            "quote": {"state": "accepted", "quoted_status": self._status_json(quoted, nested=True)}
+        }
+
     def _status_page_html(self, account: MastodonAccount, status: MastodonStatus) -> str:
         reply = (
             f"<p>Replying to post {status.in_reply_to_id}.</p>\n" if status.in_reply_to_id else ""
         )
+        if status.quoted_status_id:
+            reply += f"<p>Quoting post {status.quoted_status_id}.</p>\n"
         username = html.escape(account.username)
         return (
             f"<h1>Post {status.id} by {html.escape(account.display_name)} (@{username})</h1>\n"
@@ -1090,3 +1119,11 @@ def _truthy(value: str | None) -> bool:
 
 def _id_below(lower: str, upper: str) -> bool:
     return lower.isdigit() and upper.isdigit() and int(lower) < int(upper)
+
+
+def _answering_html(status: MastodonStatus) -> str:
+    """What a status answers, on the profile page: the post it replies to, the one it quotes."""
+    said = f"<p>Replying to post {status.in_reply_to_id}.</p>\n" if status.in_reply_to_id else ""
+    if status.quoted_status_id:
+        said += f"<p>Quoting post {status.quoted_status_id}.</p>\n"
+    return said

@@ -9,7 +9,8 @@ in-process (``XDouble(...).start()``) and ``python -m doubles`` can run it stand
 Endpoints (API responses always carry ``x-rate-limit-*`` headers):
     POST   /2/media/upload          upload one image (multipart: media, media_category)
     POST   /2/media/metadata        set an uploaded image's alt text
-    POST   /2/tweets                create a post (bearer token), with media.media_ids
+    POST   /2/tweets                create a post (bearer token), with media.media_ids, as a
+                                    reply (reply.in_reply_to_tweet_id) or quote (quote_tweet_id)
     DELETE /2/tweets/<id>           delete one of your posts
     GET    /2/users/me              the token's user
     GET    /2/users/<id>/tweets     a user's posts, newest first (max_results, pagination_token)
@@ -98,6 +99,10 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
 INVALID_MEDIA_IDS = "Your media IDs are invalid."
 
 DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
+# X's words for a reply to a post that was deleted or that the account cannot see; the
+# quote's are the double's guess in the same form.
+REPLY_GONE_DETAIL = "You attempted to reply to a Tweet that is deleted or not visible to you."
+QUOTE_GONE_DETAIL = "You attempted to quote a Tweet that is deleted or not visible to you."
 TOO_LONG_DETAIL = (
     "Your Tweet text is too long. For more information on how Twitter determines "
     "text length see https://github.com/twitter/twitter-text."
@@ -155,6 +160,7 @@ class DoublePost:
     created_at: str
     in_reply_to_tweet_id: str | None = None
     media_ids: tuple[str, ...] = ()
+    quote_tweet_id: str | None = None
 
     @property
     def shown_text(self) -> str:
@@ -629,13 +635,26 @@ class XDouble(HttpDouble):
             return _invalid_request("Request body must be a JSON object.")
         text = payload.get("text", "")
         reply_to = payload.get("reply", {}).get("in_reply_to_tweet_id")
+        quoted = payload.get("quote_tweet_id")
         media_ids = payload.get("media", {}).get("media_ids", [])
         if not isinstance(media_ids, list) or not all(isinstance(m, str) for m in media_ids):
             return _invalid_request(
                 "The `media.media_ids` parameter must be an array of strings.",
                 {"media.media_ids": [json.dumps(media_ids)]},
             )
-        if not isinstance(text, str) or (not text.strip() and not media_ids):
+        for name, value in (("reply.in_reply_to_tweet_id", reply_to), ("quote_tweet_id", quoted)):
+            if value is not None and not (isinstance(value, str) and value.isdigit()):
+                return _invalid_request(
+                    f"The `{name}` query parameter value [{value}] is not valid",
+                    {name: [str(value)]},
+                )
+        if quoted is not None and "media" in payload:
+            # X: media is "mutually exclusive from Quote Tweet ID, Poll, and card_uri".
+            return _invalid_request(
+                "The following fields are mutually exclusive: [media, quote_tweet_id]",
+                {"media": [json.dumps(media_ids)], "quote_tweet_id": [quoted]},
+            )
+        if not isinstance(text, str) or (not text.strip() and not media_ids and quoted is None):
             return _invalid_request(
                 "Post text is required when no media, poll or quote is attached.",
                 {"text": [text if isinstance(text, str) else ""]},
@@ -650,12 +669,11 @@ class XDouble(HttpDouble):
         with self._lock:
             if not all(self._usable_media(m, user) for m in media_ids):
                 return _invalid_request(INVALID_MEDIA_IDS, {"media.media_ids": media_ids})
-            if reply_to is not None and str(reply_to) not in self._posts:
-                return _problem(
-                    403,
-                    "Forbidden",
-                    "You attempted to reply to a Tweet that is deleted or not visible to you.",
-                )
+            # A post that was deleted (or never existed) is "deleted or not visible".
+            if reply_to is not None and reply_to not in self._posts:
+                return _problem(403, "Forbidden", REPLY_GONE_DETAIL)
+            if quoted is not None and quoted not in self._posts:
+                return _problem(403, "Forbidden", QUOTE_GONE_DETAIL)
             if text.strip() and any(p.text == text for p in self._posts_of(user.id)):
                 return _problem(403, "Forbidden", DUPLICATE_DETAIL)
             post = DoublePost(
@@ -663,8 +681,9 @@ class XDouble(HttpDouble):
                 user.id,
                 text,
                 datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                str(reply_to) if reply_to is not None else None,
+                reply_to,
                 tuple(media_ids),
+                quoted,
             )
             self._posts[post.id] = post
             self._save()
@@ -1280,7 +1299,7 @@ def _profile_html(user: DoubleUser, posts: list[tuple[DoublePost, list[DoubleMed
     if not posts:
         return f"{heading}\n<p>No posts yet.</p>"
     items = "\n".join(
-        f"<li><article>\n<p>{text_html(p.text)}</p>\n{_images_html(media)}"
+        f"<li><article>\n{_answering_html(p)}<p>{text_html(p.text)}</p>\n{_images_html(media)}"
         f'<p>{_post_link(user, p)}, <time datetime="{p.created_at}">{p.created_at}</time></p>\n'
         "</article></li>"
         for p, media in posts
@@ -1288,12 +1307,18 @@ def _profile_html(user: DoubleUser, posts: list[tuple[DoublePost, list[DoubleMed
     return f"{heading}\n<ol>\n{items}\n</ol>"
 
 
+def _answering_html(post: DoublePost) -> str:
+    """What a post answers: the post it replies to, the post it quotes."""
+    said = ""
+    if post.in_reply_to_tweet_id:
+        said += f"<p>Replying to post {post.in_reply_to_tweet_id}.</p>\n"
+    if post.quote_tweet_id:
+        said += f"<p>Quoting post {post.quote_tweet_id}.</p>\n"
+    return said
+
+
 def _status_html(user: DoubleUser, post: DoublePost, media: list[DoubleMedia]) -> str:
-    reply = (
-        f"<p>Replying to post {post.in_reply_to_tweet_id}.</p>\n"
-        if post.in_reply_to_tweet_id
-        else ""
-    )
+    reply = _answering_html(post)
     return (
         f"<h1>Post {post.id} by {html.escape(user.name)} (@{html.escape(user.username)})</h1>\n"
         f"<article>\n{reply}<p>{text_html(post.text)}</p>\n{_images_html(media)}"

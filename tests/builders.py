@@ -124,3 +124,27 @@ def reviewed(trainee, account, coach, decisions, *, hours=None, scores=None, tag
             created_at=first + dt.timedelta(hours=hours)
         )
     return draft
+
+
+def answer(
+    author: User, item: Any, text: str = "Yes: 9 to 5 on Sunday.", *, kind: str = "reply"
+) -> Draft:
+    """A draft answering an inbox item (a reply, or ``kind="quote"``), sent for review."""
+    from coaching.services.answers import answer_start
+
+    started = answer_start(author=author, item=item, kind=kind, text=text)
+    return coaching.draft_submit(draft=started, by=author)
+
+
+def answer_approved(
+    author: User,
+    coach: User,
+    item: Any,
+    text: str = "Yes: 9 to 5 on Sunday.",
+    *,
+    kind: str = "reply",
+) -> Publication:
+    """An answer approved by the coach: its publication, queued."""
+    submitted = answer(author, item, text, kind=kind)
+    coaching.review_approve(draft=submitted, by=coach)
+    return Publication.objects.get(draft=submitted)

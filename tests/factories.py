@@ -120,3 +120,27 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> object:
             return value
         time.sleep(0.1)
     raise AssertionError("timed out waiting for the worker")
+
+
+from django.utils import timezone  # noqa: E402 - appended with the inbox factory
+
+from coaching.models import InboxItem  # noqa: E402
+
+
+class InboxItemFactory(factory.django.DjangoModelFactory):
+    """A post by the public on the organisation's account, as the inbox fetch stores it.
+    ``remote_id`` should name a real post on the platform's double when it is answered."""
+
+    class Meta:
+        model = InboxItem
+
+    account = factory.SubFactory(AccountFactory)
+    remote_id = factory.Sequence(lambda n: str(1_800_000_000_000_000_000 + n))
+    author_handle = "amara_okafor"
+    author_name = "Amara Okafor"
+    text = "Is the walk-in centre open on Sunday?"
+    posted_at = factory.LazyFunction(timezone.now)
+
+
+def inbox_item(account: WorkplaceAccount, **fields: object) -> InboxItem:
+    return InboxItemFactory.create(account=account, **fields)

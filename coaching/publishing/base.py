@@ -9,6 +9,8 @@ publisher's job is to map its platform's real responses onto these classes:
 - ``AuthFailed``: the token is expired, revoked or wrong; the account needs reconnecting.
 - ``Rejected``: the platform read the post and said no (e.g. X's duplicate content).
   ``str(error)`` is the platform's own words, shown to the trainee and coach.
+  ``TargetGone`` is the Rejected of a reply or quote whose target post was deleted (or
+  can no longer be seen): the service marks the inbox item it answered as gone.
 - ``OutcomeUnknown``: the request may have been accepted (timeout after sending, reset
   connection, 5xx on create). Never re-send: reconcile instead.
 
@@ -130,6 +132,10 @@ class Rejected(PublishError):
     pass
 
 
+class TargetGone(Rejected):
+    """The post a reply answers or a quote quotes is deleted or not visible to the account."""
+
+
 class OutcomeUnknown(PublishError):
     pass
 
@@ -141,10 +147,13 @@ class Publisher(Protocol):
         text: str,
         idempotency_key: str,
         reply_to: str | None = None,
+        quote_of: str | None = None,
         media: Sequence[Media] = (),
     ) -> PublishedPost:
-        """Create one post with ``media`` attached (uploaded first, in order). Raise a
-        ``PublishError`` subclass on any failure."""
+        """Create one post with ``media`` attached (uploaded first, in order), as a reply
+        to the post ``reply_to`` and/or quoting the post ``quote_of`` (platform ids: X's
+        tweet id, Mastodon's status id, Bluesky's at:// URI). Raise a ``PublishError``
+        subclass on any failure; ``TargetGone`` when either post is deleted or hidden."""
         ...
 
     def recent_posts(self, *, limit: int = 100) -> list[RemotePost]:

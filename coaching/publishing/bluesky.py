@@ -48,6 +48,7 @@ from coaching.publishing.base import (
     RateLimited,
     Rejected,
     RemotePost,
+    TargetGone,
 )
 
 T = TypeVar("T")
@@ -119,6 +120,7 @@ class BlueskyPublisher:
         text: str,
         idempotency_key: str,
         reply_to: str | None = None,
+        quote_of: str | None = None,
         media: Sequence[Media] = (),
     ) -> PublishedPost:
         rkey = record_key_for(idempotency_key)
@@ -134,6 +136,11 @@ class BlueskyPublisher:
         reply = (
             self._as_account(functools.partial(self._reply_ref, parent_uri=reply_to), NotSent)
             if reply_to
+            else None
+        )
+        quoted = (
+            self._as_account(functools.partial(self._strong_ref, uri=quote_of), NotSent)
+            if quote_of
             else None
         )
         # Blobs go up after the look-up (an earlier attempt's post needs none) and are
@@ -154,7 +161,7 @@ class BlueskyPublisher:
             text=text,
             created_at=_now(),
             reply=reply,
-            embed=models.AppBskyEmbedImages.Main(images=images) if images else None,
+            embed=_embed(images, quoted),
             # Links and hashtags are plain text on Bluesky unless marked up as facets.
             # Mentions are left plain: marking them needs a handle look-up per mention.
             facets=facet_detection.detect_facets(text) or None,
@@ -326,16 +333,33 @@ class BlueskyPublisher:
 
     def _reply_ref(self, client: Client, *, parent_uri: str) -> Any:
         # A Bluesky reply names its parent and its thread's root, each by URI and CID.
-        uri = _at_uri(parent_uri)
-        parent = client.com.atproto.repo.get_record(
-            models.ComAtprotoRepoGetRecord.Params(
-                repo=uri.hostname, collection=uri.collection, rkey=uri.rkey
-            )
-        )
+        parent = self._target(client, parent_uri)
         parent_ref = models.create_strong_ref(parent)
         parent_reply = getattr(parent.value, "reply", None)
         root = parent_reply.root if parent_reply is not None else parent_ref
         return models.AppBskyFeedPost.ReplyRef(parent=parent_ref, root=root)
+
+    def _strong_ref(self, client: Client, *, uri: str) -> Any:
+        # A quote names the quoted post by URI and CID (the version it quotes).
+        return models.create_strong_ref(self._target(client, uri))
+
+    def _target(self, client: Client, at_uri: str) -> Any:
+        """The record a reply or quote points at, from its repository. A record that is
+        not there (deleted by its author) is TargetGone: nothing was posted."""
+        uri = _at_uri(at_uri)
+        try:
+            return client.com.atproto.repo.get_record(
+                models.ComAtprotoRepoGetRecord.Params(
+                    repo=uri.hostname, collection=uri.collection, rkey=uri.rkey
+                )
+            )
+        except RequestErrorBase as exc:
+            if _error_name(exc) == "RecordNotFound":
+                raise TargetGone(
+                    f"The post being answered is no longer on Bluesky: {_words(exc)}",
+                    **_details(exc),
+                ) from exc
+            raise
 
     def _upload_blob(self, client: Client, *, media: Media) -> Any:
         # The declared type, not the SDK's "*/*": the PDS sniffs the bytes anyway, but
@@ -514,6 +538,18 @@ def _mapped(unclear: type[PublishError]) -> Iterator[None]:
     except AtProtocolError as exc:
         # A 2xx whose body the SDK could not read, or another SDK failure after sending.
         raise unclear(f"Bluesky's answer could not be read: {exc}") from exc
+
+
+def _embed(images: list[Any], quoted: Any) -> Any:
+    """A post's embed: its images, the post it quotes (app.bsky.embed.record), or both
+    (app.bsky.embed.recordWithMedia)."""
+    pictures = models.AppBskyEmbedImages.Main(images=images) if images else None
+    if quoted is None:
+        return pictures
+    record = models.AppBskyEmbedRecord.Main(record=quoted)
+    if pictures is None:
+        return record
+    return models.AppBskyEmbedRecordWithMedia.Main(record=record, media=pictures)
 
 
 def _transport_failure(exc: BaseException, unclear: type[PublishError]) -> PublishError:

@@ -40,6 +40,7 @@ from coaching.publishing.base import (
     RateLimited,
     Rejected,
     RemotePost,
+    TargetGone,
 )
 
 USER_AGENT = "Sandpit/0.1"
@@ -62,6 +63,7 @@ _NOT_SENT: tuple[type[BaseException], ...] = (
 # Mastodon answers 422 with this to a token that has no user behind it (an app-only
 # token): no post can ever be made with it, so the account needs reconnecting.
 _APP_ONLY_TOKEN = "This method requires an authenticated user"  # noqa: S105 - words
+_RECORD_NOT_FOUND = "Record not found"
 
 
 class MastodonPublisher:
@@ -119,6 +121,7 @@ class MastodonPublisher:
         text: str,
         idempotency_key: str,
         reply_to: str | None = None,
+        quote_of: str | None = None,
         media: Sequence[Media] = (),
     ) -> PublishedPost:
         # Uploads come first and cannot make a status, so their unclear failures are
@@ -137,13 +140,28 @@ class MastodonPublisher:
         # repeat with the status the first request made, so a retried publication within
         # that hour cannot post twice. The service still never re-sends after an unknown
         # outcome; this is the second line of defence.
-        with self._mapped(OutcomeUnknown):
-            status = self._api.status_post(
-                text,
-                in_reply_to_id=reply_to,
-                media_ids=media_ids or None,
-                idempotency_key=idempotency_key,
-            )
+        try:
+            with self._mapped(OutcomeUnknown):
+                # quoted_status_id: Mastodon 4.5's quotes (Mastodon.py 2.3 passes it on).
+                status = self._api.status_post(
+                    text,
+                    in_reply_to_id=reply_to,
+                    quoted_status_id=quote_of,
+                    media_ids=media_ids or None,
+                    idempotency_key=idempotency_key,
+                )
+        except Rejected as error:
+            # Mastodon answers 404 in words of its own when the post replied to or quoted
+            # does not exist or is hidden ("The post you are trying to reply to does not
+            # appear to exist."); its plain "Record not found" is about something else (a
+            # repeated Idempotency-Key whose status was deleted since).
+            if (
+                (reply_to or quote_of)
+                and error.status_code == 404
+                and str(error) != _RECORD_NOT_FOUND
+            ):
+                raise TargetGone(str(error), status_code=404, body=error.body) from error
+            raise
         try:
             remote_id = str(status["id"])
             remote_url = str(status.get("url") or status["uri"])

@@ -27,6 +27,7 @@ from coaching.publishing.base import (
     RateLimited,
     Rejected,
     RemotePost,
+    TargetGone,
 )
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -113,6 +114,7 @@ class XPublisher:
         text: str,
         idempotency_key: str,
         reply_to: str | None = None,
+        quote_of: str | None = None,
         media: Sequence[Media] = (),
     ) -> PublishedPost:
         # X has no idempotency key, so idempotency_key goes nowhere: never sending twice
@@ -120,9 +122,18 @@ class XPublisher:
         body: dict[str, Any] = {"text": text}
         if reply_to:
             body["reply"] = {"in_reply_to_tweet_id": reply_to}
+        if quote_of:
+            body["quote_tweet_id"] = quote_of
         if media:
             body["media"] = {"media_ids": [self._upload(item) for item in media]}
-        response = self._request("POST", "/2/tweets", unclear=OutcomeUnknown, json=body)
+        try:
+            response = self._request("POST", "/2/tweets", unclear=OutcomeUnknown, json=body)
+        except Rejected as error:
+            if (reply_to or quote_of) and _target_gone(error):
+                raise TargetGone(
+                    str(error), status_code=error.status_code, body=error.body
+                ) from error
+            raise
         try:
             remote_id = str(response.json()["data"]["id"])
         except (ValueError, KeyError, TypeError) as exc:
@@ -373,6 +384,12 @@ def _check(
         raise Rejected(words, **kwargs)
     # 5xx (and anything unexpected): X may have done it before failing to say so.
     raise unclear(words, **kwargs)
+
+
+def _target_gone(error: Rejected) -> bool:
+    # X's 403 to a reply (or quote) of a post that was deleted or is hidden from the
+    # account: "You attempted to reply to a Tweet that is deleted or not visible to you."
+    return error.status_code == 403 and "deleted or not visible" in str(error)
 
 
 def _platform_words(response: httpx.Response) -> str:

@@ -367,6 +367,10 @@ class QueueRow:
     thread: tuple[str, ...] = ()
     images: tuple[Any, ...] = ()
     held_by_other: bool = False  # another coach's live claim: only they may decide
+    # An answer to the public (coaching.Answer): "reply" or "quote", whose post, its words.
+    answer_kind: str | None = None
+    answering: str = ""
+    answered_text: str = ""
 
     @property
     def posts(self) -> list[str]:
@@ -396,6 +400,9 @@ QUEUE_ROW_COLUMNS = (
     "current_revision_id",
     "current_revision__thread",
     "current_revision__images",
+    "answer__kind",
+    "answer__item__author_handle",
+    "answer__item__text",
 )
 
 
@@ -429,6 +436,9 @@ def _queue_row(
         thread=tuple(row["current_revision__thread"] or ()),
         images=tuple(row["current_revision__images"] or ()),
         held_by_other=claim_live and row["claimed_by_id"] != viewer.pk,
+        answer_kind=row["answer__kind"],
+        answering=row["answer__item__author_handle"] or "",
+        answered_text=row["answer__item__text"] or "",
     )
 
 

@@ -27,6 +27,7 @@ from coaching.models import (
     PublishingStop,
     Review,
 )
+from coaching.services.answers import answer_went_live, publication_target
 from coaching.services.lifecycle import P, _seconds
 from sandbox.models import WorkplaceAccount
 
@@ -50,6 +51,8 @@ def _outbox(review: Review, *, publish_at: dt.datetime | None) -> Publication:
         ],
         content_hash=review.content_hash,
         publish_at=publish_at,
+        # An answer's target, as it stands at the approved moment.
+        **publication_target(review.draft, review.revision),
         **(_lease() if publish_at is None else {}),
     )
     if publish_at is None:
@@ -108,6 +111,8 @@ def _set_publication(publication: Publication, *, expected: str, **fields: objec
     if updated:
         for name, value in fields.items():
             setattr(publication, name, value)
+        if fields.get("status") == P.PUBLISHED and publication.is_answer:
+            answer_went_live(publication)
         if fields.get("status") in (P.PUBLISHED, P.FAILED):
             _tell_soon()
     return updated == 1

@@ -33,8 +33,10 @@ from coaching.publishing.base import (
     PublishError,
     RateLimited,
     Rejected,
+    TargetGone,
 )
 from coaching.services.accounts import _timeout, account_needs_reconnect
+from coaching.services.answers import answer_target_gone, answer_went_live
 from coaching.services.lifecycle import P, S, _seconds
 from coaching.services.outbox import (
     _due,
@@ -243,7 +245,13 @@ def _send_parts(publication: Publication, publisher: Publisher, now: dt.datetime
             post = publisher.publish(
                 text=parts[index]["text"],
                 idempotency_key=idempotency_key(publication, index),
-                reply_to=parts[index - 1]["remote_id"] if index else None,
+                # The first post answers the inbox item (if any); each later post of a
+                # thread replies to the one before it.
+                reply_to=(
+                    parts[index - 1]["remote_id"] if index else publication.reply_to_remote_id
+                )
+                or None,
+                quote_of=(publication.quote_of_remote_id or None) if index == 0 else None,
                 media=media,
             )
         except PublishError as error:
@@ -361,6 +369,8 @@ def _finish_published(
         if last:
             publication.status, publication.published_at = P.PUBLISHED, now
             publication.not_before, publication.error = None, ""
+            if publication.is_answer:
+                answer_went_live(publication)
             _tell_soon()
     return still_ours
 
@@ -546,6 +556,7 @@ _OUTCOMES: dict[type[PublishError], str] = {
     RateLimited: PublishAttempt.Outcome.RATE_LIMITED,
     AuthFailed: PublishAttempt.Outcome.AUTH_FAILED,
     Rejected: PublishAttempt.Outcome.REJECTED,
+    TargetGone: PublishAttempt.Outcome.REJECTED,
     OutcomeUnknown: PublishAttempt.Outcome.UNKNOWN,
 }
 
@@ -620,6 +631,9 @@ def _handle_failure(publication: Publication, error: PublishError) -> None:
         )
         _wait_for_account(publication, publication.account)
     elif isinstance(error, Rejected):
+        if isinstance(error, TargetGone) and publication.is_answer and not publication.live_parts:
+            # The post being answered was deleted: its inbox item can no longer be answered.
+            answer_target_gone(publication)
         _set_publication(
             publication,
             expected=P.SENDING,

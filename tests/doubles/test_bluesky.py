@@ -207,6 +207,45 @@ def test_create_record_answers_with_uri_and_cid(double: BlueskyDouble, session: 
     assert stored_texts(double) == ["Flu jabs at all sites this week."]
 
 
+def test_a_quote_is_a_record_embed_and_shown_so(double: BlueskyDouble, session: dict) -> None:
+    quoted = create(double, session, "Theirs").json()
+    ref = {"uri": quoted["uri"], "cid": quoted["cid"]}
+
+    response = create(
+        double,
+        session,
+        "Ours",
+        record={"embed": {"$type": "app.bsky.embed.record", "record": ref}},
+    )
+
+    assert response.status_code == 200
+    [post] = [p for p in double.posts_for(HANDLE) if p.text == "Ours"]
+    assert post.quoted == quoted["uri"] and post.reply_parent is None
+    rkey = post.rkey
+    page = httpx.get(f"{double.base_url}/profile/{HANDLE}/post/{rkey}").text
+    assert f"Quoting {quoted['uri']}." in page
+
+
+@pytest.mark.parametrize(
+    "embed",
+    [
+        {
+            "$type": "app.bsky.embed.record",
+            "record": {"uri": "at://did:plc:x/app.bsky.feed.post/1"},
+        },
+        {"$type": "app.bsky.embed.record"},
+        {"$type": "app.bsky.embed.recordWithMedia", "record": {"record": {"uri": "u", "cid": "c"}}},
+        {"$type": "app.bsky.embed.external"},
+    ],
+)
+def test_a_malformed_quote_embed_is_refused(double: BlueskyDouble, session: dict, embed) -> None:
+    response = create(double, session, "Ours", record={"embed": embed})
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "InvalidRequest"
+    assert double.posts_for(HANDLE) == []
+
+
 def test_record_keys_the_pds_picks_increase(double: BlueskyDouble, session: dict) -> None:
     keys = [create(double, session, f"post {n}").json()["uri"][-13:] for n in range(5)]
 

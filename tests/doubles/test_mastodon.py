@@ -17,6 +17,7 @@ from doubles import mastodon as mastodon_double
 from doubles.mastodon import (
     BLANK_TEXT,
     INVALID_TOKEN,
+    QUOTE_NOT_FOUND,
     RECORD_NOT_FOUND,
     REPLY_NOT_FOUND,
     TOO_LONG,
@@ -123,6 +124,51 @@ def test_reply_to_a_missing_status_is_404(double: MastodonDouble, api: httpx.Cli
     assert response.status_code == 404
     assert response.json() == {"error": REPLY_NOT_FOUND}
     assert stored_texts(double) == []
+
+
+def png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_quote_names_the_quoted_status_as_mastodon_4_5_does(
+    double: MastodonDouble, api: httpx.Client
+) -> None:
+    other = {"Authorization": f"Bearer {OTHER_TOKEN}"}
+    quoted = api.post("/api/v1/statuses", data={"status": "Theirs"}, headers=other).json()
+
+    response = api.post(
+        "/api/v1/statuses", data={"status": "Ours", "quoted_status_id": quoted["id"]}
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["quote"]["state"] == "accepted"
+    assert body["quote"]["quoted_status"]["id"] == quoted["id"]
+    assert double.statuses_for(USERNAME)[0].quoted_status_id == quoted["id"]
+    page = httpx.get(f"{double.base_url}/@{USERNAME}/{body['id']}").text
+    assert f"Quoting post {quoted['id']}." in page
+
+
+def test_a_quote_of_a_missing_status_is_404_and_of_nothing_with_media(
+    double: MastodonDouble, api: httpx.Client
+) -> None:
+    missing = api.post("/api/v1/statuses", data={"status": "Ours", "quoted_status_id": "1"})
+    assert missing.status_code == 404
+    assert missing.json() == {"error": QUOTE_NOT_FOUND}
+    quoted = create(api, "Theirs").json()["id"]
+    media = api.post("/api/v1/media", files={"file": ("a.png", png(), "image/png")}).json()["id"]
+    with_media = api.post(
+        "/api/v1/statuses",
+        data={"status": "Ours", "quoted_status_id": quoted, "media_ids[]": media},
+    )
+    assert with_media.status_code == 422
+    assert stored_texts(double) == ["Theirs"]
 
 
 @pytest.mark.parametrize("data", [{"status": ""}, {"status": "  \n "}, {}])

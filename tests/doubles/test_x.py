@@ -95,6 +95,51 @@ def test_reply_to_a_missing_post_is_forbidden(api: httpx.Client) -> None:
     assert "deleted or not visible" in response.json()["detail"]
 
 
+def test_a_quote_is_stored_with_the_post_it_quotes_and_shown_so(
+    double: XDouble, api: httpx.Client
+) -> None:
+    other = {"Authorization": f"Bearer {OTHER_TOKEN}"}
+    quoted = api.post("/2/tweets", json={"text": "Theirs"}, headers=other).json()["data"]["id"]
+
+    response = api.post("/2/tweets", json={"text": "Ours", "quote_tweet_id": quoted})
+
+    assert response.status_code == 201
+    [post] = double.posts_for("NHSDemoBoard")
+    assert post.quote_tweet_id == quoted and post.in_reply_to_tweet_id is None
+    state = api.get("/_double/state").json()
+    assert {"text": "Ours", "quote_tweet_id": quoted}.items() <= state["posts"][-1].items()
+    page = httpx.get(f"{double.base_url}/NHSDemoBoard/status/{post.id}").text
+    assert f"Quoting post {quoted}." in page
+
+
+def test_a_reply_to_or_quote_of_a_deleted_post_is_forbidden_in_xs_words(
+    double: XDouble, api: httpx.Client
+) -> None:
+    other = {"Authorization": f"Bearer {OTHER_TOKEN}"}
+    gone = api.post("/2/tweets", json={"text": "Soon gone"}, headers=other).json()["data"]["id"]
+    api.delete(f"/2/tweets/{gone}", headers=other)
+
+    reply = api.post("/2/tweets", json={"text": "A", "reply": {"in_reply_to_tweet_id": gone}})
+    quote = api.post("/2/tweets", json={"text": "B", "quote_tweet_id": gone})
+
+    assert reply.status_code == quote.status_code == 403
+    assert reply.json()["detail"] == x_double.REPLY_GONE_DETAIL
+    assert quote.json()["detail"] == x_double.QUOTE_GONE_DETAIL
+    assert stored_texts(double) == []
+
+
+def test_a_quote_cannot_carry_media(double: XDouble, api: httpx.Client) -> None:
+    quoted = create(api, "Theirs").json()["data"]["id"]
+
+    response = api.post(
+        "/2/tweets", json={"text": "Ours", "quote_tweet_id": quoted, "media": {"media_ids": ["1"]}}
+    )
+
+    assert response.status_code == 400
+    assert "mutually exclusive" in response.json()["errors"][0]["message"]
+    assert stored_texts(double) == ["Theirs"]
+
+
 def test_users_me(double: XDouble, api: httpx.Client) -> None:
     response = api.get("/2/users/me")
 

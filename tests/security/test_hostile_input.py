@@ -183,6 +183,7 @@ class World:
     membership: Membership
     notification: Notification
     people: dict[str, Any] = field(default_factory=dict)
+    inbox_item: Any = None  # a post of the public's on the account, to answer
 
     def real_pks(self, route: "Route", kwarg: str) -> list[str]:
         """Real objects for a URL's <int:...> argument, by what the URL is about."""
@@ -207,6 +208,8 @@ class World:
             pks = [self.notification.pk]
         elif name == "timeline_item":
             pks = [self.item.pk]
+        elif name.startswith("answer_"):
+            pks = [self.inbox_item.pk]
         elif name == "post_image":
             pks = [self.image.pk]
         else:  # the admin's object ids, and anything new: a bit of everything
@@ -268,6 +271,8 @@ FIELDS: dict[str, list[str]] = {
     "draft_edit": COMPOSER,
     "draft_check": ["field", "text", "thread-1", "account", "image-0", "alt-0-{image}"],
     "timeline_item": ["text", "kind", "submit", "save"],
+    "answer_reply": ["text", "submit", "save"],
+    "answer_quote": ["text", "submit", "save"],
     "review_decide": [
         "decision",
         "note",
@@ -553,6 +558,7 @@ def world(
         notification=Notification.objects.filter(user=coach).first()
         or Notification.objects.first(),
         people=people,
+        inbox_item=factories.inbox_item(draft.account),
     )
 
 

@@ -869,3 +869,26 @@ def test_the_data_protection_pages_refuse_other_methods(client, admin, trainee, 
     url = reverse(page, args=[risky.pk] if page == "draft_purge" else [])
     assert client.put(url).status_code == 405
     assert client.delete(url).status_code == 405
+
+
+# Answering a post of the public's (an inbox item): anyone who may draft for its account
+# (a member of its organisation); another organisation's people do not learn it exists.
+ANSWER_PAGES = dict(zip(PEOPLE, [302, 200, 200, 200, 404, 200], strict=True))
+ANSWER_POSTS = dict(zip(PEOPLE, [302, 302, 302, 302, 404, 302], strict=True))
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("page", ["answer_reply", "answer_quote"])
+def test_who_can_answer_an_inbox_item(request, client, account, who, page):
+    from coaching.models import Answer
+
+    item = factories.inbox_item(account)
+    client = client_for(request, client, who)
+    response = client.get(reverse(page, args=[item.pk]))
+    assert response.status_code == ANSWER_PAGES[who]
+    response = client.post(reverse(page, args=[item.pk]), {"text": f"Answer by {who}", "save": "1"})
+    assert response.status_code == ANSWER_POSTS[who]
+    made = Answer.objects.filter(item=item, draft__current_revision__text=f"Answer by {who}")
+    assert made.exists() == (ANSWER_POSTS[who] == 302 and who != "anonymous")
+    if made.exists():
+        assert response["Location"] == made.get().draft.get_absolute_url()

@@ -17,6 +17,7 @@ from coaching.publishing.base import (
     PublishError,
     RateLimited,
     Rejected,
+    TargetGone,
 )
 from coaching.publishing.mastodon import MastodonPublisher, plain_text
 from doubles import mastodon as mastodon_double
@@ -340,3 +341,33 @@ def test_delete_with_a_bad_token_is_auth_failed(
 )
 def test_plain_text_undoes_mastodons_formatting(content: str, text: str) -> None:
     assert plain_text(content) == text
+
+
+# Answers: a reply to or quote of someone else's status -----------------------------------
+
+
+def test_quote_of_sends_quoted_status_id(
+    double: MastodonDouble, publisher: MastodonPublisher
+) -> None:
+    theirs = make_publisher(double, token=OTHER_TOKEN).publish(text="Theirs", idempotency_key="t")
+
+    published = publisher.publish(text="Ours", idempotency_key="o", quote_of=theirs.remote_id)
+
+    [status] = double.statuses_for(USERNAME)
+    assert status.id == published.remote_id
+    assert status.quoted_status_id == theirs.remote_id and status.in_reply_to_id is None
+
+
+@pytest.mark.parametrize("answer", ["reply_to", "quote_of"])
+def test_an_answer_to_a_deleted_status_is_target_gone(
+    double: MastodonDouble, publisher: MastodonPublisher, answer: str
+) -> None:
+    other = make_publisher(double, token=OTHER_TOKEN)
+    gone = other.publish(text="Soon deleted", idempotency_key="g").remote_id
+    other.delete(remote_id=gone)
+
+    with pytest.raises(TargetGone, match="does not appear to exist") as raised:
+        publisher.publish(text="Answer", idempotency_key="a", **{answer: gone})
+
+    assert raised.value.status_code == 404
+    assert stored_texts(double) == []

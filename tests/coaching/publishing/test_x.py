@@ -17,6 +17,7 @@ from coaching.publishing.base import (
     PublishError,
     RateLimited,
     Rejected,
+    TargetGone,
 )
 from coaching.publishing.x import XPublisher
 from doubles.x import DUPLICATE_DETAIL, TOO_LONG_DETAIL, XDouble
@@ -305,3 +306,41 @@ def test_delete_with_a_bad_token_is_auth_failed(double: XDouble, publisher: XPub
         make_publisher(double, token="revoked").delete(remote_id=published.remote_id)
 
     assert stored_texts(double) == ["Stays"]
+
+
+# Answers: a reply to or quote of someone else's post ------------------------------------
+
+
+def test_quote_of_sends_quote_tweet_id(double: XDouble, publisher: XPublisher) -> None:
+    quoted = publisher.publish(text="To be quoted", idempotency_key="q-0").remote_id
+
+    published = publisher.publish(text="Quoting it", idempotency_key="q-1", quote_of=quoted)
+
+    post = next(p for p in double.posts_for(USERNAME) if p.id == published.remote_id)
+    assert post.quote_tweet_id == quoted and post.in_reply_to_tweet_id is None
+
+
+@pytest.mark.parametrize("answer", ["reply_to", "quote_of"])
+def test_an_answer_to_a_deleted_post_is_target_gone(
+    double: XDouble, publisher: XPublisher, answer: str
+) -> None:
+    gone = publisher.publish(text="Soon deleted", idempotency_key="g-0").remote_id
+    publisher.delete(remote_id=gone)
+
+    with pytest.raises(TargetGone, match="deleted or not visible") as raised:
+        publisher.publish(text="Answer", idempotency_key="g-1", **{answer: gone})
+
+    assert isinstance(raised.value, Rejected) and raised.value.status_code == 403
+    assert stored_texts(double) == []
+
+
+def test_a_duplicate_reply_is_rejected_not_target_gone(
+    double: XDouble, publisher: XPublisher
+) -> None:
+    parent = publisher.publish(text="Parent", idempotency_key="d-0").remote_id
+    publisher.publish(text="Same words", idempotency_key="d-1")
+
+    with pytest.raises(Rejected) as raised:
+        publisher.publish(text="Same words", idempotency_key="d-2", reply_to=parent)
+
+    assert not isinstance(raised.value, TargetGone)

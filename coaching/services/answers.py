@@ -1,0 +1,132 @@
+"""Answering the public: a reply to, or a quote of, a post in the account's inbox, drafted
+and reviewed like any post, and published as a real reply or quote on the platform.
+
+An answer is a real post (unlike a practice response to a simulated timeline item): its
+draft has no ``in_reply_to`` or ``quote_of`` of the sandbox's, so nothing treats it as
+practice only. Its target travels as the ``Answer`` row until approval, which copies the
+item's ``remote_id`` into the Publication (``publication_target``), so what is sent is
+fixed at the approved moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Subquery
+from django.utils import timezone
+
+from coaching.models import Answer, InboxItem, Publication
+from coaching.selectors.retention import PATIENT_DETAIL_CHECKS
+from sandbox import access
+from sandbox import selectors as sandbox_selectors
+from sandbox import services as sandbox_services
+from sandbox.checks import run_checks
+from sandbox.errors import InvalidInput, InvalidState
+from sandbox.models import Draft, DraftRevision, WorkplaceAccount
+
+GONE = (
+    "This post has been deleted (or hidden from the account), so it can no longer be "
+    "answered. Mark it done in the inbox."
+)
+QUOTE_OF_PATIENT_DETAILS = (
+    "This post contains a patient's details. Quoting it would publish them again under "
+    "the organisation's name, so it cannot be quoted. Reply instead, without repeating "
+    "the details, or move the conversation to a private channel."
+)
+# X: media is "mutually exclusive from Quote Tweet ID"; Mastodon 4.5: a quote cannot have
+# attachments. Bluesky takes both (app.bsky.embed.recordWithMedia).
+QUOTE_WITHOUT_IMAGES = (WorkplaceAccount.Platform.X, WorkplaceAccount.Platform.MASTODON)
+
+
+def patient_details_in(item: InboxItem) -> list[str]:
+    """The patient-detail checks that flag the item's words: those stored when it was
+    fetched, and those the organisation's checks find now (its settings may be stricter
+    than when it arrived)."""
+    stored = {str(risk.get("code")) for risk in item.risks if isinstance(risk, dict)}
+    context = sandbox_selectors.check_context(item.account.organisation_id)
+    found = {
+        finding.code
+        for finding in run_checks(item.text, context=context)
+        if finding.severity == "block"
+    }
+    return sorted((stored | found) & set(PATIENT_DETAIL_CHECKS))
+
+
+def answer_start(
+    *,
+    author: User,
+    item: InboxItem,
+    kind: str,
+    text: str,
+    thread: Sequence[str] = (),
+) -> Draft:
+    """A draft answering ``item`` (a reply or a quote), with its Answer, in one
+    transaction. Refused for an item that is gone, on an account the author cannot post
+    for, or (a quote) whose words hold a patient's details."""
+    if kind not in Answer.Kind.values:
+        raise InvalidInput("Choose whether to reply to the post or quote it.", field="kind")
+    account = item.account
+    # The same rule as the composer's list of accounts: a member of its organisation.
+    access.require_member(author, account.organisation_id)
+    _refuse_unanswerable(item, kind=kind)
+    with transaction.atomic():
+        # Locked so an item marked gone a moment ago is not answered after all.
+        locked = InboxItem.objects.select_for_update().get(pk=item.pk)
+        _refuse_unanswerable(locked, kind=kind)
+        draft = sandbox_services.draft_create(
+            author=author, account=account, text=text, thread=thread
+        )
+        Answer.objects.create(draft=draft, item=locked, kind=kind)
+    return draft
+
+
+def _refuse_unanswerable(item: InboxItem, *, kind: str) -> None:
+    if not item.is_answerable:
+        raise InvalidState(GONE)
+    if kind == Answer.Kind.QUOTE and patient_details_in(item):
+        raise InvalidState(QUOTE_OF_PATIENT_DETAILS)
+
+
+def publication_target(draft: Draft, revision: DraftRevision) -> dict[str, str]:
+    """What the approved revision answers, as the Publication keeps it
+    (``reply_to_remote_id`` or ``quote_of_remote_id``); {} for a post that answers
+    nothing. Refuses, at approval, what must not go out: an answer to a post known to be
+    gone, a quote of a patient's details, a quote with images where the platform
+    refuses them."""
+    answer = Answer.objects.filter(draft=draft).select_related("item__account").first()
+    if answer is None:
+        return {}
+    item = answer.item
+    _refuse_unanswerable(item, kind=answer.kind)
+    if answer.kind == Answer.Kind.QUOTE:
+        if any(revision.images_by_post[0]) and item.account.platform in QUOTE_WITHOUT_IMAGES:
+            raise InvalidState(
+                f"{item.account.get_platform_display()} does not take images on a quote. "
+                "Ask for the images to be removed from the first post, or reply instead."
+            )
+        return {"quote_of_remote_id": item.remote_id}
+    return {"reply_to_remote_id": item.remote_id}
+
+
+def answer_went_live(publication: Publication) -> int:
+    """The answer is live: its item is done, handled by the answer's author (unless
+    someone dealt with it already). Returns how many items that changed (0 or 1)."""
+    return InboxItem.objects.filter(
+        answers__draft_id=publication.draft_id, state=InboxItem.State.OPEN
+    ).update(
+        state=InboxItem.State.DONE,
+        handled_by_id=Subquery(
+            Draft.objects.filter(pk=publication.draft_id).values("author_id")[:1]
+        ),
+        handled_at=timezone.now(),
+    )
+
+
+def answer_target_gone(publication: Publication) -> int:
+    """The platform said the post this publication answers is deleted or hidden: its
+    inbox item is marked gone (it stays, with its words, for the record)."""
+    return InboxItem.objects.filter(
+        answers__draft_id=publication.draft_id, gone_at__isnull=True
+    ).update(gone_at=timezone.now())
