@@ -293,7 +293,6 @@ class XDouble(HttpDouble):
         self._last_post_id = 0
         # What inbound posts made by the control endpoint say of themselves: the post
         # they quote, and their conversation (kept when the post it answers is deleted).
-        self._quotes: dict[str, str] = {}
         self._conversations: dict[str, str] = {}
         self._generator: threading.Thread | None = None
         self._generating = threading.Event()
@@ -426,12 +425,11 @@ class XDouble(HttpDouble):
                 text=text,
                 created_at=_now(),
                 in_reply_to_tweet_id=in_reply_to,
+                quote_tweet_id=quote_of,
             )
             self._posts[post.id] = post
             parent = self._posts.get(in_reply_to) if in_reply_to else None
             self._conversations[post.id] = self._conversation_of(parent) if parent else post.id
-            if quote_of:
-                self._quotes[post.id] = quote_of
             self._save()
             return post.id
 
@@ -483,7 +481,6 @@ class XDouble(HttpDouble):
         and tokens."""
         with self._lock:
             self._posts.clear()
-            self._quotes.clear()
             self._conversations.clear()
             self._media.clear()
             self._media_bytes.clear()
@@ -943,9 +940,8 @@ class XDouble(HttpDouble):
         if post.in_reply_to_tweet_id:
             # Named even when the post it answers has been deleted since, as X does.
             references.append({"type": "replied_to", "id": post.in_reply_to_tweet_id})
-        quoted = self._quotes.get(post.id) or getattr(post, "quote_tweet_id", None)
-        if quoted:
-            references.append({"type": "quoted", "id": quoted})
+        if post.quote_tweet_id:
+            references.append({"type": "quoted", "id": post.quote_tweet_id})
         if "referenced_tweets" in fields and references:
             item["referenced_tweets"] = references
         return item
