@@ -13,6 +13,18 @@ from django.db.models import QuerySet
 from coaching.models import DrillRun, DrillStep, LockdownDrill, LockdownStep
 from sandbox.selectors import reviewer_organisation_ids, standings
 
+# The debrief's column headings: the checklist's steps in a word or two, so seven of them
+# and the times fit across a desk's screen (the full name is read out with each).
+SHORT_NAMES = {
+    LockdownStep.Step.PASSWORD: "Password",
+    LockdownStep.Step.CONNECTED_APPS: "Connected apps",
+    LockdownStep.Step.REPORT: "Reported",
+    LockdownStep.Step.GOVERNANCE: "Information governance",
+    LockdownStep.Step.ROGUE_POSTS: "Rogue posts",
+    LockdownStep.Step.RECONNECT: "Reconnect",
+    LockdownStep.Step.HOLDING_MESSAGE: "Holding message",
+}
+
 
 def drills_for_reviewer(user: User) -> QuerySet[LockdownDrill]:
     """The drills of the organisations the user coaches or administers."""
@@ -64,8 +76,9 @@ class Debrief:
     median_total: dt.timedelta | None
 
     @property
-    def step_names(self) -> list[str]:
-        return list(LockdownStep.Step.labels)
+    def step_names(self) -> list[tuple[str, str]]:
+        """Each step's short heading and its full name, in the checklist's order."""
+        return [(SHORT_NAMES[step], step.label) for step in LockdownStep.Step]
 
     @property
     def named_medians(self) -> list[tuple[str, dt.timedelta | None]]:

@@ -37,7 +37,7 @@ DEFAULT_INCIDENT = (
 # read them from, and none is read).
 ROGUE_POSTS = [
     {
-        "text": "🎁 NHS staff appreciation: £500 shopping vouchers for everyone who replies "
+        "text": "NHS staff appreciation: £500 shopping vouchers for everyone who replies "
         "with their bank details today!"
     },
     {"text": "Last chance for your £500 voucher. DM us your card number to claim."},
