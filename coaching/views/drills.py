@@ -111,29 +111,27 @@ def drill_run(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "coaching/drill_run.html", context)
 
 
-def _act(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
-    run = _own_run(request, pk)
-    back = reverse("drill_run", args=[pk])
-    try:
-        if action == "start":
-            services.drill_run_begin(by=request.user, run=run)
-        else:
-            services.drill_lock_down(by=request.user, run=run)
-    except DomainError as error:
-        return refused(request, error, back_to=back)
-    return redirect(back)
-
-
 @require_POST
 @login_required
 def drill_run_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "start")
+    run = _own_run(request, pk)
+    try:
+        services.drill_run_begin(by=request.user, run=run)
+    except DomainError as error:
+        return refused(request, error, back_to=reverse("drill_run", args=[pk]))
+    return redirect("drill_run", pk)
 
 
 @require_POST
 @login_required
 def drill_lock_down(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, "lock_down")
+    """The pretend lockdown: only its time is recorded."""
+    run = _own_run(request, pk)
+    try:
+        services.drill_lock_down(by=request.user, run=run)
+    except DomainError as error:
+        return refused(request, error, back_to=reverse("drill_run", args=[pk]))
+    return redirect("drill_run", pk)
 
 
 @require_POST
