@@ -545,6 +545,99 @@ class LockdownStep(models.Model):
         return self.done_at - self.lockdown.started_at if self.done_at else None
 
 
+class LockdownDrill(models.Model):
+    """A practice lockdown for a cohort: each trainee gets a made-up incident on one of the
+    organisation's accounts, a "Lock down" button that does nothing real, and the recovery
+    checklist (``LockdownStep.Step``), each of their steps timed from when they started.
+
+    Nothing real is touched: no stop, no revoke, no token forgotten. The account is named
+    only so the incident reads like the real thing. Open until its coach ends it."""
+
+    organisation = models.ForeignKey(
+        "sandbox.Organisation", on_delete=models.CASCADE, related_name="lockdown_drills"
+    )
+    account = models.ForeignKey(
+        WorkplaceAccount, on_delete=models.CASCADE, related_name="lockdown_drills"
+    )
+    cohort = models.ForeignKey(
+        "sandbox.Cohort", on_delete=models.CASCADE, related_name="lockdown_drills"
+    )
+    incident = models.CharField(max_length=500)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Lockdown drill of @{self.account.handle} for {self.cohort.name}"
+
+
+class DrillRun(models.Model):
+    """One trainee's go at a drill. The clock starts when they press Start (``started_at``);
+    the lockdown and every step are timed from then."""
+
+    drill = models.ForeignKey(LockdownDrill, on_delete=models.CASCADE, related_name="runs")
+    trainee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drill_runs"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    locked_down_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["drill", "trainee__first_name", "trainee__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["drill", "trainee"], name="one_drill_run_per_trainee")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.drill} run by {self.trainee}"
+
+    @property
+    def to_lock_down(self) -> dt.timedelta | None:
+        if self.started_at and self.locked_down_at:
+            return self.locked_down_at - self.started_at
+        return None
+
+    @property
+    def total(self) -> dt.timedelta | None:
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class DrillStep(models.Model):
+    """One step of a trainee's drill checklist: the same steps as a real lockdown's."""
+
+    run = models.ForeignKey(DrillRun, on_delete=models.CASCADE, related_name="steps")
+    step = models.CharField(max_length=20, choices=LockdownStep.Step.choices)
+    position = models.PositiveSmallIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "step"], name="one_of_each_drill_step")
+        ]
+
+    def __str__(self) -> str:
+        return self.get_step_display()
+
+    @property
+    def after(self) -> dt.timedelta | None:
+        """How long after the trainee started the drill the step was done."""
+        if self.done_at and self.run.started_at:
+            return self.done_at - self.run.started_at
+        return None
+
+
 class AuditLogIsAppendOnly(Exception):
     """Raised by any attempt to change or remove an audit event through the model."""
 
@@ -633,6 +726,12 @@ class AuditEvent(models.Model):
         # Only a failure is audited, once until it changes: a fetch every minute would
         # drown the log.
         INBOX_FETCH_FAILED = "inbox_fetch_failed", "Inbox could not be read"
+        # Lockdown drills (coaching/services/drills.py): practice, nothing real touched.
+        DRILL_STARTED = "drill_started", "Lockdown drill started"
+        DRILL_RUN_STARTED = "drill_run_started", "Lockdown drill begun by a trainee"
+        DRILL_LOCKED_DOWN = "drill_locked_down", "Drill: pretend lockdown pressed"
+        DRILL_STEP_DONE = "drill_step_done", "Drill: recovery step done"
+        DRILL_ENDED = "drill_ended", "Lockdown drill ended"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"
@@ -708,6 +807,7 @@ class Notification(models.Model):
         PUBLICATION = "publication", "Publication news"
         COMMENT = "comment", "A comment on a post"
         LOCKDOWN = "lockdown", "An account was locked down"
+        DRILL = "drill", "A lockdown drill for you"
         INBOX = "inbox", "A post on the account needs an answer"
         INBOX_OVERDUE = "inbox_overdue", "A post is past the response target"
         HANDOVER = "handover", "Looking after an account"

@@ -27,6 +27,7 @@ from django.utils.text import Truncator
 from coaching.models import (
     DraftComment,
     Lockdown,
+    LockdownDrill,
     Notification,
     NotificationPreference,
     Publication,
@@ -397,6 +398,31 @@ def lockdown_notices_resolved(*, lockdown: Lockdown) -> int:
         url=reverse("lockdown", args=[lockdown.pk]),
         resolved_at__isnull=True,
     ).update(resolved_at=timezone.now())
+
+
+def drill_started(*, drill: LockdownDrill, trainees: Iterable[User]) -> list[Notification]:
+    """Each trainee of the drill's cohort, in the app only: it is practice, and it waits
+    for them (the clock starts when they press Start)."""
+    return notify(
+        users=trainees,
+        kind=Kind.DRILL,
+        message=(
+            f"Lockdown drill from {display_name(drill.started_by)}: @{drill.account.handle} "
+            "may have been hacked. Open it when you are ready; the clock starts when you "
+            "press Start."
+        ),
+        url=reverse("drill_run", args=[drill.pk]),
+    )
+
+
+def drill_notices_resolved(*, drill: LockdownDrill, user: User | None = None) -> int:
+    """A drill's notices are dealt with: the trainee finished it (``user``), or it ended."""
+    notices = Notification.objects.filter(
+        kind=Kind.DRILL, url=reverse("drill_run", args=[drill.pk]), resolved_at__isnull=True
+    )
+    if user is not None:
+        notices = notices.filter(user=user)
+    return notices.update(resolved_at=timezone.now())
 
 
 # Periodic: past the review target, and the daily digest ------------------------------------

@@ -8,6 +8,7 @@ from coaching.views import (
     comments,
     cover,
     drafts,
+    drills,
     health,
     imports,
     invitations,
@@ -113,6 +114,14 @@ urlpatterns = [
     ),
     path("lockdowns/<int:pk>/", lockdown.lockdown, name="lockdown"),
     path("lockdowns/<int:pk>/steps/<str:step>/", lockdown.lockdown_step, name="lockdown_step"),
+    # Lockdown drills: the coach's list, start and debrief; the trainee's own run.
+    path("drills/", drills.drills, name="drills"),
+    path("drills/<int:pk>/", drills.drill_run, name="drill_run"),
+    path("drills/<int:pk>/start/", drills.drill_run_start, name="drill_run_start"),
+    path("drills/<int:pk>/lock-down/", drills.drill_lock_down, name="drill_lock_down"),
+    path("drills/<int:pk>/steps/<str:step>/", drills.drill_step, name="drill_step"),
+    path("drills/<int:pk>/debrief/", drills.drill_debrief, name="drill_debrief"),
+    path("drills/<int:pk>/end/", drills.drill_end, name="drill_end"),
     path("notifications/", notifications.notification_list, name="notifications"),
     path(
         "notifications/<int:pk>/open/",

@@ -102,6 +102,24 @@ def admin(organisation):
 
 
 @pytest.fixture
+def ward(organisation, trainee, other_trainee):
+    """A cohort of the organisation with both its trainees in it."""
+    from sandbox.models import Cohort, Membership
+
+    cohort = Cohort.objects.create(organisation=organisation, name="Ward 7")
+    Membership.objects.filter(user__in=[trainee, other_trainee]).update(cohort=cohort)
+    return cohort
+
+
+@pytest.fixture
+def drill(coach, account, ward):
+    """A lockdown drill of the account for the ward, started by its coach."""
+    from coaching.services.drills import DEFAULT_INCIDENT, drill_start
+
+    return drill_start(by=coach, account=account, cohort=ward, incident=DEFAULT_INCIDENT)
+
+
+@pytest.fixture
 def outside_staff_admin(other_organisation):
     """An admin of another organisation who is Django staff with every model permission:
     the most the Django admin could ever let a non-superuser do."""

@@ -26,6 +26,7 @@ from sandbox.forms import (
 )
 from sandbox.http import id_from
 from sandbox.models import (
+    Cohort,
     Membership,
     WorkplaceAccount,
 )
@@ -236,6 +237,42 @@ class LockdownForm(DomainErrorsMixin, forms.Form):
             "required": "Tick the box to confirm that you mean to lock the account down."
         },
     )
+
+
+class DrillForm(DomainErrorsMixin, forms.Form):
+    """Starting a lockdown drill: which account the made-up incident names, for which
+    cohort, and what is happening."""
+
+    account = forms.ModelChoiceField(
+        queryset=WorkplaceAccount.objects.none(),
+        label="The account in the incident",
+        help_text="Only its name is used. Nothing happens to the real account.",
+        empty_label=None,
+        widget=forms.Select(attrs={"class": "nhsuk-select"}),
+        error_messages={"invalid_choice": "Choose one of your organisation's accounts."},
+    )
+    cohort = forms.ModelChoiceField(
+        queryset=Cohort.objects.none(),
+        label="The cohort who take part",
+        empty_label=None,
+        widget=forms.Select(attrs={"class": "nhsuk-select"}),
+        error_messages={"invalid_choice": "Choose one of your organisation's cohorts."},
+    )
+    incident = TextField(
+        label="What is happening",
+        help_text="Each trainee reads this when they start. @{account} becomes the account's name.",
+        max_length=500,
+        widget=forms.Textarea(attrs={"class": "nhsuk-textarea", "rows": 4}),
+        error_messages={"required": "Say what is happening in the made-up incident."},
+    )
+
+    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        accounts = WorkplaceAccount.objects.filter(organisation_id=organisation_id)
+        self.fields["account"].queryset = accounts.order_by("handle")  # type: ignore[attr-defined]
+        self.fields["cohort"].queryset = Cohort.objects.filter(  # type: ignore[attr-defined]
+            organisation_id=organisation_id
+        )
 
 
 class PurgeForm(DomainErrorsMixin, forms.Form):

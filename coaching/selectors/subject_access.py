@@ -23,6 +23,7 @@ from coaching.models import (
     AuditEvent,
     CheckOverride,
     DraftComment,
+    DrillStep,
     FeedbackNote,
     Invitation,
     LockdownStep,
@@ -402,6 +403,24 @@ def _lockdowns(scope: Scope) -> list[Row]:
     ]
 
 
+def _drill_runs(scope: Scope) -> list[Row]:
+    """Their goes at lockdown drills: when they started, locked down, and did each step."""
+    steps = DrillStep.objects.filter(
+        run__trainee=scope.person, run__drill__organisation_id__in=scope.organisation_ids
+    ).select_related("run__drill__account", "run__drill__cohort")
+    return [
+        {
+            "drill": f"@{step.run.drill.account.handle}, {step.run.drill.cohort.name}",
+            "incident": step.run.drill.incident,
+            "started": _when(step.run.started_at),
+            "locked_down": _when(step.run.locked_down_at),
+            "step": step.get_step_display(),
+            "step_done": _when(step.done_at),
+        }
+        for step in steps.order_by("run__drill__started_at", "run_id", "position")
+    ]
+
+
 def timeline_items_of(scope: Scope) -> QuerySet[TimelineItem]:
     """The person's practice timeline in these organisations: the posts that belong to one
     (sandbox.selectors.in_organisations) and every reaction under them."""
@@ -545,6 +564,7 @@ SECTIONS: tuple[tuple[str, Callable[[Scope], list[Row]]], ...] = (
     ("lockdowns", _lockdowns),
     ("timeline", _timeline),
     ("scenario_runs", _scenario_runs),
+    ("drill_runs", _drill_runs),
     ("notifications", _notifications),
     ("audit_events", _audit_events),
 )

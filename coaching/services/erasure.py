@@ -37,6 +37,7 @@ from django.utils import timezone
 from coaching.models import (
     AuditEvent,
     DraftComment,
+    DrillRun,
     FeedbackNote,
     Invitation,
     Notification,
@@ -131,6 +132,7 @@ def _erase_work(person: User) -> dict[str, int]:
     removed.delete()
     TimelineItem.objects.filter(owner=person).delete()
     ScenarioRun.objects.filter(trainee=person).delete()
+    DrillRun.objects.filter(trainee=person).delete()  # practice too, as scenario runs are
     # A draft that went live keeps the published text (the organisation's record); every
     # other version, and any other text sent for publishing, is replaced.
     published = Publication.objects.filter(draft_id__in=kept_ids).filter(

@@ -235,6 +235,7 @@ TABLE_WORDS = {
         "audience's reactions"
     ),
     "scenario_runs": "the practice scenarios they were given",
+    "drill_runs": "the lockdown drills they were given, and their time at each step",
     "notifications": "the notices Sandpit sent them",
     "audit_events": "the audit log entries they made, that are about them, or that name them",
 }

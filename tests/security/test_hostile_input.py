@@ -312,6 +312,7 @@ FIELDS: dict[str, list[str]] = {
         "client_secret",
     ],
     "account_lockdown": ["reason", "confirm"],
+    "drills": ["account", "cohort", "incident"],
     "notification_preferences": [
         "email_reviews",
         "email_submissions",

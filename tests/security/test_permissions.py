@@ -297,6 +297,89 @@ def test_an_unknown_step_or_lockdown_is_not_found(client, coach, lockdown):
     assert client.get(reverse("lockdown", args=[10**17])).status_code == 404
 
 
+# Lockdown drills: the organisation's coaches and admins start, end and debrief; only the
+# trainee whose run it is sees and ticks it; another organisation sees nothing (404).
+RUN_OWNER_ONLY = dict(zip(PEOPLE, [302, 200, 404, 404, 404, 404], strict=True))
+RUN_OWNER_ACTS = dict(zip(PEOPLE, [302, "in", 404, 404, 404, 404], strict=True))
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_open_the_drills_page(request, client, who):
+    # The outside coach sees their own organisation's drills (none of organisation A's).
+    expected = {**REVIEWERS_SEE, "outside_coach": 200}[who]
+    response = client_for(request, client, who).get(reverse("drills"))
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_start_a_drill(request, client, account, ward, who):
+    from coaching.models import LockdownDrill
+
+    response = client_for(request, client, who).post(
+        reverse("drills"), {"account": account.pk, "cohort": ward.pk, "incident": "Hacked"}
+    )
+    if who == "outside_coach":
+        # Their own page, where organisation A's account and cohort are not choices.
+        assert response.status_code == 422
+    else:
+        assert_status(response, COACH_ONLY[who])
+    assert LockdownDrill.objects.exists() is (COACH_ONLY[who] == "in")
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_see_a_drills_debrief(request, client, drill, who):
+    response = client_for(request, client, who).get(reverse("drill_debrief", args=[drill.pk]))
+    assert response.status_code == REVIEWERS_SEE[who]
+    if who == "outside_coach":
+        assert "Ward 7" not in response.content.decode()
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_end_a_drill(request, client, drill, who):
+    response = client_for(request, client, who).post(reverse("drill_end", args=[drill.pk]))
+    assert_status(response, COACH_ONLY[who])
+    drill.refresh_from_db()
+    assert (drill.ended_at is not None) is (COACH_ONLY[who] == "in")
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_see_a_trainees_drill(request, client, drill, who):
+    # "trainee" is Tara, whose run it is; Otto has his own run of the drill, not hers.
+    response = client_for(request, client, who).get(reverse("drill_run", args=[drill.pk]))
+    expected = {**RUN_OWNER_ONLY, "other_trainee": 200}[who]
+    assert response.status_code == expected
+    if who in {"coach", "outside_coach", "admin"}:
+        assert "£500" not in response.content.decode()
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_start_lock_down_and_tick_a_trainees_drill(request, client, drill, trainee, who):
+    from coaching.models import DrillRun
+
+    client = client_for(request, client, who)
+    for name, args in [
+        ("drill_run_start", [drill.pk]),
+        ("drill_lock_down", [drill.pk]),
+        ("drill_step", [drill.pk, "governance"]),
+    ]:
+        response = client.post(reverse(name, args=args))
+        expected = {**RUN_OWNER_ACTS, "other_trainee": "in"}[who]
+        assert_status(response, expected)
+    # Otto acts on his own run; Tara's is touched by Tara alone.
+    taras = DrillRun.objects.get(drill=drill, trainee=trainee)
+    assert (taras.started_at is not None) is (who == "trainee")
+    assert taras.steps.filter(done_at__isnull=False).exists() is (who == "trainee")
+
+
+def test_a_drill_of_another_organisation_is_not_found(client, outside_coach, drill):
+    client = factories.signed_in(client, outside_coach)
+    assert client.get(reverse("drill_debrief", args=[drill.pk])).status_code == 404
+    assert client.post(reverse("drill_end", args=[drill.pk])).status_code == 404
+    assert client.get(reverse("drill_run", args=[drill.pk])).status_code == 404
+    assert client.post(reverse("drill_run_start", args=[drill.pk])).status_code == 404
+    assert "Ward 7" not in client.get(reverse("drills")).content.decode()
+
+
 # Single sign-on settings: the organisation's admins only, and only their own organisation.
 SSO_FORM = {
     "enabled": "on",
@@ -359,6 +442,10 @@ def test_an_admin_cannot_reach_another_organisations_single_sign_on(
         ("publishing_stop", []),
         ("publishing_resume", [1]),
         ("lockdown_step", [1, "password"]),
+        ("drill_run_start", [1]),
+        ("drill_lock_down", [1]),
+        ("drill_step", [1, "password"]),
+        ("drill_end", [1]),
         ("draft_check", []),
         ("queue_approve", []),
     ],

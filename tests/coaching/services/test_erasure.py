@@ -25,10 +25,10 @@ from coaching.models import (
     Review,
 )
 from coaching.selectors import erasure as erasure_selectors
-from coaching.services import comments, erasure, people
+from coaching.services import comments, drills, erasure, people
 from sandbox import services
 from sandbox.errors import InvalidInput, InvalidState
-from sandbox.models import Draft, Membership, PostImage, TimelineItem
+from sandbox.models import Cohort, Draft, Membership, PostImage, TimelineItem
 from tests import builders, factories
 from tests.coaching.test_models import documented_grants
 
@@ -174,6 +174,17 @@ def test_nothing_of_the_person_is_left_outside_the_allowed_record(
     event = AuditEvent.objects.get(action=AuditEvent.Action.PERSON_ERASED)
     assert (event.actor, event.trainee_id) == (admin, person.pk)
     assert "1 drafts removed, 1 kept as posts that went live" in event.detail
+
+
+def test_their_lockdown_drill_runs_go_as_their_scenario_runs_do(
+    admin, person, coach, account, organisation
+):
+    ward = Cohort.objects.create(organisation=organisation, name="Drill ward")
+    Membership.objects.filter(user=person).update(cohort=ward)
+    drill = drills.drill_start(by=coach, account=account, cohort=ward, incident="Hacked")
+    assert drill.runs.filter(trainee=person).exists()
+    erase(admin, person, organisation)
+    assert not drill.runs.exists()
 
 
 def test_another_organisations_namesake_is_left_alone(

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from coaching import services as coaching
 from coaching.models import AuditEvent, SubjectAccessExport
-from coaching.services import comments, subject_access
+from coaching.services import comments, drills, subject_access
 from sandbox.errors import InvalidState, NotAllowed
-from sandbox.models import Membership
+from sandbox.models import Cohort, Membership
 from tests import builders, factories
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +226,20 @@ def test_the_audit_events_are_those_by_about_or_naming_them_and_no_others(
     assert "Tina Tester (tina.tester@example.nhs.uk) deactivated" in details
     assert not any("Testerson" in detail for detail in details)
     assert [(row["file"], row["line"]) for row in data["people_imports"]] == [("march.csv", 2)]
+
+
+def test_their_lockdown_drill_runs_are_in_it_step_by_step(
+    admin, person, coach, account, organisation, django_capture_on_commit_callbacks
+):
+    ward = Cohort.objects.create(organisation=organisation, name="Drill ward")
+    Membership.objects.filter(user=person, organisation=organisation).update(cohort=ward)
+    drill = drills.drill_start(by=coach, account=account, cohort=ward, incident="Vouchers")
+    run = drill.runs.get(trainee=person)
+    drills.drill_run_begin(by=person, run=run)
+    drills.drill_lock_down(by=person, run=run)
+    export = built(admin, person, organisation, django_capture_on_commit_callbacks)
+    rows = json.loads(opened(export)["data.json"])["drill_runs"]
+    assert len(rows) == 7 and rows[0]["drill"] == "@TestBoard, Drill ward"
+    assert rows[0]["incident"] == "Vouchers" and rows[0]["locked_down"] is not None
+    assert rows[0]["step"] == "Change the password and second factor at the platform"
+    assert all(row["step_done"] is None for row in rows)
