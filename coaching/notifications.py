@@ -25,7 +25,9 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from coaching.models import (
+    AccountCover,
     DraftComment,
+    InboxItem,
     Lockdown,
     Notification,
     NotificationPreference,
@@ -53,6 +55,8 @@ EMAIL_PREFERENCE: dict[str, str] = {
     Kind.REVIEWED: "email_reviews",
     Kind.SUBMITTED: "email_submissions",
     Kind.PAST_TARGET: "email_past_target",
+    # An inbox item past the organisation's response target is the same kind of news.
+    Kind.INBOX_OVERDUE: "email_past_target",
 }
 COACH_PREFERENCES = ("email_submissions", "email_past_target", "daily_digest")
 PREFERENCE_FIELDS = ("email_reviews", *COACH_PREFERENCES)
@@ -255,6 +259,73 @@ def account_locked_down(*, lockdown: Lockdown) -> list[Notification]:
             subject=f"@{account.handle} is locked down", body=body, recipients=recipients
         )
     return written
+
+
+def inbox_items_arrived(
+    *, person: User, account_handle: str, items: list[InboxItem]
+) -> list[Notification]:
+    """New posts on an account came to the person looking after it: one notice for the
+    whole batch, linking to the newest (or the inbox, for several)."""
+    first = items[0]
+    if len(items) == 1:
+        message = f"@{first.author_handle} wrote to @{account_handle}: {_quoted(first.text)}"
+        url = reverse("inbox_item", args=[first.pk])
+    else:
+        message = f"{len(items)} new posts to @{account_handle} are waiting for an answer"
+        url = reverse("inbox") + "?assigned=me"
+    return notify(users=[person], kind=Kind.INBOX, message=message, url=url)
+
+
+def inbox_item_assigned(*, item: InboxItem, to: User, by: User) -> list[Notification]:
+    return notify(
+        users=[to],
+        kind=Kind.INBOX,
+        message=(
+            f"{display_name(by)} gave you @{item.author_handle}'s post to "
+            f"@{item.account.handle}: {_quoted(item.text)}"
+        ),
+        url=reverse("inbox_item", args=[item.pk]),
+    )
+
+
+def inbox_overdue(*, item: InboxItem, person: User, hours: int) -> list[Notification]:
+    return notify(
+        users=[person],
+        kind=Kind.INBOX_OVERDUE,
+        message=(
+            f"@{item.author_handle}'s post to @{item.account.handle} has waited more than "
+            f"{hours} hours for an answer: {_quoted(item.text)}"
+        ),
+        url=reverse("inbox_item", args=[item.pk]),
+    )
+
+
+def handover(*, cover: AccountCover) -> list[Notification]:
+    """A cover period has started: the cover hears what the owner left them."""
+    account = cover.account
+    note = f" The owner's note: {_quoted(cover.handover_note)}" if cover.handover_note else ""
+    return notify(
+        users=[cover.person],
+        kind=Kind.HANDOVER,
+        message=(
+            f"You are looking after @{account.handle} until {cover.ends_on.day} "
+            f"{cover.ends_on:%b}: its inbox comes to you.{note}"
+        ),
+        url=reverse("account_cover", args=[account.pk]),
+    )
+
+
+def handback(*, cover: AccountCover, owner: User) -> list[Notification]:
+    """The cover left a note for the owner, for when they are back."""
+    return notify(
+        users=[owner],
+        kind=Kind.HANDOVER,
+        message=(
+            f"{display_name(cover.person)} left you a note on looking after "
+            f"@{cover.account.handle}: {_quoted(cover.handback_note)}"
+        ),
+        url=reverse("account_cover", args=[cover.account_id]),
+    )
 
 
 def review_decided(*, review: Review) -> list[Notification]:

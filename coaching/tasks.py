@@ -7,7 +7,7 @@ from celery import shared_task
 
 from coaching import notifications, services
 from coaching.models import Publication
-from coaching.services import people, retention, subject_access
+from coaching.services import account_cover, inbox, people, retention, subject_access
 from sandbox.errors import DomainError
 
 
@@ -96,3 +96,10 @@ def apply_retention() -> None:
     # Idempotent: each organisation's run locks its row, and what one run removed is not
     # due for the next.
     retention.retention_apply()
+
+
+@shared_task(ignore_result=True)
+def inbox_alerts() -> int:
+    # Handover notes for cover that has started, then items past the response target:
+    # each said once (conditional updates), so overlapping beats are harmless.
+    return account_cover.handovers_due() + inbox.inbox_overdue_alerts()

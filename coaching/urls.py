@@ -9,6 +9,7 @@ from coaching.views import (
     drafts,
     health,
     imports,
+    inbox,
     invitations,
     lockdown,
     notifications,
@@ -109,6 +110,30 @@ urlpatterns = [
     ),
     path("lockdowns/<int:pk>/", lockdown.lockdown, name="lockdown"),
     path("lockdowns/<int:pk>/steps/<str:step>/", lockdown.lockdown_step, name="lockdown_step"),
+    # The inbox of the real accounts, and who looks after each account (owner and cover).
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:pk>/", inbox.inbox_item, name="inbox_item"),
+    path("inbox/<int:pk>/assign/", inbox.inbox_assign, name="inbox_assign"),
+    re_path(
+        r"^inbox/(?P<pk>[0-9]{1,18})/(?P<action>done|no-reply|reopen)/$",
+        inbox.inbox_item_state,
+        name="inbox_item_state",
+    ),
+    path("connected-accounts/<int:pk>/owner/", inbox.account_owner, name="account_owner"),
+    path("connected-accounts/<int:pk>/cover/", inbox.account_cover, name="account_cover"),
+    path(
+        "connected-accounts/<int:pk>/cover/add/", inbox.account_cover_add, name="account_cover_add"
+    ),
+    path(
+        "connected-accounts/<int:pk>/cover/<int:cover_pk>/remove/",
+        inbox.account_cover_remove,
+        name="account_cover_remove",
+    ),
+    path(
+        "connected-accounts/<int:pk>/cover/<int:cover_pk>/handback/",
+        inbox.account_cover_handback,
+        name="account_cover_handback",
+    ),
     path("notifications/", notifications.notification_list, name="notifications"),
     path(
         "notifications/<int:pk>/open/",
