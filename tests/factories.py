@@ -120,3 +120,24 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> object:
             return value
         time.sleep(0.1)
     raise AssertionError("timed out waiting for the worker")
+
+
+from django.utils import timezone  # noqa: E402 - appended with the inbox factory
+
+from coaching.models import InboxItem  # noqa: E402 - appended with the inbox factory
+
+
+class InboxItemFactory(factory.django.DjangoModelFactory):
+    """A post by the public to the account, as the inbox fetch stores it."""
+
+    class Meta:
+        model = InboxItem
+
+    account = factory.SubFactory(AccountFactory)
+    remote_id = factory.Sequence(lambda n: f"17{n:08d}")
+    remote_url = factory.LazyAttribute(lambda i: f"https://x.example/status/{i.remote_id}")
+    kind = InboxItem.Kind.MENTION
+    author_handle = factory.Sequence(lambda n: f"resident{n}")
+    author_name = factory.Sequence(lambda n: f"Resident {n}")
+    text = factory.Sequence(lambda n: f"@NHSDemoBoard is the walk-in centre open on Sunday? ({n})")
+    posted_at = factory.LazyFunction(timezone.now)
