@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -262,57 +261,35 @@ def may_arrange_cover(user: User, account: WorkplaceAccount) -> bool:
 
 # The header's line: who is covering today, for the organisation's staff -------------------
 
-COVERING_CACHE_SECONDS = 600
-
-
-def covering_cache_key(organisation_id: int, day: dt.date) -> str:
-    return f"covering:{organisation_id}:{day.isoformat()}"
-
-
-def covering_forget(organisation_id: int) -> None:
-    """A change of owner or rota: the next page works the line out afresh."""
-    cache.delete(covering_cache_key(organisation_id, timezone.localdate()))
-
 
 def covering_lines(user: User, day: dt.date | None = None) -> list[str]:
     """ "@Handle: Sam Patel is covering until 12 Dec (owner: Alex Jones)", for each account
-    of the staff member's organisations that someone is covering today. Kept in the cache
-    per organisation and day (forgotten when the rota or owner changes): most pages cost
-    no query at all, and a miss costs one for all of the person's organisations."""
+    of the staff member's organisations that someone is covering today. One query, asked
+    only by the header of a full page (never by htmx fragments or polls), and none for a
+    trainee. Not cached: a cached line would make a page's query count depend on what
+    the cache held, and the rota's index answers this at once."""
     day = day or timezone.localdate()
     staff_of = [s.organisation_id for s in standings(user) if s.role in REVIEWER_ROLES]
     if not staff_of:
         return []
-    keys = {covering_cache_key(o, day): o for o in staff_of}
-    found: dict[str, list[str]] = cache.get_many(list(keys))
-    missing = [o for key, o in keys.items() if key not in found]
-    if missing:
-        fresh: dict[int, list[str]] = {o: [] for o in missing}
-        for cover in (
-            AccountCover.objects.filter(
-                account__organisation_id__in=missing, starts_on__lte=day, ends_on__gte=day
-            )
-            .select_related("person", "account__owner")
-            .only(
-                "ends_on",
-                "person__first_name",
-                "person__last_name",
-                "person__username",
-                "account__handle",
-                "account__organisation_id",
-                "account__owner__first_name",
-                "account__owner__last_name",
-                "account__owner__username",
-            )
-            .order_by("account__handle")
-        ):
-            fresh[cover.account.organisation_id].append(_covering_line(cover))
-        cache.set_many(
-            {covering_cache_key(o, day): lines for o, lines in fresh.items()},
-            COVERING_CACHE_SECONDS,
+    covers = (
+        AccountCover.objects.filter(
+            account__organisation_id__in=staff_of, starts_on__lte=day, ends_on__gte=day
         )
-        found.update({covering_cache_key(o, day): lines for o, lines in fresh.items()})
-    return [line for key in keys for line in found[key]]
+        .select_related("person", "account__owner")
+        .only(
+            "ends_on",
+            "person__first_name",
+            "person__last_name",
+            "person__username",
+            "account__handle",
+            "account__owner__first_name",
+            "account__owner__last_name",
+            "account__owner__username",
+        )
+        .order_by("account__handle")
+    )
+    return [_covering_line(cover) for cover in covers]
 
 
 def _covering_line(cover: AccountCover) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from coaching import notifications
 from coaching.models import AccountCover, AuditEvent
-from coaching.selectors.inbox import assignable_people, covering_forget, may_arrange_cover
+from coaching.selectors.inbox import assignable_people, may_arrange_cover
 from coaching.services.lifecycle import _audit
 from sandbox import access
 from sandbox.errors import InputProblems, InvalidInput, InvalidState, NotAllowed
@@ -52,7 +52,6 @@ def account_owner_set(*, by: User, account: WorkplaceAccount, owner: User | None
             account=account,
             detail=f"Owner: {display_name(owner) if owner is not None else 'nobody'}",
         )
-    covering_forget(account.organisation_id)
 
 
 def _date_problems(
@@ -140,7 +139,6 @@ def cover_add(
             account=account,
             detail=f"{display_name(person)} from {starts_on} to {ends_on}",
         )
-    covering_forget(account.organisation_id)
     handovers_due(today=today, account=account)
     return cover
 
@@ -162,7 +160,6 @@ def cover_remove(*, by: User, cover: AccountCover, today: dt.date | None = None)
             account=account,
             detail=f"{display_name(cover.person)} from {cover.starts_on} to {cover.ends_on}",
         )
-    covering_forget(account.organisation_id)
 
 
 def cover_handback(

@@ -44,9 +44,7 @@ def test_a_coach_gives_an_item_to_a_trainee_who_is_told(
     assert notice.url.endswith(f"/inbox/{item.pk}/")
 
 
-def test_giving_an_item_to_yourself_tells_nobody(
-    item, coach, django_capture_on_commit_callbacks
-):
+def test_giving_an_item_to_yourself_tells_nobody(item, coach, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         inbox.inbox_assign(by=coach, item=item, to=coach)
     assert InboxItem.objects.get(pk=item.pk).assigned_to == coach
