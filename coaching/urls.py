@@ -114,11 +114,8 @@ urlpatterns = [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:pk>/", inbox.inbox_item, name="inbox_item"),
     path("inbox/<int:pk>/assign/", inbox.inbox_assign, name="inbox_assign"),
-    re_path(
-        r"^inbox/(?P<pk>[0-9]{1,18})/(?P<action>done|no-reply|reopen)/$",
-        inbox.inbox_item_state,
-        name="inbox_item_state",
-    ),
+    # done, no-reply or reopen (any other answers 404)
+    path("inbox/<int:pk>/<slug:action>/", inbox.inbox_item_state, name="inbox_item_state"),
     path("connected-accounts/<int:pk>/owner/", inbox.account_owner, name="account_owner"),
     path("connected-accounts/<int:pk>/cover/", inbox.account_cover, name="account_cover"),
     path(
