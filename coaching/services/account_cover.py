@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from coaching import notifications
-from coaching.models import AccountCover, AuditEvent
+from coaching.models import AccountCover, AuditEvent, InboxItem
 from coaching.selectors.inbox import assignable_people, may_arrange_cover
+from coaching.services.inbox import items_arrived
 from coaching.services.lifecycle import _audit
 from sandbox import access
 from sandbox.errors import InputProblems, InvalidInput, InvalidState, NotAllowed
@@ -209,3 +210,92 @@ def handovers_due(*, today: dt.date | None = None, account: WorkplaceAccount | N
             ):
                 told += len(notifications.handover(cover=cover))
     return told
+
+
+# The demo (seed_demo announces it: sandbox.signals.demo_seeded) ----------------------------
+
+DEMO_HANDOVER = (
+    "The walk-in centre's Sunday hours change this weekend: point people to the page on "
+    "the website. Anything about a named patient goes to PALS, never answered in public."
+)
+DEMO_POSTS = [
+    # remote id, kind, handle, name, text, minutes ago, risks
+    (
+        "demo-inbox-1",
+        "mention",
+        "amara_okafor",
+        "Amara Okafor",
+        "@NHSDemoBoard is the walk-in centre open this Sunday? The website still says 8 till 8",
+        20,
+        [],
+    ),
+    (
+        "demo-inbox-2",
+        "mention",
+        "kelderby_dad",
+        "Dev Patel",
+        "@NHSDemoBoard my dad Raj Patel, NHS no 943 476 5919, has waited 6 hours in A&E "
+        "at Kelderby General. Is anyone going to see him??",
+        95,
+        [
+            {
+                "code": "patient-identifier",
+                "message": "It has what looks like an NHS number and a patient's name.",
+            }
+        ],
+    ),
+    (
+        "demo-inbox-3",
+        "mention",
+        "localnewsdesk",
+        "Kelderby Echo",
+        "@NHSDemoBoard can you confirm the flu clinic at Ward 4 has moved to Saturdays?",
+        300,
+        [],
+    ),
+    (
+        "demo-inbox-4",
+        "mention",
+        "thankful_nan",
+        "Maureen",
+        "@NHSDemoBoard thank you to the lovely nurses on the children's ward last week",
+        600,
+        [],
+    ),
+]
+
+
+def on_demo_seeded(
+    *, organisation: object, account: WorkplaceAccount, users: dict[str, User], **_: object
+) -> None:
+    """The demo's cover (the coach, from today for a week, with the owner's handover note)
+    and a few posts in its inbox, given to whoever is on. Run again, it adds nothing."""
+    today = timezone.localdate()
+    if not AccountCover.objects.filter(account=account, ends_on__gte=today).exists():
+        AccountCover.objects.create(
+            account=account,
+            person=users["coach"],
+            starts_on=today,
+            ends_on=today + dt.timedelta(days=6),
+            handover_note=DEMO_HANDOVER,
+            created_by=users["admin"],
+        )
+    now = timezone.now()
+    arrived = []
+    for remote_id, kind, handle, name, text, minutes, risks in DEMO_POSTS:
+        item, created = InboxItem.objects.get_or_create(
+            account=account,
+            remote_id=remote_id,
+            defaults={
+                "kind": kind,
+                "author_handle": handle,
+                "author_name": name,
+                "text": text,
+                "risks": risks,
+                "posted_at": now - dt.timedelta(minutes=minutes),
+            },
+        )
+        if created:
+            arrived.append(item)
+    items_arrived(account=account, items=arrived)
+    handovers_due(today=today, account=account)

@@ -235,3 +235,20 @@ def test_overdue_email_follows_the_past_target_preference(
         inbox.inbox_overdue_alerts(now=now)
     assert [m.to for m in mailoutbox] == [["cora@example.org"]]
     assert "waited more than 4 hours" in mailoutbox[0].subject
+
+
+def test_the_beat_task_gives_handovers_and_overdue_alerts(account, organisation, coach, trainee):
+    from coaching import tasks
+
+    account.owner = coach
+    account.save()
+    AccountCover.objects.create(
+        account=account, person=trainee, starts_on=TODAY, ends_on=TODAY, handover_note="Hi"
+    )
+    InboxItemFactory(account=account, posted_at=timezone.now() - dt.timedelta(hours=5))
+    assert tasks.inbox_alerts() == 2  # the handover, and the overdue item, both to the cover
+    assert set(Notification.objects.values_list("user", "kind")) == {
+        (trainee.pk, Notification.Kind.HANDOVER),
+        (trainee.pk, Notification.Kind.INBOX_OVERDUE),
+    }
+    assert tasks.inbox_alerts() == 0
