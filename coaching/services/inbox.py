@@ -40,9 +40,15 @@ def items_arrived(*, account: WorkplaceAccount, items: Sequence[InboxItem]) -> N
     and tell them. Called by the fetch (coaching.services.fetching) after it stores them.
     With nobody on duty (no owner, no cover) the items wait unassigned for the staff."""
     items = [item for item in items if item.assigned_to_id is None]
-    duty = on_duty(account)
-    person = duty.person
-    if not items or person is None or not person.is_active:
+    if not items:
+        return
+    person = on_duty(account).person
+    # An owner or cover who has since left the organisation gets nothing: the items wait
+    # for the staff, as with nobody on.
+    if (
+        person is None
+        or not assignable_people(account.organisation_id).filter(user=person).exists()
+    ):
         return
     InboxItem.objects.filter(pk__in=[item.pk for item in items], assigned_to__isnull=True).update(
         assigned_to=person

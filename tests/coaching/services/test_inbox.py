@@ -157,6 +157,18 @@ def test_new_items_wait_unassigned_when_nobody_looks_after_the_account(account):
     assert not Notification.objects.exists()
 
 
+def test_an_owner_who_has_left_gets_nothing(account, coach):
+    from sandbox.models import Membership
+
+    account.owner = coach
+    account.save()
+    Membership.objects.filter(user=coach).update(is_active=False)
+    item = InboxItemFactory(account=account)
+    inbox.items_arrived(account=account, items=[item])
+    assert InboxItem.objects.get(pk=item.pk).assigned_to is None
+    assert not Notification.objects.exists()
+
+
 def test_an_item_already_given_to_someone_keeps_them(account, coach, trainee):
     account.owner = coach
     account.save()
