@@ -507,6 +507,7 @@ def made_admin_of_a_through_the_organisation_page(me, organisation):
         "name": organisation.name,
         "slug": organisation.slug,
         "review_target_hours": organisation.review_target_hours,
+        "response_target_hours": organisation.response_target_hours,
         "autonomy_streak": organisation.autonomy_streak,
         "autonomy_min_score": organisation.autonomy_min_score,
         "spot_check_every": organisation.spot_check_every,

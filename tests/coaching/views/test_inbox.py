@@ -259,6 +259,18 @@ def test_the_item_page_shows_the_conversation_around_it(as_coach, account, train
     assert "The account's post" in conversation
 
 
+def test_the_item_pages_query_count_stays_flat_as_its_conversation_grows(as_coach, account):
+    def conversation_of(n):
+        items = [
+            InboxItemFactory(account=account, conversation_id=f"c{n}", in_reply_to_remote_id="1")
+            for _ in range(n)
+        ]
+        return reverse("inbox_item", args=[items[-1].pk])
+
+    short = count_queries(as_coach, conversation_of(2))
+    assert count_queries(as_coach, conversation_of(25)) == short
+
+
 def test_the_item_page_has_the_answer_actions_slot(as_coach, account):
     item = InboxItemFactory(account=account)
     response = as_coach.get(reverse("inbox_item", args=[item.pk]))
