@@ -226,3 +226,26 @@ def test_the_audit_events_are_those_by_about_or_naming_them_and_no_others(
     assert "Tina Tester (tina.tester@example.nhs.uk) deactivated" in details
     assert not any("Testerson" in detail for detail in details)
     assert [(row["file"], row["line"]) for row in data["people_imports"]] == [("march.csv", 2)]
+
+
+def test_the_inbox_and_cover_rota_are_in_it_for_this_organisation_only(
+    admin, person, organisation, account, other_account, private_media,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    from coaching.models import AccountCover
+
+    today = timezone.localdate()
+    AccountCover.objects.create(
+        account=account, person=person, starts_on=today, ends_on=today, handover_note="Be kind"
+    )
+    AccountCover.objects.create(
+        account=other_account, person=person, starts_on=today, ends_on=today
+    )
+    factories.InboxItemFactory(account=account, assigned_to=person, remote_id="1801")
+    factories.InboxItemFactory(account=other_account, assigned_to=person, remote_id="1802")
+    export = built(admin, person, organisation, django_capture_on_commit_callbacks)
+    data = json.loads(opened(export)["data.json"])
+    assert [(c["account"], c["handover_note"]) for c in data["account_cover"]] == [
+        ("@TestBoard", "Be kind")
+    ]
+    assert [(i["post"], i["given_to_them"]) for i in data["inbox"]] == [("1801", True)]
