@@ -470,6 +470,16 @@ def lockdown_notices_resolved(*, lockdown: Lockdown) -> int:
     ).update(resolved_at=timezone.now())
 
 
+def inbox_notices_resolved(*, item: InboxItem) -> int:
+    """An item marked done or as needing no reply: what people were told of it (new,
+    given to them, overdue) is dealt with and leaves the badge."""
+    return Notification.objects.filter(
+        kind__in=(Kind.INBOX, Kind.INBOX_OVERDUE),
+        url=reverse("inbox_item", args=[item.pk]),
+        resolved_at__isnull=True,
+    ).update(resolved_at=timezone.now())
+
+
 # Periodic: past the review target, and the daily digest ------------------------------------
 
 

@@ -108,6 +108,8 @@ def _move(*, by: User, item: InboxItem, to: str, allowed: Sequence[str], action:
             account=item.account,
             detail=f"@{item.author_handle}'s post {item.remote_id}",
         )
+        if to != State.OPEN:
+            notifications.inbox_notices_resolved(item=item)
     item.state = to
     item.handled_by = handled_by
     item.handled_at = handled_at

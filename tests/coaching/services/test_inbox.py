@@ -83,6 +83,19 @@ def test_done_records_who_and_when_and_is_audited(item, coach):
     assert len(events(AuditEvent.Action.INBOX_DONE)) == 1
 
 
+def test_closing_an_item_resolves_what_people_were_told_of_it(
+    item, coach, trainee, django_capture_on_commit_callbacks
+):
+    other = InboxItemFactory(account=item.account)
+    with django_capture_on_commit_callbacks(execute=True):
+        inbox.inbox_assign(by=coach, item=item, to=trainee)
+        inbox.inbox_assign(by=coach, item=other, to=trainee)
+    inbox.inbox_no_reply(by=coach, item=item)
+    resolved = dict(Notification.objects.values_list("url", "resolved_at"))
+    assert resolved[f"/inbox/{item.pk}/"] is not None
+    assert resolved[f"/inbox/{other.pk}/"] is None
+
+
 def test_needs_no_reply_then_reopen(item, admin):
     inbox.inbox_no_reply(by=admin, item=item)
     assert InboxItem.objects.get(pk=item.pk).state == InboxItem.State.NO_REPLY
