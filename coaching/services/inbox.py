@@ -176,11 +176,15 @@ def inbox_overdue_alerts(*, now: dt.datetime | None = None) -> int:
     told = 0
     for item in overdue:
         person = duty[item.account_id].person or item.assigned_to
+        if person is None:
+            # Nobody to tell yet: the item stays untold, so naming an owner or a cover
+            # later brings its alert on the next beat.
+            continue
         with transaction.atomic():
             claimed = InboxItem.objects.filter(pk=item.pk, overdue_told_at__isnull=True).update(
                 overdue_told_at=now
             )
-            if not claimed or person is None:
+            if not claimed:
                 continue
             told += len(
                 notifications.inbox_overdue(

@@ -235,6 +235,17 @@ def test_each_organisation_has_its_own_target(account, other_account, coach, out
     assert Notification.objects.get().user == coach
 
 
+def test_an_account_nobody_looks_after_is_alerted_once_someone_does(account, coach):
+    now = timezone.now()
+    item = InboxItemFactory(account=account, posted_at=now - dt.timedelta(hours=6))
+    assert inbox.inbox_overdue_alerts(now=now) == 0
+    assert InboxItem.objects.get(pk=item.pk).overdue_told_at is None
+    account.owner = coach
+    account.save()
+    assert inbox.inbox_overdue_alerts(now=now) == 1
+    assert Notification.objects.get().user == coach
+
+
 def test_an_item_someone_else_already_claimed_is_not_told_again(account, coach):
     # Two beats at once: the second finds overdue_told_at set by the first between its
     # read and its update, and its conditional update changes nothing.
