@@ -8,13 +8,16 @@ class CoachingConfig(AppConfig):
 
     def ready(self) -> None:
         from coaching.portfolio import register_sqlite_median
+        from coaching.services.account_cover import on_demo_seeded
         from coaching.services.drafts import on_draft_revised
-        from sandbox.signals import draft_revised
+        from sandbox.signals import demo_seeded, draft_revised
 
         connection_created.connect(register_sqlite_median)
         self._audit_who_got_in()
         # Editing a draft under review or approved is a coaching decision (sandbox.signals).
         draft_revised.connect(on_draft_revised, dispatch_uid="coaching.draft_revised")
+        # The demo's cover rota and inbox (seed_demo announces the demo organisation).
+        demo_seeded.connect(on_demo_seeded, dispatch_uid="coaching.demo_seeded")
 
     @staticmethod
     def _audit_who_got_in() -> None:

@@ -2,10 +2,12 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from coaching.selectors import standing_stops_for, unread_notification_count
+from coaching.selectors.inbox import covering_lines
 
 
 def banners(request: HttpRequest) -> dict[str, object]:
-    """Coaching's part of every page: emergency stops and the unread notification count."""
+    """Coaching's part of every page: emergency stops, the unread notification count and who
+    is covering an account."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -16,4 +18,7 @@ def banners(request: HttpRequest) -> dict[str, object]:
         # Lazy: counted only when a template shows it (the header), so htmx fragments
         # and polls, which render no header, never pay for the query.
         "unread_notifications": SimpleLazyObject(lambda: unread_notification_count(user)),
+        # Who is covering an account of the staff member's organisations today: from the
+        # cache (one query on a miss), and only when the header shows it.
+        "covering": SimpleLazyObject(lambda: covering_lines(user)),
     }

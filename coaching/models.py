@@ -392,6 +392,40 @@ class Answer(models.Model):
         return f"{self.get_kind_display()} to {self.item}"
 
 
+class AccountCover(models.Model):
+    """Someone looking after an account while its owner is away, from ``starts_on`` to
+    ``ends_on`` (both days included). Periods of one account never overlap
+    (coaching.services.account_cover). The owner's handover note goes to the cover when
+    the period starts; the cover's handback note comes back to the owner when it ends."""
+
+    account = models.ForeignKey(WorkplaceAccount, on_delete=models.CASCADE, related_name="covers")
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_covers"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    handover_note = models.TextField(blank=True)
+    handback_note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the cover was sent the handover note (the day the period started): once.
+    handover_told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="cover_ends_after_it_starts"
+            )
+        ]
+        indexes = [models.Index(fields=["account", "ends_on"], name="cover_account_end_idx")]
+
+    def __str__(self) -> str:
+        return f"Cover of {self.account} from {self.starts_on} to {self.ends_on}"
+
+
 class PublishAttempt(models.Model):
     """One try at the network. Written before the request leaves, finished after, so
     a worker killed mid-request leaves evidence that the outcome is unknown."""
@@ -732,6 +766,15 @@ class AuditEvent(models.Model):
         DRILL_LOCKED_DOWN = "drill_locked_down", "Drill: pretend lockdown pressed"
         DRILL_STEP_DONE = "drill_step_done", "Drill: recovery step done"
         DRILL_ENDED = "drill_ended", "Lockdown drill ended"
+        # The inbox and the account's cover (coaching/services/inbox.py, account_cover.py).
+        INBOX_ASSIGNED = "inbox_assigned", "Inbox item assigned"
+        INBOX_DONE = "inbox_done", "Inbox item marked done"
+        INBOX_NO_REPLY = "inbox_no_reply", "Inbox item marked as needing no reply"
+        INBOX_REOPENED = "inbox_reopened", "Inbox item reopened"
+        ACCOUNT_OWNER_SET = "account_owner_set", "Account owner set"
+        COVER_ADDED = "cover_added", "Cover added to the rota"
+        COVER_REMOVED = "cover_removed", "Cover removed from the rota"
+        HANDBACK_LEFT = "handback_left", "Handback note left for the owner"
 
     organisation = models.ForeignKey(
         "sandbox.Organisation", on_delete=models.CASCADE, related_name="audit_events"

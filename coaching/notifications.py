@@ -25,7 +25,9 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from coaching.models import (
+    AccountCover,
     DraftComment,
+    InboxItem,
     Lockdown,
     LockdownDrill,
     Notification,
@@ -54,6 +56,8 @@ EMAIL_PREFERENCE: dict[str, str] = {
     Kind.REVIEWED: "email_reviews",
     Kind.SUBMITTED: "email_submissions",
     Kind.PAST_TARGET: "email_past_target",
+    # An inbox item past the organisation's response target is the same kind of news.
+    Kind.INBOX_OVERDUE: "email_past_target",
 }
 COACH_PREFERENCES = ("email_submissions", "email_past_target", "daily_digest")
 PREFERENCE_FIELDS = ("email_reviews", *COACH_PREFERENCES)
@@ -183,6 +187,14 @@ def _quoted(text: str) -> str:
     return "“" + Truncator(" ".join(text.split())).chars(60) + "”"
 
 
+def _public_words(item: InboxItem) -> str:
+    """A public post's words for a notice, unless the checks found a patient's details
+    in it: those stay on the item's page, not copied into notices and emails."""
+    if item.risks:
+        return "(its words are not repeated here: they may hold a patient's details)"
+    return _quoted(item.text)
+
+
 def submission_received(*, draft: Draft) -> list[Notification]:
     """A trainee submitted: tell the coaches whose queue it lands in (named coach, their
     cover while away, or the pool). A post passed by spot-check is not waiting for them,
@@ -256,6 +268,73 @@ def account_locked_down(*, lockdown: Lockdown) -> list[Notification]:
             subject=f"@{account.handle} is locked down", body=body, recipients=recipients
         )
     return written
+
+
+def inbox_items_arrived(
+    *, person: User, account_handle: str, items: list[InboxItem]
+) -> list[Notification]:
+    """New posts on an account came to the person looking after it: one notice for the
+    whole batch, linking to the newest (or the inbox, for several)."""
+    first = items[0]
+    if len(items) == 1:
+        message = f"@{first.author_handle} wrote to @{account_handle}: {_public_words(first)}"
+        url = reverse("inbox_item", args=[first.pk])
+    else:
+        message = f"{len(items)} new posts to @{account_handle} are waiting for an answer"
+        url = reverse("inbox") + "?assigned=me"
+    return notify(users=[person], kind=Kind.INBOX, message=message, url=url)
+
+
+def inbox_item_assigned(*, item: InboxItem, to: User, by: User) -> list[Notification]:
+    return notify(
+        users=[to],
+        kind=Kind.INBOX,
+        message=(
+            f"{display_name(by)} gave you @{item.author_handle}'s post to "
+            f"@{item.account.handle}: {_public_words(item)}"
+        ),
+        url=reverse("inbox_item", args=[item.pk]),
+    )
+
+
+def inbox_overdue(*, item: InboxItem, person: User, hours: int) -> list[Notification]:
+    return notify(
+        users=[person],
+        kind=Kind.INBOX_OVERDUE,
+        message=(
+            f"@{item.author_handle}'s post to @{item.account.handle} has waited more than "
+            f"{hours} hours for an answer: {_public_words(item)}"
+        ),
+        url=reverse("inbox_item", args=[item.pk]),
+    )
+
+
+def handover(*, cover: AccountCover) -> list[Notification]:
+    """A cover period has started: the cover hears what the owner left them."""
+    account = cover.account
+    note = f" The owner's note: {_quoted(cover.handover_note)}" if cover.handover_note else ""
+    return notify(
+        users=[cover.person],
+        kind=Kind.HANDOVER,
+        message=(
+            f"You are looking after @{account.handle} until {cover.ends_on.day} "
+            f"{cover.ends_on:%b}: its inbox comes to you.{note}"
+        ),
+        url=reverse("account_cover", args=[account.pk]),
+    )
+
+
+def handback(*, cover: AccountCover, owner: User) -> list[Notification]:
+    """The cover left a note for the owner, for when they are back."""
+    return notify(
+        users=[owner],
+        kind=Kind.HANDOVER,
+        message=(
+            f"{display_name(cover.person)} left you a note on looking after "
+            f"@{cover.account.handle}: {_quoted(cover.handback_note)}"
+        ),
+        url=reverse("account_cover", args=[cover.account_id]),
+    )
 
 
 def review_decided(*, review: Review) -> list[Notification]:
@@ -423,6 +502,16 @@ def drill_notices_resolved(*, drill: LockdownDrill, user: User | None = None) ->
     if user is not None:
         notices = notices.filter(user=user)
     return notices.update(resolved_at=timezone.now())
+
+
+def inbox_notices_resolved(*, item_id: int) -> int:
+    """An item marked done or as needing no reply, or answered: what people were told of
+    it (new, given to them, overdue) is dealt with and leaves the badge."""
+    return Notification.objects.filter(
+        kind__in=(Kind.INBOX, Kind.INBOX_OVERDUE),
+        url=reverse("inbox_item", args=[item_id]),
+        resolved_at__isnull=True,
+    ).update(resolved_at=timezone.now())
 
 
 # Periodic: past the review target, and the daily digest ------------------------------------

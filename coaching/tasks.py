@@ -7,7 +7,7 @@ from celery import shared_task
 
 from coaching import notifications, services
 from coaching.models import Publication
-from coaching.services import fetching, people, retention, subject_access
+from coaching.services import account_cover, fetching, inbox, people, retention, subject_access
 from sandbox.errors import DomainError
 from sandbox.models import WorkplaceAccount
 
@@ -117,3 +117,10 @@ def fetch_inbox(account_id: int) -> str:
     if account is None:
         return "gone"
     return fetching.inbox_fetch(account=account).outcome
+
+
+@shared_task(ignore_result=True)
+def inbox_alerts() -> int:
+    # Handover notes for cover that has started, then items past the response target:
+    # each said once (conditional updates), so overlapping beats are harmless.
+    return account_cover.handovers_due() + inbox.inbox_overdue_alerts()

@@ -11,6 +11,7 @@ from coaching.views import (
     drills,
     health,
     imports,
+    inbox,
     invitations,
     lockdown,
     notifications,
@@ -122,6 +123,27 @@ urlpatterns = [
     path("drills/<int:pk>/steps/<str:step>/", drills.drill_step, name="drill_step"),
     path("drills/<int:pk>/debrief/", drills.drill_debrief, name="drill_debrief"),
     path("drills/<int:pk>/end/", drills.drill_end, name="drill_end"),
+    # The inbox of the real accounts, and who looks after each account (owner and cover).
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:pk>/", inbox.inbox_item, name="inbox_item"),
+    path("inbox/<int:pk>/assign/", inbox.inbox_assign, name="inbox_assign"),
+    # done, no-reply or reopen (any other answers 404)
+    path("inbox/<int:pk>/<slug:action>/", inbox.inbox_item_state, name="inbox_item_state"),
+    path("connected-accounts/<int:pk>/owner/", inbox.account_owner, name="account_owner"),
+    path("connected-accounts/<int:pk>/cover/", inbox.account_cover, name="account_cover"),
+    path(
+        "connected-accounts/<int:pk>/cover/add/", inbox.account_cover_add, name="account_cover_add"
+    ),
+    path(
+        "connected-accounts/<int:pk>/cover/<int:cover_pk>/remove/",
+        inbox.account_cover_remove,
+        name="account_cover_remove",
+    ),
+    path(
+        "connected-accounts/<int:pk>/cover/<int:cover_pk>/handback/",
+        inbox.account_cover_handback,
+        name="account_cover_handback",
+    ),
     path("notifications/", notifications.notification_list, name="notifications"),
     path(
         "notifications/<int:pk>/open/",

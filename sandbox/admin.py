@@ -83,7 +83,7 @@ class OrganisationAdmin(admin.ModelAdmin):
         return False
 
     fieldsets = [
-        (None, {"fields": ["name", "slug", "review_target_hours"]}),
+        (None, {"fields": ["name", "slug", "review_target_hours", "response_target_hours"]}),
         (
             "Earned autonomy",
             {

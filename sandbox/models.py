@@ -84,6 +84,13 @@ class Organisation(models.Model):
         default=12,
         validators=_kept_for(1, 120, "months"),
     )
+    # The inbox's response target: an item still needing an answer this long after it was
+    # posted alerts whoever is looking after the account (coaching.services.inbox).
+    response_target_hours = models.PositiveSmallIntegerField(
+        "Response target for the inbox (hours)",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 14)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     RETENTION_FIELDS = (
@@ -258,6 +265,15 @@ class WorkplaceAccount(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     status_detail = models.TextField(blank=True)
     rate_limited_until = models.DateTimeField(null=True, blank=True)
+    # Who looks after the account day to day: its inbox comes to them unless someone is
+    # covering for them on the rota (coaching.selectors.inbox.on_duty).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_accounts",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -311,6 +311,7 @@ CELERY_TASK_ROUTES = {
     "coaching.tasks.tell_settled": {"queue": "control"},
     "coaching.tasks.heartbeat": {"queue": "control"},
     "coaching.tasks.notify_past_target": {"queue": "control"},
+    "coaching.tasks.inbox_alerts": {"queue": "control"},
     "coaching.tasks.send_digests": {"queue": "control"},
     "sandbox.tasks.discard_unattached_images": {"queue": "control"},
     "coaching.tasks.expire_subject_access_exports": {"queue": "control"},
@@ -326,6 +327,12 @@ CELERY_BEAT_SCHEDULE = {
     "past-target-notices": {
         "task": "coaching.tasks.notify_past_target",
         "schedule": env.integer("SANDPIT_PAST_TARGET_SWEEP_SECONDS", 300),
+    },
+    # The inbox: a cover's handover note when their period starts, and items past the
+    # organisation's response target (coaching.services.inbox), each told once.
+    "inbox-alerts": {
+        "task": "coaching.tasks.inbox_alerts",
+        "schedule": env.integer("SANDPIT_INBOX_ALERT_SECONDS", 300),
     },
     # Hourly; each coach's digest goes on the first run at or after DIGEST_HOUR.
     # The real accounts' inboxes: a minute keeps a question from the public waiting at

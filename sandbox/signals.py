@@ -17,3 +17,8 @@ draft_revised = Signal()
 # Sent with request=, user= (the account the login names, or None), login= (as typed),
 # scope= ("account" or "address") and wait_seconds=.
 sign_in_locked = Signal()
+
+# seed_demo has made (or refreshed) the demo organisation. Sent with organisation=,
+# account= (its X account) and users= ({"admin", "coach", "trainee"}: User), inside the
+# command's transaction, so apps that build on sandbox can add their own demo rows.
+demo_seeded = Signal()

@@ -135,10 +135,12 @@ class InboxItemFactory(factory.django.DjangoModelFactory):
         model = InboxItem
 
     account = factory.SubFactory(AccountFactory)
-    remote_id = factory.Sequence(lambda n: str(1_800_000_000_000_000_000 + n))
-    author_handle = "amara_okafor"
-    author_name = "Amara Okafor"
-    text = "Is the walk-in centre open on Sunday?"
+    remote_id = factory.Sequence(lambda n: f"17{n:08d}")
+    remote_url = factory.LazyAttribute(lambda i: f"https://x.example/status/{i.remote_id}")
+    kind = InboxItem.Kind.MENTION
+    author_handle = factory.Sequence(lambda n: f"resident{n}")
+    author_name = factory.Sequence(lambda n: f"Resident {n}")
+    text = factory.Sequence(lambda n: f"@NHSDemoBoard is the walk-in centre open on Sunday? ({n})")
     posted_at = factory.LazyFunction(timezone.now)
 
 

@@ -8,17 +8,18 @@ from django.contrib.auth.models import User
 from django.db.models import Prefetch
 
 from coaching.models import Answer, InboxItem, Publication
+from coaching.selectors.inbox import inbox_visible_to
 from sandbox import selectors as sandbox_selectors
 from sandbox.models import WorkplaceAccount
 
 
 def answerable_item_for(user: User, pk: int) -> InboxItem | None:
-    """The inbox item, if it is on an account ``user`` may draft for (a member of its
-    organisation, as the composer's accounts); None otherwise, as if it did not exist."""
+    """The inbox item, if ``user`` may see it in the inbox (inbox_visible_to: staff, or
+    the person it is given to) and may draft for its account (as the composer's
+    accounts); None otherwise, as if it did not exist."""
     return (
-        InboxItem.objects.filter(
-            pk=pk, account__in=sandbox_selectors.accounts_for_author(user).values("pk")
-        )
+        inbox_visible_to(user)
+        .filter(pk=pk, account__in=sandbox_selectors.accounts_for_author(user).values("pk"))
         .select_related("account__organisation")
         .defer(*WorkplaceAccount.secrets_of("account"))
         .first()

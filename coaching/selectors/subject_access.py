@@ -20,11 +20,13 @@ from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from coaching.models import (
+    AccountCover,
     AuditEvent,
     CheckOverride,
     DraftComment,
     DrillStep,
     FeedbackNote,
+    InboxItem,
     Invitation,
     LockdownStep,
     Notification,
@@ -421,6 +423,46 @@ def _drill_runs(scope: Scope) -> list[Row]:
     ]
 
 
+def _account_cover(scope: Scope) -> list[Row]:
+    """The cover periods they were on, with the notes passed between them and the owner,
+    and those of accounts they own."""
+    covers = AccountCover.objects.filter(
+        Q(person=scope.person) | Q(account__owner=scope.person),
+        account__organisation_id__in=scope.organisation_ids,
+    ).select_related("account", "person")
+    return [
+        {
+            "account": f"@{cover.account.handle}",
+            "covering": display_name(cover.person),
+            "from": str(cover.starts_on),
+            "to": str(cover.ends_on),
+            "handover_note": cover.handover_note,
+            "handback_note": cover.handback_note,
+        }
+        for cover in covers.order_by("starts_on", "pk")
+    ]
+
+
+def _inbox(scope: Scope) -> list[Row]:
+    """The posts by the public given to them or dealt with by them (by the platform's id:
+    the words are someone else's)."""
+    items = InboxItem.objects.filter(
+        Q(assigned_to=scope.person) | Q(handled_by=scope.person),
+        account__organisation_id__in=scope.organisation_ids,
+    ).select_related("account")
+    return [
+        {
+            "account": f"@{item.account.handle}",
+            "post": item.remote_id,
+            "given_to_them": item.assigned_to_id == scope.person.pk,
+            "state": item.get_state_display(),
+            "dealt_with_by_them": item.handled_by_id == scope.person.pk,
+            "dealt_with": _when(item.handled_at),
+        }
+        for item in items.order_by("posted_at", "pk")
+    ]
+
+
 def timeline_items_of(scope: Scope) -> QuerySet[TimelineItem]:
     """The person's practice timeline in these organisations: the posts that belong to one
     (sandbox.selectors.in_organisations) and every reaction under them."""
@@ -562,6 +604,8 @@ SECTIONS: tuple[tuple[str, Callable[[Scope], list[Row]]], ...] = (
     ("overrides_written", _overrides_written),
     ("publishing_stops", _publishing_stops),
     ("lockdowns", _lockdowns),
+    ("account_cover", _account_cover),
+    ("inbox", _inbox),
     ("timeline", _timeline),
     ("scenario_runs", _scenario_runs),
     ("drill_runs", _drill_runs),

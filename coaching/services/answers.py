@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
+from coaching import notifications
 from coaching.models import Answer, InboxItem, Publication
 from coaching.selectors.retention import PATIENT_DETAIL_CHECKS
 from sandbox import access
@@ -112,16 +113,22 @@ def publication_target(draft: Draft, revision: DraftRevision) -> dict[str, str]:
 
 def answer_went_live(publication: Publication) -> int:
     """The answer is live: its item is done, handled by the answer's author (unless
-    someone dealt with it already). Returns how many items that changed (0 or 1)."""
-    return InboxItem.objects.filter(
+    someone dealt with it already), and the notices about it leave the badge. Returns
+    how many items that changed (0 or 1)."""
+    open_items = InboxItem.objects.filter(
         answers__draft_id=publication.draft_id, state=InboxItem.State.OPEN
-    ).update(
+    )
+    item_ids = list(open_items.values_list("pk", flat=True))
+    changed = InboxItem.objects.filter(pk__in=item_ids, state=InboxItem.State.OPEN).update(
         state=InboxItem.State.DONE,
         handled_by_id=Subquery(
             Draft.objects.filter(pk=publication.draft_id).values("author_id")[:1]
         ),
         handled_at=timezone.now(),
     )
+    for item_id in item_ids:
+        notifications.inbox_notices_resolved(item_id=item_id)
+    return changed
 
 
 def answer_target_gone(publication: Publication) -> int:

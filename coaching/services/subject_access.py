@@ -230,6 +230,11 @@ TABLE_WORDS = {
     "overrides_written": "the risk checks they overrode as a coach, and why",
     "publishing_stops": "the emergency stops they started or ended",
     "lockdowns": "the account lockdowns they started, and the recovery steps they ticked",
+    "account_cover": (
+        "the times they looked after an account for its owner, or others did for them, with "
+        "the handover and handback notes"
+    ),
+    "inbox": "the posts by the public given to them or dealt with by them (by id only)",
     "timeline": (
         "their private practice timeline: their practice posts and the simulated "
         "audience's reactions"

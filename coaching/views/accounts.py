@@ -17,6 +17,7 @@ from coaching import selectors, services
 from coaching.forms import (
     ConnectForm,
 )
+from coaching.selectors.inbox import assignable_by_organisation
 from sandbox import access
 from sandbox.errors import DomainError, InvalidInput
 from sandbox.http import AuthenticatedRequest, id_from, refused
@@ -53,12 +54,19 @@ def _accounts_page(
     forms = {platform: ConnectForm(platform) for platform in ("mastodon", "bluesky")}
     if bound is not None:
         forms[bound.platform] = bound
-    context = {
-        "accounts": selectors.with_open_lockdown(
+    people = assignable_by_organisation(admin_of)
+    accounts = list(
+        selectors.with_open_lockdown(
             WorkplaceAccount.objects.filter(organisation_id__in=admin_of).select_related(
-                "organisation", "connected_by"
+                "organisation", "connected_by", "owner"
             )
-        ),
+        )
+    )
+    for account in accounts:
+        # Who may be named its owner: the people of its organisation.
+        account.people = people.get(account.organisation_id, [])  # type: ignore[attr-defined]
+    context = {
+        "accounts": accounts,
         "organisations": Organisation.objects.filter(pk__in=admin_of),
         "mastodon_form": forms["mastodon"],
         "bluesky_form": forms["bluesky"],

@@ -6,9 +6,9 @@ import json
 from tests.deploy.test_production import manage
 
 PAGES = {
-    "trainee": ["/timeline/", "/portfolio/", "/notifications/"],
+    "trainee": ["/timeline/", "/portfolio/", "/notifications/", "/inbox/"],
     "coach": ["/queue/", "/queue/?scope=all&age=overdue", "/publishing/", "/scenarios/",
-              "/cohorts/", "/availability/"],
+              "/cohorts/", "/availability/", "/inbox/", "/inbox/?state=any"],
     "admin": ["/queue/", "/connected-accounts/", "/audit-log/", "/trainees/unassigned/"],
 }  # fmt: skip
 

@@ -38,6 +38,7 @@ from django.db import transaction
 from django.http.multipartparser import MultiPartParser
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,7 +46,7 @@ from PIL import Image
 
 from coaching import forms as coaching_forms
 from coaching import services as coaching
-from coaching.models import Notification, Publication, PublishingStop
+from coaching.models import AccountCover, Notification, Publication, PublishingStop
 from sandbox import forms as sandbox_forms
 from sandbox import scenario_scripts
 from sandbox import services as sandbox_services
@@ -183,7 +184,8 @@ class World:
     membership: Membership
     notification: Notification
     people: dict[str, Any] = field(default_factory=dict)
-    inbox_item: Any = None  # a post of the public's on the account, to answer
+    inbox_item: Any = None  # a post by the public to the account, given to the trainee
+    cover: Any = None  # the other trainee covering the account today
 
     def real_pks(self, route: "Route", kwarg: str) -> list[str]:
         """Real objects for a URL's <int:...> argument, by what the URL is about."""
@@ -192,6 +194,12 @@ class World:
             pks = [self.people["trainee"].pk, self.people["coach"].pk]
         elif kwarg == "review_pk":
             pks = [self.review.pk]
+        elif kwarg == "cover_pk":
+            pks = [self.cover.pk]
+        elif name.startswith("inbox"):
+            pks = [self.inbox_item.pk]
+        elif name.startswith(("account_cover", "account_owner")):
+            pks = [self.draft.account_id]
         elif name.startswith(("review", "check_override", "spot_check", "replay")):
             pks = [self.draft.pk, self.reviewed.pk]
         elif name.startswith("draft") or name == "suggestion_accept":
@@ -230,6 +238,9 @@ class World:
             "image-0": [image],
             "remove_image": [f"0-{image}"],
             "remove_post": [1],
+            "to": ["me", "", people["trainee"].pk],
+            "person": [people["coach"].pk],
+            "owner": [people["coach"].pk],
         }
         words = {
             "decision": ["approve", "request_changes", "reject"],
@@ -241,6 +252,10 @@ class World:
             "field": ["text", "thread-1", "thread-9"],
             "publish_at": ["2031-01-01T09:30"],
             "away_from": ["2031-01-01"],
+            "starts_on": ["2031-01-01"],
+            "ends_on": ["2031-01-02"],
+            "state": ["done", "any"],
+            "assigned": ["me", "unassigned"],
             "script": ["2 | dave-hollins | Hello there"],
         }
         if name in ids:
@@ -313,6 +328,12 @@ FIELDS: dict[str, list[str]] = {
     ],
     "account_lockdown": ["reason", "confirm"],
     "drills": ["account", "cohort", "incident"],
+    "inbox": ["account", "state", "assigned", "kind", "page"],
+    "inbox_assign": ["to", "back"],
+    "inbox_item_state": ["back"],
+    "account_owner": ["owner", "back"],
+    "account_cover_add": ["person", "starts_on", "ends_on", "handover_note"],
+    "account_cover_handback": ["note"],
     "notification_preferences": [
         "email_reviews",
         "email_submissions",
@@ -341,6 +362,7 @@ OTHER_ARGUMENTS = {
     "slug": [scenario_scripts.SCENARIOS[0].slug, "no-such-example"],
     "platform": ["mastodon", "bluesky"],
     "step": ["password", "no-such-step"],
+    "action": ["done", "no-reply", "reopen", "no-such-action"],
     "app_label": ["sandbox", "coaching", "auth"],
     "object_id": [],  # from the world, plus hostile ones
     "content_type_id": ["1", "²"],
@@ -559,7 +581,13 @@ def world(
         notification=Notification.objects.filter(user=coach).first()
         or Notification.objects.first(),
         people=people,
-        inbox_item=factories.inbox_item(draft.account),
+        inbox_item=factories.InboxItemFactory(account=account, assigned_to=trainee),
+        cover=AccountCover.objects.create(
+            account=account,
+            person=other_trainee,
+            starts_on=timezone.localdate(),
+            ends_on=timezone.localdate(),
+        ),
     )
 
 

@@ -594,6 +594,7 @@ def made_admin_of_a_through_the_organisation_page(me, organisation):
         "name": organisation.name,
         "slug": organisation.slug,
         "review_target_hours": organisation.review_target_hours,
+        "response_target_hours": organisation.response_target_hours,
         "autonomy_streak": organisation.autonomy_streak,
         "autonomy_min_score": organisation.autonomy_min_score,
         "spot_check_every": organisation.spot_check_every,
@@ -958,18 +959,19 @@ def test_the_data_protection_pages_refuse_other_methods(client, admin, trainee, 
     assert client.delete(url).status_code == 405
 
 
-# Answering a post of the public's (an inbox item): anyone who may draft for its account
-# (a member of its organisation); another organisation's people do not learn it exists.
-ANSWER_PAGES = dict(zip(PEOPLE, [302, 200, 200, 200, 404, 200], strict=True))
-ANSWER_POSTS = dict(zip(PEOPLE, [302, 302, 302, 302, 404, 302], strict=True))
+# Answering a post of the public's (an inbox item): whoever may see it in the inbox (the
+# organisation's coaches and admins, and the trainee it is given to); anyone else, and
+# another organisation's people, do not learn it exists.
+ANSWER_PAGES = dict(zip(PEOPLE, [302, 200, 404, 200, 404, 200], strict=True))
+ANSWER_POSTS = dict(zip(PEOPLE, [302, 302, 404, 302, 404, 302], strict=True))
 
 
 @pytest.mark.parametrize("who", PEOPLE)
 @pytest.mark.parametrize("page", ["answer_reply", "answer_quote"])
-def test_who_can_answer_an_inbox_item(request, client, account, who, page):
+def test_who_can_answer_an_inbox_item(request, client, account, trainee, who, page):
     from coaching.models import Answer
 
-    item = factories.inbox_item(account)
+    item = factories.inbox_item(account, assigned_to=trainee)
     client = client_for(request, client, who)
     response = client.get(reverse(page, args=[item.pk]))
     assert response.status_code == ANSWER_PAGES[who]
@@ -979,3 +981,207 @@ def test_who_can_answer_an_inbox_item(request, client, account, who, page):
     assert made.exists() == (ANSWER_POSTS[who] == 302 and who != "anonymous")
     if made.exists():
         assert response["Location"] == made.get().draft.get_absolute_url()
+
+
+# The inbox and an account's cover. An item given to the trainee: they see it (to draft an
+# answer), but closing or giving it on is for the organisation's coaches and admins.
+
+
+@pytest.fixture
+def inbox_item(account, trainee):
+    return factories.InboxItemFactory(account=account, assigned_to=trainee)
+
+
+INBOX_SEE = dict(zip(PEOPLE, [302, 200, 200, 200, 200, 200], strict=True))
+INBOX_ITEM_SEE = dict(zip(PEOPLE, [302, 200, 404, 200, 404, 200], strict=True))
+INBOX_ACT = dict(zip(PEOPLE, [302, 403, 404, "in", 404, "in"], strict=True))
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize("htmx", [False, True])
+def test_who_can_open_the_inbox(request, client, inbox_item, who, htmx):
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client_for(request, client, who).get(reverse("inbox"), headers=headers)
+    assert response.status_code == INBOX_SEE[who]
+    if response.status_code == 200:
+        sees = f'id="inbox-item-{inbox_item.pk}"' in response.content.decode()
+        assert sees is (who in {"trainee", "coach", "admin"})
+
+
+def test_someone_of_no_organisation_cannot_open_the_inbox(client, db):
+    loner = factories.UserFactory(username="lonely")
+    assert factories.signed_in(client, loner).get(reverse("inbox")).status_code == 403
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_open_an_inbox_item(request, client, inbox_item, who):
+    response = client_for(request, client, who).get(reverse("inbox_item", args=[inbox_item.pk]))
+    assert response.status_code == INBOX_ITEM_SEE[who]
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+@pytest.mark.parametrize(
+    ("name", "args", "data"),
+    [
+        ("inbox_assign", [], {"to": "me"}),
+        ("inbox_item_state", ["done"], {}),
+        ("inbox_item_state", ["no-reply"], {}),
+    ],
+)
+def test_who_can_act_on_an_inbox_item(request, client, inbox_item, who, name, args, data):
+    from coaching.models import InboxItem
+
+    response = client_for(request, client, who).post(
+        reverse(name, args=[inbox_item.pk, *args]), data
+    )
+    assert_status(response, INBOX_ACT[who])
+    after = InboxItem.objects.get(pk=inbox_item.pk)
+    changed = (
+        after.state != InboxItem.State.OPEN or after.assigned_to_id != inbox_item.assigned_to_id
+    )
+    assert changed is (INBOX_ACT[who] == "in")
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_reopen_an_inbox_item(request, client, inbox_item, coach, who):
+    from coaching.models import InboxItem
+    from coaching.services import inbox
+
+    inbox.inbox_done(by=coach, item=inbox_item)
+    response = client_for(request, client, who).post(
+        reverse("inbox_item_state", args=[inbox_item.pk, "reopen"])
+    )
+    assert_status(response, INBOX_ACT[who])
+    reopened = InboxItem.objects.get(pk=inbox_item.pk).state == InboxItem.State.OPEN
+    assert reopened is (INBOX_ACT[who] == "in")
+
+
+def test_another_organisations_inbox_item_is_not_found_for_its_actions(
+    client, outside_coach, other_account, inbox_item
+):
+    client = factories.signed_in(client, outside_coach)
+    theirs = factories.InboxItemFactory(account=other_account)
+    assert client.get(reverse("inbox_item", args=[theirs.pk])).status_code == 200
+    for name, args in [("inbox_assign", []), ("inbox_item_state", ["done"])]:
+        assert client.post(reverse(name, args=[inbox_item.pk, *args])).status_code == 404
+
+
+@pytest.fixture
+def cover(account, other_trainee):
+    from django.utils import timezone
+
+    from coaching.models import AccountCover
+
+    today = timezone.localdate()
+    return AccountCover.objects.create(
+        account=account, person=other_trainee, starts_on=today, ends_on=today
+    )
+
+
+COVER_SEE = dict(zip(PEOPLE, [302, 403, 200, 200, 404, 200], strict=True))  # other_trainee covers
+COVER_ARRANGE = dict(zip(PEOPLE, [302, 403, 403, "in", 404, "in"], strict=True))
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_open_an_accounts_cover_page(request, client, cover, who):
+    response = client_for(request, client, who).get(
+        reverse("account_cover", args=[cover.account_id])
+    )
+    assert response.status_code == COVER_SEE[who]
+
+
+def test_the_owner_can_open_and_keep_their_accounts_cover(client, account, trainee, coach):
+    from django.utils import timezone
+
+    from coaching.models import AccountCover
+
+    account.owner = trainee
+    account.save()
+    client = factories.signed_in(client, trainee)
+    assert client.get(reverse("account_cover", args=[account.pk])).status_code == 200
+    today = timezone.localdate().isoformat()
+    response = client.post(
+        reverse("account_cover_add", args=[account.pk]),
+        {"person": coach.pk, "starts_on": today, "ends_on": today},
+    )
+    assert response.status_code == 302
+    assert AccountCover.objects.filter(account=account, person=coach).exists()
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_add_cover(request, client, account, second_coach, who):
+    from django.utils import timezone
+
+    from coaching.models import AccountCover
+
+    today = timezone.localdate().isoformat()
+    response = client_for(request, client, who).post(
+        reverse("account_cover_add", args=[account.pk]),
+        {"person": second_coach.pk, "starts_on": today, "ends_on": today},
+    )
+    assert_status(response, COVER_ARRANGE[who])
+    assert AccountCover.objects.exists() is (COVER_ARRANGE[who] == "in")
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_who_can_remove_cover(request, client, cover, who):
+    from coaching.models import AccountCover
+
+    response = client_for(request, client, who).post(
+        reverse("account_cover_remove", args=[cover.account_id, cover.pk])
+    )
+    assert_status(response, COVER_ARRANGE[who])
+    assert AccountCover.objects.exists() is (COVER_ARRANGE[who] != "in")
+
+
+HANDBACK = dict(zip(PEOPLE, [302, 403, "in", 403, 404, 403], strict=True))  # other_trainee covers
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_only_the_cover_leaves_the_handback_note(request, client, cover, who):
+    from coaching.models import AccountCover
+
+    response = client_for(request, client, who).post(
+        reverse("account_cover_handback", args=[cover.account_id, cover.pk]), {"note": "All done"}
+    )
+    assert_status(response, HANDBACK[who])
+    left = AccountCover.objects.get(pk=cover.pk).handback_note == "All done"
+    assert left is (HANDBACK[who] == "in")
+
+
+OWNER_SET = dict(zip(PEOPLE, [302, 403, 403, 403, 403, "in"], strict=True))
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_only_an_admin_names_the_owner(request, client, account, coach, who):
+    response = client_for(request, client, who).post(
+        reverse("account_owner", args=[account.pk]), {"owner": coach.pk}
+    )
+    assert_status(response, OWNER_SET[who])
+    account.refresh_from_db()
+    assert (account.owner == coach) is (OWNER_SET[who] == "in")
+
+
+def test_another_organisations_admin_cannot_name_our_owner_or_see_our_cover(
+    client, account, coach, outside_staff_admin
+):
+    client = factories.signed_in(client, outside_staff_admin)
+    response = client.post(reverse("account_owner", args=[account.pk]), {"owner": coach.pk})
+    assert response.status_code == 404
+    assert client.get(reverse("account_cover", args=[account.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("inbox_assign", [1]),
+        ("inbox_item_state", [1, "done"]),
+        ("account_owner", [1]),
+        ("account_cover_add", [1]),
+        ("account_cover_remove", [1, 1]),
+        ("account_cover_handback", [1, 1]),
+    ],
+)
+def test_inbox_and_cover_changes_refuse_get(client, coach, name, args):
+    client.login(username=coach.username, password=PASSWORD)
+    assert client.get(reverse(name, args=args)).status_code == 405

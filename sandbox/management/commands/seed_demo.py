@@ -10,6 +10,7 @@ from django.db import transaction
 
 from sandbox import scenario_scripts
 from sandbox.models import Cohort, Membership, Organisation, Scenario, WorkplaceAccount
+from sandbox.signals import demo_seeded
 
 DEMO_USERS = [
     # username, full name, role, password
@@ -76,6 +77,14 @@ class Command(BaseCommand):
             # The trainee has a named coach and a cohort, as a real trainee would.
             Membership.objects.filter(user=users["trainee"], organisation=organisation).update(
                 coach=users["coach"], cohort=cohort
+            )
+            # The admin owns the account day to day; coaching adds the cover rota and a
+            # few posts to its inbox (sandbox.signals.demo_seeded), so the inbox is alive
+            # before the X double generates any mentions.
+            WorkplaceAccount.objects.filter(pk=account.pk).update(owner=users["admin"])
+            account.owner = users["admin"]
+            demo_seeded.send(
+                sender=self.__class__, organisation=organisation, account=account, users=users
             )
             # The example exercises, ready for the coach to start for the trainee.
             for example in scenario_scripts.SCENARIOS:

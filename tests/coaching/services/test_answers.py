@@ -8,10 +8,11 @@ import pytest
 from django.utils import timezone
 
 from coaching import services as coaching
-from coaching.models import Answer, InboxItem, Publication, PublishAttempt
+from coaching.models import Answer, InboxItem, Notification, Publication, PublishAttempt
 from coaching.publishing.bluesky import BlueskyPublisher
 from coaching.publishing.mastodon import MastodonPublisher
 from coaching.publishing.x import XPublisher
+from coaching.services import inbox
 from coaching.services.answers import GONE, QUOTE_OF_PATIENT_DETAILS, answer_start
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Draft, Membership, Organisation
@@ -224,10 +225,16 @@ PLATFORMS = pytest.mark.parametrize("platform_account", ["x", "mastodon", "blues
 
 
 @PLATFORMS
-def test_an_approved_reply_lands_as_a_reply_to_the_item(platform_account, trainee, coach):
+def test_an_approved_reply_lands_as_a_reply_to_the_item(
+    platform_account, trainee, coach, django_capture_on_commit_callbacks
+):
     platform, account, double = platform_account
     target, _ = public_post(platform, double)
     item = inbox_item(account, remote_id=target)
+    type(account).objects.filter(pk=account.pk).update(owner=trainee)
+    account.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        inbox.items_arrived(account=account, items=[item])  # the notice the answer settles
     publication = sent(answer_approved(trainee, coach, item, REPLY))
     assert publication.status == P.PUBLISHED, publication.error
     [post] = landed(platform, double)
@@ -240,6 +247,8 @@ def test_an_approved_reply_lands_as_a_reply_to_the_item(platform_account, traine
     item.refresh_from_db()
     assert item.state == InboxItem.State.DONE
     assert item.handled_by == trainee and item.handled_at is not None
+    notices = Notification.objects.filter(kind=Notification.Kind.INBOX)
+    assert notices.count() >= 1 and not notices.filter(resolved_at__isnull=True).exists()
 
 
 @PLATFORMS

@@ -243,3 +243,26 @@ def test_their_lockdown_drill_runs_are_in_it_step_by_step(
     assert rows[0]["incident"] == "Vouchers" and rows[0]["locked_down"] is not None
     assert rows[0]["step"] == "Change the password and second factor at the platform"
     assert all(row["step_done"] is None for row in rows)
+
+
+def test_the_inbox_and_cover_rota_are_in_it_for_this_organisation_only(
+    admin, person, organisation, account, other_account, private_media,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    from coaching.models import AccountCover
+
+    today = timezone.localdate()
+    AccountCover.objects.create(
+        account=account, person=person, starts_on=today, ends_on=today, handover_note="Be kind"
+    )
+    AccountCover.objects.create(
+        account=other_account, person=person, starts_on=today, ends_on=today
+    )
+    factories.InboxItemFactory(account=account, assigned_to=person, remote_id="1801")
+    factories.InboxItemFactory(account=other_account, assigned_to=person, remote_id="1802")
+    export = built(admin, person, organisation, django_capture_on_commit_callbacks)
+    data = json.loads(opened(export)["data.json"])
+    assert [(c["account"], c["handover_note"]) for c in data["account_cover"]] == [
+        ("@TestBoard", "Be kind")
+    ]
+    assert [(i["post"], i["given_to_them"]) for i in data["inbox"]] == [("1801", True)]

@@ -15,12 +15,15 @@ from tests.factories import NHS_NUMBER_POST, inbox_item
 
 pytestmark = pytest.mark.django_db
 
+# A trainee answers what is given to them in the inbox (coaching.selectors.inbox), so the
+# items the trainee answers here are given to them.
+
 QUESTION = "Is the walk-in centre open on Sunday?"
 REPLY = "Yes: 9 to 5 on Sunday."
 
 
-def test_the_reply_composer_shows_the_post_being_answered(as_trainee, account):
-    item = inbox_item(account, text=QUESTION, author_handle="amara_okafor")
+def test_the_reply_composer_shows_the_post_being_answered(as_trainee, trainee, account):
+    item = inbox_item(account, assigned_to=trainee, text=QUESTION, author_handle="amara_okafor")
     response = as_trainee.get(reverse("answer_reply", args=[item.pk]))
     assert response.status_code == 200
     page = response.content.decode()
@@ -31,7 +34,7 @@ def test_the_reply_composer_shows_the_post_being_answered(as_trainee, account):
 
 
 def test_sending_a_reply_for_review_makes_the_draft_and_its_answer(as_trainee, trainee, account):
-    item = inbox_item(account)
+    item = inbox_item(account, assigned_to=trainee)
     response = as_trainee.post(
         reverse("answer_reply", args=[item.pk]), {"text": REPLY, "submit": "1"}
     )
@@ -42,22 +45,24 @@ def test_sending_a_reply_for_review_makes_the_draft_and_its_answer(as_trainee, t
 
 
 def test_saving_a_quote_as_a_draft(as_trainee, trainee, account):
-    item = inbox_item(account)
+    item = inbox_item(account, assigned_to=trainee)
     as_trainee.post(reverse("answer_quote", args=[item.pk]), {"text": "Worth knowing", "save": "1"})
     draft = Draft.objects.get(author=trainee)
     assert draft.status == Draft.Status.DRAFT and draft.answer.kind == Answer.Kind.QUOTE
 
 
-def test_an_empty_answer_is_refused_and_the_form_kept(as_trainee, account):
-    item = inbox_item(account)
+def test_an_empty_answer_is_refused_and_the_form_kept(as_trainee, trainee, account):
+    item = inbox_item(account, assigned_to=trainee)
     response = as_trainee.post(reverse("answer_reply", args=[item.pk]), {"text": " ", "save": "1"})
     assert response.status_code == 422
     assert "There is a problem" in response.content.decode()
     assert not Draft.objects.exists()
 
 
-def test_a_post_with_a_patients_details_warns_on_a_reply_and_refuses_a_quote(as_trainee, account):
-    item = inbox_item(account, text=NHS_NUMBER_POST)
+def test_a_post_with_a_patients_details_warns_on_a_reply_and_refuses_a_quote(
+    as_trainee, trainee, account
+):
+    item = inbox_item(account, assigned_to=trainee, text=NHS_NUMBER_POST)
     reply = as_trainee.get(reverse("answer_reply", args=[item.pk])).content.decode()
     assert "This post contains a patient's details. Do not repeat them" in reply
     assert 'name="text"' in reply
@@ -74,8 +79,8 @@ def test_a_post_with_a_patients_details_warns_on_a_reply_and_refuses_a_quote(as_
     assert not Draft.objects.exists()
 
 
-def test_a_deleted_post_offers_no_composer(as_trainee, account):
-    item = inbox_item(account, gone_at=timezone.now())
+def test_a_deleted_post_offers_no_composer(as_trainee, trainee, account):
+    item = inbox_item(account, assigned_to=trainee, gone_at=timezone.now())
     page = as_trainee.get(reverse("answer_reply", args=[item.pk])).content.decode()
     assert "can no longer be answered" in page
     assert 'name="text"' not in page
@@ -100,7 +105,11 @@ def test_the_answer_actions_offer_reply_and_quote_unless_unsafe_or_gone(account)
 
 
 def test_the_draft_page_says_what_it_replies_to(as_trainee, trainee, account):
-    draft = answer(trainee, inbox_item(account, text=QUESTION, author_handle="amara_okafor"), REPLY)
+    draft = answer(
+        trainee,
+        inbox_item(account, assigned_to=trainee, text=QUESTION, author_handle="amara_okafor"),
+        REPLY,
+    )
     page = as_trainee.get(draft.get_absolute_url()).content.decode()
     assert "Reply to @amara_okafor" in page and QUESTION in page
     # A real post: the preview of it on the account is shown, not "practice only".
@@ -134,18 +143,18 @@ def test_the_queue_reads_answers_in_its_one_query(as_coach, trainee, account):
     assert queries(as_coach, reverse("queue")) == few
 
 
-def test_the_composer_reads_a_constant_number_of_queries(as_trainee, account):
-    item = inbox_item(account)
+def test_the_composer_reads_a_constant_number_of_queries(as_trainee, trainee, account):
+    item = inbox_item(account, assigned_to=trainee)
     few = queries(as_trainee, reverse("answer_reply", args=[item.pk]))
     for _ in range(5):
-        inbox_item(account)
+        inbox_item(account, assigned_to=trainee)
     assert queries(as_trainee, reverse("answer_reply", args=[item.pk])) == few
 
 
 def test_the_composer_lists_the_persons_own_answers_to_the_post(
     as_trainee, trainee, other_trainee, account
 ):
-    item = inbox_item(account)
+    item = inbox_item(account, assigned_to=trainee)
     mine = answer(trainee, item, "My earlier reply")
     answer(other_trainee, item, "Someone else's reply")
     page = as_trainee.get(reverse("answer_reply", args=[item.pk])).content.decode()

@@ -39,7 +39,9 @@ def test_page_queries_do_not_grow_with_the_number_of_posts(client, trainee, coac
     assert count_queries(client, reverse(page)) == few
 
 
-@pytest.mark.parametrize("name", ["timeline", "queue", "publishing", "notifications", "people"])
+@pytest.mark.parametrize(
+    "name", ["timeline", "queue", "publishing", "notifications", "people", "inbox"]
+)
 def test_every_page_that_serves_a_fragment_varies_on_htmx(client, coach, admin, name):
     # Otherwise the Back button can show a cached fragment, bare, in place of the page.
     client.force_login(admin if name == "people" else coach)
