@@ -9,6 +9,7 @@ failed | unconfirmed --retry (a coach)--> queued;  published --retract--> retrac
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -107,12 +108,16 @@ def _due(now: dt.datetime) -> Q:
 def _set_publication(publication: Publication, *, expected: str, **fields: object) -> bool:
     """Move a publication on, only if it is still in ``expected`` (the claim pattern)."""
     fields.setdefault("updated_at", timezone.now())
-    updated = Publication.objects.filter(pk=publication.pk, status=expected).update(**fields)
+    # An answer going live marks its item done in the same transaction (see sending's
+    # _finish_published); other moves stay one statement.
+    answer_done = fields.get("status") == P.PUBLISHED and publication.is_answer
+    with transaction.atomic() if answer_done else contextlib.nullcontext():
+        updated = Publication.objects.filter(pk=publication.pk, status=expected).update(**fields)
+        if updated and answer_done:
+            answer_went_live(publication)
     if updated:
         for name, value in fields.items():
             setattr(publication, name, value)
-        if fields.get("status") == P.PUBLISHED and publication.is_answer:
-            answer_went_live(publication)
         if fields.get("status") in (P.PUBLISHED, P.FAILED):
             _tell_soon()
     return updated == 1

@@ -4,6 +4,7 @@ failure class mapped to what happens next.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -345,7 +346,14 @@ def _finish_published(
     last post, that the publication is), in one statement. False if the row is no longer
     ours (the sweep settled it meanwhile)."""
     now = timezone.now()
-    with connection.cursor() as cursor:
+    # An answer's item is marked done in the same transaction as the post goes live, so a
+    # worker dying between the two cannot leave a live answer with its item still open.
+    # Other posts stay one statement, no transaction around it.
+    answer_done = last and publication.is_answer
+    with (
+        transaction.atomic() if answer_done else contextlib.nullcontext(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(
             _FINISH_PUBLISHED,
             {
@@ -361,6 +369,8 @@ def _finish_published(
             },
         )
         still_ours = cursor.rowcount == 1
+        if still_ours and answer_done:
+            answer_went_live(publication)
     if still_ours:
         publication.parts = parts
         publication.remote_id = str(parts[0]["remote_id"])
@@ -369,8 +379,6 @@ def _finish_published(
         if last:
             publication.status, publication.published_at = P.PUBLISHED, now
             publication.not_before, publication.error = None, ""
-            if publication.is_answer:
-                answer_went_live(publication)
             _tell_soon()
     return still_ours
 
