@@ -84,6 +84,11 @@ class Organisation(models.Model):
         default=12,
         validators=_kept_for(1, 120, "months"),
     )
+    keep_inbox_months = models.PositiveSmallIntegerField(
+        "Posts by the public in the inbox, once dealt with (months)",
+        default=12,
+        validators=_kept_for(1, 120, "months"),
+    )
     # The inbox's response target: an item still needing an answer this long after it was
     # posted alerts whoever is looking after the account (coaching.services.inbox).
     response_target_hours = models.PositiveSmallIntegerField(
@@ -98,6 +103,7 @@ class Organisation(models.Model):
         "keep_notifications_days",
         "keep_attempt_bodies_months",
         "keep_scenario_runs_months",
+        "keep_inbox_months",
     )
 
     class Meta:

@@ -13,7 +13,11 @@ The rules, per organisation (the periods are fields of sandbox.Organisation):
     ``keep_attempt_bodies_months``; the attempt itself (when, outcome, status) stays with
     its publication;
   - scenario runs, with their timeline posts, ``keep_scenario_runs_months`` after their last
-    post appeared (the debrief is complete from then).
+    post appeared (the debrief is complete from then);
+  - posts by the public in the inbox, once dealt with (done, or needing no reply),
+    ``keep_inbox_months`` after they were posted: deleted, or, when Sandpit answered one,
+    its words and its author's name removed (the answer's record keeps which post it
+    answered, by the platform's id and handle). An item still needing an answer stays.
 
 Nothing that reached the real account is due: a draft sent for review is never "never
 sent", and publications, reviews and the audit log are not touched.
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from coaching.models import Notification, Publication, PublishAttempt, Review
+from coaching.models import InboxItem, Notification, Publication, PublishAttempt, Review
 from sandbox.models import (
     Draft,
     DraftRevision,
@@ -48,6 +52,7 @@ KINDS: dict[str, str] = {
     "images": "images",
     "notifications": "notifications",
     "attempt_bodies": "publishing-attempt answers",
+    "inbox_posts": "posts by the public in the inbox",
 }
 
 
@@ -65,6 +70,7 @@ class RetentionDue:
     images: QuerySet[PostImage]
     notifications: QuerySet[Notification]
     attempt_bodies: QuerySet[PublishAttempt]
+    inbox_posts: QuerySet[InboxItem]
 
     def counts(self) -> dict[str, int]:
         """How many of each kind: what the dry run shows and the run records."""
@@ -78,6 +84,7 @@ def retention_cutoffs(organisation: Organisation, now: dt.datetime) -> dict[str,
         "notifications": now - dt.timedelta(days=organisation.keep_notifications_days),
         "attempt_bodies": months_before(now, organisation.keep_attempt_bodies_months),
         "scenario_runs": months_before(now, organisation.keep_scenario_runs_months),
+        "inbox": months_before(now, organisation.keep_inbox_months),
     }
 
 
@@ -134,6 +141,15 @@ def retention_due(organisation: Organisation, now: dt.datetime) -> RetentionDue:
         publication__account__organisation=organisation,
         started_at__lt=cutoff["attempt_bodies"],
     ).exclude(error_body="")
+    inbox_posts = (
+        InboxItem.objects.filter(
+            account__organisation=organisation,
+            posted_at__lt=cutoff["inbox"],
+            state__in=[InboxItem.State.DONE, InboxItem.State.NO_REPLY],
+        )
+        # Words already removed from an answered post are not due again.
+        .exclude(text="")
+    )
     return RetentionDue(
         practice_posts=practice_posts,
         scenario_runs=scenario_runs,
@@ -143,6 +159,7 @@ def retention_due(organisation: Organisation, now: dt.datetime) -> RetentionDue:
         images=images,
         notifications=notifications,
         attempt_bodies=attempt_bodies,
+        inbox_posts=inbox_posts,
     )
 
 

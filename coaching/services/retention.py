@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from coaching.models import AuditEvent, Notification, PublishAttempt
+from coaching.models import Answer, AuditEvent, InboxItem, Notification, PublishAttempt
 from coaching.selectors.retention import KINDS, retention_due
 from coaching.services.lifecycle import _audit
 from sandbox import access
@@ -106,6 +106,7 @@ def retention_apply_to(*, organisation_id: int, now: dt.datetime) -> dict[str, i
         runs = list(due.scenario_runs.values_list("pk", flat=True))
         notifications = list(due.notifications.values_list("pk", flat=True))
         attempts = list(due.attempt_bodies.values_list("pk", flat=True))
+        inbox_posts = list(due.inbox_posts.values_list("pk", flat=True))
         # Drafts first: a practice response holds on to the post it answers. Their images
         # go with them, files included (sandbox.models deletes a PostImage's file once its
         # row's deletion has committed).
@@ -114,6 +115,7 @@ def retention_apply_to(*, organisation_id: int, now: dt.datetime) -> dict[str, i
         ScenarioRun.objects.filter(pk__in=runs).delete()
         Notification.objects.filter(pk__in=notifications).delete()
         PublishAttempt.objects.filter(pk__in=attempts).update(error_body="")
+        inbox_posts_remove(InboxItem.objects.filter(pk__in=inbox_posts))
         _audit(
             AuditEvent.Action.RETENTION_APPLIED,
             organisation_id=organisation_id,
@@ -128,6 +130,14 @@ def drafts_delete(drafts: QuerySet[Draft]) -> None:
     # A draft's pointer to its latest revision protects that revision: let it go first.
     drafts.update(current_revision=None)
     drafts.delete()
+
+
+def inbox_posts_remove(items: QuerySet[InboxItem]) -> None:
+    """The public's posts go; one Sandpit answered keeps its row, without its words and
+    its author's name, so the answer's record still says which post it answered."""
+    answered = Exists(Answer.objects.filter(item=OuterRef("pk")))
+    items.filter(answered).update(text="", author_name="", risks=[])
+    items.exclude(answered).delete()
 
 
 def describe_counts(counts: Mapping[str, int]) -> str:

@@ -916,6 +916,7 @@ def test_who_can_change_retention(request, client, organisation, who):
         **periods,
         "keep_notifications_days": 30,
         "keep_scenario_runs_months": 6,
+        "keep_inbox_months": 6,
         "organisation": organisation.pk,
     }
     response = client_for(request, client, who).post(reverse("retention"), data)

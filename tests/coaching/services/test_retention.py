@@ -11,14 +11,21 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from coaching.models import AuditEvent, Notification, Publication, PublishAttempt, Review
+from coaching.models import (
+    AuditEvent,
+    InboxItem,
+    Notification,
+    Publication,
+    PublishAttempt,
+    Review,
+)
 from coaching.selectors.retention import KINDS, months_before, retention_due
 from coaching.services import retention
 from sandbox import services
 from sandbox.errors import InvalidInput, NotAllowed
 from sandbox.models import Draft, Organisation, PostImage, ScenarioRun, TimelineItem
 from tests import builders
-from tests.factories import make_post_image
+from tests.factories import inbox_item, make_post_image
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +102,15 @@ def old_and_new(trainee, coach, account, organisation, scenario, private_media):
     _age_run(old_run, LONG_AGO)
     new_run = services.scenario_start(scenario=scenario, trainee=coach, by=coach)
     _age_run(new_run, RECENTLY)
+    # The public's posts in the inbox: dealt with long ago (one answered), still needing an
+    # answer though old, and dealt with recently.
+    old_done = inbox_item(account, posted_at=LONG_AGO, state="done")
+    old_answered = inbox_item(
+        account, posted_at=LONG_AGO, state="done", text="My mum Jane Doe, NHS 943 476 5919"
+    )
+    builders.answer(trainee, old_answered, "Please message us privately.")
+    old_open = inbox_item(account, posted_at=LONG_AGO)
+    new_done = inbox_item(account, posted_at=RECENTLY, state="no_reply")
     return {
         "gone": {
             "items": [old_post, old_reaction, inject],
@@ -102,6 +118,7 @@ def old_and_new(trainee, coach, account, organisation, scenario, private_media):
             "images": [old_image],
             "runs": [old_run],
             "notices": [old_notice],
+            "inbox": [old_done],
         },
         "kept": {
             "items": [new_post],
@@ -110,7 +127,9 @@ def old_and_new(trainee, coach, account, organisation, scenario, private_media):
             "runs": [new_run],
             "notices": [new_notice],
             "attempts": [new_attempt],
+            "inbox": [old_open, new_done],
         },
+        "old_answered": old_answered,
         "old_attempt": old_attempt,
         "publication": publication,
     }
@@ -124,6 +143,7 @@ EXPECTED = {
     "images": 1,
     "notifications": 1,
     "attempt_bodies": 1,
+    "inbox_posts": 2,
 }
 
 
@@ -149,6 +169,10 @@ def test_the_dry_run_counts_what_the_run_then_removes(
     old_and_new["old_attempt"].refresh_from_db()
     assert old_and_new["old_attempt"].error_body == ""
     assert old_and_new["old_attempt"].outcome == "rejected", "the attempt itself stays"
+    assert not InboxItem.objects.filter(pk__in=[i.pk for i in gone["inbox"]]).exists()
+    answered = InboxItem.objects.get(pk=old_and_new["old_answered"].pk)
+    assert (answered.text, answered.author_name, answered.risks) == ("", "", [])
+    assert answered.answers.exists() and answered.remote_id, "the answer's record stays"
 
     kept = old_and_new["kept"]
     assert TimelineItem.objects.filter(pk__in=[i.pk for i in kept["items"]]).count() == 1
@@ -156,6 +180,9 @@ def test_the_dry_run_counts_what_the_run_then_removes(
     assert PostImage.objects.filter(pk__in=[i.pk for i in kept["images"]]).count() == 1
     assert ScenarioRun.objects.filter(pk__in=[r.pk for r in kept["runs"]]).count() == 1
     assert Notification.objects.filter(pk__in=[n.pk for n in kept["notices"]]).count() == 1
+    assert (
+        InboxItem.objects.filter(pk__in=[i.pk for i in kept["inbox"]]).exclude(text="").count() == 2
+    )
     kept["attempts"][0].refresh_from_db()
     assert kept["attempts"][0].error_body == "Rejected: duplicate"
     # What reached the real account is the record: the post, its review, its publication.
@@ -242,6 +269,7 @@ def test_the_defaults_are_the_ones_documented(organisation):
         "keep_notifications_days": 90,
         "keep_attempt_bodies_months": 12,
         "keep_scenario_runs_months": 12,
+        "keep_inbox_months": 12,
     }
 
 

@@ -427,3 +427,10 @@ def test_trainees_see_no_covering_line(client, account, trainee, other_trainee):
     )
     body = signed_in(client, trainee).get(reverse("timeline")).content.decode()
     assert "is covering until" not in body
+
+
+def test_a_post_whose_words_retention_removed_says_so(client, coach, account):
+    item = InboxItemFactory(account=account, text="", author_name="", state="done")
+    client.force_login(coach)
+    page = client.get(reverse("inbox_item", args=[item.pk])).content.decode()
+    assert "Its words were removed after the organisation's retention period." in page

@@ -20,6 +20,7 @@ PERIODS = {
     "keep_notifications_days": "90",
     "keep_attempt_bodies_months": "12",
     "keep_scenario_runs_months": "12",
+    "keep_inbox_months": "12",
 }
 
 
