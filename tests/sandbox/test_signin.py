@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
@@ -224,6 +225,26 @@ def test_the_warning_asks_without_extending_and_stay_signed_in_extends(client, c
     assert 99 <= answer.json()["seconds_left"] <= 100
     answer = client.post(reverse("idle_session"))
     assert answer.json()["seconds_left"] == timeout
+
+
+def test_reading_pages_saves_the_session_at_most_every_half_minute(client, coach, monkeypatch):
+    client.force_login(coach)
+    client.get(reverse("queue"))
+    saved = Session.objects.get().expire_date
+
+    def saves_session(seconds: float) -> bool:
+        nonlocal saved
+        later(monkeypatch, seconds)
+        client.get(reverse("queue"))
+        before, saved = saved, Session.objects.get().expire_date
+        return saved != before
+
+    assert not saves_session(signin.ACTIVITY_RESOLUTION_SECONDS - 5)
+    assert saves_session(signin.ACTIVITY_RESOLUTION_SECONDS + 5)
+    # An action always counts at once.
+    later(monkeypatch, signin.ACTIVITY_RESOLUTION_SECONDS + 10)
+    answer = client.post(reverse("idle_session"))
+    assert answer.json()["seconds_left"] == settings.IDLE_TIMEOUT_MINUTES * 60
 
 
 def test_trainees_have_the_longer_timeout(client, trainee, monkeypatch):
