@@ -18,7 +18,7 @@ def banners(request: HttpRequest) -> dict[str, object]:
         # Lazy: counted only when a template shows it (the header), so htmx fragments
         # and polls, which render no header, never pay for the query.
         "unread_notifications": SimpleLazyObject(lambda: unread_notification_count(user)),
-        # Who is covering an account of the staff member's organisations today: from the
-        # cache (one query on a miss), and only when the header shows it.
+        # Who is covering an account of the staff member's organisations today: one query,
+        # and only when the header shows it.
         "covering": SimpleLazyObject(lambda: covering_lines(user)),
     }

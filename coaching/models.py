@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from sandbox.models import Draft, DraftRevision, WorkplaceAccount
 
@@ -313,7 +314,7 @@ class InboxItem(models.Model):
     in_reply_to_remote_id = models.CharField(max_length=300, blank=True)
     conversation_id = models.CharField(max_length=300, blank=True)
     posted_at = models.DateTimeField()
-    fetched_at = models.DateTimeField(auto_now_add=True)
+    fetched_at = models.DateTimeField(default=timezone.now)
     # When the platform said the post is gone (deleted by its author, or removed): it
     # can no longer be answered, but what it said stays for the record.
     gone_at = models.DateTimeField(null=True, blank=True)

@@ -24,7 +24,15 @@ def roles(request: HttpRequest) -> dict[str, object]:
     return {
         "is_reviewer": SimpleLazyObject(is_reviewer),
         # For the idle warning (static/js/idle.js); the server enforces the timeout itself.
-        "idle_timeout_seconds": SimpleLazyObject(lambda: idle_timeout_seconds(user, is_reviewer())),
+        # Counted from the earliest the server may last have noted use (a page read
+        # refreshes its mark at most every IDLE_ACTIVITY_RESOLUTION_SECONDS), so the
+        # warning comes early rather than late; at the deadline the page asks the server.
+        "idle_timeout_seconds": SimpleLazyObject(
+            lambda: (
+                idle_timeout_seconds(user, is_reviewer())
+                - settings.IDLE_ACTIVITY_RESOLUTION_SECONDS
+            )
+        ),
         "idle_warning_seconds": settings.IDLE_WARNING_MINUTES * 60,
         "is_admin": SimpleLazyObject(lambda: "admin" in user_roles()),
         "is_member": SimpleLazyObject(lambda: bool(user_roles())),

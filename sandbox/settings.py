@@ -197,6 +197,11 @@ if PRODUCTION and MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN:
 # organisation's real account, so theirs is short; trainees' is a working morning.
 IDLE_TIMEOUT_MINUTES = env.integer("SANDPIT_IDLE_TIMEOUT_MINUTES", 30)
 TRAINEE_IDLE_TIMEOUT_MINUTES = env.integer("SANDPIT_TRAINEE_IDLE_TIMEOUT_MINUTES", 120)
+# Reading pages refreshes the idle mark at most this often: otherwise every page view saves
+# the session, a write and a commit before the page is sent. A POST (an action, "Stay
+# signed in") always refreshes it. So the timeout may run out up to this many seconds
+# before its time since the last page read; the page's warning counts from then too.
+IDLE_ACTIVITY_RESOLUTION_SECONDS = env.integer("SANDPIT_IDLE_ACTIVITY_RESOLUTION_SECONDS", 30)
 IDLE_WARNING_MINUTES = env.integer("SANDPIT_IDLE_WARNING_MINUTES", 2)
 if min(IDLE_TIMEOUT_MINUTES, TRAINEE_IDLE_TIMEOUT_MINUTES) <= IDLE_WARNING_MINUTES:
     raise env.ImproperlyConfiguredEnv(

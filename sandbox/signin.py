@@ -158,17 +158,14 @@ def seconds_left(request: HttpRequest, reviewer: bool) -> int:
     return max(0, math.floor(last + timeout - time.time()))
 
 
-# Reading pages refreshes the mark at most this often: otherwise every page view saves the
-# session, a write and a commit before the page is sent. A POST (an action, "Stay signed
-# in") always refreshes it. So the timeout may run out up to this many seconds before its
-# time since the last page read, well inside the warning's minutes.
-ACTIVITY_RESOLUTION_SECONDS = 30
-
-
 def mark_active(request: HttpRequest) -> None:
     now = time.time()
     last = request.session.get(LAST_ACTIVITY)
-    if request.method == "POST" or last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS:
+    if (
+        request.method == "POST"
+        or last is None
+        or now - last >= settings.IDLE_ACTIVITY_RESOLUTION_SECONDS
+    ):
         request.session[LAST_ACTIVITY] = now
 
 

@@ -129,9 +129,15 @@ def reviewed(trainee, account, coach, decisions, *, hours=None, scores=None, tag
 def answer(
     author: User, item: Any, text: str = "Yes: 9 to 5 on Sunday.", *, kind: str = "reply"
 ) -> Draft:
-    """A draft answering an inbox item (a reply, or ``kind="quote"``), sent for review."""
+    """A draft answering an inbox item (a reply, or ``kind="quote"``), sent for review.
+    An item nobody has is first given to the author, as a coach would give it to a trainee
+    (who may answer only what is given to them)."""
+    from coaching.models import InboxItem
     from coaching.services.answers import answer_start
 
+    if item.assigned_to_id is None:
+        InboxItem.objects.filter(pk=item.pk).update(assigned_to=author)
+        item.assigned_to = author
     started = answer_start(author=author, item=item, kind=kind, text=text)
     return coaching.draft_submit(draft=started, by=author)
 

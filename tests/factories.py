@@ -142,6 +142,8 @@ class InboxItemFactory(factory.django.DjangoModelFactory):
     author_name = factory.Sequence(lambda n: f"Resident {n}")
     text = factory.Sequence(lambda n: f"@NHSDemoBoard is the walk-in centre open on Sunday? ({n})")
     posted_at = factory.LazyFunction(timezone.now)
+    # Fetched as soon as it was posted, unless a test says otherwise.
+    fetched_at = factory.LazyAttribute(lambda i: i.posted_at)
 
 
 def inbox_item(account: WorkplaceAccount, **fields: object) -> InboxItem:

@@ -235,14 +235,31 @@ def on_duty(account: WorkplaceAccount, day: dt.date | None = None) -> OnDuty:
     return on_duty_for([account], day)[account.pk]
 
 
-def cover_rota(account: WorkplaceAccount, *, today: dt.date | None = None) -> list[AccountCover]:
+def cover_rota(
+    account: WorkplaceAccount, viewer: User, *, today: dt.date | None = None
+) -> list[AccountCover]:
     """The account's cover periods that have not ended, or ended in the last 30 days (so
-    a handback note is still there to read)."""
+    a handback note is still there to read). Whoever keeps the rota sees it all; someone
+    who only covers sees their own periods, and a handover note once their period has
+    begun (it is written for then)."""
     today = today or timezone.localdate()
-    return list(
-        AccountCover.objects.filter(
-            account=account, ends_on__gte=today - dt.timedelta(days=30)
-        ).select_related("person", "created_by")
+    rota = AccountCover.objects.filter(
+        account=account, ends_on__gte=today - dt.timedelta(days=30)
+    ).select_related("person", "created_by")
+    if may_arrange_cover(viewer, account):
+        return list(rota)
+    own = list(rota.filter(person=viewer))
+    for cover in own:
+        if cover.starts_on > today:
+            cover.handover_note = ""
+    return own
+
+
+def may_see_cover(user: User, account: WorkplaceAccount) -> bool:
+    """Whoever keeps the account's rota, and anyone on it."""
+    return (
+        may_arrange_cover(user, account)
+        or AccountCover.objects.filter(account=account, person=user).exists()
     )
 
 

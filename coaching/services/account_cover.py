@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from coaching import notifications
@@ -153,7 +154,7 @@ def cover_remove(*, by: User, cover: AccountCover, today: dt.date | None = None)
     if cover.ends_on < today:
         raise InvalidState("That cover has already ended: it stays on the record.")
     with transaction.atomic():
-        AccountCover.objects.filter(pk=cover.pk).delete()
+        _cut_short(AccountCover.objects.filter(pk=cover.pk), today)
         _audit(
             AuditEvent.Action.COVER_REMOVED,
             organisation_id=account.organisation_id,
@@ -161,6 +162,34 @@ def cover_remove(*, by: User, cover: AccountCover, today: dt.date | None = None)
             account=account,
             detail=f"{display_name(cover.person)} from {cover.starts_on} to {cover.ends_on}",
         )
+
+
+def _cut_short(covers: QuerySet[AccountCover], today: dt.date) -> None:
+    """Take periods off the rota from today: one not begun goes; one already running ends
+    yesterday and stays, with its notes, as the record of who covered."""
+    covers.filter(starts_on__gte=today).delete()
+    covers.filter(starts_on__lt=today).update(ends_on=today - dt.timedelta(days=1))
+
+
+def cover_person_left(*, person: User, organisation_id: int, today: dt.date | None = None) -> None:
+    """Someone left the organisation (deactivated or erased): they no longer own its
+    accounts, cover them from today, or hold its open inbox posts, so new posts and
+    alerts go to whoever else looks after the account, or wait for the staff."""
+    today = today or timezone.localdate()
+    WorkplaceAccount.objects.filter(organisation_id=organisation_id, owner=person).update(
+        owner=None
+    )
+    InboxItem.objects.filter(
+        account__organisation_id=organisation_id,
+        assigned_to=person,
+        state=InboxItem.State.OPEN,
+    ).update(assigned_to=None)
+    _cut_short(
+        AccountCover.objects.filter(
+            account__organisation_id=organisation_id, person=person, ends_on__gte=today
+        ),
+        today,
+    )
 
 
 def cover_handback(

@@ -19,12 +19,13 @@ from django.utils import timezone
 
 from coaching import notifications
 from coaching.models import Answer, InboxItem, Publication
+from coaching.selectors.inbox import inbox_visible_to
 from coaching.selectors.retention import PATIENT_DETAIL_CHECKS
 from sandbox import access
 from sandbox import selectors as sandbox_selectors
 from sandbox import services as sandbox_services
 from sandbox.checks import run_checks
-from sandbox.errors import InvalidInput, InvalidState
+from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Draft, DraftRevision, WorkplaceAccount
 
 GONE = (
@@ -55,6 +56,12 @@ def patient_details_in(item: InboxItem) -> list[str]:
     return sorted((stored | found) & set(PATIENT_DETAIL_CHECKS))
 
 
+NOT_YOURS_TO_ANSWER = (
+    "Only the organisation's coaches and admins, or the person this post is given to, "
+    "can answer it."
+)
+
+
 def answer_start(
     *,
     author: User,
@@ -69,8 +76,11 @@ def answer_start(
     if kind not in Answer.Kind.values:
         raise InvalidInput("Choose whether to reply to the post or quote it.", field="kind")
     account = item.account
-    # The same rule as the composer's list of accounts: a member of its organisation.
+    # The same rules as the composer's: a member of the account's organisation, who may
+    # see the post in the inbox (staff, or the person it is given to).
     access.require_member(author, account.organisation_id)
+    if not inbox_visible_to(author).filter(pk=item.pk).exists():
+        raise NotAllowed(NOT_YOURS_TO_ANSWER)
     _refuse_unanswerable(item, kind=kind)
     with transaction.atomic():
         # Locked so an item marked gone a moment ago is not answered after all.
@@ -109,6 +119,12 @@ def publication_target(draft: Draft, revision: DraftRevision) -> dict[str, str]:
             )
         return {"quote_of_remote_id": item.remote_id}
     return {"reply_to_remote_id": item.remote_id}
+
+
+def answers_flagged_post(draft: Draft) -> bool:
+    """Whether the draft answers an inbox post that holds a patient's details."""
+    answer = Answer.objects.filter(draft=draft).select_related("item__account").first()
+    return answer is not None and bool(patient_details_in(answer.item))
 
 
 def answer_went_live(publication: Publication) -> int:

@@ -13,6 +13,7 @@ from coaching.models import (
     Publication,
 )
 from coaching.selectors import blocking_codes, check_titles
+from coaching.services.answers import answers_flagged_post
 from coaching.services.lifecycle import P, S, _move
 from coaching.services.review_modes import _return_to_full_review, _spot_check
 from sandbox import access
@@ -62,8 +63,10 @@ def draft_submit(*, draft: Draft, by: User) -> Draft:
             first_submitted_at=draft.submitted_at
         ):
             draft.first_submitted_at = draft.submitted_at
-        # Sandbox-only replies never publish, so there is nothing to pass: a coach reads them.
-        if not draft.is_sandbox_only:
+        # Sandbox-only replies never publish, so there is nothing to pass: a coach reads
+        # them. So does an answer to a public post that holds a patient's details: the
+        # one answer that must not echo them goes out only once a coach has read it.
+        if not draft.is_sandbox_only and not answers_flagged_post(draft):
             _spot_check(draft, revision)
         notifications.submission_received(draft=draft)
     return draft

@@ -181,6 +181,9 @@ def drill_step_done(*, by: User, step: DrillStep) -> DrillStep:
         raise InvalidState("Lock the account down first; then work through the checklist.")
     now = timezone.now()
     with transaction.atomic():
+        # The run's row lock makes two ticks at once take turns, so the one that ticks the
+        # last step sees every other step done and finishes the run.
+        DrillRun.objects.select_for_update().filter(pk=run.pk).first()
         ticked = DrillStep.objects.filter(pk=step.pk, done_at__isnull=True).update(done_at=now)
         if not ticked:
             raise InvalidState("That step is already ticked.")

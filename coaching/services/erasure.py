@@ -47,6 +47,7 @@ from coaching.models import (
     Review,
 )
 from coaching.selectors import erasure as erasure_selectors
+from coaching.services.account_cover import cover_person_left
 from coaching.services.lifecycle import _audit
 from coaching.services.subject_access import exports_delete_of
 from sandbox import access
@@ -171,6 +172,10 @@ def _erase_work(person: User) -> dict[str, int]:
     Draft.objects.filter(claimed_by=person).update(claimed_by=None, claimed_at=None)
     Membership.objects.filter(coach=person).update(coach=None)
     Membership.objects.filter(cover_coach=person).update(cover_coach=None)
+    for organisation_id in Membership.objects.filter(user=person).values_list(
+        "organisation_id", flat=True
+    ):
+        cover_person_left(person=person, organisation_id=organisation_id)
     Membership.objects.filter(user=person).update(
         is_active=False,
         coach=None,

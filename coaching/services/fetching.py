@@ -95,7 +95,7 @@ def inbox_fetch(*, account: WorkplaceAccount) -> FetchResult:
     finally:
         if publisher is not None:
             _save_session(account, publisher)
-    stored, duplicates = _store(account, cursor.pk, page.items, page.newest_id)
+    stored, duplicates = _store(account, cursor.pk, page.items, page.newest_id, cursor.since_id)
     seconds = _since(started)
     logger.info(
         "Inbox of @%s: %d new, %d already stored, %d unreadable, %.3f s",
@@ -119,7 +119,11 @@ def _refusal(account: WorkplaceAccount) -> str:
 
 
 def _store(
-    account: WorkplaceAccount, cursor_id: int, posts: Sequence[InboundPost], newest_id: str
+    account: WorkplaceAccount,
+    cursor_id: int,
+    posts: Sequence[InboundPost],
+    newest_id: str,
+    read_from: str,
 ) -> tuple[list[InboxItem], int]:
     """Store the posts not stored yet and move the cursor, in one transaction."""
     context = check_context(account.organisation_id)
@@ -140,7 +144,10 @@ def _store(
             new[post.remote_id] = _item(account, post, context)
         created = InboxItem.objects.bulk_create(new.values())
         duplicates = len(posts) - len(created)
-        cursor.since_id = newest_id or cursor.since_id
+        # Moved on only from where this fetch read: a slower fetch that overlapped a newer
+        # one must not put the cursor back (its posts would be read again).
+        if cursor.since_id == read_from:
+            cursor.since_id = newest_id or cursor.since_id
         cursor.fetched_at = timezone.now()
         cursor.not_before = None
         cursor.error = ""
@@ -160,17 +167,25 @@ def _item(account: WorkplaceAccount, post: InboundPost, context: CheckContext) -
     ]
     return InboxItem(
         account=account,
-        remote_id=post.remote_id,
-        remote_url=post.remote_url,
+        remote_id=post.remote_id[:300],
+        remote_url=_safe_url(post.remote_url),
         kind=post.kind,
         author_handle=post.author_handle[:200],
         author_name=post.author_name[:200],
         text=post.text,
-        in_reply_to_remote_id=post.in_reply_to_id,
-        conversation_id=post.conversation_id,
+        in_reply_to_remote_id=post.in_reply_to_id[:300],
+        conversation_id=post.conversation_id[:300],
         posted_at=post.posted_at,
         risks=risks,
     )
+
+
+def _safe_url(url: str) -> str:
+    """A post's link as another server gave it (Mastodon's for a post from elsewhere):
+    kept only when it is an http(s) address that fits, never shown as a link otherwise."""
+    if len(url) <= 500 and url.lower().startswith(("https://", "http://")):
+        return url
+    return ""
 
 
 def _failed(account: WorkplaceAccount, cursor: InboxCursor, error: PublishError) -> None:

@@ -2,8 +2,10 @@
 new items going to whoever looks after the account; the alert past the response target.
 
 Who may do what is the rule in coaching/selectors/inbox.py: the coaches and admins of the
-account's organisation assign, close and reopen items. Every change is one conditional
-UPDATE (two people acting on the same item at once cannot both win) and one audit event.
+account's organisation assign, close and reopen items. Closing and reopening are
+conditional UPDATEs (two people closing the same item at once cannot both win); giving an
+item to someone is the last word (whoever gives it last, it is theirs). Each change is one
+audit event.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from collections.abc import Sequence
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from coaching import notifications
-from coaching.models import AuditEvent, InboxItem
+from coaching.models import AccountCover, AuditEvent, InboxItem
 from coaching.selectors.inbox import assignable_people, on_duty, on_duty_for
 from coaching.services.lifecycle import _audit
 from sandbox import access
@@ -159,13 +161,20 @@ def inbox_overdue_alerts(*, now: dt.datetime | None = None) -> int:
         return 0
     past = Q()
     for organisation_id, hours in targets.items():
-        past |= Q(
-            account__organisation_id=organisation_id,
-            posted_at__lt=now - dt.timedelta(hours=hours),
-        )
+        # Waiting that long since it was posted and since Sandpit fetched it: an account's
+        # first fetch brings old posts, which are news, not a hundred alerts at once.
+        cut = now - dt.timedelta(hours=hours)
+        past |= Q(account__organisation_id=organisation_id, posted_at__lt=cut, fetched_at__lt=cut)
+    today = timezone.localdate(now)
+    covered = AccountCover.objects.filter(
+        account=OuterRef("account"), starts_on__lte=today, ends_on__gte=today
+    )
+    # Only items someone can be told of: items on accounts nobody looks after would
+    # otherwise fill every batch and hold back everyone else's alerts.
+    someone = Q(account__owner__isnull=False) | Q(Exists(covered)) | Q(assigned_to__isnull=False)
     overdue = list(
         InboxItem.objects.filter(
-            past, state=State.OPEN, gone_at__isnull=True, overdue_told_at__isnull=True
+            past, someone, state=State.OPEN, gone_at__isnull=True, overdue_told_at__isnull=True
         )
         .select_related("account__owner", "assigned_to")
         .defer(*WorkplaceAccount.secrets_of("account"))

@@ -31,6 +31,7 @@ from django.utils import timezone
 from coaching import notifications
 from coaching.models import AuditEvent, Invitation, PeopleImport
 from coaching.selectors.people import token_hash
+from coaching.services.account_cover import cover_person_left
 from coaching.services.lifecycle import _audit
 from sandbox import access
 from sandbox.errors import DomainError, InputProblems, InvalidInput, InvalidState
@@ -414,6 +415,7 @@ def person_deactivate(*, by: User, membership: Membership) -> None:
         membership.is_active = False
         membership.save(update_fields=["is_active"])
         user = membership.user
+        cover_person_left(person=user, organisation_id=organisation_id)
         if not Membership.objects.filter(user=user, is_active=True).exists():
             user.is_active = False
             user.save(update_fields=["is_active"])

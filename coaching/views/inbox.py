@@ -185,7 +185,7 @@ def _cover_page(
     people = inbox_selectors.assignable_by_organisation([account.organisation_id]).get(
         account.organisation_id, []
     )
-    rota = inbox_selectors.cover_rota(account)
+    rota = inbox_selectors.cover_rota(account, request.user)
     duty = inbox_selectors.on_duty(account)
     is_admin = any(
         s.organisation_id == account.organisation_id and s.role == Membership.Role.ADMIN
@@ -210,9 +210,7 @@ def _cover_page(
 @login_required
 def account_cover(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = _account_for(request, pk)
-    if not inbox_selectors.may_arrange_cover(request.user, account) and not (
-        AccountCover.objects.filter(account=account, person=request.user).exists()
-    ):
+    if not inbox_selectors.may_see_cover(request.user, account):
         raise NotAllowed(cover_services.COVER_ONLY)
     return _cover_page(request, account)
 

@@ -27,6 +27,19 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _posts_are_given_to_the_trainee(trainee, monkeypatch):
+    """A trainee answers only what is given to them (coaching.selectors.inbox): this
+    module's posts are given to the trainee unless a test says otherwise."""
+    made = inbox_item
+    monkeypatch.setitem(
+        globals(),
+        "inbox_item",
+        lambda account, **fields: made(account, **{"assigned_to": trainee, **fields}),
+    )
+
+
 P = Publication.Status
 QUESTION = "Is the walk-in centre open on Sunday?"
 REPLY = "Yes: 9 to 5 on Sunday, no appointment needed."
@@ -218,6 +231,26 @@ def test_an_answer_in_spot_check_mode_is_passed_with_its_target(trainee, account
     assert publication.publish_at > timezone.now() + delay - dt.timedelta(minutes=1)
 
 
+def test_an_answer_to_a_post_with_a_patients_details_is_always_read_by_a_coach(
+    trainee, account, organisation
+):
+    Organisation.objects.filter(pk=organisation.pk).update(
+        autonomy_streak=3, spot_check_every=100, spot_check_delay_minutes=60
+    )
+    Membership.objects.filter(user=trainee).update(review_mode=Membership.ReviewMode.SPOT_CHECK)
+    item = inbox_item(account, text=NHS_NUMBER_POST)
+    draft = answer(trainee, item, "Please message us privately so we can help.")
+    assert draft.status == Draft.Status.SUBMITTED
+    assert not Publication.objects.filter(draft=draft).exists()
+
+
+def test_a_trainee_answers_only_what_is_given_to_them(trainee, other_trainee, account):
+    item = inbox_item(account, assigned_to=other_trainee)
+    with pytest.raises(NotAllowed, match="given to"):
+        answer_start(author=trainee, item=item, kind="reply", text=REPLY)
+    assert not Answer.objects.exists()
+
+
 # Sending: a reply lands as a reply, a quote as a quote --------------------------------------
 
 
@@ -230,7 +263,7 @@ def test_an_approved_reply_lands_as_a_reply_to_the_item(
 ):
     platform, account, double = platform_account
     target, _ = public_post(platform, double)
-    item = inbox_item(account, remote_id=target)
+    item = inbox_item(account, remote_id=target, assigned_to=None)
     type(account).objects.filter(pk=account.pk).update(owner=trainee)
     account.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):

@@ -152,11 +152,11 @@ def test_the_composer_reads_a_constant_number_of_queries(as_trainee, trainee, ac
 
 
 def test_the_composer_lists_the_persons_own_answers_to_the_post(
-    as_trainee, trainee, other_trainee, account
+    as_trainee, trainee, coach, account
 ):
     item = inbox_item(account, assigned_to=trainee)
     mine = answer(trainee, item, "My earlier reply")
-    answer(other_trainee, item, "Someone else's reply")
+    answer(coach, item, "Someone else's reply")
     page = as_trainee.get(reverse("answer_reply", args=[item.pk])).content.decode()
     assert "You have answered this post already" in page
     assert mine.get_absolute_url() in page and "My earlier reply" in page
