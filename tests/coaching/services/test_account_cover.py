@@ -249,3 +249,54 @@ def test_the_covering_line_changes_when_the_rota_does(owned, trainee, admin, coa
 def test_trainees_see_no_covering_line(owned, trainee, other_trainee):
     add(owned, other_trainee, TODAY, TODAY)
     assert covering_lines(trainee) == []
+
+
+def test_removing_a_cover_already_running_ends_it_yesterday_and_keeps_its_notes(
+    owned, trainee, admin
+):
+    cover = AccountCover.objects.create(
+        account=owned,
+        person=trainee,
+        starts_on=TODAY - 2 * DAY,
+        ends_on=TODAY + 2 * DAY,
+        handback_note="Two complaints answered.",
+    )
+    account_cover.cover_remove(by=admin, cover=cover)
+    cover.refresh_from_db()
+    assert cover.ends_on == TODAY - DAY and cover.handback_note == "Two complaints answered."
+    assert on_duty(owned).person == owned.owner
+
+
+def test_someone_who_leaves_stops_owning_covering_and_holding_posts(
+    owned, coach, trainee, admin, organisation
+):
+    from coaching.services import people
+    from sandbox.models import Membership
+    from tests.factories import inbox_item
+
+    running = AccountCover.objects.create(
+        account=owned, person=trainee, starts_on=TODAY - DAY, ends_on=TODAY + DAY
+    )
+    later = AccountCover.objects.create(
+        account=owned, person=trainee, starts_on=TODAY + 5 * DAY, ends_on=TODAY + 6 * DAY
+    )
+    mine = inbox_item(owned, assigned_to=trainee)
+    done = inbox_item(owned, assigned_to=trainee, state="done")
+    owned_by_coach = WorkplaceAccount.objects.get(pk=owned.pk)
+    assert owned_by_coach.owner == coach
+
+    people.person_deactivate(
+        by=admin, membership=Membership.objects.get(user=trainee, organisation=organisation)
+    )
+    running.refresh_from_db()
+    assert running.ends_on == TODAY - DAY, "a running period ends, and stays as the record"
+    assert not AccountCover.objects.filter(pk=later.pk).exists()
+    mine.refresh_from_db()
+    done.refresh_from_db()
+    assert mine.assigned_to is None and done.assigned_to == trainee
+    assert on_duty(WorkplaceAccount.objects.get(pk=owned.pk)).person == coach
+
+    people.person_deactivate(
+        by=admin, membership=Membership.objects.get(user=coach, organisation=organisation)
+    )
+    assert WorkplaceAccount.objects.get(pk=owned.pk).owner is None

@@ -271,3 +271,18 @@ def test_storing_takes_as_many_queries_for_many_items_as_for_few(platform_accoun
         counts.append(len(captured.captured_queries))
 
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://mastodon.example/@amara/1", True),
+        ("javascript:alert(1)", False),
+        ("https://elsewhere.example/" + "a" * 500, False),
+        ("", False),
+    ],
+)
+def test_a_posts_link_is_kept_only_when_it_is_a_web_address_that_fits(url, kept):
+    from coaching.services.fetching import _safe_url
+
+    assert _safe_url(url) == (url if kept else "")

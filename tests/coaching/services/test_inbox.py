@@ -246,16 +246,49 @@ def test_an_account_nobody_looks_after_is_alerted_once_someone_does(account, coa
     assert Notification.objects.get().user == coach
 
 
-def test_an_item_someone_else_already_claimed_is_not_told_again(account, coach):
-    # Two beats at once: the second finds overdue_told_at set by the first between its
-    # read and its update, and its conditional update changes nothing.
+def test_an_item_someone_else_already_claimed_is_not_told_again(account, coach, monkeypatch):
+    # Two beats at once: the other beat tells the item between this one's read and its
+    # update, so this one's conditional update changes nothing.
     account.owner = coach
     account.save()
     now = timezone.now()
     item = InboxItemFactory(account=account, posted_at=now - dt.timedelta(hours=6))
-    InboxItem.objects.filter(pk=item.pk).update(overdue_told_at=now)
+    read_on_duty = inbox.on_duty_for
+
+    def the_other_beat_tells_it_meanwhile(*args, **kwargs):
+        InboxItem.objects.filter(pk=item.pk).update(overdue_told_at=now)
+        return read_on_duty(*args, **kwargs)
+
+    monkeypatch.setattr(inbox, "on_duty_for", the_other_beat_tells_it_meanwhile)
     assert inbox.inbox_overdue_alerts(now=now) == 0
     assert not Notification.objects.exists()
+
+
+def test_accounts_nobody_looks_after_never_hold_back_others_alerts(
+    account, other_account, coach, monkeypatch
+):
+    monkeypatch.setattr(inbox, "OVERDUE_BATCH", 3)
+    now = timezone.now()
+    for _ in range(5):  # older than the one below, and more than a batch
+        InboxItemFactory(account=other_account, posted_at=now - dt.timedelta(hours=9))
+    account.owner = coach
+    account.save()
+    InboxItemFactory(account=account, posted_at=now - dt.timedelta(hours=6))
+    assert inbox.inbox_overdue_alerts(now=now) == 1
+    assert Notification.objects.get().user == coach
+
+
+def test_old_posts_a_first_fetch_brings_wait_the_target_from_the_fetch(account, coach):
+    account.owner = coach
+    account.save()
+    now = timezone.now()
+    InboxItemFactory(
+        account=account,
+        posted_at=now - dt.timedelta(days=3),
+        fetched_at=now - dt.timedelta(minutes=5),
+    )
+    assert inbox.inbox_overdue_alerts(now=now) == 0
+    assert inbox.inbox_overdue_alerts(now=now + dt.timedelta(hours=5)) == 1
 
 
 def test_overdue_email_follows_the_past_target_preference(
