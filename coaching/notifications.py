@@ -44,6 +44,7 @@ from coaching.selectors import (
     responsible_coaches,
     reviewer_name,
 )
+from coaching.selectors.inbox import patient_details_in
 from sandbox.models import Draft, Membership
 from sandbox.selectors import REVIEWER_ROLES, display_name
 
@@ -189,8 +190,9 @@ def _quoted(text: str) -> str:
 
 def _public_words(item: InboxItem) -> str:
     """A public post's words for a notice, unless the checks found a patient's details
-    in it: those stay on the item's page, not copied into notices and emails."""
-    if item.risks:
+    in it (as fetched, or as the organisation's checks read it now): those stay on the
+    item's page, not copied into notices and emails."""
+    if patient_details_in(item):
         return "(its words are not repeated here: they may hold a patient's details)"
     return _quoted(item.text)
 

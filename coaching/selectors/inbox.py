@@ -14,8 +14,15 @@ from django.utils import timezone
 
 from coaching.models import AccountCover, InboxItem, Publication
 from coaching.selectors.retention import PATIENT_DETAIL_CHECKS
+from sandbox.checks import run_checks
 from sandbox.models import Membership, WorkplaceAccount
-from sandbox.selectors import REVIEWER_ROLES, active_memberships, display_name, standings
+from sandbox.selectors import (
+    REVIEWER_ROLES,
+    active_memberships,
+    check_context,
+    display_name,
+    standings,
+)
 
 INBOX_PAGE_SIZE = 20
 
@@ -320,6 +327,20 @@ def _covering_line(cover: AccountCover) -> str:
 
 PATIENT_DETAILS_WARNING = "Contains what looks like a patient's details: do not quote it."
 OTHER_RISKS_WARNING = "The risk checks found something in it: take care before answering."
+
+
+def patient_details_in(item: InboxItem) -> list[str]:
+    """The patient-detail checks that flag the item's words: those stored when it was
+    fetched, and those the organisation's checks find now (its settings may be stricter
+    than when it arrived)."""
+    stored = {str(risk.get("code")) for risk in item.risks if isinstance(risk, dict)}
+    context = check_context(item.account.organisation_id)
+    found = {
+        finding.code
+        for finding in run_checks(item.text, context=context)
+        if finding.severity == "block"
+    }
+    return sorted((stored | found) & set(PATIENT_DETAIL_CHECKS))
 
 
 def risk_heading(item: InboxItem) -> str:

@@ -19,12 +19,9 @@ from django.utils import timezone
 
 from coaching import notifications
 from coaching.models import Answer, InboxItem, Publication
-from coaching.selectors.inbox import inbox_visible_to
-from coaching.selectors.retention import PATIENT_DETAIL_CHECKS
+from coaching.selectors.inbox import inbox_visible_to, patient_details_in
 from sandbox import access
-from sandbox import selectors as sandbox_selectors
 from sandbox import services as sandbox_services
-from sandbox.checks import run_checks
 from sandbox.errors import InvalidInput, InvalidState, NotAllowed
 from sandbox.models import Draft, DraftRevision, WorkplaceAccount
 
@@ -40,20 +37,6 @@ QUOTE_OF_PATIENT_DETAILS = (
 # X: media is "mutually exclusive from Quote Tweet ID"; Mastodon 4.5: a quote cannot have
 # attachments. Bluesky takes both (app.bsky.embed.recordWithMedia).
 QUOTE_WITHOUT_IMAGES = (WorkplaceAccount.Platform.X, WorkplaceAccount.Platform.MASTODON)
-
-
-def patient_details_in(item: InboxItem) -> list[str]:
-    """The patient-detail checks that flag the item's words: those stored when it was
-    fetched, and those the organisation's checks find now (its settings may be stricter
-    than when it arrived)."""
-    stored = {str(risk.get("code")) for risk in item.risks if isinstance(risk, dict)}
-    context = sandbox_selectors.check_context(item.account.organisation_id)
-    found = {
-        finding.code
-        for finding in run_checks(item.text, context=context)
-        if finding.severity == "block"
-    }
-    return sorted((stored | found) & set(PATIENT_DETAIL_CHECKS))
 
 
 NOT_YOURS_TO_ANSWER = (

@@ -10,10 +10,11 @@ from django.views.decorators.http import require_http_methods
 
 from coaching import services
 from coaching.models import Answer
+from coaching.selectors import inbox as inbox_selectors
 from coaching.selectors.answers import answerable_item_for, answers_by
 from coaching.services import answers
 from coaching.views.composer import _saved_but_not_sent, _sent_message
-from sandbox.errors import DomainError, InvalidInput
+from sandbox.errors import DomainError, InvalidInput, InvalidState
 from sandbox.forms import EditForm
 from sandbox.http import AuthenticatedRequest, refused
 
@@ -27,7 +28,7 @@ def answer_compose(request: AuthenticatedRequest, pk: int, kind: str) -> HttpRes
     if item is None or kind not in Answer.Kind.values:
         raise Http404("No such post.")
     form = EditForm(request.POST if request.method == "POST" else None)
-    patient_details = answers.patient_details_in(item)
+    patient_details = inbox_selectors.patient_details_in(item)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -37,6 +38,10 @@ def answer_compose(request: AuthenticatedRequest, pk: int, kind: str) -> HttpRes
                 )
             except InvalidInput as error:
                 form.add_domain_error(error)
+            except InvalidState as error:
+                # The post changed while they wrote (deleted, say): say so above what they
+                # typed, which stays in the box.
+                form.add_error(None, str(error))
             except DomainError as error:
                 return refused(request, error, back_to=request.path)
             else:

@@ -74,8 +74,8 @@ def test_a_post_with_a_patients_details_warns_on_a_reply_and_refuses_a_quote(
     response = as_trainee.post(
         reverse("answer_quote", args=[item.pk]), {"text": "Lovely", "save": "1"}
     )
-    assert response.status_code == 303  # back to the page, with the service's message
-    assert "cannot be quoted" in as_trainee.get(response["Location"]).content.decode()
+    assert response.status_code == 422  # the page again, with the service's message
+    assert "cannot be quoted" in response.content.decode()
     assert not Draft.objects.exists()
 
 
@@ -185,3 +185,24 @@ def test_approving_an_answer_to_a_post_deleted_since_says_why_on_the_review_page
     assert "can no longer be answered" in response.content.decode()
     assert GONE.startswith("This post has been deleted")
     assert not Publication.objects.filter(draft=draft).exists()
+
+
+def test_a_post_deleted_while_the_answer_was_written_keeps_what_was_typed(
+    as_trainee, trainee, account, monkeypatch
+):
+    from coaching.services import answers as answer_services
+    from sandbox.errors import InvalidState
+
+    item = inbox_item(account, assigned_to=trainee)
+
+    def deleted_meanwhile(**kwargs):
+        raise InvalidState(answer_services.GONE)
+
+    monkeypatch.setattr(answer_services, "answer_start", deleted_meanwhile)
+    response = as_trainee.post(
+        reverse("answer_reply", args=[item.pk]), {"text": "Yes, 9 to 5.", "submit": "1"}
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Yes, 9 to 5." in page and answer_services.GONE.split(".")[0] in page
+    assert not Answer.objects.exists()
