@@ -96,6 +96,8 @@ def test_a_quote_with_an_image_lands_as_record_with_media(
     trainee, coach, connected, member_of_the_public, reference_pds: ReferencePDS, private_media
 ) -> None:
     item = asked(member_of_the_public, connected)
+    InboxItem.objects.filter(pk=item.pk).update(assigned_to=trainee)  # given to the trainee
+    item.refresh_from_db()
     draft = answer_start(author=trainee, item=item, kind="quote", text="See the poster.")
     image = make_post_image(draft)
     sandbox_services.draft_edit(
