@@ -88,13 +88,31 @@
       schedule();
     }).catch(function (error) {
       if (error === SIGNED_OUT) {
-        window.location.reload();
+        leave();
         return;
       }
       clearTimeout(timer);
       timer = setTimeout(check, RETRY_MS);
     });
   }
+
+  // One way off the page once the session has ended. The sign-in page shows why, once: a
+  // second navigation (a poll's HX-Redirect after this reload, or the other way round)
+  // would load it again without the reason.
+  var leaving = false;
+
+  function leave() {
+    if (leaving) return;
+    leaving = true;
+    window.location.reload();
+  }
+
+  document.body.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || !xhr.getResponseHeader("HX-Redirect")) return;
+    if (leaving) event.preventDefault();
+    else leaving = true;
+  });
 
   function check() { ask("GET"); }
 
