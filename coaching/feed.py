@@ -28,7 +28,7 @@ from django.utils.safestring import SafeString
 from coaching import fragments
 from coaching.draft_display import with_display_data
 from coaching.models import Publication
-from sandbox import audience
+from sandbox import audience, page_cache
 from sandbox.models import Draft, TimelineItem, WorkplaceAccount
 from sandbox.selectors import in_organisations, reviewer_organisation_ids
 
@@ -85,7 +85,7 @@ def feed_for(owner_id: int, *, viewer: User | None = None) -> Feed:
     """The owner's timeline, newest first: their drafts and the posts that have arrived
     (practice posts, personas, scenario injects). A coach (``viewer``) sees only what
     belongs to organisations they coach, should the trainee belong to several. Two
-    queries, however long the timeline."""
+    queries, and a third for when the next one is due, however long the timeline."""
     now = timezone.now()
     drafts_q = Draft.objects.filter(author_id=owner_id).exclude(status=Draft.Status.WITHDRAWN)
     items_q = TimelineItem.objects.filter(
@@ -118,6 +118,16 @@ def feed_for(owner_id: int, *, viewer: User | None = None) -> Feed:
         .order_by("-appear_at")
         .values_list(*ITEM_COLUMNS)[:FEED_LENGTH]
     )
+    # A page showing this feed is kept (sandbox.page_cache) until the next post or reply
+    # is due to appear in it.
+    due = (
+        TimelineItem.objects.filter(owner_id=owner_id, appear_at__gt=now)
+        .order_by("appear_at")
+        .values_list("appear_at", flat=True)
+        .first()
+    )
+    if due is not None:
+        page_cache.changes_at(due.timestamp())
     entries = [FeedEntry(True, row[0], row[1], row) for row in drafts]
     entries += [FeedEntry(False, row[0], row[1], row, reply_count=row[-2]) for row in items]
     entries.sort(key=lambda entry: entry.moment, reverse=True)
@@ -131,6 +141,9 @@ def _fingerprint(entry: FeedEntry, own: bool, now: dt.datetime) -> tuple[Any, ..
     else:
         counts = audience.counts_now(entry.shown[-1], entry.moment, now)
         shown = (*entry.shown[:-1], sorted(counts.items()))
+        rises = audience.counts_change_at(entry.shown[-1], entry.moment, now)
+        if rises is not None:
+            page_cache.changes_at(rises.timestamp())
     return (*shown, fragments.age(entry.moment, now))
 
 

@@ -97,6 +97,36 @@ class Curve:
         # Rounding down keeps the value monotonic and never past the total.
         return min(self.total, math.floor(self.total * (now - start) / (1 - start)))
 
+    def next_rise_after(self, seconds: int) -> int | None:
+        """The first whole second after ``seconds`` at which value_at() is higher (None:
+        it never will be). The logistic worked backwards gives a first guess;
+        floating point can move the answer a little (the last step, to the total, comes
+        only by rounding), so the guess is checked and, if need be, bisected."""
+        value = self.value_at(seconds)
+        # By here the logistic is 1.0 to the last bit: the value moves no more (rounding
+        # can leave it one short of the total).
+        far = math.ceil(self.midpoint_seconds + 40 / self.steepness) + 1
+        if value >= self.total or self.value_at(far) <= value:
+            return None
+        start = _sigmoid(-self.steepness * self.midpoint_seconds)
+        needed = start + (value + 1) * (1 - start) / self.total
+        guess = far
+        if needed < 1:
+            z = math.log(needed / (1 - needed))
+            guess = min(far, math.ceil(self.midpoint_seconds + z / self.steepness))
+        low, high = seconds, far  # value_at(low) == value < value_at(high)
+        if seconds < guess - 1 and self.value_at(guess - 1) == value:
+            low = guess - 1
+        if low < guess < high and self.value_at(guess) > value:
+            high = guess
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self.value_at(middle) > value:
+                high = middle
+            else:
+                low = middle
+        return high
+
     def as_dict(self) -> dict[str, int | float]:
         return {
             "total": self.total,
@@ -176,6 +206,25 @@ def counts_at(plan: AudiencePlan, seconds: float) -> dict[str, int]:
 
 
 NO_AUDIENCE = MappingProxyType({"replies": 0, "reposts": 0, "likes": 0, "views": 0, "quotes": 0})
+
+
+def next_change_after(plan: AudiencePlan, seconds: int) -> int | None:
+    """The first whole second after ``seconds`` at which counts_at() may differ (None: the
+    post's counters have settled)."""
+    moments = [curve.next_rise_after(seconds) for curve in plan.curves.values()]
+    moments += [r.at_seconds for r in plan.reactions if r.at_seconds > seconds]
+    return min((m for m in moments if m is not None), default=None)
+
+
+def counts_change_at(
+    plan: Mapping[str, Any] | None, appeared: dt.datetime, now: dt.datetime
+) -> dt.datetime | None:
+    """When a practice post's counters will next move on from what counts_now() shows."""
+    if not plan:
+        return None
+    seconds = max(0, int((now - appeared).total_seconds()))
+    later = next_change_after(AudiencePlan.from_dict(plan), seconds)
+    return None if later is None else appeared + dt.timedelta(seconds=later)
 
 
 def counts_now(

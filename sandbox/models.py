@@ -670,6 +670,8 @@ class TimelineItem(models.Model):
                 condition=Q(parent__isnull=True),
                 name="timeline_top_level_idx",
             ),
+            # When an owner's next post or reply is due to appear (coaching.feed).
+            models.Index(fields=["owner", "appear_at"], name="timeline_due_idx"),
         ]
 
     def __str__(self) -> str:

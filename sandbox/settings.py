@@ -34,6 +34,10 @@ if PRODUCTION and (DEBUG or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 5
 
 ALLOWED_HOSTS = env.csv("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env.csv("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# The CSRF secret lives in the session, not a cookie of its own: pages carry their token
+# (base.html's hx-headers, each form), so a kept page (sandbox.page_cache) is right for
+# exactly the session it is kept for.
+CSRF_USE_SESSIONS = True
 
 INSTALLED_APPS = [
     "sandbox.apps.SandboxConfig",
@@ -57,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: any write from here on is the request's (sandbox.page_cache).
+    "sandbox.page_cache.WriterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "sandbox.middleware.ContentSecurityPolicyMiddleware",
     "sandbox.middleware.PermissionsPolicyMiddleware",
@@ -129,6 +135,9 @@ CACHES = {
         "KEY_PREFIX": "sandpit",
     }
 }
+# The polled pages (timeline, queue) are kept per session until anything their viewer's
+# organisations hold changes, and at most this many seconds (sandbox.page_cache). 0: never.
+PAGE_CACHE_SECONDS = env.integer("SANDPIT_PAGE_CACHE_SECONDS", 60)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -17,6 +17,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -35,6 +36,7 @@ from coaching.models import (
     PublishingStop,
     Review,
 )
+from sandbox import page_cache
 from sandbox.checks import CHECKS, CheckContext
 from sandbox.models import (
     Cohort,
@@ -538,7 +540,11 @@ def queue_page(
         waiting=Count("pk"),
         overdue=Count("pk", filter=_overdue(now)),
         shown=Count("pk", filter=narrowed) if narrowed else Count("pk"),
+        next_overdue=Min("due_at", filter=Q(due_at__gte=now)),
     )
+    if counts["next_overdue"] is not None:
+        # The queue changes by itself when the next draft passes its target.
+        page_cache.changes_at(counts["next_overdue"].timestamp())
     shown = drafts.filter(narrowed).annotate(
         sandbox_only=ExpressionWrapper(Draft.SANDBOX_ONLY, output_field=BooleanField())
     )

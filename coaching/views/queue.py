@@ -18,7 +18,7 @@ from coaching.forms import (
     rubric_items,
 )
 from coaching.services.reviews import ApprovalTogether
-from sandbox import access
+from sandbox import access, page_cache
 from sandbox.errors import InvalidInput
 from sandbox.http import AuthenticatedRequest
 
@@ -44,6 +44,7 @@ def _queue_page(
 
 @require_safe
 @login_required
+@page_cache.kept
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     """The approval queue, filtered (GET, so a filtered queue can be bookmarked). htmx
     polls the rows with the same filters, and refreshes them on queueChanged."""

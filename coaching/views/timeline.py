@@ -26,6 +26,7 @@ from coaching.views.composer import (
     _show_error,
     _thread_boxes,
 )
+from sandbox import page_cache
 from sandbox import selectors as sandbox_selectors
 from sandbox import services as sandbox_services
 from sandbox.errors import DomainError, InvalidInput
@@ -42,6 +43,7 @@ from sandbox.models import (
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@page_cache.kept
 def timeline(request: AuthenticatedRequest) -> HttpResponse:
     """The private timeline, with the composer on top (GET), which it also saves (POST):
     as a draft, straight to the coach, or as a practice post the simulated audience sees.

@@ -1,0 +1,203 @@
+"""Kept pages (sandbox/page_cache.py): a poll with nothing new is answered from the cache,
+and nothing anyone changes, and nothing due by time, is ever missing from the next one."""
+
+import datetime as dt
+import random
+import re
+import time
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from redis.exceptions import RedisError
+
+from sandbox import page_cache
+from sandbox.audience import Curve
+from sandbox.models import Draft, TimelineItem
+from sandbox.personas import PERSONAS
+from tests.factories import PASSWORD, signed_in
+
+FEED = {"HX-Request": "true"}
+PERSONA = PERSONAS[0].slug
+
+
+def _poll(client: Client, url: str, headers: dict[str, str] | None = None) -> tuple[str, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers=headers or {})
+    assert response.status_code == 200
+    return response.content.decode(), [q["sql"] for q in queries.captured_queries]
+
+
+def _settled(client: Client, url: str, headers: dict[str, str] | None = None) -> str:
+    """A session's first page makes its CSRF secret and is not kept; the second is."""
+    _poll(client, url, headers)
+    return _poll(client, url, headers)[0]
+
+
+def _generation(organisation_id: int) -> str:
+    return page_cache._generations([page_cache.organisation_key(organisation_id)])[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "url", "headers"),
+    [
+        ("trainee", "timeline", {}),
+        ("trainee", "timeline", FEED),
+        ("coach", "queue", {}),
+        ("coach", "queue", FEED),
+    ],
+)
+def test_a_poll_with_nothing_new_reads_only_the_session(
+    request, client, submitted, who, url, headers
+):
+    signed_in(client, request.getfixturevalue(who))
+    page = _settled(client, reverse(url), headers)
+    again, queries = _poll(client, reverse(url), headers)
+    assert again == page
+    # The session (and its idle mark, refreshed by each page read in the tests), its user
+    # and their memberships: what every signed-in page reads.
+    statements = [sql for sql in queries if sql.startswith(("SELECT", "UPDATE"))]
+    read = {re.search(r'(?:FROM|UPDATE) "(\w+)"', sql).group(1) for sql in statements}
+    assert read == {"django_session", "auth_user", "sandbox_membership"}
+
+
+@pytest.mark.django_db
+def test_a_change_made_through_a_page_shows_in_the_next_poll(client, trainee, coach, submitted):
+    coach_client = signed_in(Client(), coach)
+    assert submitted.current_revision.text in _settled(coach_client, reverse("queue"), FEED)
+    signed_in(client, trainee)
+    client.post(reverse("draft_withdraw", args=[submitted.pk]))
+    submitted.refresh_from_db()
+    assert submitted.status == Draft.Status.WITHDRAWN
+    assert submitted.current_revision.text not in _poll(coach_client, reverse("queue"), FEED)[0]
+
+
+@pytest.mark.django_db
+def test_a_change_made_outside_any_page_shows_in_the_next_poll(client, trainee, draft):
+    signed_in(client, trainee)
+    assert "Withdrawn" not in _settled(client, reverse("timeline"), FEED)
+    # As a task or a command writes: no request, so every organisation's pages start afresh.
+    TimelineItem.objects.create(
+        owner=trainee,
+        account=draft.account,
+        kind=TimelineItem.Kind.POST,
+        persona=PERSONA,
+        text="Seen from a task",
+        appear_at=timezone.now(),
+    )
+    assert "Seen from a task" in _poll(client, reverse("timeline"), FEED)[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_moves_on_only_the_writers_organisations(
+    client, organisation, other_organisation, other_account
+):
+    from tests.factories import member
+
+    outsider = member(other_organisation, "trainee")
+    signed_in(client, outsider)
+    ours, theirs = _generation(organisation.pk), _generation(other_organisation.pk)
+    response = client.post(
+        reverse("timeline"),
+        {"text": "A draft in the other organisation", "account": other_account.pk, "save": ""},
+    )
+    assert response.status_code == 302
+    assert _generation(organisation.pk) == ours
+    assert _generation(other_organisation.pk) != theirs
+
+
+@pytest.mark.django_db
+def test_writes_by_staff_or_nobody_signed_in_move_on_every_organisation(
+    rf, superuser, trainee, organisation
+):
+    signed_in_staff, anonymous, member = rf.get("/"), rf.get("/"), rf.get("/")
+    signed_in_staff.user, member.user = superuser, trainee
+    assert page_cache._scope_of(signed_in_staff) == [page_cache.INSTALLATION]
+    assert page_cache._scope_of(anonymous) == [page_cache.INSTALLATION]
+    assert page_cache._scope_of(None) == [page_cache.INSTALLATION]
+    assert page_cache._scope_of(member) == [page_cache.organisation_key(organisation.pk)]
+
+
+@pytest.mark.django_db
+def test_each_session_gets_a_page_with_its_own_csrf_token(trainee, account):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    for client in (first, second):
+        client.login(username=trainee.username, password=PASSWORD)
+        _settled(client, reverse("timeline"))
+    page = _poll(second, reverse("timeline"))[0]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token
+    response = second.post(
+        reverse("timeline"),
+        {"csrfmiddlewaretoken": token.group(1), "text": "Kept per session", "account": account.pk},
+    )
+    assert response.status_code == 302  # the token from the kept page is this session's
+    assert Draft.objects.filter(revisions__text="Kept per session").exists()
+
+
+@pytest.mark.django_db
+def test_a_page_showing_a_message_is_never_kept(client, trainee, account):
+    signed_in(client, trainee)
+    _settled(client, reverse("timeline"))
+    response = client.post(
+        reverse("timeline"), {"text": "Saved with a message", "account": account.pk}, follow=True
+    )
+    assert "Saved to your timeline." in response.content.decode()
+    assert "Saved to your timeline." not in _poll(client, reverse("timeline"))[0]
+
+
+@pytest.mark.django_db
+def test_a_post_due_to_appear_is_shown_once_it_is_due(client, trainee, account):
+    signed_in(client, trainee)
+    due = timezone.now() + dt.timedelta(seconds=1.5)
+    TimelineItem.objects.create(
+        owner=trainee,
+        account=account,
+        kind=TimelineItem.Kind.POST,
+        persona=PERSONA,
+        text="Arrives in a moment",
+        appear_at=due,
+    )
+    assert "Arrives in a moment" not in _settled(client, reverse("timeline"), FEED)
+    assert "Arrives in a moment" not in _poll(client, reverse("timeline"), FEED)[0]
+    time.sleep(max(0.0, (due - timezone.now()).total_seconds()) + 0.1)
+    assert "Arrives in a moment" in _poll(client, reverse("timeline"), FEED)[0]
+
+
+@pytest.mark.django_db
+def test_without_the_cache_pages_are_rendered_as_usual(client, trainee, monkeypatch):
+    signed_in(client, trainee)
+    _settled(client, reverse("timeline"))
+
+    def unreachable(*args, **kwargs):
+        raise RedisError("Connection refused")
+
+    monkeypatch.setattr(cache, "get_many", unreachable)
+    monkeypatch.setattr(cache, "set_many", unreachable)
+    response = client.get(reverse("timeline"))
+    assert response.status_code == 200
+    assert 'name="csrfmiddlewaretoken"' in response.content.decode()
+
+
+def test_a_curves_next_rise_is_the_first_second_its_value_is_higher():
+    rng = random.Random(7)
+    for _ in range(300):
+        curve = Curve(
+            total=rng.randint(1, 5000),
+            midpoint_seconds=rng.uniform(0, 3600),
+            steepness=rng.uniform(0.0005, 0.5),
+        )
+        seconds = rng.randint(0, 7200)
+        value = curve.value_at(seconds)
+        rise = curve.next_rise_after(seconds)
+        if rise is None:
+            assert curve.value_at(seconds + 10**8) == value
+            continue
+        assert rise > seconds
+        assert all(curve.value_at(t) == value for t in range(max(seconds, rise - 300), rise))
+        assert curve.value_at(rise) > value
