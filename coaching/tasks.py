@@ -8,6 +8,7 @@ from celery import shared_task
 from coaching import notifications, services
 from coaching.models import Publication
 from coaching.services import account_cover, fetching, inbox, people, retention, subject_access
+from sandbox import page_cache
 from sandbox.errors import DomainError
 from sandbox.models import WorkplaceAccount
 
@@ -116,7 +117,8 @@ def fetch_inbox(account_id: int) -> str:
     account = WorkplaceAccount.objects.filter(pk=account_id).first()
     if account is None:
         return "gone"
-    return fetching.inbox_fetch(account=account).outcome
+    with page_cache.writes_for(account.organisation_id):
+        return fetching.inbox_fetch(account=account).outcome
 
 
 @shared_task(ignore_result=True)

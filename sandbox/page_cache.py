@@ -11,8 +11,9 @@ between two polls nothing they show has usually changed. A page is kept under a 
 
 A generation is a random token in the cache. Any write to the database made through Django
 (``note_writes`` sees every statement) gives the writer's organisations a new one: the
-organisations of the signed-in person whose request wrote, or, for a write from a task, a
-command, an anonymous request or the installation's staff, the whole installation. So a
+organisations of the signed-in person whose request wrote; the one organisation a task
+names with ``writes_for`` (publishing, reading an inbox); or, for a write from any other
+task, a command, an anonymous request or the installation's staff, the whole installation. So a
 change anyone makes reaches every kept page that could show it, at once and from one place;
 no view has to remember to forget.
 
@@ -66,6 +67,9 @@ _WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?(\w
 _writer: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
     "page_cache_writer", default=None
 )
+_organisation: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "page_cache_organisation", default=None
+)
 _deadline: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
     "page_cache_deadline", default=None
 )
@@ -78,8 +82,21 @@ def organisation_key(organisation_id: int) -> str:
     return f"pagegen:org:{organisation_id}"
 
 
+@contextlib.contextmanager
+def writes_for(organisation_id: int) -> Iterator[None]:
+    """For a task whose writes all belong to one organisation (publishing a post, reading
+    an account's inbox): they change only its pages, not the whole installation's."""
+    token = _organisation.set(organisation_id)
+    try:
+        yield
+    finally:
+        _organisation.reset(token)
+
+
 def _scope_of(request: HttpRequest | None) -> list[str]:
-    """Whose pages a write by this request can change."""
+    """Whose pages a write by this request (or task) can change."""
+    if (organisation_id := _organisation.get()) is not None:
+        return [organisation_key(organisation_id)]
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.is_staff or user.is_superuser:
         return [INSTALLATION]
@@ -106,7 +123,9 @@ def note_writes(
     up a kept page (``kept``)."""
     result = execute(sql, params, many, context)
     match = _WRITE.match(sql)
-    if match and match.group(1).lower() not in UNSHOWN_TABLES:
+    # A conditional update that matched nothing (a sweep finding no work) changed nothing.
+    changed = getattr(context["cursor"], "rowcount", -1) != 0
+    if match and changed and match.group(1).lower() not in UNSHOWN_TABLES:
         _moved(context["connection"], _scope_of(_writer.get()))
     return result
 

@@ -48,6 +48,7 @@ from coaching.services.outbox import (
     after_commit,
     standing_stop,
 )
+from sandbox import page_cache
 from sandbox.models import Draft, PostImage, WorkplaceAccount
 from sandbox.selectors import display_name
 
@@ -78,6 +79,12 @@ def publication_send(*, publication_id: int) -> None:
     if read is None:
         return  # settled, claimed by another worker, or not due yet
     publication, stopped = read
+    # Its writes change only its organisation's pages (sandbox.page_cache).
+    with page_cache.writes_for(publication.account.organisation_id):
+        _send_read(publication, stopped, now)
+
+
+def _send_read(publication: Publication, stopped: bool, now: dt.datetime) -> None:
     account = publication.account
     draft = publication.draft
 

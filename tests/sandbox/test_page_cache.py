@@ -201,3 +201,30 @@ def test_a_curves_next_rise_is_the_first_second_its_value_is_higher():
         assert rise > seconds
         assert all(curve.value_at(t) == value for t in range(max(seconds, rise - 300), rise))
         assert curve.value_at(rise) > value
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_naming_its_organisation_moves_on_only_that_one(
+    organisation, other_organisation, draft
+):
+    everyone, ours, theirs = (
+        page_cache._generations([page_cache.INSTALLATION])[0],
+        _generation(organisation.pk),
+        _generation(other_organisation.pk),
+    )
+    with page_cache.writes_for(organisation.pk):
+        Draft.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
+    assert _generation(organisation.pk) != ours
+    assert _generation(other_organisation.pk) == theirs
+    assert page_cache._generations([page_cache.INSTALLATION])[0] == everyone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_update_that_matches_nothing_moves_nothing_on(draft):
+    everyone = page_cache._generations([page_cache.INSTALLATION])[0]
+    Draft.objects.filter(pk=draft.pk, status=Draft.Status.APPROVED).update(
+        updated_at=timezone.now()
+    )
+    assert page_cache._generations([page_cache.INSTALLATION])[0] == everyone
+    Draft.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
+    assert page_cache._generations([page_cache.INSTALLATION])[0] != everyone
