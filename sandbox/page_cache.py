@@ -62,7 +62,12 @@ UNSHOWN_TABLES = frozenset({"django_session", "usersessions_usersession"})
 HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-Target", "HX-Trigger", "HX-Trigger-Name")
 KEPT_HEADERS = ("Content-Type",)
 UNCOMMITTED = "page_cache_uncommitted"  # scopes a connection wrote but has not committed
-_WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?(\w+)', re.I)
+# A statement that writes starts with one of these (WITH: a data-modifying one may)...
+_WRITE_STARTS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "WITH")
+# ...and names the tables it writes after these; "FOR UPDATE" is a read's lock.
+_WRITTEN = re.compile(
+    r'(?<!FOR )\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+"?(\w+)', re.I
+)
 
 _writer: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
     "page_cache_writer", default=None
@@ -122,12 +127,18 @@ def note_writes(
     Until then only this connection can read it, and it moves them on before it next looks
     up a kept page (``kept``)."""
     result = execute(sql, params, many, context)
-    match = _WRITE.match(sql)
     # A conditional update that matched nothing (a sweep finding no work) changed nothing.
     changed = getattr(context["cursor"], "rowcount", -1) != 0
-    if match and changed and match.group(1).lower() not in UNSHOWN_TABLES:
+    if changed and writes_shown_tables(sql):
         _moved(context["connection"], _scope_of(_writer.get()))
     return result
+
+
+def writes_shown_tables(sql: str) -> bool:
+    """Whether the statement writes a table that pages may show."""
+    if not sql.lstrip()[:8].upper().startswith(_WRITE_STARTS):
+        return False
+    return any(table.lower() not in UNSHOWN_TABLES for table in _WRITTEN.findall(sql))
 
 
 def _moved(connection: BaseDatabaseWrapper, keys: list[str]) -> None:

@@ -228,3 +228,22 @@ def test_an_update_that_matches_nothing_moves_nothing_on(draft):
     assert page_cache._generations([page_cache.INSTALLATION])[0] == everyone
     Draft.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
     assert page_cache._generations([page_cache.INSTALLATION])[0] != everyone
+
+
+def test_every_kind_of_write_is_seen_and_reads_are_not():
+    from coaching.services import sending
+
+    assert page_cache.writes_shown_tables('INSERT INTO "sandbox_draft" ("text") VALUES (%s)')
+    assert page_cache.writes_shown_tables('UPDATE "sandbox_draft" SET "status" = %s')
+    assert page_cache.writes_shown_tables('DELETE FROM "sandbox_draft" WHERE "id" = %s')
+    assert page_cache.writes_shown_tables('TRUNCATE "sandbox_draft", "sandbox_membership";')
+    # Publishing's own statements: a data-modifying WITH.
+    assert page_cache.writes_shown_tables(sending._CLAIM_WITH_ATTEMPT)
+    assert page_cache.writes_shown_tables(sending._FINISH_PUBLISHED)
+    assert not page_cache.writes_shown_tables(
+        'SELECT "sandbox_draft"."id" FROM "sandbox_draft" WHERE "id" = %s FOR UPDATE'
+    )
+    assert not page_cache.writes_shown_tables(
+        'WITH recent AS (SELECT 1 AS "updated") SELECT * FROM recent'
+    )
+    assert not page_cache.writes_shown_tables('UPDATE "django_session" SET "session_data" = %s')
