@@ -678,3 +678,24 @@ def test_only_the_timelines_owner_can_answer_its_posts(
         assert response.status_code == expected
     assert not Draft.objects.exists()
     assert not TimelineItem.objects.filter(text="Hijack").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_kept_timeline_shows_the_post_going_live_as_it_happens(
+    client, trainee, coach, account, x_double
+):
+    """Publishing is a task's write, committed: the trainee's kept feed (sandbox.page_cache)
+    is refreshed by it, with nothing else changing."""
+    from coaching.models import Publication
+    from tests.builders import approved, sent
+
+    publication = approved(trainee, coach, account, "Going live while you watch")
+    signed_in(client, trainee)
+    feed = {"HX-Request": "true"}
+    for _ in range(2):  # the session's first page is not kept; the second is
+        before = client.get(reverse("timeline"), headers=feed).content.decode()
+    assert client.get(reverse("timeline"), headers=feed).content.decode() == before
+    assert sent(publication).status == Publication.Status.PUBLISHED
+    live = 'nhsuk-tag--green">Live</strong>'
+    assert live not in before
+    assert live in client.get(reverse("timeline"), headers=feed).content.decode()
