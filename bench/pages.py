@@ -13,8 +13,9 @@ Needs wrk (Debian: apt-get install -y wrk) and PostgreSQL. For each data size it
 3. measures with wrk, all signed in by session: the trainee's timeline (page, and the feed
    htmx polls) and the coach's queue (page, and the rows htmx polls), and in the same run
    /bench/bare/, a view that only loads the session user (SANDPIT_BENCH_BARE_VIEW). Each
-   page in turn, in rounds, so a noisy moment falls on all of them: throughput at 8
-   connections and p95 latency at 1 connection; medians over the rounds.
+   page in turn, in rounds: throughput at 8 connections straight after the bare view's,
+   so that each ratio is of one moment, and p95 latency at 1 connection; medians over
+   the rounds.
 
 Goals (exit status 1 if one is missed): every page's throughput at least half the bare
 view's; p95 at one connection at most 50 ms; at the large size every page's throughput
@@ -99,8 +100,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, default=RESULTS, help="where to write the figures")
     parser.add_argument("--quick", action="store_true", help="small data, for trying changes")
-    parser.add_argument("--seconds", type=float, default=5.0, help="per wrk run (5)")
-    parser.add_argument("--rounds", type=int, default=3, help="passes over the pages (3)")
+    parser.add_argument("--seconds", type=float, default=4.0, help="per wrk run (4)")
+    parser.add_argument("--rounds", type=int, default=5, help="passes over the pages (5)")
     parser.add_argument("--one-size", action="store_true", help="skip the large size")
     return parser.parse_args(argv)
 
@@ -314,19 +315,30 @@ def measure_size(
         script = workdir / "bench.lua"
         script.write_text(WRK_SCRIPT)
         runs: dict[str, dict[str, list[dict[str, float]]]] = {
-            name: {"c8": [], "c1": []} for name in PAGES
+            name: {"c8": [], "c1": [], "pairs": []} for name in PAGES
         }
         # Warm each worker's caches and connections before anything counts.
         for who, path, htmx in PAGES.values():
             wrk(wrk_binary, script, base, path, cookies[who], htmx, conns=CONNECTIONS, s=2,
                 server_pid=gunicorn.pid)  # fmt: skip
+
+        def measured(name: str, conns: int) -> dict[str, float]:
+            who, path, htmx = PAGES[name]
+            return wrk(wrk_binary, script, base, path, cookies[who], htmx, conns=conns,
+                       s=args.seconds, server_pid=gunicorn.pid)  # fmt: skip
+
         for _ in range(args.rounds):
-            for name, (who, path, htmx) in PAGES.items():
-                for key, conns in (("c8", CONNECTIONS), ("c1", 1)):
-                    runs[name][key].append(
-                        wrk(wrk_binary, script, base, path, cookies[who], htmx,
-                            conns=conns, s=args.seconds, server_pid=gunicorn.pid)
-                    )  # fmt: skip
+            runs["bare"]["c1"].append(measured("bare", 1))
+            for name in PAGES:
+                if name == "bare":
+                    continue
+                # Each page straight after a bare run: their ratio is this moment's, and
+                # the rounds' median of such pairs is what a noisy machine leaves steady.
+                bare = measured("bare", CONNECTIONS)
+                runs["bare"]["c8"].append(bare)
+                runs[name]["c8"].append(measured(name, CONNECTIONS))
+                runs[name]["pairs"].append({"ratio": runs[name]["c8"][-1]["rps"] / bare["rps"]})
+                runs[name]["c1"].append(measured(name, 1))
         memory = rss_mb(gunicorn.pid)
     finally:
         if gunicorn is not None and gunicorn.poll() is None:
@@ -335,12 +347,13 @@ def measure_size(
         redis.stop()
         _stack.drop_database(database)
     pages: dict[str, Any] = {}
-    bare_rps = statistics.median(r["rps"] for r in runs["bare"]["c8"])
     for name, figures in runs.items():
         rps = statistics.median(r["rps"] for r in figures["c8"])
+        pairs = [r["ratio"] for r in figures["pairs"]] or [1.0]
         pages[name] = {
             "rps_c8": round(rps, 1),
-            "ratio_to_bare": round(rps / bare_rps, 3),
+            "ratio_to_bare": round(statistics.median(pairs), 3),
+            "ratios_by_round": [round(r, 3) for r in pairs],
             "p50_ms_c1": round(statistics.median(r["p50_ms"] for r in figures["c1"]), 1),
             "p95_ms_c1": round(statistics.median(r["p95_ms"] for r in figures["c1"]), 1),
             "p95_ms_c8": round(statistics.median(r["p95_ms"] for r in figures["c8"]), 1),

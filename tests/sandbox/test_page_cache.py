@@ -247,3 +247,17 @@ def test_every_kind_of_write_is_seen_and_reads_are_not():
         'WITH recent AS (SELECT 1 AS "updated") SELECT * FROM recent'
     )
     assert not page_cache.writes_shown_tables('UPDATE "django_session" SET "session_data" = %s')
+
+
+@pytest.mark.django_db
+def test_the_queue_marks_a_post_past_its_target_once_it_is(client, coach, organisation, submitted):
+    organisation.review_target_hours = 1
+    organisation.save()
+    due = timezone.now() + dt.timedelta(seconds=1.5)
+    Draft.objects.filter(pk=submitted.pk).update(submitted_at=due - dt.timedelta(hours=1))
+    signed_in(client, coach)
+    past_target = "Past target</strong>"
+    assert past_target not in _settled(client, reverse("queue"), FEED)
+    assert past_target not in _poll(client, reverse("queue"), FEED)[0]
+    time.sleep(max(0.0, (due - timezone.now()).total_seconds()) + 0.1)
+    assert past_target in _poll(client, reverse("queue"), FEED)[0]
