@@ -15,7 +15,9 @@ Needs wrk (Debian: apt-get install -y wrk) and PostgreSQL. For each data size it
    /bench/bare/, a view that only loads the session user (SANDPIT_BENCH_BARE_VIEW). Each
    page in turn, in rounds: throughput at 8 connections straight after the bare view's,
    so that each ratio is of one moment, and p95 latency at 1 connection; medians over
-   the rounds.
+   the rounds. Before that, once, the same with kept pages off (SANDPIT_PAGE_CACHE_SECONDS=0):
+   what a poll costs when something has changed and the page is rendered afresh. Those
+   figures are reported, without a goal.
 
 Goals (exit status 1 if one is missed): every page's throughput at least half the bare
 view's; p95 at one connection at most 50 ms; at the large size every page's throughput
@@ -72,10 +74,9 @@ GOAL_RATIO = 0.50  # of the bare view's throughput, at 8 connections
 GOAL_P95_MS = 50.0  # at 1 connection
 GOAL_LARGE = 0.80  # the large size's ratio over the first size's
 CONNECTIONS = 8
-# A run at 8 connections that left a worker fewer than this many is made again (see wrk()),
-# up to this many times.
-MIN_PER_WORKER = 2
-PLACEMENT_TRIES = 5
+# A run at 8 connections that left a worker none is started again (see wrk()), up to this
+# many times.
+PLACEMENT_TRIES = 30
 # wrk prints its figures in this shape (a Lua `done` hook): one JSON line.
 WRK_SCRIPT = """
 wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE")
@@ -218,23 +219,28 @@ def wrk(
     server_pid: int,
 ) -> dict[str, float]:
     """One wrk run. gunicorn's workers each accept what they can, and keep-alive connections
-    stay where they landed: now and then nearly all of wrk's connections land on one of the
-    two workers, and the run measures one process at half the server's speed, whatever the
-    page. Such a run is made again, so every figure is of the whole server."""
+    stay where they landed: more often than not, all of wrk's connections land on one of
+    the two workers, and the run would measure one process at half the server's speed,
+    whatever the page. So a run whose connections left a worker without any is stopped at
+    once and started again, and every figure is of the whole server."""
     env = {**os.environ, "BENCH_COOKIE": cookie, "BENCH_HTMX": "1" if htmx else "0"}
     command = [binary, "-t1", f"-c{conns}", f"-d{max(1, round(s))}s", "--timeout", "10s",
                "-s", str(script), base + path]  # fmt: skip
-    for _attempt in range(PLACEMENT_TRIES):
+    port = int(base.rsplit(":", 1)[1])
+    for attempt in range(1, PLACEMENT_TRIES + 1):
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
-        time.sleep(min(0.5, s / 4))
-        placed = connections_per_worker(server_pid, int(base.rsplit(":", 1)[1]))
-        stdout, _ = process.communicate()
-        if process.returncode:
-            raise SystemExit(f"wrk failed with {process.returncode} on {path}")
-        if conns < MIN_PER_WORKER * len(placed) or min(placed, default=0) >= MIN_PER_WORKER:
+        time.sleep(0.3)
+        placed = connections_per_worker(server_pid, port)
+        if conns < 2 * len(placed) or min(placed, default=0) > 0 or attempt == PLACEMENT_TRIES:
             break
+        process.terminate()
+        process.communicate()
+    stdout, _ = process.communicate()
+    if process.returncode:
+        raise SystemExit(f"wrk failed with {process.returncode} on {path}")
     figures = json.loads(stdout.strip().splitlines()[-1])
     figures["rps"] = figures["requests"] / figures["seconds"]
+    figures["connections_per_worker"] = placed
     if not figures["requests"]:
         # Not one answer in the whole run: its latency is at least the run's length.
         figures["p50_ms"] = figures["p95_ms"] = figures["p99_ms"] = figures["seconds"] * 1000
@@ -298,22 +304,20 @@ def measure_size(
         cookies = sign_in(web_env)
         base = f"http://127.0.0.1:{port}"
         log = workdir / "gunicorn.log"
-        with log.open("ab") as out:
-            gunicorn = subprocess.Popen(
-                web_command(f"127.0.0.1:{port}"),
-                cwd=_stack.REPO_ROOT,
-                env=web_env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        wait_until_up(base, gunicorn, log)
-        for name, (who, path, htmx) in PAGES.items():
-            status, body = fetch(base, path, cookies[who], htmx)
-            if status != 200 or not body.strip():
-                raise SystemExit(f"{name}: {path} answered {status}:\n{_stack.tail(log, 60)}")
         script = workdir / "bench.lua"
         script.write_text(WRK_SCRIPT)
+        # Rendered afresh first: kept pages off, one round, for the figures beside the
+        # goals (what a poll costs when something has changed). No goal of its own.
+        gunicorn = serve(base, {**web_env, "SANDPIT_PAGE_CACHE_SECONDS": "0"}, log, cookies)
+        afresh: dict[str, dict[str, float]] = {}
+        for name, (who, path, htmx) in PAGES.items():
+            fast = wrk(wrk_binary, script, base, path, cookies[who], htmx, conns=CONNECTIONS,
+                       s=args.seconds, server_pid=gunicorn.pid)  # fmt: skip
+            slow = wrk(wrk_binary, script, base, path, cookies[who], htmx, conns=1,
+                       s=args.seconds, server_pid=gunicorn.pid)  # fmt: skip
+            afresh[name] = {"rps_c8": round(fast["rps"], 1), "p95_ms_c1": round(slow["p95_ms"], 1)}
+        stop(gunicorn)
+        gunicorn = serve(base, web_env, log, cookies)
         runs: dict[str, dict[str, list[dict[str, float]]]] = {
             name: {"c8": [], "c1": [], "pairs": []} for name in PAGES
         }
@@ -341,9 +345,8 @@ def measure_size(
                 runs[name]["c1"].append(measured(name, 1))
         memory = rss_mb(gunicorn.pid)
     finally:
-        if gunicorn is not None and gunicorn.poll() is None:
-            os.killpg(gunicorn.pid, 15)
-            gunicorn.wait(timeout=30)
+        if gunicorn is not None:
+            stop(gunicorn)
         redis.stop()
         _stack.drop_database(database)
     pages: dict[str, Any] = {}
@@ -359,7 +362,38 @@ def measure_size(
             "p95_ms_c8": round(statistics.median(r["p95_ms"] for r in figures["c8"]), 1),
             "errors": sum(r["errors"] for key in ("c8", "c1") for r in figures[key]),
         }
+    for name, numbers in afresh.items():
+        numbers["ratio_to_bare"] = round(numbers["rps_c8"] / afresh["bare"]["rps_c8"], 3)
+        pages[name]["rendered_afresh"] = numbers
     return {**size, "seed_seconds": seed_seconds, "pages": pages, "rss_mb": memory}
+
+
+def serve(
+    base: str, env: dict[str, str], log: Path, cookies: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """gunicorn as production runs it, answering every page."""
+    with log.open("ab") as out:
+        gunicorn = subprocess.Popen(
+            web_command(base.removeprefix("http://")),
+            cwd=_stack.REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    wait_until_up(base, gunicorn, log)
+    for name, (who, path, htmx) in PAGES.items():
+        status, body = fetch(base, path, cookies[who], htmx)
+        if status != 200 or not body.strip():
+            stop(gunicorn)
+            raise SystemExit(f"{name}: {path} answered {status}:\n{_stack.tail(log, 60)}")
+    return gunicorn
+
+
+def stop(gunicorn: subprocess.Popen[bytes]) -> None:
+    if gunicorn.poll() is None:
+        os.killpg(gunicorn.pid, 15)
+        gunicorn.wait(timeout=30)
 
 
 def _fernet_key() -> str:
@@ -424,6 +458,13 @@ def print_size(result: dict[str, Any]) -> None:
             f"{'ok' if ok_ratio else 'MISSED':>16}"
             f"  {page['p95_ms_c1']:>6} ms {'ok' if ok_p95 else 'MISSED':>19}"
             f"  {page['p50_ms_c1']} ms"
+        )
+    print("  rendered afresh (kept pages off, one round; no goal):")
+    for name, page in result["pages"].items():
+        afresh = page["rendered_afresh"]
+        print(
+            f"  {name:15} {afresh['rps_c8']:>10} {afresh['ratio_to_bare']:>7} "
+            f"{'':>16}  {afresh['p95_ms_c1']:>6} ms"
         )
     print("  RSS (MB): " + ", ".join(f"{k} {v}" for k, v in result["rss_mb"].items()))
 

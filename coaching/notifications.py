@@ -45,6 +45,7 @@ from coaching.selectors import (
     reviewer_name,
 )
 from coaching.selectors.inbox import patient_details_in
+from sandbox import page_cache
 from sandbox.models import Draft, Membership
 from sandbox.selectors import REVIEWER_ROLES, display_name
 
@@ -463,10 +464,13 @@ def tell_settled() -> int:
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")[:TELL_BATCH]
             )
-            with notices_in_one_insert():
+            organisations = {p.account.organisation_id for p in batch}
+            with page_cache.writes_for(*organisations), notices_in_one_insert():
                 for publication in batch:
                     publication_settled(publication=publication)
-            Publication.objects.filter(pk__in=[p.pk for p in batch]).update(told_at=timezone.now())
+                Publication.objects.filter(pk__in=[p.pk for p in batch]).update(
+                    told_at=timezone.now()
+                )
         told += len(batch)
         if len(batch) < TELL_BATCH:
             return told

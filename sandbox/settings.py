@@ -133,6 +133,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "sandpit",
+        # Every write moves a generation on in the cache (sandbox.page_cache): a Redis that
+        # stops answering must fail fast (and be worked around), not hold up writes.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
 # The polled pages (timeline, queue) are kept per session until anything their viewer's

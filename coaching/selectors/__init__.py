@@ -416,6 +416,9 @@ def _queue_row(
         row["claimed_by__first_name"], row["claimed_by__last_name"], row["claimed_by__username"]
     )
     claim_live = bool(reviewer) and claim_live_at(row["claimed_at"], now)
+    if claim_live:
+        # When it lapses, the row shows the post as free to review or tick.
+        page_cache.changes_at((row["claimed_at"] + settings.CLAIM_STALE_AFTER).timestamp())
     return QueueRow(
         draft_id=row["pk"],
         text=row["current_revision__text"] or "",
@@ -523,6 +526,7 @@ def queue_page(
     if filters.scope == "mine":
         drafts = drafts.filter(directory.routed_to(user))
     narrowed = Q()
+    older: dict[str, Min] = {}
     if filters.trainee:
         narrowed &= _trainee_matches(filters.trainee)
     if filters.cohort_id:
@@ -532,7 +536,11 @@ def queue_page(
     if filters.age == OVERDUE:
         narrowed &= _overdue(now)
     elif filters.age in AGE_FILTERS:
-        narrowed &= Q(submitted_at__lte=now - AGE_FILTERS[filters.age])
+        old_enough = now - AGE_FILTERS[filters.age]
+        # The next draft to become old enough to show, of those the other filters show.
+        younger = narrowed & Q(submitted_at__gt=old_enough)
+        older = {"next_older": Min("submitted_at", filter=younger)}
+        narrowed &= Q(submitted_at__lte=old_enough)
     # One pass over the waiting drafts for all three numbers: the scope's waiting and
     # overdue, and how many the filters leave (the paginator's count, which it would
     # otherwise ask for with a query of its own).
@@ -541,10 +549,14 @@ def queue_page(
         overdue=Count("pk", filter=_overdue(now)),
         shown=Count("pk", filter=narrowed) if narrowed else Count("pk"),
         next_overdue=Min("due_at", filter=Q(due_at__gte=now)),
+        **older,
     )
+    # The queue changes by itself when the next draft passes its target, and, filtered
+    # by age, when the next one becomes old enough to show.
     if counts["next_overdue"] is not None:
-        # The queue changes by itself when the next draft passes its target.
         page_cache.changes_at(counts["next_overdue"].timestamp())
+    if counts.get("next_older") is not None:
+        page_cache.changes_at((counts["next_older"] + AGE_FILTERS[filters.age]).timestamp())
     shown = drafts.filter(narrowed).annotate(
         sandbox_only=ExpressionWrapper(Draft.SANDBOX_ONLY, output_field=BooleanField())
     )

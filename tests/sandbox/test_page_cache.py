@@ -8,7 +8,7 @@ import time
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 
 from sandbox import page_cache
 from sandbox.audience import Curve
-from sandbox.models import Draft, TimelineItem
+from sandbox.models import Draft, Membership, TimelineItem
 from sandbox.personas import PERSONAS
 from tests.factories import PASSWORD, signed_in
 
@@ -233,20 +233,25 @@ def test_an_update_that_matches_nothing_moves_nothing_on(draft):
 def test_every_kind_of_write_is_seen_and_reads_are_not():
     from coaching.services import sending
 
-    assert page_cache.writes_shown_tables('INSERT INTO "sandbox_draft" ("text") VALUES (%s)')
-    assert page_cache.writes_shown_tables('UPDATE "sandbox_draft" SET "status" = %s')
-    assert page_cache.writes_shown_tables('DELETE FROM "sandbox_draft" WHERE "id" = %s')
-    assert page_cache.writes_shown_tables('TRUNCATE "sandbox_draft", "sandbox_membership";')
-    # Publishing's own statements: a data-modifying WITH.
-    assert page_cache.writes_shown_tables(sending._CLAIM_WITH_ATTEMPT)
-    assert page_cache.writes_shown_tables(sending._FINISH_PUBLISHED)
-    assert not page_cache.writes_shown_tables(
-        'SELECT "sandbox_draft"."id" FROM "sandbox_draft" WHERE "id" = %s FOR UPDATE'
-    )
-    assert not page_cache.writes_shown_tables(
-        'WITH recent AS (SELECT 1 AS "updated") SELECT * FROM recent'
-    )
-    assert not page_cache.writes_shown_tables('UPDATE "django_session" SET "session_data" = %s')
+    def writes(sql: str, rowcount: int = 1) -> bool:
+        return page_cache.changes_shown_rows(sql, rowcount)
+
+    assert writes('INSERT INTO "sandbox_draft" ("text") VALUES (%s)')
+    assert writes('INSERT OR IGNORE INTO "coaching_notification" ("message") VALUES (%s)')
+    assert writes('UPDATE "sandbox_draft" SET "status" = %s')
+    assert writes('DELETE FROM "sandbox_draft" WHERE "id" = %s')
+    assert writes('TRUNCATE "sandbox_draft", "sandbox_membership";')
+    # Publishing's own statements: a data-modifying WITH, whatever its last part matched.
+    assert writes(sending._CLAIM_WITH_ATTEMPT)
+    assert writes(sending._FINISH_PUBLISHED, rowcount=0)
+    # Not plainly a read, and no table named: taken to change everything.
+    assert writes("/* a comment first */ UPDATE sandbox_draft SET status = 'x'")
+    assert writes("COPY sandbox_draft FROM STDIN")
+    assert not writes('SELECT "sandbox_draft"."id" FROM "sandbox_draft" FOR UPDATE')
+    assert not writes('WITH recent AS (SELECT 1 AS "updated") SELECT * FROM recent')
+    assert not writes('UPDATE "django_session" SET "session_data" = %s')
+    assert not writes('UPDATE "sandbox_draft" SET "status" = %s WHERE "status" = %s', 0)
+    assert not writes('SAVEPOINT "s1"') and not writes('RELEASE SAVEPOINT "s1"')
 
 
 @pytest.mark.django_db
@@ -261,3 +266,93 @@ def test_the_queue_marks_a_post_past_its_target_once_it_is(client, coach, organi
     assert past_target not in _poll(client, reverse("queue"), FEED)[0]
     time.sleep(max(0.0, (due - timezone.now()).total_seconds()) + 0.1)
     assert past_target in _poll(client, reverse("queue"), FEED)[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_rolled_back_moves_nothing_on(organisation, draft):
+    everyone = page_cache._generations([page_cache.INSTALLATION])[0]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Draft.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
+        raise RuntimeError("the service refused")
+    assert page_cache._generations([page_cache.INSTALLATION])[0] == everyone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_viewer_in_two_organisations_sees_a_change_in_either(
+    client, trainee, other_organisation, other_account
+):
+    Membership.objects.create(user=trainee, organisation=other_organisation, role="trainee")
+    signed_in(client, trainee)
+    assert "From the other organisation" not in _settled(client, reverse("timeline"), FEED)
+    with page_cache.writes_for(other_organisation.pk):
+        TimelineItem.objects.create(
+            owner=trainee,
+            account=other_account,
+            persona=PERSONA,
+            text="From the other organisation",
+            appear_at=timezone.now(),
+        )
+    assert "From the other organisation" in _poll(client, reverse("timeline"), FEED)[0]
+
+
+@pytest.mark.django_db
+def test_nobody_is_given_a_page_kept_for_someone_else(trainee, other_trainee, account):
+    from sandbox import services
+
+    for person in (trainee, other_trainee):
+        services.draft_create(author=person, account=account, text=f"Only for {person.username}")
+    clients = {person: signed_in(Client(), person) for person in (trainee, other_trainee)}
+    for client in clients.values():
+        _settled(client, reverse("timeline"), FEED)
+    for person, client in clients.items():
+        page = _poll(client, reverse("timeline"), FEED)[0]
+        others = [p for p in clients if p != person]
+        assert f"Only for {person.username}" in page
+        assert all(f"Only for {other.username}" not in page for other in others)
+
+
+@pytest.mark.django_db
+def test_one_slot_per_session_and_view_whatever_the_query_string(client, trainee):
+    signed_in(client, trainee)
+    _settled(client, reverse("timeline"), FEED)
+    slots = lambda: set(cache._cache.get_client(None).scan_iter(match="*page:*"))  # noqa: E731
+    before = slots()
+    for n in range(5):
+        _poll(client, f"{reverse('timeline')}?n={n}", FEED)
+    assert slots() == before
+
+
+@pytest.mark.django_db
+def test_a_write_succeeds_whatever_happens_to_the_cache(draft, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise RedisError("Connection refused")
+
+    def broken(request):
+        raise ValueError("an unexpected failure working out the scope")
+
+    monkeypatch.setattr(cache, "set_many", unreachable)
+    monkeypatch.setattr(page_cache, "_scope_of", broken)
+    assert Draft.objects.filter(pk=draft.pk).update(updated_at=timezone.now()) == 1
+
+
+@pytest.mark.django_db
+def test_the_queue_shows_a_lapsed_claim_and_a_post_old_enough_once_they_are(
+    client, coach, second_coach, submitted, settings
+):
+    moment = timezone.now() + dt.timedelta(seconds=1.5)
+    Draft.objects.filter(pk=submitted.pk).update(
+        status=Draft.Status.IN_REVIEW,
+        claimed_by=second_coach,
+        claimed_at=moment - settings.CLAIM_STALE_AFTER,
+        submitted_at=moment - dt.timedelta(hours=1),
+    )
+    # Two sessions: each keeps one page per view, whatever its query string.
+    watching, filtered = signed_in(client, coach), signed_in(Client(), coach)
+    lapsed = "stopped reviewing at"
+    queue, older = reverse("queue") + "?scope=all", reverse("queue") + "?scope=all&age=1h"
+    assert lapsed not in _settled(watching, queue, FEED)
+    assert submitted.current_revision.text not in _settled(filtered, older, FEED)
+    assert lapsed not in _poll(watching, queue, FEED)[0]
+    time.sleep(max(0.0, (moment - timezone.now()).total_seconds()) + 0.1)
+    assert lapsed in _poll(watching, queue, FEED)[0]
+    assert submitted.current_revision.text in _poll(filtered, older, FEED)[0]
