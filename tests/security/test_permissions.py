@@ -3,6 +3,7 @@ draft, another trainee, their coach, a coach of another organisation, and an adm
 
 import pytest
 from django.contrib.messages import get_messages
+from django.test import Client
 from django.urls import reverse
 
 from coaching import services as coaching
@@ -1186,3 +1187,16 @@ def test_another_organisations_admin_cannot_name_our_owner_or_see_our_cover(
 def test_inbox_and_cover_changes_refuse_get(client, coach, name, args):
     client.login(username=coach.username, password=PASSWORD)
     assert client.get(reverse(name, args=args)).status_code == 405
+
+
+def test_a_form_from_an_ended_session_is_refused_in_plain_words(db, trainee):
+    """A CSRF failure (the form's token was made for another session) says what happened
+    and what to do, in the site's own page."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(trainee)
+    response = client.post(reverse("timeline"), {"text": "Typed in a tab left open"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This page had expired" in page
+    assert "Nothing was saved" in page
+    assert not Draft.objects.filter(revisions__text="Typed in a tab left open").exists()
