@@ -18,7 +18,7 @@ and a private Redis publishes to an X API double with no faults. Figures:
   the text-only median of the same run.
 
     .venv/bin/python -m bench.publish_latency [--posts 200] [--batch 200] [--image-posts 50]
-        [--rounds 3] [--throughput-only]
+        [--rounds 5] [--throughput-only]
 
 The worker runs with DEBUG off, as in production.
 """
@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="per-phase limit (s)")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="throughput rounds, publish then no-op (3)"
+        "--rounds", type=int, default=5, help="throughput rounds, publish then no-op (5)"
     )
     parser.add_argument(
         "--concurrency",

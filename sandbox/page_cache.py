@@ -100,6 +100,9 @@ _writer: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
 _organisations: contextvars.ContextVar[tuple[int, ...]] = contextvars.ContextVar(
     "page_cache_organisations", default=()
 )
+_deferred: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
+    "page_cache_deferred", default=None
+)
 _deadline: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
     "page_cache_deadline", default=None
 )
@@ -124,12 +127,18 @@ def organisation_key(organisation_id: int) -> str:
 def writes_for(*organisation_ids: int) -> Iterator[None]:
     """For a task whose writes all belong to these organisations (publishing a post,
     reading an account's inbox, telling people posts settled): they change only their
-    pages, not the whole installation's."""
-    token = _organisations.set(tuple(organisation_ids))
+    pages, not the whole installation's. Their generations move once, as the task's block
+    ends, rather than after each of its commits: a post going live costs one round trip
+    to Redis, and its pages show the state before the task until then."""
+    moves: set[str] = set()
+    named, deferred = _organisations.set(tuple(organisation_ids)), _deferred.set(moves)
     try:
         yield
     finally:
-        _organisations.reset(token)
+        _organisations.reset(named)
+        _deferred.reset(deferred)
+        if moves:
+            move_on(sorted(moves))
 
 
 def _scope_of(request: HttpRequest | None) -> list[str]:
@@ -144,7 +153,11 @@ def _scope_of(request: HttpRequest | None) -> list[str]:
 
 
 def move_on(keys: list[str]) -> None:
-    """New generations for these scopes: every page kept under the old ones is forgotten."""
+    """New generations for these scopes: every page kept under the old ones is forgotten
+    (inside ``writes_for``, when its block ends)."""
+    if (moves := _deferred.get()) is not None:
+        moves.update(keys)
+        return
     try:
         cache.set_many({key: secrets.token_hex(8) for key in keys}, timeout=None)
     except RedisError:
