@@ -246,6 +246,7 @@ def measure_noop_throughput(count: int, timeout: float) -> dict[str, float]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     _stack.require_postgres()
+    _stack.quiet_database()
     workdir = Path(tempfile.mkdtemp(prefix="sandpit-latency-"))
     wall_start = time.monotonic()
     with contextlib.ExitStack() as stack:
